@@ -1,0 +1,42 @@
+# Everything a fresh machine (Python 3.11, pip, git, make) needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+COLLECTIONS := build/collections
+LINK := $(COLLECTIONS)/ansible_collections/signl4/connectwise
+export PATH := $(abspath $(BIN)):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
+export PYTHONPATH := $(abspath .)
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: demo test pytest sanity lint docs bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(LINK):
+	mkdir -p $(dir $(LINK))
+	ln -sfn ../../../.. $(LINK)
+
+demo: $(BIN)/.installed $(LINK)
+	$(BIN)/python -m tests.demo
+
+test: pytest sanity lint docs
+
+pytest: $(BIN)/.installed $(LINK)
+	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration
+
+sanity: $(BIN)/.installed
+	hack/sanity.sh
+
+lint: $(BIN)/.installed $(LINK)
+	$(BIN)/ansible-lint --offline --nocolor
+
+docs: $(BIN)/.installed
+	hack/docs.sh
+
+clean:
+	rm -rf build .pytest_cache tests/output

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a staged copy. ansible-test bootstraps pip in its venvs from a host that
+# is unreachable here, so a shim that uses ensurepip + PyPI stands in for its get-pip script.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# Staged outside the checkout: inside it, ansible-test would defer to git, which ignores build/.
+coll="$(cd "$root" && hack/stage.sh "${SANITY_STAGE:-${TMPDIR:-/tmp}/signl4-connectwise-sanity}")"
+at_dir="$(python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
+pip_version="$(sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" "$at_dir/_internal/python_requirements.py" | head -1)"
+shim="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+mkdir -p "$(dirname "$shim")"
+cat > "$shim" <<'PY'
+import subprocess, sys
+if __name__ == "__main__":
+    # ensurepip in a subprocess: in-process it sets PIP_CONFIG_FILE=/dev/null and loses /etc/pip.conf's cert.
+    rc = subprocess.call([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"])
+    args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+    sys.exit(rc or subprocess.call([sys.executable, "-m", "pip", "install", "-q"] + args))
+PY
+cd "$coll"
+ansible-test sanity --python 3.11 --local --color no "$@"

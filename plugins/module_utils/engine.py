@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, signl4.connectwise contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The declarative engine: desired vs current, normalisation, a diff limited to the keys that
+differ, the minimal change set, and check mode on the same path as a real run.
+
+A module describes *how* each key of its resource compares (``Rules``), builds the desired
+object in the API's own shape (names already resolved to ids) and hands both to
+:func:`ensure` together with a :class:`Resource` adapter that knows how to find, create,
+update and delete. Only the final write differs between check mode and a real run.
+
+Conventions:
+- a desired key whose value is ``None`` was not given by the user and is never compared;
+- lists of dicts are matched by an explicit key and merged (``KeyedList``), with ``purge``
+  deciding what happens to current entries the user did not list; an omitted list changes nothing;
+- secret keys are compared, but shown as ``MASK`` in the diff and in returned objects.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+MASK = "********"
+
+
+# ----- comparison rules -------------------------------------------------------------
+
+class Exact:
+    """Plain equality (the default)."""
+
+    def differs(self, desired, current):
+        return desired != current
+
+    def merged(self, desired, current):
+        return desired
+
+
+class CaseInsensitive(Exact):
+    def differs(self, desired, current):
+        return str(desired).lower() != str(current or "").lower()
+
+
+class Reference(Exact):
+    """A Manage-style reference object: equal when the ids are equal."""
+
+    def differs(self, desired, current):
+        return (desired or {}).get("id") != (current or {}).get("id")
+
+
+class Unordered(Exact):
+    """A list whose order carries no meaning (ids, tags)."""
+
+    def differs(self, desired, current):
+        return sorted(desired or [], key=repr) != sorted(current or [], key=repr)
+
+
+class KeyedList:
+    """A list of dicts matched by ``key``; each entry is compared with ``item_rules``.
+
+    The merged value keeps current entries' server-side keys (ids), updates the ones the user
+    listed, appends new ones, and drops unlisted ones only when ``purge`` is true. Order alone
+    is never a change.
+    """
+
+    def __init__(self, key, purge=True, item_rules=None, normalize_key=None):
+        self.key = key
+        self.purge = purge
+        self.item_rules = item_rules or Rules()
+        self.normalize_key = normalize_key or (lambda value: value)
+
+    def _index(self, items):
+        return dict((self.normalize_key(item.get(self.key)), item) for item in items or [])
+
+    def differs(self, desired, current):
+        current_index = self._index(current)
+        desired_index = self._index(desired)
+        for key, item in desired_index.items():
+            if key not in current_index or changed_keys(item, current_index[key], self.item_rules):
+                return True
+        return bool(self.purge and set(current_index) - set(desired_index))
+
+    def merged(self, desired, current):
+        desired_index = self._index(desired)
+        result = []
+        for item in current or []:
+            key = self.normalize_key(item.get(self.key))
+            if key in desired_index:
+                result.append(merge_dict(item, desired_index.pop(key), self.item_rules))
+            elif not self.purge:
+                result.append(item)
+        for item in desired or []:
+            if self.normalize_key(item.get(self.key)) in desired_index:
+                result.append(prune_none(item))
+        return result
+
+
+class Rules(dict):
+    """``{api_key: rule}``; keys without a rule compare with :class:`Exact`."""
+
+    def rule(self, key):
+        return self.get(key) or EXACT
+
+
+EXACT = Exact()
+REFERENCE = Reference()
+UNORDERED = Unordered()
+CASE_INSENSITIVE = CaseInsensitive()
+
+
+# ----- dict helpers -----------------------------------------------------------------
+
+def prune_none(desired):
+    """Drop the keys the user did not give (value ``None``), recursively for dicts."""
+    if isinstance(desired, dict):
+        return dict((k, prune_none(v)) for k, v in desired.items() if v is not None)
+    if isinstance(desired, list):
+        return [prune_none(v) for v in desired]
+    return desired
+
+
+def changed_keys(desired, current, rules):
+    """The desired keys whose value differs from the current object, in desired order."""
+    current = current or {}
+    return [key for key, value in desired.items()
+            if value is not None and rules.rule(key).differs(value, current.get(key))]
+
+
+def merge_dict(current, desired, rules):
+    """The object ``current`` becomes once ``desired`` is applied."""
+    result = dict(current)
+    for key in changed_keys(desired, current, rules):
+        result[key] = rules.rule(key).merged(desired[key], current.get(key))
+    return result
+
+
+def mask(obj, secret_keys):
+    """A deep copy with every secret key's value replaced by ``MASK`` (at any depth)."""
+    if not secret_keys:
+        return obj
+    if isinstance(obj, dict):
+        return dict((k, MASK if (k in secret_keys and v is not None) else mask(v, secret_keys))
+                    for k, v in obj.items())
+    if isinstance(obj, list):
+        return [mask(v, secret_keys) for v in obj]
+    return obj
+
+
+# ----- ensure ----------------------------------------------------------------------
+
+class Resource:
+    """Adapter between the engine and one API object. Subclasses implement the four calls."""
+
+    def find(self):
+        """The current object, or ``None`` when it does not exist."""
+        raise NotImplementedError
+
+    def validate(self, desired, current):
+        """Raise ``InputError`` when ``desired`` cannot be applied to ``current`` (``None`` on
+        create). Runs before any write, in check mode too."""
+
+    def create(self, desired):
+        """Create from the desired object; return the created object."""
+        raise NotImplementedError
+
+    def update(self, current, changes, after):
+        """Apply ``changes`` (``{key: merged value}``); return the updated object."""
+        raise NotImplementedError
+
+    def delete(self, current):
+        raise NotImplementedError
+
+
+class Outcome:
+    """What one ensure did (or would do in check mode)."""
+
+    def __init__(self, changed, obj, before, after, action):
+        self.changed = changed
+        self.object = obj
+        self.before = before
+        self.after = after
+        self.action = action  # "create", "update", "delete" or "none"
+
+    def diff(self, secret_keys=()):
+        return {"before": mask(self.before, secret_keys), "after": mask(self.after, secret_keys)}
+
+
+def ensure(resource, desired, state="present", rules=None, check_mode=False):
+    """Bring one object to ``state``. ``desired`` is API-shaped; ``None`` values are ignored.
+
+    The diff holds only the keys that change (all desired keys on create, the whole current
+    object on delete). In check mode nothing is written and ``object`` is the prediction.
+    """
+    rules = rules or Rules()
+    current = resource.find()
+    if state == "absent":
+        if current is None:
+            return Outcome(False, None, {}, {}, "none")
+        if not check_mode:
+            resource.delete(current)
+        return Outcome(True, None, current, {}, "delete")
+
+    desired = prune_none(desired)
+    resource.validate(desired, current)
+    if current is None:
+        created = desired if check_mode else resource.create(desired)
+        return Outcome(True, created, {}, desired, "create")
+
+    keys = changed_keys(desired, current, rules)
+    if not keys:
+        return Outcome(False, current, {}, {}, "none")
+    after = merge_dict(current, desired, rules)
+    changes = dict((key, after[key]) for key in keys)
+    before = dict((key, current.get(key)) for key in keys)
+    updated = after if check_mode else resource.update(current, changes, after)
+    return Outcome(True, updated, before, changes, "update")

@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, signl4.connectwise contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cw_custom_field_info
+short_description: Read ConnectWise Manage custom fields
+version_added: 0.1.0
+description:
+  - Lists custom fields from C(/system/userDefinedFields), all of them or those matching the filters.
+author:
+  - signl4.connectwise maintainers (@signl4)
+extends_documentation_fragment:
+  - signl4.connectwise.cw
+  - signl4.connectwise.cw.action_group
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+options:
+  caption:
+    description: Only the field with this caption.
+    type: str
+  pod_id:
+    description: Only fields on this pod.
+    type: int
+  screen_id:
+    description: Only fields on this screen.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Read the SIGNL4 fields
+  signl4.connectwise.cw_custom_field_info:
+    pod_id: 10
+  register: cw_fields
+
+- name: Show their captions
+  ansible.builtin.debug:
+    msg: "{{ cw_fields.custom_fields | map(attribute='caption') | list }}"
+"""
+
+RETURN = r"""
+custom_fields:
+  description: The matching fields, ordered by id, as Manage returns them.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 17
+      caption: Signl4Retrieved_c
+      podId: 10
+      fieldTypeIdentifier: Checkbox
+"""
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import UserDefinedFields
+from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+
+ARGUMENT_SPEC = dict(
+    caption=dict(type="str"),
+    pod_id=dict(type="int"),
+    screen_id=dict(type="str"),
+)
+FILTERS = dict(caption="caption", pod_id="podId", screen_id="screenId")
+
+
+def run(module):
+    conditions = [condition(api_key, "=", module.params[option])
+                  for option, api_key in FILTERS.items() if module.params[option] is not None]
+    fields = module.client.list(UserDefinedFields.path, conditions=all_of(*conditions) or None)
+    return {"changed": False, "custom_fields": fields}
+
+
+def main():
+    ManageModule(ARGUMENT_SPEC).execute(run)
+
+
+if __name__ == "__main__":
+    main()

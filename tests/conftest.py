@@ -1,0 +1,53 @@
+"""Fixtures shared by every pytest suite: the emulators as real processes on 127.0.0.1.
+
+Each emulator is started once per session and reset before every test that uses it, so a
+test sees the seeded state and an empty request journal.
+"""
+
+import os
+import sys
+
+import pytest
+
+from tests.emulators.harness import REPO_ROOT, RunningEmulator
+
+# The collection is importable as ansible_collections.signl4.connectwise through build/collections
+# (a symlink the Makefile creates); make sure in-process module tests can import it.
+COLLECTIONS_DIR = os.path.join(REPO_ROOT, "build", "collections")
+if COLLECTIONS_DIR not in sys.path:
+    sys.path.insert(0, COLLECTIONS_DIR)
+
+MANAGE_ARGS = ["--company-id", "signl4demo", "--public-key", "demopublic", "--private-key", "demoprivate",
+               "--client-id", "00000000-0000-4000-8000-000000000001"]
+
+
+@pytest.fixture(scope="session")
+def manage_server():
+    server = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def manage(manage_server):
+    """The Manage emulator, reset to its seed, with ``.url`` and ``.connection`` (module options)."""
+    manage_server.reset()
+    manage_server.connection = dict(
+        cw_url=manage_server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
+        cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001",
+    )
+    return manage_server
+
+
+@pytest.fixture(scope="session")
+def signl4_server():
+    server = RunningEmulator("tests.emulators.signl4", [])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def signl4(signl4_server):
+    """The SIGNL4 emulator, reset to its seed."""
+    signl4_server.reset()
+    return signl4_server

@@ -1,0 +1,161 @@
+"""ConnectWise Manage (PSA) REST API emulator for the integration tests.
+
+Serves ``/{codebase}apis/3.0/...`` for any ``vYYYY_N/`` or ``v4_6_release/`` codebase and
+``/login/companyinfo/{company}``, with Basic ``company+public:private`` auth and a required
+``clientId`` header. The resources live in :mod:`.resources` (declared on :mod:`.collection`),
+the conditions language in :mod:`.conditions`, the seeded service desk in :mod:`.seed`.
+Behaviour the vendor sources leave open is listed in ``tests/emulators/ASSUMPTIONS.md``.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import re
+
+from tests.emulators.common import Emulator, Response
+from tests.emulators.manage import seed
+from tests.emulators.manage.collection import ALL_METHODS, API_ROOT, manage_error, method_not_allowed, not_found_error
+from tests.emulators.manage.resources import RESOURCES, TICKET_POD_ID  # noqa: F401 - re-exported
+
+API_VERSION = "2025.8"
+CONTENT_TYPE = "application/vnd.connectwise.com+json; version=%s" % API_VERSION
+COMPANY_NAME = "Contoso MSP"
+API_MEMBER = "apiautomation"  # the member that owns the API keys; stamps _info.updatedBy
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+DEFAULTS = {
+    "company_id": "signl4demo",
+    "public_key": "demopublic",
+    "private_key": "demoprivate",
+    "client_id": "00000000-0000-4000-8000-000000000001",
+    "codebase": "v2025_1/",
+}
+API_PATH = re.compile(r"^/+(?:v\d+_\d+|v4_6_release)/+apis/3\.0(?=/|$)(.*)$", re.IGNORECASE)
+COMPANY_INFO_PATH = r"/login/companyinfo/(?P<company>[^/]+)"
+
+
+class ManageEmulator(Emulator):
+    """ConnectWise Manage REST API emulator (API 2025.8 subset) on 127.0.0.1."""
+
+    name = "manage"
+    content_type = CONTENT_TYPE
+    api_member = API_MEMBER
+
+    def __init__(self, company_id=DEFAULTS["company_id"], public_key=DEFAULTS["public_key"],
+                 private_key=DEFAULTS["private_key"], client_id=DEFAULTS["client_id"],
+                 codebase=DEFAULTS["codebase"], extra_tickets=0):
+        self.company_id = company_id
+        self.api_keys = {public_key: private_key}
+        self.client_id = client_id
+        self.codebase = codebase
+        self.extra_tickets = extra_tickets
+        self.collections = {resource.key: resource(self) for resource in RESOURCES}
+        super().__init__()  # sets up routing, then reset() seeds the collections
+        for collection in self.collections.values():
+            collection.register()
+        self.api_route("/system/info", GET=self.system_info)
+        self.route("GET", COMPANY_INFO_PATH, self.company_info)
+
+    @classmethod
+    def from_args(cls, args):
+        """ConnectWise Manage REST API emulator (API 2025.8 subset) on 127.0.0.1."""
+        return cls(args.company_id, args.public_key, args.private_key, args.client_id, args.codebase,
+                   args.tickets)
+
+    # ----- Emulator hooks -------------------------------------------------------------------
+    def reset_state(self):
+        for collection in self.collections.values():
+            collection.clear()
+        seed.load(self, self.extra_tickets)
+
+    def strip_prefix(self, path):
+        if re.fullmatch(COMPANY_INFO_PATH, path, re.IGNORECASE):
+            return path
+        match = API_PATH.match(path)
+        if match is None:
+            return None
+        return API_ROOT + re.sub("/+", "/", match.group(1)).rstrip("/")
+
+    def authenticate(self, request):
+        if re.fullmatch(COMPANY_INFO_PATH, request.path, re.IGNORECASE):
+            return  # codebase discovery needs no credentials
+        if not self._valid_credentials(request.header("authorization")):
+            raise manage_error(401, "Unauthorized", "The API credentials are missing or not valid.")
+        if (request.header("clientid") or "").lower() != self.client_id.lower():
+            raise manage_error(401, "Unauthorized", "A valid clientId header is required.")
+
+    def _valid_credentials(self, header):
+        scheme, encoded = (header or "").partition(" ")[::2]
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, private_key = decoded.partition(":")[::2]
+        company, public_key = user.partition("+")[::2]
+        return (scheme.lower() == "basic" and company.lower() == self.company_id.lower()
+                and public_key in self.api_keys and self.api_keys[public_key] == private_key)
+
+    def not_found(self, request):
+        return not_found_error()
+
+    def fault_body(self, status):
+        if status == 429:  # the guide's example: a different shape from the other errors
+            return {"error": "ConnectWiseAPI", "message": "Too many requests. Please try again in 30 seconds."}
+        return {"code": "ConnectWiseApi", "message": "An error has occurred (injected %d)." % status}
+
+    def finish(self, request, response):
+        response.headers.setdefault("api-current-version", API_VERSION)
+
+    # ----- services for the collections ---------------------------------------------------
+    def api_route(self, pattern, **handlers):
+        """Route a path regex under ``/{codebase}apis/3.0``: ``api_route("/system/info", GET=handler)``.
+        The other methods answer 405."""
+        for method in ALL_METHODS:
+            self.route(method, re.escape(API_ROOT) + pattern, handlers.get(method, method_not_allowed))
+
+    def api_base(self, request):
+        """Absolute API root for hrefs, on the host the client called."""
+        return "http://%s/%sapis/3.0" % (request.header("host", "127.0.0.1"), self.codebase)
+
+    @staticmethod
+    def now():
+        return dt.datetime.now(dt.timezone.utc).strftime(TIME_FORMAT)
+
+    def stamp(self, old, now):
+        """A record's _info after a write at ``now``."""
+        entered = old["_info"] if old else {"dateEntered": now, "enteredBy": self.api_member}
+        return {"lastUpdated": now, "updatedBy": self.api_member,
+                "dateEntered": entered["dateEntered"], "enteredBy": entered["enteredBy"]}
+
+    # ----- routes that are not collections --------------------------------------------------
+    def system_info(self, request):
+        return Response(200, {
+            "version": "v" + API_VERSION, "isCloud": self.is_cloud, "serverTimeZone": "Eastern Standard Time",
+            "licenseBits": [{"name": "CustomFields", "activeFlag": True}, {"name": "Workflows", "activeFlag": True}],
+            "cloudRegion": "NA" if self.is_cloud else "", "maxWorkFlowRecordsAllowed": 1000,
+        })
+
+    def company_info(self, request):
+        if request.params["company"].lower() != self.company_id.lower():
+            raise manage_error(404, "NotFound", "Company %s not found" % request.params["company"])
+        return Response(200, {
+            "CompanyName": COMPANY_NAME, "Codebase": self.codebase, "VersionCode": "v" + API_VERSION,
+            "VersionNumber": "v4.6.%s" % API_VERSION.replace(".", ""), "CompanyID": self.company_id,
+            "IsCloud": str(self.is_cloud),
+        }, {"Content-Type": "application/json; charset=utf-8"})
+
+    @property
+    def is_cloud(self):
+        return self.codebase.lower() != "v4_6_release/"
+
+
+def add_arguments(parser):
+    """The ``python -m tests.emulators.manage`` flags (``--port`` comes from ``run_main``)."""
+    options = [("--company-id", "company_id", "Manage company id (login and companyinfo)"),
+               ("--public-key", "public_key", "API public key"),
+               ("--private-key", "private_key", "API private key"),
+               ("--client-id", "client_id", "clientId header value the requests must carry"),
+               ("--codebase", "codebase", "codebase returned by companyinfo and used in hrefs")]
+    for flag, name, text in options:
+        parser.add_argument(flag, dest=name, default=DEFAULTS[name], help=text + " (default: %(default)s)")
+    parser.add_argument("--tickets", type=int, default=0,
+                        help="extra generated tickets to seed, for paging tests (default: %(default)s)")

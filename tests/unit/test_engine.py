@@ -1,0 +1,111 @@
+"""The declarative engine on plain dicts: what counts as a change, what a merge keeps, masking."""
+
+import pytest
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
+    MASK, REFERENCE, UNORDERED, KeyedList, Resource, Rules, changed_keys, ensure, mask, merge_dict,
+)
+
+
+class FakeStore(Resource):
+    """An in-memory resource that records the calls the engine makes."""
+
+    def __init__(self, current=None):
+        self.current = current
+        self.calls = []
+
+    def find(self):
+        return self.current
+
+    def create(self, desired):
+        self.calls.append(("create", desired))
+        return dict(desired, id=1)
+
+    def update(self, current, changes, after):
+        self.calls.append(("update", changes))
+        return after
+
+    def delete(self, current):
+        self.calls.append(("delete", current["id"]))
+
+
+def test_unset_options_are_never_compared():
+    assert changed_keys({"a": None, "b": 1}, {"a": 5, "b": 1}, Rules()) == []
+
+
+def test_reference_compares_ids_only():
+    assert not REFERENCE.differs({"id": 3}, {"id": 3, "name": "x", "_info": {}})
+    assert REFERENCE.differs({"id": 3}, {"id": 4})
+
+
+def test_unordered_ignores_order():
+    assert not UNORDERED.differs([2, 1], [1, 2])
+    assert UNORDERED.differs([1], [1, 2])
+
+
+@pytest.mark.parametrize("purge, expected_values", [(True, ["a", "c"]), (False, ["a", "b", "c"])])
+def test_keyed_list_merge_keeps_ids_and_honours_purge(purge, expected_values):
+    rule = KeyedList("v", purge=purge)
+    current = [{"id": 1, "v": "a", "d": False}, {"id": 2, "v": "b"}]
+    desired = [{"v": "c"}, {"v": "a", "d": True}]
+    merged = rule.merged(desired, current)
+    assert sorted(item["v"] for item in merged) == expected_values
+    assert {"id": 1, "v": "a", "d": True} in merged
+    assert rule.differs(desired, current)
+
+
+def test_keyed_list_reordering_alone_is_no_change():
+    rule = KeyedList("v")
+    assert not rule.differs([{"v": "b"}, {"v": "a"}], [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}])
+
+
+def test_keyed_list_without_purge_ignores_extra_current_entries():
+    assert not KeyedList("v", purge=False).differs([{"v": "a"}], [{"v": "a"}, {"v": "b"}])
+
+
+def test_ensure_create_update_noop_delete():
+    store = FakeStore()
+    outcome = ensure(store, {"name": "x", "size": 1, "note": None})
+    assert (outcome.changed, outcome.action, outcome.after) == (True, "create", {"name": "x", "size": 1})
+    store.current = {"id": 1, "name": "x", "size": 1, "server": "keep"}
+    assert ensure(store, {"name": "x", "size": 1}).changed is False
+    outcome = ensure(store, {"name": "x", "size": 2})
+    assert outcome.diff() == {"before": {"size": 1}, "after": {"size": 2}}
+    assert store.calls[-1] == ("update", {"size": 2})
+    assert outcome.object["server"] == "keep"
+    outcome = ensure(store, {}, state="absent")
+    assert outcome.changed and store.calls[-1] == ("delete", 1)
+
+
+def test_check_mode_predicts_without_calling_writes():
+    store = FakeStore({"id": 1, "name": "x", "size": 1})
+    outcome = ensure(store, {"name": "x", "size": 9}, check_mode=True)
+    assert outcome.changed and outcome.object["size"] == 9
+    assert ensure(store, {}, state="absent", check_mode=True).changed
+    store.current = None
+    assert ensure(store, {"name": "y"}, check_mode=True).object == {"name": "y"}
+    assert store.calls == []
+
+
+def test_validate_runs_before_any_write_even_in_check_mode():
+    class Refusing(FakeStore):
+        def validate(self, desired, current):
+            raise ValueError("no")
+
+    store = Refusing()
+    for check_mode in (True, False):
+        with pytest.raises(ValueError):
+            ensure(store, {"name": "x"}, check_mode=check_mode)
+    assert store.calls == []
+
+
+def test_mask_hides_secret_keys_at_any_depth_and_keeps_none():
+    obj = {"config": {"privateKey": "s3cret", "url": "u"}, "list": [{"privateKey": "x"}], "privateKey": None}
+    masked = mask(obj, ("privateKey",))
+    assert masked == {"config": {"privateKey": MASK, "url": "u"}, "list": [{"privateKey": MASK}], "privateKey": None}
+    assert obj["config"]["privateKey"] == "s3cret"
+
+
+def test_merge_dict_applies_rules():
+    rules = Rules(tags=UNORDERED)
+    assert merge_dict({"tags": [1, 2], "a": 1}, {"tags": [2, 1], "a": 2}, rules) == {"tags": [1, 2], "a": 2}
