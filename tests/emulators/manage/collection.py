@@ -222,8 +222,9 @@ class Collection:
     type_name = None        # schema name, used in 404 messages: "BoardStatus 7 not found"
     resource = None         # name in 400 bodies; defaults to type_name with a lower-case initial
     methods = "GET POST PUT PATCH DELETE"
-    fields = ""             # "name:type ..." (types in TYPE_CHECKS); nothing else is stored. id, _info
-                            # and the parent ids of a nested path are added
+    # "name:type ..." (types in TYPE_CHECKS); nothing else is stored. id, _info and the parent
+    # ids of a nested path are added.
+    fields = ""
     required = ()
     max_lengths = {}
     enums = {}
