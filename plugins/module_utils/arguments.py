@@ -28,3 +28,12 @@ def with_connection(spec, connection_spec):
     merged = dict(connection_spec)
     merged.update(spec)
     return merged
+
+
+SIGNL4_CONNECTION_SPEC = dict(
+    signl4_api_url=dict(type="str", default="https://connect.signl4.com/api", fallback=(env_fallback, ["SIGNL4_API_URL"])),
+    signl4_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["SIGNL4_API_KEY"])),
+    signl4_team_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["SIGNL4_TEAM_SECRET"])),
+    signl4_validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["SIGNL4_VALIDATE_CERTS"])),
+    signl4_timeout=dict(type="float", default=30.0),
+)

@@ -10,10 +10,15 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.arguments import CW_CONNECTION_SPEC, with_connection
+from ansible_collections.signl4.connectwise.plugins.module_utils.arguments import (
+    CW_CONNECTION_SPEC,
+    SIGNL4_CONNECTION_SPEC,
+    with_connection,
+)
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
@@ -58,4 +63,18 @@ class ManageModule(ApiModule):
     def client(self):
         if self._client is None:
             self._client = ManageClient.from_params(self.params, log=self.debug)
+        return self._client
+
+
+class Signl4Module(ApiModule):
+    """A module of the ``signl4`` group: the SIGNL4 connection options and a lazily built client."""
+
+    def __init__(self, argument_spec, **kwargs):
+        super(Signl4Module, self).__init__(argument_spec, SIGNL4_CONNECTION_SPEC, **kwargs)
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = Signl4Client.from_params(self.params, log=self.debug)
         return self._client

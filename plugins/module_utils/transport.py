@@ -74,7 +74,7 @@ class Transport:
     """Send requests to one API base URL. Never logs or raises a secret."""
 
     def __init__(self, base_url, api_name, error_parser, headers=None, auth=None, timeout=30.0,
-                 validate_certs=True, retry=None, secrets=(), log=None):
+                 validate_certs=True, retry=None, secrets=(), log=None, retry_after=None, on_response=None):
         if not HAS_REQUESTS:
             raise ImportError("the Python library 'requests' is required: %s" % REQUESTS_IMPORT_ERROR)
         self.base_url = base_url.rstrip("/")
@@ -89,6 +89,11 @@ class Transport:
         self.session.auth = auth
         self.session.verify = validate_certs
         self.retries_done = 0  # cumulative, for the agent's metrics and the tests
+        # Hooks for APIs with their own throttling headers: ``retry_after(response)`` gives the
+        # seconds to wait before retrying a 429/5xx (None: computed backoff), ``on_response(response)``
+        # sees every HTTP answer, errors included.
+        self.retry_after = retry_after or (lambda response: parse_retry_after(response.headers.get("Retry-After")))
+        self.on_response = on_response
 
     def mask(self, text):
         text = "" if text is None else str(text)
@@ -124,9 +129,10 @@ class Transport:
                 raise TransportError(self.mask("%s: %s" % (type(exc).__name__, exc)), method=method,
                                      url=self.mask(url), api=self.api_name)
             self._log("%s %s -> %s (%.0f ms)" % (method, url, response.status_code, 1000 * (time.time() - started)))
+            if self.on_response:
+                self.on_response(response)
             if response.status_code in retry_statuses and attempt < self.retry.max_retries:
-                self._wait(attempt, parse_retry_after(response.headers.get("Retry-After")), method, url,
-                           "HTTP %s" % response.status_code)
+                self._wait(attempt, self.retry_after(response), method, url, "HTTP %s" % response.status_code)
                 attempt += 1
                 continue
             if response.status_code >= 400:

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, signl4.connectwise contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Connection options of every SIGNL4 module (``arguments.SIGNL4_CONNECTION_SPEC``)."""
+
+    DOCUMENTATION = r"""
+options:
+  signl4_api_url:
+    description:
+      - The base URL of the SIGNL4 REST API; the REST v2 paths are below it (C(/v2/...)).
+      - The inbound webhook is reached on the same origin, at C(/webhook/{team secret}) next to C(/api).
+      - If not set, the value of the E(SIGNL4_API_URL) environment variable is used.
+    type: str
+    default: https://connect.signl4.com/api
+  signl4_api_key:
+    description:
+      - The SIGNL4 API key (portal Integrations -> API Keys), sent in the C(X-S4-Api-Key) header.
+        Modules that write need a read/write key that is not limited to another team.
+      - It is never logged or shown.
+      - If not set, the value of the E(SIGNL4_API_KEY) environment variable is used.
+    type: str
+  signl4_team_secret:
+    description:
+      - The team secret of the team's inbound webhook, used to send events. It is never logged or shown,
+        also not in URLs, which carry it in their path.
+      - If not set, the value of the E(SIGNL4_TEAM_SECRET) environment variable is used.
+    type: str
+  signl4_validate_certs:
+    description:
+      - Whether to verify the server's TLS certificate. Turn it off only for a lab server.
+      - If not set, the value of the E(SIGNL4_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  signl4_timeout:
+    description:
+      - Seconds to wait for each HTTP response.
+    type: float
+    default: 30.0
+requirements:
+  - requests (on the host that runs the module, normally the controller)
+notes:
+  - SIGNL4 throttles per subscription and reports the window in C(X-RateLimit-*) headers. A request waits for the
+    window to reset when the previous answer said none are left; HTTP 429 is retried after C(Retry-After) or at
+    C(X-RateLimit-Reset). Server and connection errors of idempotent requests are retried with a bounded, jittered backoff.
+"""
+
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/signl4.connectwise.signl4) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - signl4.connectwise.signl4
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+"""
