@@ -145,6 +145,19 @@ def mask(obj, secret_keys):
     return obj
 
 
+def _mask_after(before, after, secret_keys):
+    if not secret_keys or not isinstance(after, dict):
+        return mask(after, secret_keys)
+    before = before if isinstance(before, dict) else {}
+    result = {}
+    for key, value in after.items():
+        if key in secret_keys and value is not None:
+            result[key] = MASK + " (changed)" if key in before and before[key] != value else MASK
+        else:
+            result[key] = _mask_after(before.get(key), value, secret_keys)
+    return result
+
+
 # ----- ensure ----------------------------------------------------------------------
 
 class Resource:
@@ -181,7 +194,9 @@ class Outcome:
         self.action = action  # "create", "update", "delete" or "none"
 
     def diff(self, secret_keys=()):
-        return {"before": mask(self.before, secret_keys), "after": mask(self.after, secret_keys)}
+        """Before and after with secrets masked; a secret that changes shows as ``MASK (changed)``
+        on the after side, so the diff does not look empty."""
+        return {"before": mask(self.before, secret_keys), "after": _mask_after(self.before, self.after, secret_keys)}
 
 
 def ensure(resource, desired, state="present", rules=None, check_mode=False):

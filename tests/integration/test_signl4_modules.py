@@ -126,7 +126,7 @@ def test_webhook_url_is_compared_but_never_shown(signl4):
     webhook(signl4)
     changed = webhook(signl4, url=URL.replace(TOKEN, "other-token-777"))
     assert changed["changed"] is True
-    assert changed["diff"] == {"before": {"extUrl": MASK}, "after": {"extUrl": MASK}}
+    assert changed["diff"] == {"before": {"extUrl": MASK}, "after": {"extUrl": MASK + " (changed)"}}
     assert "other-token-777" not in json.dumps(changed)
     info = run_module("signl4_webhook_info", dict(connection(signl4), team="Service Desk"))
     assert [w["extUrl"] for w in info["webhooks"]] == [MASK]
@@ -245,7 +245,8 @@ def test_secret_config_is_compared_without_being_echoed(signl4):
     connector(signl4)
     rotated = connector(signl4, secret_config={"privateApiKey": "rotated-key-2"})
     assert rotated["changed"] is True
-    assert rotated["diff"]["before"]["config"]["privateApiKey"] == MASK == rotated["diff"]["after"]["config"]["privateApiKey"]
+    assert rotated["diff"]["before"]["config"]["privateApiKey"] == MASK
+    assert rotated["diff"]["after"]["config"]["privateApiKey"] == MASK + " (changed)"
     assert "rotated-key-2" not in json.dumps(rotated)
     assert signl4.writes()[-1]["request_json"]["config"]["privateApiKey"] == "rotated-key-2"
     assert connector(signl4, secret_config={"privateApiKey": "rotated-key-2"})["changed"] is False

@@ -109,3 +109,12 @@ def test_mask_hides_secret_keys_at_any_depth_and_keeps_none():
 def test_merge_dict_applies_rules():
     rules = Rules(tags=UNORDERED)
     assert merge_dict({"tags": [1, 2], "a": 1}, {"tags": [2, 1], "a": 2}, rules) == {"tags": [1, 2], "a": 2}
+
+
+def test_a_changed_secret_is_marked_in_the_diff_without_its_value():
+    store = FakeStore({"id": 1, "config": {"privateKey": "old", "uri": "u"}})
+    outcome = ensure(store, {"config": {"privateKey": "new", "uri": "u"}}, check_mode=True)
+    diff = outcome.diff(("privateKey",))
+    assert diff == {"before": {"config": {"privateKey": MASK, "uri": "u"}},
+                    "after": {"config": {"privateKey": MASK + " (changed)", "uri": "u"}}}
+    assert "old" not in repr(diff) and "new" not in repr(diff)
