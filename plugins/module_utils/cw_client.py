@@ -75,6 +75,13 @@ def all_of(*conditions):
     return " AND ".join("(%s)" % c for c in parts)
 
 
+def equals_all(params, filters):
+    """``field = value`` AND-joined for each option of ``{option: api field}`` that was given;
+    ``None`` when none was (the filters of the ``_info`` modules)."""
+    parts = [condition(field, "=", params[option]) for option, field in filters.items() if params.get(option) is not None]
+    return all_of(*parts) or None
+
+
 def patch_operations(changes):
     """Minimal JSON-patch for top-level changes (references and arrays are replaced whole,
     as the Manage guide requires)."""

@@ -16,6 +16,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     Rules,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
 
 # Manage's own names for the lookups that modules accept by name.
 BUSINESS_UNITS = "/system/departments"
@@ -53,11 +54,6 @@ class ManageResource(Resource):
 def map_options(params, mapping):
     """``{api_key: params[option]}`` for a ``{option: api_key}`` mapping (``None`` = not given)."""
     return dict((api_key, params.get(option)) for option, api_key in mapping.items())
-
-
-def require_length(value, limit, what):
-    if value is not None and len(value) > limit:
-        raise InputError("%s must be at most %d characters, got %d: %r" % (what, limit, len(value), value))
 
 
 class UserDefinedFields:

@@ -13,12 +13,17 @@ Conventions:
 - a desired key whose value is ``None`` was not given by the user and is never compared;
 - lists of dicts are matched by an explicit key and merged (``KeyedList``), with ``purge``
   deciding what happens to current entries the user did not list; an omitted list changes nothing;
-- secret keys are compared, but shown as ``MASK`` in the diff and in returned objects.
+- secret keys are compared, but shown as ``MASK`` in the diff and in returned objects;
+- child objects that live at their own endpoints (a workflow rule's events) are ensured one by
+  one: :func:`pair_by_key` matches them and :meth:`Outcome.add_children` folds their outcomes into
+  the parent's, so the diff nests (``events: {name: {...}}``).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 
 MASK = "********"
 
@@ -197,6 +202,73 @@ class Outcome:
         """Before and after with secrets masked; a secret that changes shows as ``MASK (changed)``
         on the after side, so the diff does not look empty."""
         return {"before": mask(self.before, secret_keys), "after": _mask_after(self.before, self.after, secret_keys)}
+
+    def add_children(self, field, children):
+        """Fold in the outcomes of child objects that live at their own endpoints, given as
+        ``[(key, Outcome)]`` (a workflow rule's events by name, say). This object changed when a
+        child changed, and its diff gains ``field: {key: child diff}`` for each changed child: a
+        created child shows only on the after side, a deleted one only on the before side."""
+        changed = [(key, child) for key, child in children if child.changed]
+        if not changed:
+            return self
+        before = dict((key, child.before) for key, child in changed if child.action != "create")
+        after = dict((key, child.after) for key, child in changed if child.action != "delete")
+        # Copies: on a check-mode create ``after`` is the predicted object itself.
+        self.before, self.after = dict(self.before), dict(self.after)
+        if before:
+            self.before[field] = before
+        if after:
+            self.after[field] = after
+        self.changed = True
+        if self.action == "none":
+            self.action = "update"
+        return self
+
+    def absorb(self, later):
+        """Fold in a later ensure of the same object, for a change that has to wait (a flag the
+        API accepts only once the object's children exist). Per key, ``before`` keeps the first
+        value and ``after`` the last; ``object`` becomes the later one's."""
+        if not later.changed:
+            return self
+        before = dict(later.before)
+        before.update(self.before)
+        after = dict(self.after)
+        after.update(later.after)
+        self.before, self.after, self.object = before, after, later.object
+        self.changed = True
+        if self.action == "none":
+            self.action = later.action
+        return self
+
+
+def pair_by_key(desired, current, key, normalize_key=None, what="entries"):
+    """Match child objects that live at their own endpoints by ``key(item)``.
+
+    Returns ``[(key, desired item or None, current item or None)]``: the desired items in their
+    order, then the current items nobody asked for (the caller purges or keeps them). An omitted
+    list (``desired=None``) pairs every current item with ``None``. Two desired items with one key,
+    or a desired key that several current items share, raise :class:`InputError`: no write could
+    be right then.
+    """
+    normalize_key = normalize_key or (lambda value: value)
+    current_by_key = {}
+    for item in current or []:
+        current_by_key.setdefault(normalize_key(key(item)), []).append(item)
+    pairs, seen = [], set()
+    for item in desired or []:
+        label = key(item)
+        wanted = normalize_key(label)
+        if wanted in seen:
+            raise InputError("duplicate %s: %s" % (what, label))
+        seen.add(wanted)
+        matches = current_by_key.get(wanted, [])
+        if len(matches) > 1:
+            raise InputError("%d existing %s share the key %r; remove the extra ones first" % (len(matches), what, label))
+        pairs.append((label, item, matches[0] if matches else None))
+    for wanted, items in current_by_key.items():
+        if wanted not in seen:
+            pairs.extend((key(item), None, item) for item in items)
+    return pairs
 
 
 def ensure(resource, desired, state="present", rules=None, check_mode=False):

@@ -17,11 +17,7 @@ __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Resource, Rules
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
-
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urlparse import urlsplit  # type: ignore
+from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_http_url
 
 # Config entries whose names contain one of these are masked even when not declared secret.
 SECRET_NAME_HINTS = ("secret", "password", "private", "token", "apikey", "api_key")
@@ -32,13 +28,6 @@ INSTANCE_SECRET_KEYS = ("webhookUrl",)
 def looks_secret(key):
     lowered = str(key).lower().replace("-", "").replace(" ", "")
     return any(hint in lowered for hint in SECRET_NAME_HINTS)
-
-
-def require_http_url(url, what):
-    """Fail unless ``url`` is an absolute http(s) URL. The URL itself is not echoed: it may hold a token."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise InputError("%s is not an absolute http:// or https:// URL (value not shown, it may hold a token)" % what)
 
 
 class ConfigEntries:

@@ -60,7 +60,7 @@ custom_fields:
       fieldTypeIdentifier: Checkbox
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import UserDefinedFields
 from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
 
@@ -73,9 +73,7 @@ FILTERS = dict(caption="caption", pod_id="podId", screen_id="screenId")
 
 
 def run(module):
-    conditions = [condition(api_key, "=", module.params[option])
-                  for option, api_key in FILTERS.items() if module.params[option] is not None]
-    fields = module.client.list(UserDefinedFields.path, conditions=all_of(*conditions) or None)
+    fields = module.client.list(UserDefinedFields.path, conditions=equals_all(module.params, FILTERS))
     return {"changed": False, "custom_fields": fields}
 
 

@@ -3,8 +3,10 @@
 import pytest
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
-    MASK, REFERENCE, UNORDERED, KeyedList, Resource, Rules, changed_keys, ensure, mask, merge_dict,
+    MASK, REFERENCE, UNORDERED, KeyedList, Outcome, Resource, Rules, changed_keys, ensure, mask, merge_dict,
+    pair_by_key,
 )
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 
 
 class FakeStore(Resource):
@@ -118,3 +120,64 @@ def test_a_changed_secret_is_marked_in_the_diff_without_its_value():
     assert diff == {"before": {"config": {"privateKey": MASK, "uri": "u"}},
                     "after": {"config": {"privateKey": MASK + " (changed)", "uri": "u"}}}
     assert "old" not in repr(diff) and "new" not in repr(diff)
+
+
+# ----- child objects at their own endpoints ------------------------------------------------
+
+def by_name(item):
+    return item["name"]
+
+
+def test_pair_by_key_matches_case_insensitively_and_lists_the_unasked_current_items_last():
+    current = [{"id": 1, "name": "Old"}, {"id": 2, "name": "Keep"}]
+    pairs = pair_by_key([{"name": "keep", "x": 1}, {"name": "New"}], current, by_name, str.lower, "events")
+    assert pairs == [("keep", {"name": "keep", "x": 1}, {"id": 2, "name": "Keep"}),
+                     ("New", {"name": "New"}, None),
+                     ("Old", None, {"id": 1, "name": "Old"})]
+
+
+def test_pair_by_key_with_an_omitted_list_pairs_every_current_item_with_none():
+    assert pair_by_key(None, [{"name": "a"}], by_name) == [("a", None, {"name": "a"})]
+    assert pair_by_key([], [], by_name) == []
+
+
+def test_pair_by_key_refuses_duplicate_desired_keys_and_ambiguous_current_ones():
+    with pytest.raises(InputError, match="duplicate event names: a"):
+        pair_by_key([{"name": "A"}, {"name": "a"}], [], by_name, str.lower, "event names")
+    with pytest.raises(InputError, match="2 existing events share the key 'A'"):
+        pair_by_key([{"name": "A"}], [{"name": "A"}, {"name": "A"}], by_name, what="events")
+    # Duplicates nobody asked for are just unmatched (the caller may purge them).
+    assert len(pair_by_key([], [{"name": "A"}, {"name": "A"}], by_name)) == 2
+
+
+def test_add_children_nests_the_changed_children_in_the_diff():
+    parent = Outcome(False, {"id": 1}, {}, {}, "none")
+    children = [("created", Outcome(True, {}, {}, {"c": 1}, "create")),
+                ("updated", Outcome(True, {}, {"c": 1}, {"c": 2}, "update")),
+                ("deleted", Outcome(True, None, {"c": 3}, {}, "delete")),
+                ("same", Outcome(False, {}, {}, {}, "none"))]
+    parent.add_children("events", children)
+    assert parent.changed and parent.action == "update"
+    assert parent.diff() == {"before": {"events": {"updated": {"c": 1}, "deleted": {"c": 3}}},
+                             "after": {"events": {"created": {"c": 1}, "updated": {"c": 2}}}}
+
+
+def test_add_children_without_changes_leaves_the_outcome_alone_and_never_aliases_the_object():
+    quiet = Outcome(False, {"id": 1}, {}, {}, "none").add_children("events", [("a", Outcome(False, {}, {}, {}, "none"))])
+    assert (quiet.changed, quiet.action, quiet.diff()) == (False, "none", {"before": {}, "after": {}})
+    predicted = {"name": "rule"}
+    created = Outcome(True, predicted, {}, predicted, "create")  # what ensure returns on a check-mode create
+    created.add_children("events", [("a", Outcome(True, {}, {}, {"c": 1}, "create"))])
+    assert predicted == {"name": "rule"} and created.after == {"name": "rule", "events": {"a": {"c": 1}}}
+
+
+def test_absorb_folds_a_later_write_of_the_same_object():
+    first = Outcome(True, {"id": 1, "a": 2}, {"a": 1}, {"a": 2}, "update")
+    first.absorb(Outcome(True, {"id": 1, "a": 2, "on": True}, {"on": False}, {"on": True}, "update"))
+    assert first.diff() == {"before": {"a": 1, "on": False}, "after": {"a": 2, "on": True}}
+    assert first.object["on"] is True
+    quiet = Outcome(False, {"id": 1}, {}, {}, "none")
+    quiet.absorb(Outcome(True, {"id": 1, "on": True}, {"on": False}, {"on": True}, "update"))
+    assert quiet.changed and quiet.action == "update" and quiet.object == {"id": 1, "on": True}
+    unchanged = Outcome(True, {"id": 1}, {}, {"a": 1}, "create").absorb(Outcome(False, {"id": 9}, {}, {}, "none"))
+    assert unchanged.object == {"id": 1} and unchanged.action == "create"

@@ -15,7 +15,10 @@ import re
 from tests.emulators.common import Emulator, Response
 from tests.emulators.manage import seed
 from tests.emulators.manage.collection import ALL_METHODS, API_ROOT, manage_error, method_not_allowed, not_found_error
-from tests.emulators.manage.resources import RESOURCES, TICKET_POD_ID  # noqa: F401 - re-exported
+from tests.emulators.manage import administration, resources, workflows
+from tests.emulators.manage.resources import TICKET_POD_ID  # noqa: F401 - re-exported
+
+RESOURCES = resources.RESOURCES + workflows.RESOURCES + administration.RESOURCES
 
 API_VERSION = "2025.8"
 CONTENT_TYPE = "application/vnd.connectwise.com+json; version=%s" % API_VERSION

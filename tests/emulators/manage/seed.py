@@ -13,7 +13,7 @@ SEED_START = dt.datetime(2025, 2, 3, 8, 0, tzinfo=dt.timezone.utc)
 LOCATIONS = ["Tampa Office", "Remote"]
 DEPARTMENTS = [("SVC", "Services"), ("PS", "Professional Services")]
 
-# Security roles are not served yet; members carry these references as given.
+# The roles administration.SecurityRoles seeds on every reset; the members reference these ids.
 SECURITY_ROLES = {"Admin": 1, "Technician": 2}
 
 BOARDS = [

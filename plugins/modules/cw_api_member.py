@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, signl4.connectwise contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cw_api_member
+short_description: Manage the ConnectWise Manage API member an integration logs in as
+version_added: 0.1.0
+description:
+  - Creates and updates an API member in C(/system/apiMembers), found by its O(identifier).
+  - Manage cannot delete members, so O(state=absent) deactivates the member (C(inactiveFlag)) and
+    O(state=present) makes it active again.
+  - The member's location, business unit and default board decide which service tickets the integration
+    sees; its security role decides what it may do (see P(signl4.connectwise.cw_security_role#module)).
+  - Only the options you give are compared; an update sends a PATCH with just the keys that differ.
+author:
+  - signl4.connectwise maintainers (@signl4)
+extends_documentation_fragment:
+  - signl4.connectwise.cw
+  - signl4.connectwise.cw.action_group
+notes:
+  - API keys cannot be created through the REST API. Once the member exists, an administrator adds one in
+    Manage under I(System > Members > API Members), opens the member, goes to the I(API Keys) tab, clicks
+    I(+), enters a description (for example C(SIGNL4)) and saves. The private key is shown only then.
+  - The public and private key are then used as this collection's O(cw_public_key) and O(cw_private_key)
+    (or E(CW_PUBLIC_KEY) and E(CW_PRIVATE_KEY)), and in the SIGNL4 connector app's configuration
+    (C(publicApiKey) in O(signl4.connectwise.signl4_connector#module:config), C(privateApiKey) in
+    O(signl4.connectwise.signl4_connector#module:secret_config)). Keep the private key in a vault.
+options:
+  identifier:
+    description:
+      - The member ID the integration logs in with, at most 15 characters. It identifies the member.
+    type: str
+    required: true
+  name:
+    description:
+      - The member name shown in Manage, at most 30 characters. Required when the member has to be created.
+    type: str
+  role:
+    description:
+      - The name of the member's security role. Required when the member has to be created.
+    type: str
+  location:
+    description:
+      - The name of the member's default location. Required when the member has to be created.
+    type: str
+  business_unit:
+    description:
+      - The name of the member's default business unit (department). Required when the member has to be created.
+    type: str
+  default_board:
+    description:
+      - The name of the member's default service board.
+    type: str
+  email:
+    description:
+      - The member's e-mail address, at most 250 characters.
+    type: str
+  notes:
+    description:
+      - Free-text notes on the member.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the member and makes it active; V(absent) deactivates it if it exists.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: The API member SIGNL4 uses, with the least-privilege role
+  signl4.connectwise.cw_api_member:
+    identifier: signl4
+    name: Derdack SIGNL4
+    role: SIGNL4
+    location: Tampa Office
+    business_unit: Services
+    default_board: Service Desk
+    email: signl4@contoso-msp.com
+
+- name: Take the member out of use (Manage cannot delete it)
+  signl4.connectwise.cw_api_member:
+    identifier: signl4
+    state: absent
+"""
+
+RETURN = r"""
+api_member:
+  description:
+    - The member as Manage holds it after the task (in check mode, as it would be). Null when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    id: 4
+    identifier: signl4
+    name: Derdack SIGNL4
+    inactiveFlag: false
+    securityRole: {id: 3, name: SIGNL4}
+    defaultLocation: {id: 1, name: Tampa Office}
+    defaultDepartment: {id: 1, identifier: SVC, name: Services}
+    serviceDefaultBoard: {id: 1, name: Service Desk}
+diff:
+  description: The keys that differ, before and after, in the API's field names.
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import ApiMembers
+from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+
+ARGUMENT_SPEC = dict(
+    identifier=dict(type="str", required=True),
+    name=dict(type="str"),
+    role=dict(type="str"),
+    location=dict(type="str"),
+    business_unit=dict(type="str"),
+    default_board=dict(type="str"),
+    email=dict(type="str"),
+    notes=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def run(module):
+    outcome = ApiMembers(module.client).ensure(module.params, module.check_mode)
+    return module.outcome_result(outcome, "api_member")
+
+
+def main():
+    ManageModule(ARGUMENT_SPEC).execute(run)
+
+
+if __name__ == "__main__":
+    main()

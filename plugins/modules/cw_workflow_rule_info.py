@@ -1,0 +1,88 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, signl4.connectwise contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cw_workflow_rule_info
+short_description: Read ConnectWise Manage workflow rules with their events and actions
+version_added: 0.1.0
+description:
+  - Lists the workflow rules in C(/system/workflows), or those named O(name), each with its events, each event
+    with its actions, each action with the custom-field values it sets.
+author:
+  - signl4.connectwise maintainers (@signl4)
+extends_documentation_fragment:
+  - signl4.connectwise.cw
+  - signl4.connectwise.cw.action_group
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+options:
+  name:
+    description:
+      - Only the rules with this name (compared case-insensitively, as Manage compares names).
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Read the rule that selects the tickets for SIGNL4
+  signl4.connectwise.cw_workflow_rule_info:
+    name: SIGNL4 - Trigger Signls
+  register: trigger_rule
+
+- name: Show its first event's condition
+  ansible.builtin.debug:
+    msg: "{{ trigger_rule.workflow_rules[0].events[0].eventCondition }}"
+
+- name: Read every rule
+  signl4.connectwise.cw_workflow_rule_info:
+  register: all_rules
+"""
+
+RETURN = r"""
+workflow_rules:
+  description:
+    - The matching rules, ordered by id, as Manage returns them, with C(events); each event has C(actions) and each
+      action C(customFields).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 1
+      name: SIGNL4 - Trigger Signls
+      tableType: {id: 1, identifier: ServiceTicket, name: Service Ticket}
+      activateFlag: false
+      events:
+        - id: 1
+          name: New ticket
+          eventCondition: Signl4Retrieved_c = False AND status/name = "New (not responded)"
+          executionTime: Once
+          actions: []
+"""
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflows import WorkflowRules
+from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str"),
+)
+
+
+def run(module):
+    return {"changed": False, "workflow_rules": WorkflowRules(module.client).list(module.params["name"])}
+
+
+def main():
+    ManageModule(ARGUMENT_SPEC).execute(run)
+
+
+if __name__ == "__main__":
+    main()
