@@ -164,17 +164,15 @@ class Signl4Client:
         return self.transport.base_url
 
     # ----- errors and throttling --------------------------------------------------------
-    def _parse_error(self, status, body, text):
+    @staticmethod
+    def _parse_error(status, body, text):
         """SIGNL4's ``ErrorResponseContent``: ``{code, message, details, requestId, errors[]}``.
-        ``details`` can name the team secret (``An event source with ID ... was not found``),
-        so everything is masked here, errors included."""
-        mask = self.transport.mask
+        ``details`` can name the team secret (``An event source with ID ... was not found``);
+        the transport masks every text of the error it builds from this."""
         if isinstance(body, dict):
-            message = " - ".join(mask(part) for part in (body.get("message"), body.get("details")) if part)
-            errors = [dict((k, None if v is None else mask(v)) for k, v in item.items()) if isinstance(item, dict)
-                      else mask(item) for item in body.get("errors") or []]
-            return body.get("code"), message or mask(text).strip()[:500], errors
-        return None, mask(text).strip()[:500], []
+            message = " - ".join(part for part in (body.get("message"), body.get("details")) if part)
+            return body.get("code"), message or text.strip()[:500], body.get("errors") or []
+        return None, text.strip()[:500], []
 
     @staticmethod
     def _scope(url):

@@ -156,6 +156,9 @@ class Transport:
             body = None
         code, message, errors = self.error_parser(response.status_code, body, response.text)
         cls = error_class_for_status(response.status_code)
+        # An API may echo a secret back (SIGNL4 names an unknown team secret): mask every text.
+        errors = [dict((k, v if v is None or isinstance(v, (bool, int, float)) else self.mask(v)) for k, v in item.items())
+                  if isinstance(item, dict) else self.mask(item) for item in errors or []]
         return cls(self.mask(message or response.reason or "HTTP %s" % response.status_code),
                    status=response.status_code, code=code, errors=errors, method=method,
                    url=self.mask(url), api=self.api_name)

@@ -130,3 +130,12 @@ def test_2500_records_come_back_complete(big_manage, forward_only):
     if forward_only:
         assert all(r["headers"].get("pagination-type") == "forward-only" for r in pages)
     manage_spec().assert_conforms(big_manage.requests(), min_checked=len(pages))
+
+
+@pytest.mark.parametrize("caption", ['O\'Brien "VIP"', "it's mine", 'say "hi"', "x AND y OR 1=1", "back\\slash"])
+def test_any_value_round_trips_through_a_condition(manage, caption):
+    client = make_client(manage)
+    created = client.create("/system/userDefinedFields", {"podId": 10, "caption": caption, "sequenceNumber": 9,
+                                                          "fieldTypeIdentifier": "Text"})
+    found = client.find("/system/userDefinedFields", condition("caption", "=", caption))
+    assert [f["id"] for f in found] == [created["id"]]
