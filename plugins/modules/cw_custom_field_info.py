@@ -17,13 +17,7 @@ author:
   - signl4.connectwise maintainers (@signl4)
 extends_documentation_fragment:
   - signl4.connectwise.cw
-  - signl4.connectwise.cw.action_group
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
+  - signl4.connectwise.cw.info_module
 options:
   caption:
     description: Only the field with this caption.

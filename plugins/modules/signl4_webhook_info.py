@@ -18,13 +18,7 @@ author:
   - signl4.connectwise maintainers (@signl4)
 extends_documentation_fragment:
   - signl4.connectwise.signl4
-  - signl4.connectwise.signl4.action_group
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
+  - signl4.connectwise.signl4.info_module
 options:
   name:
     description: Only the subscription with this name.
