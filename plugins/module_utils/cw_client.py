@@ -260,8 +260,3 @@ class ManageClient:
 
     def delete(self, path):
         self.request("DELETE", path)
-
-    def post_action(self, path, body=None):
-        """Non-CRUD POSTs (``/copy``...)."""
-        response = self.request("POST", path, json=body)
-        return response.json() if response.content else None

@@ -88,7 +88,6 @@ class Transport:
         self.session.headers.update(headers or {})
         self.session.auth = auth
         self.session.verify = validate_certs
-        self.retries_done = 0  # cumulative, for the agent's metrics and the tests
         # Hooks for APIs with their own throttling headers: ``retry_after(response)`` gives the
         # seconds to wait before retrying a 429/5xx (None: computed backoff), ``on_response(response)``
         # sees every HTTP answer, errors included.
@@ -141,7 +140,6 @@ class Transport:
 
     def _wait(self, attempt, retry_after, method, url, why):
         delay = self.retry.delay(attempt, retry_after)
-        self.retries_done += 1
         self._log("%s %s: %s, retry %d in %.2f s" % (method, url, why, attempt + 1, delay))
         self.retry.sleep(delay)
 

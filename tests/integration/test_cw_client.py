@@ -139,3 +139,18 @@ def test_any_value_round_trips_through_a_condition(manage, caption):
                                                           "fieldTypeIdentifier": "Text"})
     found = client.find("/system/userDefinedFields", condition("caption", "=", caption))
     assert [f["id"] for f in found] == [created["id"]]
+
+
+def test_put_replaces_the_whole_record_and_delete_removes_it(manage):
+    client = make_client(manage)
+    created = client.create("/system/userDefinedFields", {"podId": 10, "caption": "Replace me", "sequenceNumber": 9,
+                                                          "fieldTypeIdentifier": "Text", "helpText": "old"})
+    path = "/system/userDefinedFields/%d" % created["id"]
+    replaced = client.put(path, {"podId": 10, "caption": "Replaced", "sequenceNumber": 8,
+                                 "fieldTypeIdentifier": "Number"})
+    assert (replaced["caption"], replaced["fieldTypeIdentifier"], replaced.get("helpText")) == ("Replaced", "Number", None)
+    assert client.get(path)["caption"] == "Replaced"
+    client.delete(path)
+    with pytest.raises(NotFoundError):
+        client.get(path)
+    manage_spec().assert_conforms(manage.requests(), path_filter="userDefinedFields", min_checked=4)
