@@ -75,26 +75,4 @@ attributes:
     support: full
     membership:
       - signl4.connectwise.cw
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-"""
-
-    INFO_MODULE = r"""
-attributes:
-  action_group:
-    description: Use C(group/signl4.connectwise.cw) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - signl4.connectwise.cw
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
-    support: full
-    details: The module only reads.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 """

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - signl4.connectwise.cw
   - signl4.connectwise.cw.action_group
+  - signl4.connectwise.attributes
 notes:
   - API keys cannot be created through the REST API. Once the member exists, an administrator adds one in
     Manage under I(System > Members > API Members), opens the member, goes to the I(API Keys) tab, clicks

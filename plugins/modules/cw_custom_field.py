@@ -20,6 +20,7 @@ author:
 extends_documentation_fragment:
   - signl4.connectwise.cw
   - signl4.connectwise.cw.action_group
+  - signl4.connectwise.attributes
 options:
   caption:
     description:

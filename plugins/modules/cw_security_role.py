@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - signl4.connectwise.cw
   - signl4.connectwise.cw.action_group
+  - signl4.connectwise.attributes
 notes:
   - The I(Allow Access) customizations of a function (such as those of C(Table Setup)) are not exposed by
     the REST API and are not verified.

@@ -34,6 +34,7 @@ author:
 extends_documentation_fragment:
   - signl4.connectwise.cw
   - signl4.connectwise.cw.action_group
+  - signl4.connectwise.attributes
 notes:
   - Manage does not publish the format of event conditions. The collection's test emulator reads them as the
     C(conditions) query language with custom fields written by caption, for example

@@ -18,7 +18,8 @@ author:
   - signl4.connectwise maintainers (@signl4)
 extends_documentation_fragment:
   - signl4.connectwise.cw
-  - signl4.connectwise.cw.info_module
+  - signl4.connectwise.cw.action_group
+  - signl4.connectwise.attributes.info_module
 options:
   name:
     description:

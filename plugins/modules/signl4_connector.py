@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - signl4.connectwise.signl4
   - signl4.connectwise.signl4.action_group
+  - signl4.connectwise.attributes
 options:
   team:
     description:

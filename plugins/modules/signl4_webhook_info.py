@@ -18,7 +18,8 @@ author:
   - signl4.connectwise maintainers (@signl4)
 extends_documentation_fragment:
   - signl4.connectwise.signl4
-  - signl4.connectwise.signl4.info_module
+  - signl4.connectwise.signl4.action_group
+  - signl4.connectwise.attributes.info_module
 options:
   name:
     description: Only the subscription with this name.
