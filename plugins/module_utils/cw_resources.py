@@ -21,6 +21,14 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.validation impo
 # Manage's own names for the lookups that modules accept by name.
 BUSINESS_UNITS = "/system/departments"
 LOCATIONS = "/system/locations"
+BOARDS = "/service/boards"
+PRIORITIES = "/service/priorities"
+MEMBERS = "/system/members"
+
+
+def reference(record, *keys):
+    """The Manage reference object ``{id, name, ...}`` for a looked-up record (given keys only)."""
+    return dict((key, record[key]) for key in keys if record.get(key) is not None)
 
 
 class ManageResource(Resource):

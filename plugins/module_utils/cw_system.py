@@ -18,10 +18,12 @@ __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import (
+    BOARDS,
     BUSINESS_UNITS,
     LOCATIONS,
     ManageResource,
     map_options,
+    reference,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     CASE_INSENSITIVE,
@@ -37,7 +39,6 @@ SECURITY_ROLES = "/system/securityroles"  # the spec's spelling for roles ...
 ROLE_SETTINGS = "/system/securityRoles/%d/settings"  # ... and for their settings
 API_MEMBERS = "/system/apiMembers"
 CALLBACKS = "/system/callbacks"
-BOARDS = "/service/boards"
 LEVELS = ["None", "My", "All"]
 # (module option, SecurityRoleSetting field, the column's label in the UI)
 LEVEL_KEYS = (("add_level", "addLevel", "Add Level"), ("edit_level", "editLevel", "Edit Level"),
@@ -185,10 +186,7 @@ class ApiMembers:
                     serviceDefaultBoard=self._reference(BOARDS, params.get("default_board"), "board"))
 
     def _reference(self, path, name, what):
-        if name is None:
-            return None
-        record = self.client.resolve(path, name, what=what)
-        return {"id": record["id"], "name": record["name"]}
+        return None if name is None else reference(self.client.resolve(path, name, what=what), "id", "name")
 
 
 class ApiMemberResource(ManageResource):

@@ -24,10 +24,15 @@ __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, patch_operations
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import (
+    BOARDS,
     BUSINESS_UNITS,
     LOCATIONS,
+    MEMBERS,
+    PRIORITIES,
     ManageResource,
+    UserDefinedFields,
     map_options,
+    reference,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     REFERENCE,
@@ -43,10 +48,7 @@ RULES_PATH = "/system/workflows"
 TABLE_TYPES = RULES_PATH + "/tableTypes"
 ALL_NOTIFY_TYPES = RULES_PATH + "/notifyTypes"
 ACTION_VALUES = RULES_PATH + "/userdefinedfields"
-BOARDS = "/service/boards"
-PRIORITIES = "/service/priorities"
-MEMBERS = "/system/members"
-CUSTOM_FIELDS = "/system/userDefinedFields"
+CUSTOM_FIELDS = UserDefinedFields.path
 
 RULE_OPTIONS = dict(batch_interval="batchInterval", batch_frequency_unit="batchFrequencyUnit",
                     batch_schedule="batchSchedule")
@@ -96,10 +98,6 @@ def events_path(rule_id):
 
 def actions_path(rule_id, event_id):
     return "%s/%s/actions" % (events_path(rule_id), event_id)
-
-
-def reference(record, *keys):
-    return dict((key, record[key]) for key in keys if record.get(key) is not None)
 
 
 def without_info(obj):
