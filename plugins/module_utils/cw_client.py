@@ -18,7 +18,7 @@ import datetime
 import re
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import Transport
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import PooledClient, Transport
 
 try:
     from urllib.parse import urlsplit
@@ -123,7 +123,7 @@ def _manage_error(status, body, text):
     return None, (text or "").strip()[:500], []
 
 
-class ManageClient:
+class ManageClient(PooledClient):
     """One pooled session per client. Lookups by name are cached for the client's lifetime."""
 
     def __init__(self, url, company_id, public_key, private_key, client_id, codebase=None,

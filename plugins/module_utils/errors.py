@@ -63,6 +63,11 @@ class TransportError(ApiError):
     """No HTTP answer at all: connection refused, DNS, TLS, timeout (after retries)."""
 
 
+class OutcomeUnknownError(ApiError):
+    """A write that may or may not have been applied (a 5xx or a timeout after the request was
+    sent). Never retried blindly: the caller re-reads and decides (see ``engine.ensure``)."""
+
+
 class AuthenticationError(ApiError):
     """401: the credentials were refused."""
 

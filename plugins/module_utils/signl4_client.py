@@ -26,7 +26,7 @@ import datetime
 import time
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import Transport, parse_retry_after
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import PooledClient, Transport, parse_retry_after
 
 try:
     from urllib.parse import quote, urlsplit, urlunsplit
@@ -129,7 +129,7 @@ class RateLimit:
         return dict(limit=self.limit, remaining=self.remaining, reset=self.reset)
 
 
-class Signl4Client:
+class Signl4Client(PooledClient):
     """One pooled session; lookups by name (teams, apps) are cached for the client's lifetime.
 
     ``api_key`` is needed for REST calls only, ``team_secret`` for inbound events only; a call
@@ -325,7 +325,7 @@ class Signl4Client:
         """Acknowledge as ``user_id``; SIGNL4 answers 409 (:class:`ConflictError`) where the life cycle forbids it."""
         return self._status_change(alert_id, "acknowledge", user_id, comment)
 
-    def close(self, alert_id, user_id, comment=None):
+    def close_alert(self, alert_id, user_id, comment=None):
         return self._status_change(alert_id, "close", user_id, comment)
 
     def undo_acknowledge(self, alert_id, user_id, comment=None):

@@ -94,6 +94,10 @@ class Transport:
         self.retry_after = retry_after or (lambda response: parse_retry_after(response.headers.get("Retry-After")))
         self.on_response = on_response
 
+    def close(self):
+        """Release the pooled connections; the transport may not be used afterwards."""
+        self.session.close()
+
     def mask(self, text):
         text = "" if text is None else str(text)
         for secret in self.secrets:
@@ -160,3 +164,21 @@ class Transport:
         return cls(self.mask(message or response.reason or "HTTP %s" % response.status_code),
                    status=response.status_code, code=code, errors=errors, method=method,
                    url=self.mask(url), api=self.api_name)
+
+
+class PooledClient:
+    """Base of both API clients: a client owns one :class:`Transport` (``self.transport``) and
+    is closed with ``close()``, by ``with client:`` or ``contextlib.closing(client)``."""
+
+    transport = None
+
+    def close(self):
+        if self.transport is not None:
+            self.transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False

@@ -163,7 +163,7 @@ def test_acknowledge_close_annotate_undo_and_409(signl4):
     assert client.undo_acknowledge(alert["id"], RENE["id"])["status"]["statusCode"] == AlertStatus.OPEN
     note = client.annotate(alert["id"], OLIVIA["id"], "Called the customer")
     assert note["text"] == "Called the customer"
-    assert client.close(alert["id"], OLIVIA["id"])["history"]["closedBy"] == OLIVIA["id"]
+    assert client.close_alert(alert["id"], OLIVIA["id"])["history"]["closedBy"] == OLIVIA["id"]
     with pytest.raises(ConflictError) as caught:
         client.acknowledge(alert["id"], RENE["id"])
     assert caught.value.status == 409 and "lifecycle" in str(caught.value)
@@ -309,7 +309,7 @@ def test_everything_the_client_sends_conforms_to_the_spec(signl4):
     client.annotate(alert["id"], RENE["id"], "note")
     client.acknowledge(alert["id"], RENE["id"], comment="c")
     client.undo_acknowledge(alert["id"], RENE["id"])
-    client.close(alert["id"], RENE["id"])
+    client.close_alert(alert["id"], RENE["id"])
     client.undo_close(alert["id"], RENE["id"])
     client.users()
     client.user_by_email(RENE["mail"])
@@ -336,3 +336,11 @@ def test_everything_the_client_sends_conforms_to_the_spec(signl4):
     report = signl4_spec().assert_conforms(signl4.requests(), min_checked=30)
     assert report.uncovered == ["POST /webhook/" + DEFAULT_TEAM_SECRET]
     assert len(set(report.checked)) >= 25  # distinct operations
+
+
+def test_client_closes_its_pooled_connections_as_a_context_manager(signl4):
+    with make_client(signl4) as client:
+        assert client.users()
+        pools = client.transport.session.get_adapter(signl4.url).poolmanager.pools
+        assert len(pools) == 1
+    assert len(pools) == 0
