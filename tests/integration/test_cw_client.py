@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    AuthenticationError, NotFoundError, RateLimitedError, ServerError, ValidationError,
+    AuthenticationError, NotFoundError, OutcomeUnknownError, RateLimitedError, ValidationError,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.conftest import MANAGE_ARGS
@@ -41,7 +41,7 @@ def test_requests_carry_auth_client_id_and_versioned_accept(manage):
     make_client(manage).list("/service/boards")
     call = [r for r in manage.requests() if r["path"].endswith("/service/boards")][0]
     assert call["headers"]["clientid"] == "00000000-0000-4000-8000-000000000001"
-    assert call["headers"]["accept"] == "application/vnd.connectwise.com+json; version=2019.1"
+    assert call["headers"]["accept"] == "application/vnd.connectwise.com+json; version=2025.8"  # the spec subset's model version
     assert call["headers"]["authorization"] == "***"  # the journal masks it; the emulator checked it
 
 
@@ -90,10 +90,11 @@ def test_429_beyond_the_retry_budget_is_reported(manage):
         client.list("/service/boards")
 
 
-def test_a_failed_post_is_not_blindly_retried(manage):
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_failed_post_is_not_blindly_retried(manage, status):
     client = make_client(manage)
-    manage.inject(500, count=1, method="POST")
-    with pytest.raises(ServerError):
+    manage.inject(status, count=1, method="POST")
+    with pytest.raises(OutcomeUnknownError):
         client.create("/system/userDefinedFields", {"podId": 10, "caption": "Once", "sequenceNumber": 1,
                                                     "fieldTypeIdentifier": "Text"})
     assert len([r for r in manage.requests() if r["method"] == "POST"]) == 1
