@@ -113,7 +113,7 @@ diff:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import ApiMembers
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     identifier=dict(type="str", required=True),

@@ -56,7 +56,7 @@ api_members:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import ApiMembers
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     identifier=dict(type="str"),

@@ -131,7 +131,7 @@ diff:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import CALLBACK_LEVELS, Callbacks
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     url=dict(type="str", required=True, no_log=True),

@@ -57,7 +57,7 @@ callbacks:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import Callbacks
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     type=dict(type="str"),

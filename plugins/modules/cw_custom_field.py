@@ -181,7 +181,7 @@ diff:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import UserDefinedFields
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 FIELD_TYPES = ["TextArea", "Button", "Currency", "Date", "Hyperlink", "IPAddress", "Checkbox", "Number", "Percent",
                "PhoneNumber", "Text", "Password"]

@@ -57,7 +57,7 @@ custom_fields:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import UserDefinedFields
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     caption=dict(type="str"),

@@ -154,7 +154,7 @@ diff:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import LEVELS, SecurityRoles
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),

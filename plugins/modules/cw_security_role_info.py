@@ -64,7 +64,7 @@ security_roles:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import SecurityRoles
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),

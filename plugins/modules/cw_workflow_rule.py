@@ -363,7 +363,7 @@ diff:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflows import WorkflowRules
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 CUSTOM_FIELD_VALUE_SPEC = dict(
     caption=dict(type="str", required=True),

@@ -64,7 +64,7 @@ workflow_rules:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflows import WorkflowRules
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),

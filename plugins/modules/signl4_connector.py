@@ -144,7 +144,7 @@ diff:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Connectors, secret_keys
 
 ARGUMENT_SPEC = dict(

@@ -56,7 +56,7 @@ webhooks:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Webhooks
 
 ARGUMENT_SPEC = dict(
