@@ -57,6 +57,8 @@ except ImportError as exc:  # pragma: no cover - reported by the modules through
     REQUESTS_IMPORT_ERROR = exc
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+_JSON_TYPES = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
 IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE", "PATCH")
 DEADLINE_FACTOR = 2.0  # a request's overall deadline, in timeouts
 
@@ -141,10 +143,9 @@ def _root_cause(exc):
     """The innermost cause of a ``requests`` exception (urllib3 wraps the socket error twice)."""
     seen = exc
     for _ in range(6):
-        inner = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
-        if inner is None and seen.args and isinstance(seen.args[0], BaseException):
-            inner = seen.args[0]
-        if inner is None or inner is seen:
+        candidates = (getattr(seen, "reason", None), seen.__cause__, seen.__context__, seen.args[0] if seen.args else None)
+        inner = next((c for c in candidates if isinstance(c, BaseException) and c is not seen), None)
+        if inner is None:
             return seen
         seen = inner
     return seen
@@ -254,8 +255,8 @@ class Transport:
         except ValueError:
             raise self.unexpected(response, "a body that is not JSON")
         if expect is not None and not isinstance(body, expect):
-            raise self.unexpected(response, "a JSON %s where %s %s was expected" % (
-                type(body).__name__, "an object" if expect is dict else "a list", "as the " + what))
+            raise self.unexpected(response, "a JSON %s where %s was expected (%s)" % (
+                _JSON_TYPES.get(type(body), type(body).__name__), "an object" if expect is dict else "a list", what))
         return body
 
     def unexpected(self, response, what):
