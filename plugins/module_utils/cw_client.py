@@ -183,7 +183,7 @@ class ManageClient(PooledClient):
             deadline=deadline, options={"timeout": "cw_timeout", "url": "cw_url"})
         self._discovered = False
         self._lock = threading.RLock()
-        self.cache = lookup_cache or LookupCache()
+        self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.run_cache = run_cache
         self.discoveries = 0
 
@@ -202,7 +202,8 @@ class ManageClient(PooledClient):
 
     # ----- discovery -------------------------------------------------------------------
     @property
-    def _site_key(self):
+    def site_key(self):
+        """The run cache's key of this site and company (no secret in it)."""
         return "%s|%s" % (self._origin(self.host).lower(), str(self.company_id).lower())
 
     def company_info(self):
@@ -211,7 +212,7 @@ class ManageClient(PooledClient):
 
     def _discover(self):
         """``(codebase, is_cloud)`` from the run cache or from ``/login/companyinfo``."""
-        cached = self.run_cache.get(CODEBASE_KIND, self._site_key) if self.run_cache else None
+        cached = self.run_cache.get(CODEBASE_KIND, self.site_key) if self.run_cache else None
         if isinstance(cached, dict) and cached.get("codebase"):
             return cached["codebase"], bool(cached.get("is_cloud"))
         info = self.company_info()
@@ -219,7 +220,7 @@ class ManageClient(PooledClient):
         codebase = str(info.get("Codebase") or ON_PREMISE_CODEBASE)
         is_cloud = str(info.get("IsCloud", "")).lower() == "true"
         if self.run_cache:
-            self.run_cache.put(CODEBASE_KIND, self._site_key, {"codebase": codebase, "is_cloud": is_cloud})
+            self.run_cache.put(CODEBASE_KIND, self.site_key, {"codebase": codebase, "is_cloud": is_cloud})
         return codebase, is_cloud
 
     def _ensure_base(self):
@@ -241,7 +242,7 @@ class ManageClient(PooledClient):
             if self.transport.base_url != stale_base:
                 return True  # another thread already moved on
             if self.run_cache:
-                self.run_cache.drop(CODEBASE_KIND, self._site_key)
+                self.run_cache.drop(CODEBASE_KIND, self.site_key)
             self._discovered = False
             self._ensure_base()
             return self.transport.base_url != stale_base

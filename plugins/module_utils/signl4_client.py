@@ -151,7 +151,7 @@ class Signl4Client(PooledClient):
             timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[api_key, team_secret], log=log,
             retry_after=self._retry_after, on_response=self._observe, deadline=deadline,
             options={"timeout": "signl4_timeout", "url": "signl4_api_url"}, secret_segments=("/webhook/", "/events/"))
-        self.cache = lookup_cache or LookupCache()
+        self.cache = LookupCache() if lookup_cache is None else lookup_cache
 
     @classmethod
     def from_params(cls, params, log=None):

@@ -1,16 +1,21 @@
-"""The Manage client against the Manage emulator over real HTTP: discovery, auth, paging, retries."""
+"""The Manage client against the Manage emulator over real HTTP: discovery (and re-discovery, and
+the run cache), auth, paging, retries, cached lookups, concurrent reads."""
 
 import time
 
 import pytest
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient, condition
+from ansible_collections.signl4.connectwise.plugins.module_utils import run_cache as run_cache_module
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import CODEBASE_KIND, ManageClient, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    AuthenticationError, NotFoundError, OutcomeUnknownError, RateLimitedError, ValidationError,
+    AuthenticationError, InputError, NotFoundError, OutcomeUnknownError, RateLimitedError, ValidationError,
 )
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.conftest import MANAGE_ARGS
 from tests.emulators.harness import RunningEmulator
+from tests.support.modules import run_module
 from tests.support.spec_conformance import manage_spec
 
 
@@ -22,12 +27,12 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-def make_client(emulator, sleep=None, **overrides):
+def make_client(emulator, sleep=None, run_cache=None, **overrides):
     options = dict(emulator.connection)
     options.update(overrides)
     retry = RetryPolicy(max_retries=5, sleep=sleep or SleepRecorder())
     return ManageClient(options["cw_url"], options["cw_company_id"], options["cw_public_key"],
-                        options["cw_private_key"], options["cw_client_id"], retry=retry)
+                        options["cw_private_key"], options["cw_client_id"], retry=retry, run_cache=run_cache)
 
 
 def test_codebase_is_discovered_from_companyinfo(manage):
@@ -155,3 +160,120 @@ def test_put_replaces_the_whole_record_and_delete_removes_it(manage):
     with pytest.raises(NotFoundError):
         client.get(path)
     manage_spec().assert_conforms(manage.requests(), path_filter="userDefinedFields", min_checked=4)
+
+
+# ----- lookups cached, with expiry and invalidation -------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def board_reads(emulator):
+    return [r for r in emulator.requests() if r["method"] == "GET" and r["path"].endswith("/service/boards")]
+
+
+def test_lookups_by_name_are_cached(manage):
+    client = make_client(manage)
+    first = client.resolve("/service/boards", "Service Desk", what="board")
+    assert client.resolve("/service/boards", "service desk", what="board") == first  # names match case-insensitively
+    assert len(board_reads(manage)) == 1  # DESIGN.md: lookups are cached for a run; fails with the cache off
+
+
+def test_cached_lookups_expire_after_their_ttl(manage):
+    clock = Clock()
+    client = make_client(manage)
+    client.cache = LookupCache(ttl=300, clock=clock)
+    client.resolve("/service/boards", "Service Desk")
+    clock.now += 299
+    client.resolve("/service/boards", "Service Desk")
+    assert len(board_reads(manage)) == 1
+    clock.now += 2
+    client.resolve("/service/boards", "Service Desk")
+    assert len(board_reads(manage)) == 2
+
+
+def test_a_rename_or_a_404_drops_the_cached_lookups_of_that_collection(manage):
+    client = make_client(manage)
+    board = client.resolve("/service/boards", "Service Desk")
+    client.patch("/service/boards/%d" % board["id"], [{"op": "replace", "path": "name", "value": "Help Desk"}])
+    with pytest.raises(InputError, match="unknown board 'Service Desk'; known: .*Help Desk"):
+        client.resolve("/service/boards", "Service Desk", what="board")  # re-read, not served stale
+    assert client.resolve("/service/boards", "Help Desk")["id"] == board["id"]
+    reads = len(board_reads(manage))
+    with pytest.raises(NotFoundError):
+        client.get("/service/boards/987654")
+    client.resolve("/service/boards", "Help Desk")
+    assert len(board_reads(manage)) == reads + 1
+
+
+# ----- the codebase: re-discovered when the path is gone, shared by the tasks of a run -----------
+
+def test_codebase_is_rediscovered_when_the_api_says_the_path_is_gone(manage, tmp_path):
+    run_cache = RunCache(str(tmp_path))
+    client = make_client(manage, run_cache=run_cache)
+    client.list("/service/priorities")
+    # A cloud upgrade since another task of the run discovered the codebase: the cached one is gone.
+    run_cache.put(CODEBASE_KIND, client.site_key, {"codebase": "v2024_1/", "is_cloud": True})
+    manage.inject(404, count=5, path="^/v2024_1/")  # {"code": "ConnectWiseApi", ...}: the endpoint does not exist
+    manage.clear_requests()
+    upgraded = make_client(manage, run_cache=run_cache)
+    assert len(upgraded.list("/service/priorities")) > 0
+    assert [(r["path"].split("/apis/")[0], r["status"]) for r in manage.requests()] == [
+        ("/v2024_1", 404), ("/login/companyinfo/signl4demo", 200), ("/v2025_1", 200)]
+    assert run_cache.get(CODEBASE_KIND, client.site_key)["codebase"] == "v2025_1/"
+
+
+def test_a_missing_record_does_not_trigger_rediscovery(manage):
+    client = make_client(manage)
+    client.list("/service/priorities")
+    manage.clear_requests()
+    with pytest.raises(NotFoundError):
+        client.get("/system/userDefinedFields/999999")  # {"code": "NotFound"}: the path exists
+    assert [r["path"] for r in manage.requests()] == ["/v2025_1/apis/3.0/system/userDefinedFields/999999"]
+
+
+def test_two_module_runs_discover_the_codebase_once(manage, tmp_path, monkeypatch):
+    cache_dir = tmp_path / "run-cache"
+    monkeypatch.setenv(run_cache_module.ENV_VAR, str(cache_dir))
+    for _ in range(2):
+        assert not run_module("cw_custom_field_info", manage.connection).get("failed")
+    discoveries = [r for r in manage.requests() if r["path"].startswith("/login/companyinfo")]
+    assert len(discoveries) == 1
+    [entry] = list(cache_dir.iterdir())
+    assert oct(cache_dir.stat().st_mode & 0o777) == "0o700" and oct(entry.stat().st_mode & 0o777) == "0o600"
+    content = entry.read_text()
+    assert "v2025_1/" in content and "demoprivate" not in content and "demopublic" not in content
+
+
+def test_the_run_cache_can_be_turned_off(manage, monkeypatch):
+    monkeypatch.setenv(run_cache_module.ENV_VAR, "off")
+    for _ in range(2):
+        assert not run_module("cw_custom_field_info", manage.connection).get("failed")
+    assert len([r for r in manage.requests() if r["path"].startswith("/login/companyinfo")]) == 2
+
+
+def test_a_run_cache_in_a_directory_others_can_write_is_not_used(manage, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    make_client(manage, run_cache=RunCache(str(shared))).list("/service/priorities")
+    assert list(shared.iterdir()) == []
+
+
+# ----- pooled session: context manager, concurrent reads ------------------------------------------
+
+def test_the_client_is_a_context_manager_and_reads_concurrently(manage):
+    with make_client(manage) as client:
+        fields = client.list("/system/userDefinedFields", fields=["id"])
+        paths = ["/system/userDefinedFields/%d" % field["id"] for field in fields]
+        records = client.get_many(paths)
+        assert [r["id"] for r in records] == [f["id"] for f in fields] and len(records) >= 2
+        session = client.transport.session
+        assert session.adapters  # open while in use
+    assert all(not pool.pool for pool in session.adapters["http://"].poolmanager.pools._container.values())
+    with pytest.raises(NotFoundError):
+        make_client(manage).get_many(paths[:1] + ["/system/userDefinedFields/999999"])

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     AuthenticationError, ConflictError, InputError, NotFoundError, OutcomeUnknownError, RateLimitedError, TransportError,
     ValidationError,
@@ -186,7 +187,7 @@ def test_users_by_e_mail_and_teams_by_name(signl4):
     assert client.resolve_team(SECOND_TEAM_ID)["name"] == "Network Operations"
     signl4.clear_requests()
     client.resolve_team("Service Desk")
-    assert signl4.requests() == []  # cached for the client's lifetime
+    assert signl4.requests() == []  # cached (for the TTL, see test_team_lookups_expire_and_a_404_drops_them)
     with pytest.raises(InputError) as caught:
         client.resolve_team("Night Shift")
     assert "known: Network Operations, Service Desk" in str(caught.value)
@@ -344,3 +345,44 @@ def test_client_closes_its_pooled_connections_as_a_context_manager(signl4):
         pools = client.transport.session.get_adapter(signl4.url).poolmanager.pools
         assert len(pools) == 1
     assert len(pools) == 0
+
+
+# ----- cached lookups: expiry and invalidation; reads sent as POST ------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_team_lookups_expire_and_a_404_drops_them(signl4):
+    clock = Clock()
+    client = make_client(signl4, lookup_cache=LookupCache(ttl=300, clock=clock))
+    client.resolve_team("Service Desk")
+    client.resolve_team("Service Desk")
+    assert len(calls(signl4, "/v2/teams")) == 1
+    clock.now += 301
+    client.resolve_team("Service Desk")
+    assert len(calls(signl4, "/v2/teams")) == 2
+    with pytest.raises(NotFoundError):
+        client.team("no-such-team")  # a team we resolved may be gone too
+    client.resolve_team("Service Desk")
+    assert len([c for c in calls(signl4, "/v2/teams") if c["path"].endswith("/v2/teams")]) == 3
+
+
+def test_the_paged_alert_query_is_a_read_and_retried_on_503(signl4):
+    sleep = SleepRecorder()
+    client = make_client(signl4, sleep=sleep)
+    signl4.inject(503, count=1, path="/v2/alerts/paged")
+    assert client.alerts_page(user_id=RENE["id"])["results"] is not None
+    assert [c["status"] for c in calls(signl4, "/v2/alerts/paged")] == [503, 204] and len(sleep.waits) == 1
+
+
+def test_a_post_that_writes_is_not_retried_on_503(signl4):
+    client = make_client(signl4)
+    signl4.inject(503, count=1, path="/v2/webhooks", method="POST")
+    with pytest.raises(OutcomeUnknownError):
+        client.create_webhook({"name": "x", "extUrl": "https://h/x", "teamId": DEFAULT_TEAM_ID})
+    assert len(calls(signl4, "/v2/webhooks", "POST")) == 1
