@@ -22,6 +22,7 @@ import datetime
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
@@ -30,13 +31,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
     PooledClient,
     Transport,
     check_http_url,
-    urlsplit,
 )
 
-try:
-    from urllib.parse import parse_qsl
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urlparse import parse_qsl  # type: ignore
 
 # The model version of the vendored spec subset (tests/specs); ``cw_api_version`` changes it.
 DEFAULT_API_VERSION = "2025.8"

@@ -17,11 +17,7 @@ __metaclass__ = type
 import base64
 import json
 import re
-
-try:
-    from urllib.parse import quote, quote_plus
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urllib import quote, quote_plus  # type: ignore
+from urllib.parse import quote, quote_plus
 
 MASK = "********"
 # A cut-short secret is masked from this many characters on; shorter pieces are too common to mask.

@@ -29,6 +29,7 @@ __metaclass__ = type
 import datetime
 import threading
 import time
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
@@ -38,9 +39,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
     Transport,
     check_http_url,
     parse_retry_after,
-    quote,
-    urlsplit,
-    urlunsplit,
 )
 
 DEFAULT_API_URL = "https://connect.signl4.com/api"

@@ -29,6 +29,7 @@ import random
 import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     CancelledError,
@@ -39,12 +40,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     error_class_for_status,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import MASK, Redactor  # noqa: F401 - MASK re-exported
-
-try:
-    from urllib.parse import quote, urlsplit, urlunsplit  # noqa: F401 - the one import of these for both clients
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urllib import quote  # type: ignore # noqa: F401
-    from urlparse import urlsplit, urlunsplit  # type: ignore # noqa: F401
 
 try:
     import requests
