@@ -44,9 +44,7 @@ options:
       - The codebase path such as C(v4_6_release/) or C(v2025_1/).
       - When not given it is discovered from C(/login/companyinfo/{company}), and discovered again when Manage
         answers that an API path does not exist (as after a cloud upgrade).
-      - A discovered codebase is shared with the other tasks of the run for 5 minutes through a file of mode 0600
-        under the user's runtime directory (E(XDG_RUNTIME_DIR), else the temp directory), keyed by site and company;
-        it holds no secret. Set E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn this off.
+      - A discovered codebase is shared with the other tasks of the run for 5 minutes (see the notes).
       - If not set, the value of the E(CW_CODEBASE) environment variable is used.
     type: str
   cw_api_version:
@@ -79,6 +77,11 @@ notes:
     module reads the object again and decides from what it finds."
   - "Every request ends within its deadline, twice O(cw_timeout): a retry whose wait would pass it is not made, and
     the last error is reported."
+  - "The tasks of a run share the discovered codebase (5 minutes) and lookups by name such as boards, statuses and
+    members (1 minute), keyed by site and company, through files of mode 0600 in a private directory under the
+    user's runtime directory (E(XDG_RUNTIME_DIR), else the temp directory). They hold no credential. A write by any
+    task drops the lookups of the collection it wrote to; a stale codebase is discovered again. Set
+    E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
 """
 
     ACTION_GROUP = r"""

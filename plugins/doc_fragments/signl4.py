@@ -57,6 +57,9 @@ notes:
   - "A POST that may have been applied (server error or read timeout after sending) is never repeated: the module
     reads again and decides from what it finds."
   - "Every request ends within its deadline, twice O(signl4_timeout): a retry whose wait would pass it is not made."
+  - "The tasks of a run share lookups of teams and apps for 1 minute, keyed by API URL and a fingerprint of the API
+    key (never the key), through files of mode 0600 in a private directory under the user's runtime directory. Set
+    E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
 """
 
     ACTION_GROUP = r"""

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
     PooledClient,
@@ -156,11 +157,12 @@ class ManageClient(PooledClient):
     :class:`LookupCache`) and dropped for a collection on a 404 or a write to it.
 
     ``run_cache`` (a :class:`~run_cache.RunCache`) shares the discovered codebase with the other
-    tasks of a run; ``deadline`` bounds each request with its retries (default: twice ``timeout``)."""
+    tasks of a run, and with ``share_lookups`` the lookups by name too (see :class:`SharedLookups`);
+    ``deadline`` bounds each request with its retries (default: twice ``timeout``)."""
 
     def __init__(self, url, company_id, public_key, private_key, client_id, codebase=None,
                  api_version=DEFAULT_API_VERSION, validate_certs=True, timeout=30.0, retry=None, log=None,
-                 deadline=None, lookup_cache=None, run_cache=None):
+                 deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
         values = dict(url=url, company_id=company_id, public_key=public_key, private_key=private_key, client_id=client_id)
         for name, option, env in REQUIRED_OPTIONS:
             if not values[name] or not str(values[name]).strip():
@@ -181,16 +183,18 @@ class ManageClient(PooledClient):
         self._lock = threading.RLock()
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.run_cache = run_cache
+        self.shared_lookups = SharedLookups(run_cache, self.site_key) if run_cache and share_lookups else None
         self.discoveries = 0
 
     @classmethod
-    def from_params(cls, params, log=None, run_cache=None):
+    def from_params(cls, params, log=None, run_cache=None, share_lookups=False):
         """Build from the shared connection options (see ``cw_module.CW_CONNECTION_SPEC``)."""
         timeout = params.get("cw_timeout")
         return cls(params.get("cw_url"), params.get("cw_company_id"), params.get("cw_public_key"),
                    params.get("cw_private_key"), params.get("cw_client_id"), codebase=params.get("cw_codebase"),
                    api_version=params.get("cw_api_version"), validate_certs=params.get("cw_validate_certs", True),
-                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache)
+                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache,
+                   share_lookups=share_lookups)
 
     def _origin(self, host):
         port = ":%d" % self.port if self.port else ""
@@ -253,22 +257,26 @@ class ManageClient(PooledClient):
         that is missing) makes the client discover the codebase again and retry once."""
         self._ensure_base()
         base = self.transport.base_url
+        writes = method.upper() != "GET"
         try:
-            response = self.transport.request(method, path, **kwargs)
-        except NotFoundError as exc:
-            self._forget(path)
-            if exc.code == "NotFound" or not self._rediscover(base):
-                raise
-            response = self.transport.request(method, path, **kwargs)
-        if method.upper() != "GET":
-            self._forget(path)
-        return response
+            try:
+                return self.transport.request(method, path, **kwargs)
+            except NotFoundError as exc:
+                self._forget(path)
+                if exc.code == "NotFound" or not self._rediscover(base):
+                    raise
+                return self.transport.request(method, path, **kwargs)
+        finally:
+            if writes:  # applied or maybe applied: no lookup of that collection may outlive it
+                self._forget(path, shared=True)
 
-    def _forget(self, path):
-        """Drop the cached lookups of the collection ``path`` is in (a write or a 404 there may
-        have renamed or removed a record)."""
+    def _forget(self, path, shared=False):
+        """Drop the cached lookups of the collections ``path`` is in (a write or a 404 there may
+        have renamed or removed a record); ``shared`` for the other tasks of the run too."""
         path = urlsplit(path).path.lower().rstrip("/")
         self.cache.invalidate(lambda key: path.startswith(key[0].rstrip("/")))
+        if shared and self.shared_lookups is not None:
+            self.shared_lookups.invalidate(path)
 
     def _json(self, method, path, expect, **kwargs):
         return self.transport.json(self.request(method, path, **kwargs), expect, "%s %s" % (method, path))
@@ -352,7 +360,14 @@ class ManageClient(PooledClient):
         if isinstance(value, int) and not isinstance(value, bool):
             field = "id"
         key = (path.lower(), field.lower(), str(value).lower())
-        return self.cache.get_or_load(key, lambda: self._resolve_uncached(path, value, field, what))
+
+        def load():
+            if self.shared_lookups is None:
+                return self._resolve_uncached(path, value, field, what)
+            return self.shared_lookups.get_or_load(key[0].rstrip("/"), "%s=%s" % key[1:],
+                                                   lambda: self._resolve_uncached(path, value, field, what))
+
+        return self.cache.get_or_load(key, load)
 
     def _resolve_uncached(self, path, value, field, what):
         matches = self.find(path, condition(field, "=", value))

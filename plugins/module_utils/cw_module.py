@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module base of the ``cw_*`` modules: the Manage connection options (documented by the
 doc fragment ``signl4.connectwise.cw``, option for option) and a lazily built Manage client
-that shares the discovered codebase with the other tasks of the run (``run_cache``)."""
+that shares the discovered codebase and its lookups by name with the other tasks of the run
+(``run_cache``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -38,5 +39,6 @@ class ManageModule(ApiModule):
     @property
     def client(self):
         if self._client is None:
-            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default())
+            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
+                                                   share_lookups=True)
         return self._client

@@ -21,9 +21,11 @@ import os
 import stat
 import tempfile
 import time
+import uuid
 
 ENV_VAR = "SIGNL4_CONNECTWISE_RUN_CACHE"
 DEFAULT_TTL = 300.0
+LOOKUP_TTL = 60.0
 
 
 def default_directory():
@@ -69,14 +71,15 @@ class RunCache:
             pass
         return None
 
-    def put(self, kind, key, value):
+    def put(self, kind, key, value, ttl=None):
+        ttl = self.ttl if ttl is None else float(ttl)
         try:
             self._safe_directory()
             handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
                 os.fchmod(handle, 0o600)
                 with os.fdopen(handle, "w") as out:
-                    json.dump({"key": key, "expires": self.clock() + self.ttl, "value": value}, out)
+                    json.dump({"key": key, "expires": self.clock() + ttl, "value": value}, out)
                 os.replace(temp, self._path(kind, key))
             except BaseException:
                 os.unlink(temp)
@@ -89,3 +92,45 @@ class RunCache:
             os.unlink(self._path(kind, key))
         except OSError:
             pass
+
+
+class SharedLookups:
+    """Name lookups shared by the tasks of a run (a board resolved by one task serves the next),
+    for ``ttl`` seconds, keyed by ``site`` (API origin and company).
+
+    Every write a client makes drops the entries of the collections its path is in: each
+    collection has a generation (a random token) that is part of every entry's key, and a write
+    replaces it, so no task reads an entry from before that write. A change made outside the run
+    is seen once the short TTL has passed. Entries hold the looked-up records (boards, statuses,
+    members, teams), never a credential."""
+
+    KIND = "lookup"
+    GENERATION = "lookup-generation"
+
+    def __init__(self, run_cache, site, ttl=LOOKUP_TTL):
+        self.run_cache = run_cache
+        self.site = site
+        self.ttl = float(ttl)
+
+    def _generation(self, collection):
+        return self.run_cache.get(self.GENERATION, "%s|%s" % (self.site, collection)) or "0"
+
+    def get_or_load(self, collection, key, load):
+        """The shared record of ``key`` (a string) in ``collection``, else ``load()`` (shared
+        unless it raises)."""
+        shared_key = "%s|%s|%s|%s" % (self.site, collection, self._generation(collection), key)
+        record = self.run_cache.get(self.KIND, shared_key)
+        if record is not None:
+            return record
+        record = load()
+        self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl)
+        return record
+
+    def invalidate(self, path):
+        """After a write to ``path`` (``/service/boards/5``): a new generation for each collection
+        the path is in (``/service``, ``/service/boards``, ``/service/boards/5``)."""
+        parts = [part for part in path.lower().split("/") if part]
+        for end in range(1, len(parts) + 1):
+            collection = "/" + "/".join(parts[:end])
+            # The generation outlives every entry made under the one before it.
+            self.run_cache.put(self.GENERATION, "%s|%s" % (self.site, collection), uuid.uuid4().hex, ttl=4 * self.ttl)

@@ -27,12 +27,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
 import threading
 import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
     PooledClient,
@@ -135,7 +137,7 @@ class Signl4Client(PooledClient):
     """
 
     def __init__(self, api_url=DEFAULT_API_URL, api_key=None, team_secret=None, validate_certs=True, timeout=30.0,
-                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None):
+                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
         api_url = str(api_url or DEFAULT_API_URL).strip().rstrip("/")
         check_http_url(api_url, "signl4_api_url")
         self.api_key = api_key
@@ -150,14 +152,20 @@ class Signl4Client(PooledClient):
             retry_after=self._retry_after, on_response=self._observe, deadline=deadline,
             options={"timeout": "signl4_timeout", "url": "signl4_api_url"}, secret_segments=("/webhook/", "/events/"))
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
+        self.shared_lookups = None
+        if run_cache and share_lookups and api_key:
+            # Teams differ per subscription: the key names the API key by a fingerprint, never the key.
+            fingerprint = hashlib.sha256(("signl4.connectwise|" + api_key).encode("utf-8")).hexdigest()[:16]
+            self.shared_lookups = SharedLookups(run_cache, "%s|%s" % (api_url.lower(), fingerprint))
 
     @classmethod
-    def from_params(cls, params, log=None):
+    def from_params(cls, params, log=None, run_cache=None, share_lookups=False):
         """Build from the shared connection options (see ``signl4_module.SIGNL4_CONNECTION_SPEC``)."""
         timeout = params.get("signl4_timeout")
         return cls(params.get("signl4_api_url"), params.get("signl4_api_key"), params.get("signl4_team_secret"),
                    validate_certs=params.get("signl4_validate_certs", True),
-                   timeout=30.0 if timeout is None else timeout, log=log)
+                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache,
+                   share_lookups=share_lookups)
 
     @property
     def api_url(self):
@@ -450,7 +458,14 @@ class Signl4Client(PooledClient):
     def _resolve(self, what, value, load, id_and_name):
         if not value:
             raise InputError("a SIGNL4 %s name or id is required" % what)
-        return self.cache.get_or_load((what, str(value).lower()), lambda: self._resolve_uncached(what, value, load, id_and_name))
+        key = (what, str(value).lower())
+
+        def resolve():
+            if self.shared_lookups is None:
+                return self._resolve_uncached(what, value, load, id_and_name)
+            return self.shared_lookups.get_or_load(what, key[1], lambda: self._resolve_uncached(what, value, load, id_and_name))
+
+        return self.cache.get_or_load(key, resolve)
 
     @staticmethod
     def _resolve_uncached(what, value, load, id_and_name):

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module base of the ``signl4_*`` modules: the SIGNL4 connection options (documented by
-the doc fragment ``signl4.connectwise.signl4``, option for option) and a lazily built client."""
+the doc fragment ``signl4.connectwise.signl4``, option for option) and a lazily built client
+that shares its lookups (teams, apps) with the other tasks of the run (``run_cache``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,6 +12,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.module import ApiModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import DEFAULT_API_URL, Signl4Client
 
 SIGNL4_CONNECTION_SPEC = dict(
@@ -32,5 +34,6 @@ class Signl4Module(ApiModule):
     @property
     def client(self):
         if self._client is None:
-            self._client = Signl4Client.from_params(self.params, log=self.debug)
+            self._client = Signl4Client.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
+                                                    share_lookups=True)
         return self._client

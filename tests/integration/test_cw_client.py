@@ -277,3 +277,28 @@ def test_the_client_is_a_context_manager_and_reads_concurrently(manage):
     assert all(not pool.pool for pool in session.adapters["http://"].poolmanager.pools._container.values())
     with pytest.raises(NotFoundError):
         make_client(manage).get_many(paths[:1] + ["/system/userDefinedFields/999999"])
+
+
+# ----- lookups shared by the tasks of a run -----------------------------------------------------
+
+def test_lookups_are_shared_across_the_tasks_of_a_run_until_a_write(manage, tmp_path):
+    run_cache = RunCache(str(tmp_path / "run"))
+    task = lambda: ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate",  # noqa: E731
+                                "00000000-0000-4000-8000-000000000001", run_cache=run_cache, share_lookups=True)
+    board = task().resolve("/service/boards", "Service Desk")
+    assert task().resolve("/service/boards", "Service Desk") == board
+    assert len(board_reads(manage)) == 1  # the second task was served by the first one's read
+    task().patch("/service/boards/%d" % board["id"], [{"op": "replace", "path": "name", "value": "Help Desk"}])
+    with pytest.raises(InputError, match="unknown /service/boards 'Service Desk'"):
+        task().resolve("/service/boards", "Service Desk")  # the write made every task read again
+    assert len(board_reads(manage)) == 3  # the failed lookup read the list of known names too
+    for entry in (tmp_path / "run").iterdir():
+        assert "demoprivate" not in entry.read_text()
+
+
+def test_module_runs_share_their_board_lookups(manage):
+    args = dict(manage.connection, url="https://sync.example.com/cb?recordId=", type="Ticket", level="Board",
+                object="Service Desk", description="shared lookups")
+    assert run_module("cw_callback", args)["changed"]
+    assert not run_module("cw_callback", args)["changed"]
+    assert len(board_reads(manage)) == 1
