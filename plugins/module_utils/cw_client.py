@@ -359,6 +359,8 @@ class ManageClient(PooledClient):
         board or status name fails before any write."""
         if isinstance(value, int) and not isinstance(value, bool):
             field = "id"
+        elif value is None or not str(value).strip():
+            raise InputError("a %s name is required, got %r" % (what or path, value))  # never a lookup of nothing
         key = (path.lower(), field.lower(), str(value).lower())
 
         def load():

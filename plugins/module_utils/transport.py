@@ -257,8 +257,7 @@ class Transport:
     def unexpected(self, response, what):
         request = response.request
         snippet = " ".join((response.text or "")[:200].split())
-        message = "HTTP %s with %s (Content-Type %s): %s" % (
-            response.status_code, what, response.headers.get("Content-Type") or "none", snippet or "empty")
+        message = "%s (Content-Type %s): %s" % (what, response.headers.get("Content-Type") or "none", snippet or "empty")
         return UnexpectedResponseError(self.mask(message), status=response.status_code, method=request.method if request else None,
                                        url=self.mask(response.url), api=self.api_name)
 

@@ -302,3 +302,10 @@ def test_module_runs_share_their_board_lookups(manage):
     assert run_module("cw_callback", args)["changed"]
     assert not run_module("cw_callback", args)["changed"]
     assert len(board_reads(manage)) == 1
+
+
+@pytest.mark.parametrize("value", ["", "  ", None])
+def test_an_empty_name_is_never_looked_up(manage, value):
+    with pytest.raises(InputError, match="a board name is required"):
+        make_client(manage).resolve("/service/boards", value, what="board")
+    assert manage.requests() == []
