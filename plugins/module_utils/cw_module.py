@@ -40,5 +40,5 @@ class ManageModule(ApiModule):
     def client(self):
         if self._client is None:
             self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
-                                                   share_lookups=True)
+                                                    share_lookups=True)
         return self._client

@@ -39,7 +39,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     UnexpectedResponseError,
     error_class_for_status,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import MASK, Redactor  # noqa: F401 - MASK re-exported
+from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 try:
     import requests
@@ -137,7 +137,7 @@ def parse_retry_after(value):
 def _root_cause(exc):
     """The innermost cause of a ``requests`` exception (urllib3 wraps the socket error twice)."""
     seen = exc
-    for _ in range(6):
+    for _depth in range(6):
         candidates = (getattr(seen, "reason", None), seen.__cause__, seen.__context__, seen.args[0] if seen.args else None)
         inner = next((c for c in candidates if isinstance(c, BaseException) and c is not seen), None)
         if inner is None:
@@ -349,7 +349,7 @@ class _Call:
 
 def _short(exc):
     """One line for an exception, without urllib3's ``Max retries exceeded`` wrapping."""
-    text = str(exc).split("\n")[0]
+    text = str(exc).split("\n", maxsplit=1)[0]
     if "Failed to establish a new connection:" in text:
         text = text.split("Failed to establish a new connection:", 1)[1]
     return text.strip()[:200] or type(exc).__name__

@@ -239,7 +239,7 @@ def test_a_missing_record_does_not_trigger_rediscovery(manage):
 def test_two_module_runs_discover_the_codebase_once(manage, tmp_path, monkeypatch):
     cache_dir = tmp_path / "run-cache"
     monkeypatch.setenv(run_cache_module.ENV_VAR, str(cache_dir))
-    for _ in range(2):
+    for _run in range(2):
         assert not run_module("cw_custom_field_info", manage.connection).get("failed")
     discoveries = [r for r in manage.requests() if r["path"].startswith("/login/companyinfo")]
     assert len(discoveries) == 1
@@ -251,7 +251,7 @@ def test_two_module_runs_discover_the_codebase_once(manage, tmp_path, monkeypatc
 
 def test_the_run_cache_can_be_turned_off(manage, monkeypatch):
     monkeypatch.setenv(run_cache_module.ENV_VAR, "off")
-    for _ in range(2):
+    for _run in range(2):
         assert not run_module("cw_custom_field_info", manage.connection).get("failed")
     assert len([r for r in manage.requests() if r["path"].startswith("/login/companyinfo")]) == 2
 
@@ -283,8 +283,11 @@ def test_the_client_is_a_context_manager_and_reads_concurrently(manage):
 
 def test_lookups_are_shared_across_the_tasks_of_a_run_until_a_write(manage, tmp_path):
     run_cache = RunCache(str(tmp_path / "run"))
-    task = lambda: ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate",  # noqa: E731
-                                "00000000-0000-4000-8000-000000000001", run_cache=run_cache, share_lookups=True)
+
+    def task():
+        return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate",
+                            "00000000-0000-4000-8000-000000000001", run_cache=run_cache, share_lookups=True)
+
     board = task().resolve("/service/boards", "Service Desk")
     assert task().resolve("/service/boards", "Service Desk") == board
     assert len(board_reads(manage)) == 1  # the second task was served by the first one's read

@@ -391,7 +391,10 @@ def test_a_post_that_writes_is_not_retried_on_503(signl4):
 def test_team_lookups_are_shared_across_tasks_but_never_between_api_keys(signl4, tmp_path):
     from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
     run_cache = RunCache(str(tmp_path / "run"))
-    task = lambda key=DEFAULT_API_KEY: make_client(signl4, api_key=key, run_cache=run_cache, share_lookups=True)  # noqa: E731
+
+    def task(key=DEFAULT_API_KEY):
+        return make_client(signl4, api_key=key, run_cache=run_cache, share_lookups=True)
+
     team = task().resolve_team("Service Desk")
     assert task().resolve_team("service desk") == team
     assert len(calls(signl4, "/v2/teams")) == 1

@@ -17,7 +17,11 @@ def test_entries_expire_after_the_ttl():
     clock = Clock()
     cache = LookupCache(ttl=60, clock=clock)
     loads = []
-    load = lambda: loads.append(1) or len(loads)  # noqa: E731
+
+    def load():
+        loads.append(1)
+        return len(loads)
+
     assert cache.get_or_load("k", load) == 1
     clock.now += 59
     assert cache.get_or_load("k", load) == 1
@@ -49,7 +53,7 @@ def test_a_failed_load_is_not_cached():
     def fail():
         raise ValueError("no")
 
-    for _ in range(2):
+    for _run in range(2):
         try:
             cache.get_or_load("k", fail)
         except ValueError:
