@@ -207,8 +207,8 @@ class Signl4Client(PooledClient):
             wait = seen.wait(self.clock()) if seen else 0.0
             if seen and wait <= 0:
                 self.rate_limits[scope] = seen
-        if wait > 0:
-            self.transport.retry.sleep(min(wait, self.transport.retry.retry_after_max))
+        if wait > 0:  # bounded like any retry wait, and by the request deadline
+            self.transport.retry.sleep(min(wait, self.transport.retry.retry_after_max, self.transport.deadline))
 
     # ----- plumbing -------------------------------------------------------------------
     def request(self, method, path, **kwargs):
