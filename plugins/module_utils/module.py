@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
@@ -52,6 +54,11 @@ def no_log_values(spec, params):
 
 
 def _leaf_texts(value):
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:  # a dict or list given as JSON text: its values are secrets too, as ansible-core parses it
+            return {value} | _leaf_texts(json.loads(value))
+        except ValueError:
+            pass
     if isinstance(value, dict):
         return set(text for item in value.values() for text in _leaf_texts(item))
     if isinstance(value, (list, tuple)):
