@@ -16,6 +16,7 @@ __metaclass__ = type
 import json
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, CancelledError, InputError
@@ -67,6 +68,37 @@ def _leaf_texts(value):
     return {text} if text else set()
 
 
+def malformed_items(spec, params, prefix=""):
+    """``[(where, value)]`` for each item of a dict or list-of-dicts option (at any depth) that is
+    no dictionary, e.g. ``("events[0].actions[1]", 1)``, so the failure names the option
+    (ansible-core says only "dictionary requested, could not parse JSON or key=value")."""
+    found = []
+    if not isinstance(params, dict):
+        return found
+    for name, option in spec.items():
+        value, suboptions = params.get(name), option.get("options")
+        if value is None or not suboptions or (option.get("type") == "list" and not isinstance(value, list)):
+            continue  # nothing to look into; a wrong top-level type is reported by ansible-core by name
+        items = ([("%s%s[%d]" % (prefix, name, index), item) for index, item in enumerate(value)]
+                 if isinstance(value, list) else [(prefix + name, value)])
+        for where, item in items:
+            if isinstance(item, dict):
+                found.extend(malformed_items(suboptions, item, where + "."))
+            elif not _parses_as_dict(item):
+                found.append((where, item))
+    return found
+
+
+def _parses_as_dict(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        check_type_dict(value)  # ansible-core accepts JSON or key=value text for a dict
+    except TypeError:
+        return False
+    return True
+
+
 class ApiModule(AnsibleModule):
     """``ApiModule(spec, connection_spec).execute(run)``: ``run(module)`` returns the result dict."""
 
@@ -78,9 +110,14 @@ class ApiModule(AnsibleModule):
 
     def _load_params(self):
         # Runs inside AnsibleModule.__init__ before the arguments are validated, so the secrets
-        # are masked even when validation fails (see no_log_values).
+        # are masked even when validation fails (see no_log_values), and an item of a list-of-dicts
+        # option that is no dictionary fails naming its path (see malformed_items).
         super(ApiModule, self)._load_params()
         self.no_log_values.update(no_log_values(self.argument_spec, self.params))
+        malformed = malformed_items(self.argument_spec, self.params)
+        if malformed:
+            where, value = malformed[0]
+            self.fail_json(msg="%s must be a dictionary of options, got %s %.100r" % (where, type(value).__name__, value))
 
     def execute(self, run):
         try:

@@ -56,7 +56,8 @@ def test_no_secret_in_any_form_at_vvv_on_failure_paths(manage, signl4):
     # The failures say what is wrong, with the option's real name.
     for expected in ("cw_url is not a valid URL", "cw_timeout must be a positive, finite number",
                      "signl4_api_url is not a valid URL", "signl4_timeout must be a positive, finite number",
-                     "returned HTTP 401"):
+                     "returned HTTP 401", "events[0] must be a dictionary of options",
+                     "options[0] must be a dictionary of options", "events[0].actions[0] must be a dictionary of options"):
         assert expected in output, expected
     # The echoed errors reached the output, masked (so the test really saw them).
     assert "echo: ********" in output
