@@ -3,7 +3,7 @@ values, plus the read-only metadata a rule is built from (table types, notify ty
 their options). Declared on :mod:`collection` like :mod:`resources`.
 
 ``GET .../events/{id}/test`` evaluates the event's ``eventCondition`` against the service tickets.
-The real condition format is not published (manage-api.md 5.7); the emulator reads it as the
+The real condition format is not published (ASSUMPTIONS.md §5.7); the emulator reads it as the
 ``conditions`` grammar in which a ticket custom field is written as its caption
 (``Signl4Retrieved_c = False AND status/name = "New (not responded)"``). See ASSUMPTIONS.md.
 """

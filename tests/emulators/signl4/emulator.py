@@ -1,4 +1,4 @@
-"""The SIGNL4 emulator: inbound webhook, REST v2 (the subset in ../shared/specs) and outbound
+"""The SIGNL4 emulator: inbound webhook, REST v2 (the subset in tests/specs) and outbound
 webhook delivery, on 127.0.0.1. What SIGNL4 does not document is decided in ASSUMPTIONS.md
 (section "SIGNL4"); the numbered [A-n] tags in the comments point there.
 
@@ -506,7 +506,7 @@ class Signl4Emulator(Emulator):
                         "An annotation needs text and the userId of a SIGNL4 user.")
         return Response(200, clean(self.annotate(alert, user, body["text"])))
 
-    # ----- outbound notifications (signl4-api.md section 4) [A-8] -------------------------------
+    # ----- outbound notifications (ASSUMPTIONS.md SIGNL4 §4) [A-8] -------------------------------
     def notify(self, event_type, alert, user=None, annotation=None):
         urls = [w["extUrl"] for w in self.webhooks.values()
                 if w["enabled"] and w.get("teamId") in (None, alert["teamId"])]
