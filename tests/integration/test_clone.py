@@ -1,7 +1,7 @@
 """The suite runs from a fresh clone: nothing tracked reads outside the repository.
 
-A user's clone has no sibling folders (the project's ``../shared`` reference material in
-particular), so the test clones this checkout's HEAD into an empty directory and runs the
+A user's clone has no sibling folders (the project's reference folder ``shared`` next to the
+checkout in particular), so the test clones this checkout's HEAD into an empty directory and runs the
 tests that read the vendored specs there, with this checkout's interpreter.
 """
 
@@ -38,9 +38,10 @@ def clone(tmp_path_factory):
 
 
 def test_no_tracked_file_reads_the_shared_folder(clone):
-    hits = subprocess.run(["git", "grep", "-n", "-I", "-e", "../shared", "-e", "..\\shared"], cwd=clone,
-                          capture_output=True, text=True)
-    assert hits.returncode == 1, "tracked files reference ../shared:\n" + hits.stdout
+    sibling = os.path.join(os.pardir, "shared")
+    hits = subprocess.run(["git", "grep", "-n", "-I", "-F", "-e", sibling, "-e", sibling.replace("/", "\\")],
+                          cwd=clone, capture_output=True, text=True)
+    assert hits.returncode == 1, "tracked files reference %s:\n%s" % (sibling, hits.stdout)
 
 
 def test_the_vendored_specs_are_tracked(clone):

@@ -6,7 +6,7 @@ import pytest
 
 from tests.emulators.harness import RunningEmulator
 from tests.support.spec_conformance import manage_spec
-from tests.unit.emulators.test_manage_emulator import ARGS, Api
+from tests.integration.emulators.test_manage_emulator import ARGS, Api
 
 WORKFLOWS = "/system/workflows"
 VALUES = WORKFLOWS + "/userdefinedfields"
