@@ -295,7 +295,7 @@ class Events(Collection):
                 order_records(matches, request.arg("orderBy"), tickets.known_fields)
             page, link = navigable_page(request, matches, page_size)
         body = [{"ticket": project(ticket, request.arg("fields"))} for ticket in page]
-        return Response(200, body, {} if link is None else {"Link": link})
+        return Response(200, body, {"Link": link})
 
     def matching_tickets(self, request, workflow, event):
         if table_type(self.emulator, workflow) != SERVICE_TICKET:
