@@ -39,6 +39,7 @@ class Request:
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.body = body
         self.params = {}  # filled from the route's named groups
+        self.api_version = None  # the model version the request asked for, where the API has versions
         self._json = None
         self._json_error = None
         if body:
@@ -250,6 +251,7 @@ class Emulator:
             "status": response.status,
             "response_json": response.body,
             "response_headers": dict(response.headers),
+            "api_version": request.api_version,
             "time": time.time(),
         }
         with self.lock:

@@ -21,7 +21,11 @@ from tests.emulators.manage.resources import TICKET_POD_ID  # noqa: F401 - re-ex
 RESOURCES = resources.RESOURCES + workflows.RESOURCES + administration.RESOURCES
 
 API_VERSION = "2025.8"
-CONTENT_TYPE = "application/vnd.connectwise.com+json; version=%s" % API_VERSION
+OLDEST_VERSION = (2019, 1)  # the scheme since 2019.1 is the release number (Guide, Versioning)
+MEDIA_TYPE = "application/vnd.connectwise.com+json"
+CONTENT_TYPE = "%s; version=%s" % (MEDIA_TYPE, API_VERSION)
+ACCEPT_VERSION = re.compile(r"version\s*=\s*([^;,\s]*)", re.IGNORECASE)
+RELEASE = re.compile(r"^(\d{4})\.(\d{1,2})$")
 COMPANY_NAME = "Contoso MSP"
 API_MEMBER = "apiautomation"  # the member that owns the API keys; stamps _info.updatedBy
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -81,10 +85,30 @@ class ManageEmulator(Emulator):
     def authenticate(self, request):
         if re.fullmatch(COMPANY_INFO_PATH, request.path, re.IGNORECASE):
             return  # codebase discovery needs no credentials
+        # the body real clients report (PS module issue 18), whatever was wrong
         if not self._valid_credentials(request.header("authorization")):
-            raise manage_error(401, "Unauthorized", "The API credentials are missing or not valid.")
+            raise manage_error(401, "ConnectWiseApi", "UserNotAuthenticated")
         if (request.header("clientid") or "").lower() != self.client_id.lower():
-            raise manage_error(401, "Unauthorized", "A valid clientId header is required.")
+            raise manage_error(401, "ConnectWiseApi", "UserNotAuthenticated")
+        request.api_version = self.requested_version(request)
+
+    def requested_version(self, request):
+        """The model version ``Accept`` pins (none: the current one). A version the server does not
+        serve is refused the way ASP.NET API versioning refuses it on real Manage
+        (covenanttechnologysolutions/connectwise-rest issue 35)."""
+        accept = request.header("accept") or ""
+        if MEDIA_TYPE not in accept.lower():
+            return API_VERSION
+        match = ACCEPT_VERSION.search(accept)
+        if match is None:
+            return API_VERSION
+        wanted = match.group(1)
+        release = RELEASE.match(wanted)
+        current = tuple(int(n) for n in API_VERSION.split("."))
+        if release is None or not OLDEST_VERSION <= (int(release.group(1)), int(release.group(2))) <= current:
+            raise manage_error(400, "ConnectWiseApi", "The HTTP resource that matches the request URI '%s' does not "
+                               "support the API version '%s'." % (request.path, wanted))
+        return wanted
 
     def _valid_credentials(self, header):
         scheme, encoded = (header or "").partition(" ")[::2]
@@ -107,6 +131,9 @@ class ManageEmulator(Emulator):
 
     def finish(self, request, response):
         response.headers.setdefault("api-current-version", API_VERSION)
+        version = getattr(request, "api_version", None)
+        if version and "Content-Type" not in response.headers:
+            response.headers["Content-Type"] = "%s; version=%s" % (MEDIA_TYPE, version)
 
     # ----- services for the collections ---------------------------------------------------
     def api_route(self, pattern, **handlers):

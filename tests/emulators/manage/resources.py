@@ -389,9 +389,7 @@ def _fits(field_type, value):
 def _custom_field_value(udf, values):
     entry = {"id": udf["id"], "caption": udf["caption"], "type": udf["fieldTypeIdentifier"],
              "entryMethod": udf["entryTypeIdentifier"], "numberOfDecimals": udf["numberDecimals"],
-             "connectWiseId": udf["connectWiseID"]}
-    if udf["id"] in values:
-        entry["value"] = values[udf["id"]]
+             "connectWiseId": udf["connectWiseID"], "value": values.get(udf["id"])}
     return entry
 
 

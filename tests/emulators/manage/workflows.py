@@ -320,7 +320,8 @@ def with_captions(ticket):
     Checkbox reads as False (the UI shows it unchecked); any other unset field reads as null."""
     view = dict(ticket)
     for entry in ticket.get("customFields", ()):
-        view[entry["caption"]] = entry.get("value", False if entry["type"] == "Checkbox" else None)
+        unset = False if entry["type"] == "Checkbox" else None
+        view[entry["caption"]] = unset if entry.get("value") is None else entry["value"]
     return view
 
 

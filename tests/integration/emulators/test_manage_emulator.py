@@ -114,8 +114,8 @@ def test_any_codebase_and_double_slashes(cw, prefix):
 
 
 def test_responses_carry_the_vendor_media_type_and_version(cw):
-    response = cw.get("/system/info")
-    assert response.headers["Content-Type"] == "application/vnd.connectwise.com+json; version=2025.8"
+    response = cw.get("/system/info")  # Api pins 2025.1: the answer says so
+    assert response.headers["Content-Type"] == "application/vnd.connectwise.com+json; version=2025.1"
     assert response.headers["api-current-version"] == "2025.8"
     assert response.json()["version"] == "v2025.8" and response.json()["isCloud"] is True
 
@@ -138,7 +138,30 @@ def test_unknown_endpoint(cw, path):
 def test_bad_credentials_or_client_id_are_401(server, auth, client_id):
     headers = {"clientId": client_id} if client_id else {}
     response = requests.get(Api(server).base + "/system/info", auth=auth, headers=headers, timeout=10)
-    assert error(response, 401, "Unauthorized")["message"]
+    assert response.status_code == 401
+    assert response.json() == {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
+
+
+@pytest.mark.parametrize("accept, version", [
+    ("application/vnd.connectwise.com+json; version=2025.8", "2025.8"),
+    ("application/vnd.connectwise.com+json; version=2019.1", "2019.1"),
+    ("application/vnd.connectwise.com+json", "2025.8"),
+    ("application/json", "2025.8"),
+])
+def test_the_accept_version_is_echoed_and_journaled(cw, accept, version):
+    cw.server.clear_requests()
+    response = cw.get("/system/info", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/vnd.connectwise.com+json; version=" + version
+    assert response.headers["api-current-version"] == "2025.8"
+    assert [entry["api_version"] for entry in cw.server.requests()] == [version]
+
+
+@pytest.mark.parametrize("version", ["3.0.0", "abc", "", "2026.1", "2018.6", "2025"])
+def test_a_version_manage_does_not_serve_is_refused(cw, version):
+    response = cw.get(TICKETS, headers={"Accept": "application/vnd.connectwise.com+json; version=" + version})
+    body = error(response, 400, "ConnectWiseApi")
+    assert body["message"].endswith("does not support the API version '%s'." % version)
 
 
 def test_company_id_is_case_insensitive_in_auth(server):
@@ -273,7 +296,7 @@ def test_ticket_shape(cw):
         "status_href": cw.base + "/service/boards/1/statuses/1"}}
     assert set(ticket["company"]) == {"id", "identifier", "name", "_info"}
     assert [f["caption"] for f in ticket["customFields"]] == ["Customer VIP", "Outage ID", "Escalation Level"]
-    assert ticket["customFields"][0]["value"] is True and "value" not in ticket["customFields"][1]
+    assert ticket["customFields"][0]["value"] is True and ticket["customFields"][1]["value"] is None
     assert "dateEntered" not in ticket and ticket["_info"]["dateEntered"] == "2025-02-03T09:00:00Z"
 
 
@@ -283,7 +306,7 @@ def test_new_ticket_custom_field_appears_on_every_ticket(cw):
     tickets = cw.ok("GET", TICKETS, pageSize=1000)
     for ticket in tickets:
         entry = ticket["customFields"][-1]
-        assert entry["id"] == field["id"] and entry["type"] == "Checkbox" and "value" not in entry
+        assert entry["id"] == field["id"] and entry["type"] == "Checkbox" and entry["value"] is None
         assert all(f["caption"] != "Contact only" for f in ticket["customFields"])
 
 
