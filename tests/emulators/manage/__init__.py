@@ -15,10 +15,10 @@ import re
 from tests.emulators.common import Emulator, Response
 from tests.emulators.manage import seed
 from tests.emulators.manage.collection import ALL_METHODS, API_ROOT, manage_error, method_not_allowed, not_found_error
-from tests.emulators.manage import administration, resources, workflows
+from tests.emulators.manage import administration, resources, ticket_notes, workflows
 from tests.emulators.manage.resources import TICKET_POD_ID  # noqa: F401 - re-exported
 
-RESOURCES = resources.RESOURCES + workflows.RESOURCES + administration.RESOURCES
+RESOURCES = resources.RESOURCES + ticket_notes.RESOURCES + workflows.RESOURCES + administration.RESOURCES
 
 API_VERSION = "2025.8"
 OLDEST_VERSION = (2019, 1)  # the scheme since 2019.1 is the release number (Guide, Versioning)
@@ -55,6 +55,7 @@ class ManageEmulator(Emulator):
         self.client_id = client_id
         self.codebase = codebase
         self.extra_tickets = extra_tickets
+        self.next_member_id = 1  # members and API members share one id space
         self.collections = {resource.key: resource(self) for resource in RESOURCES}
         super().__init__()  # sets up routing, then reset() seeds the collections
         for collection in self.collections.values():

@@ -192,6 +192,14 @@ class ApiMembers(Collection):
     lookup_keys = ("identifier",)
     reference_fields = ("id", "identifier", "name")
 
+    @property
+    def next_id(self):
+        return self.emulator.next_member_id
+
+    @next_id.setter
+    def next_id(self, value):
+        self.emulator.next_member_id = value
+
     def clear(self):
         super().clear()
         for public_key in getattr(self, "tokens", ()):
