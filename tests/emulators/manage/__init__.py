@@ -12,7 +12,9 @@ import binascii
 import datetime as dt
 import re
 
-from tests.emulators.common import Emulator, Response
+from tests.emulators.clock import Clock
+from tests.emulators.common import Emulator, HttpError, Response
+from tests.emulators.manage.callback_delivery import KEY_PATH, CallbackDeliveries
 from tests.emulators.manage import seed
 from tests.emulators.manage.collection import ALL_METHODS, API_ROOT, manage_error, method_not_allowed, not_found_error
 from tests.emulators.manage import administration, resources, ticket_notes, workflows
@@ -38,6 +40,7 @@ DEFAULTS = {
 }
 API_PATH = re.compile(r"^/+(?:v\d+_\d+|v4_6_release)/+apis/3\.0(?=/|$)(.*)$", re.IGNORECASE)
 COMPANY_INFO_PATH = r"/login/companyinfo/(?P<company>[^/]+)"
+CALLBACK_KEY_PATH = re.compile(r"^/+(?:v\d+_\d+|v4_6_release)/+system/callbackkey/index\.rails$", re.IGNORECASE)
 
 
 class ManageEmulator(Emulator):
@@ -57,11 +60,17 @@ class ManageEmulator(Emulator):
         self.extra_tickets = extra_tickets
         self.next_member_id = 1  # members and API members share one id space
         self.collections = {resource.key: resource(self) for resource in RESOURCES}
+        self.clock = Clock()
+        self.callback_deliveries = CallbackDeliveries(self)
         super().__init__()  # sets up routing, then reset() seeds the collections
         for collection in self.collections.values():
             collection.register()
         self.api_route("/system/info", GET=self.system_info)
         self.route("GET", COMPANY_INFO_PATH, self.company_info)
+        self.route("GET", re.escape(KEY_PATH), self.callback_key)
+        self.route("GET", "/callbacks", lambda r: Response(200, self.callback_deliveries.snapshot()), control=True)
+        self.route("POST", "/callbacks", self.control_callbacks, control=True)
+        self.route("POST", "/callbacks/drain", self.control_drain, control=True)
 
     @classmethod
     def from_args(cls, args):
@@ -71,13 +80,19 @@ class ManageEmulator(Emulator):
 
     # ----- Emulator hooks -------------------------------------------------------------------
     def reset_state(self):
+        self.callback_deliveries.reset()
         for collection in self.collections.values():
             collection.clear()
         seed.load(self, self.extra_tickets)
 
+    def clock_listeners(self):
+        return (self.callback_deliveries.condition(),)
+
     def strip_prefix(self, path):
         if re.fullmatch(COMPANY_INFO_PATH, path, re.IGNORECASE):
             return path
+        if CALLBACK_KEY_PATH.match(path):
+            return KEY_PATH
         match = API_PATH.match(path)
         if match is None:
             return None
@@ -173,6 +188,29 @@ class ManageEmulator(Emulator):
             "VersionNumber": "v4.6.%s" % API_VERSION.replace(".", ""), "CompanyID": self.company_id,
             "IsCloud": str(self.is_cloud),
         }, {"Content-Type": "application/json; charset=utf-8"})
+
+    def callback_key(self, request):
+        """``Metadata.key_url`` of a delivered callback: the key its signature is made with."""
+        answer = self.callback_deliveries.key_answer(request)
+        if answer is None:
+            raise not_found_error()
+        return Response(200, answer, {"Content-Type": "application/json; charset=utf-8"})
+
+    def ticket_saved(self, request, ticket):
+        """A ticket was created, changed or deleted through the API: deliver the callbacks."""
+        body = request.json if isinstance(request.json, dict) else {}
+        self.callback_deliveries.ticket_saved(request, ticket, list(self.collections["callbacks"].records.values()),
+                                              suppressed=body.get("skipCallback") is True)
+
+    def control_callbacks(self, request):
+        try:
+            return Response(200, self.callback_deliveries.configure(**(request.json or {})))
+        except (TypeError, ValueError) as exc:
+            raise HttpError(400, {"message": str(exc)}) from None
+
+    def control_drain(self, request):
+        done = self.callback_deliveries.drain(float((request.json or {}).get("timeout", 10)))
+        return Response(200 if done else 504, self.callback_deliveries.snapshot())
 
     @property
     def is_cloud(self):

@@ -372,6 +372,28 @@ class Tickets(Collection):
     lookup_keys = ()
     reference_fields = ("id", "summary")
 
+    # ----- writes through the API deliver the callbacks (callback_delivery.py) --------------
+    def create_request(self, request):
+        response = super().create_request(request)
+        self.emulator.ticket_saved(request, response.body)
+        return response
+
+    def replace_request(self, request):
+        response = super().replace_request(request)
+        self.emulator.ticket_saved(request, response.body)
+        return response
+
+    def patch_request(self, request):
+        response = super().patch_request(request)
+        self.emulator.ticket_saved(request, response.body)
+        return response
+
+    def delete_request(self, request):
+        ticket = self.render(self.find(request), self.emulator.api_base(request))
+        response = super().delete_request(request)
+        self.emulator.ticket_saved(request, ticket)
+        return response
+
     def prepare(self, record, old, now):
         collections = self.emulator.collections
         if record.get("board") is None:

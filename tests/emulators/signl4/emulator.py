@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.emulators.common import Emulator, HttpError, Response
 from tests.emulators.signl4 import seed
+from tests.emulators.clock import Clock
 from tests.emulators.signl4.outbound import Outbound
 from tests.emulators.signl4.ratelimit import RateLimiter
 
@@ -81,8 +82,9 @@ class Signl4Emulator(Emulator):
         self.team_secret = team_secret
         self.team_id = team_id
         self.initial_rate_limit = rate_limit
-        self.outbound = Outbound()
-        self.limiter = RateLimiter()
+        self.clock = Clock()
+        self.outbound = Outbound(self.clock)
+        self.limiter = RateLimiter(self.clock.time)
         self._last_ticks = 0
         self._ticks_lock = threading.Lock()
         super().__init__()
@@ -725,6 +727,9 @@ class Signl4Emulator(Emulator):
             else:
                 raise HttpError(400, {"message": "action must be acknowledge, close or annotate"})
             return Response(200, self.alert_details(alert))
+
+    def clock_listeners(self):
+        return (self.outbound.condition(),)
 
     def control_outbound(self, request):
         try:
