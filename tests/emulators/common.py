@@ -43,6 +43,7 @@ class Request:
         self.body = body
         self.params = {}  # filled from the route's named groups
         self.api_version = None  # the model version the request asked for, where the API has versions
+        self.member = None  # who the credentials belong to, where the API has members
         self._json = None
         self._json_error = None
         if body:
