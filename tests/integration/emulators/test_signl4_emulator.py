@@ -303,12 +303,16 @@ def test_duplicates_switch_sends_the_same_notification_twice(signl4, api, receiv
 
 def test_drop_and_delay_switches(signl4, api, receiver):
     subscribe(api, receiver.url)
+    signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/outbound", {"drop": 1, "delay": 0.5})
     api.event({"Title": "lost"})
-    started = time.monotonic()
     api.event({"Title": "late"})
+    signl4.control("POST", "/clock", {"advance": 0.49})
+    drain(signl4)
+    assert receiver.received == []  # held back: not due yet
+    signl4.control("POST", "/clock", {"advance": 0.01})
     [late] = receiver.wait_for(1)
-    assert time.monotonic() - started >= 0.45 and late["eventType"] == 200
+    assert late["eventType"] == 200
     drain(signl4)
     statuses = [d["status"] for d in signl4.control("GET", "/outbound")["deliveries"]]
     assert statuses == ["dropped", 200] and len(receiver.received) == 1
@@ -317,7 +321,14 @@ def test_drop_and_delay_switches(signl4, api, receiver):
 def test_a_failing_receiver_is_retried_until_it_accepts(signl4, api, receiver):
     subscribe(api, receiver.url)
     receiver.statuses = [500, 503]
+    signl4.control("POST", "/clock", {"manual": True})
     api.event({"Title": "at least once"})
+    drain(signl4)
+    assert [r["status"] for r in receiver.received] == [500]
+    signl4.control("POST", "/clock", {"advance": 0.2})  # the first retry, then 0.4 s more for the second
+    drain(signl4)
+    assert [r["status"] for r in receiver.received] == [500, 503]
+    signl4.control("POST", "/clock", {"advance": 0.4})
     [payload] = receiver.wait_for(1)
     assert [r["status"] for r in receiver.received] == [500, 503, 200]
     assert len({r["body"]["id"] for r in receiver.received}) == 1 and payload["eventType"] == 200
