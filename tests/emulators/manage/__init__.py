@@ -178,6 +178,9 @@ class ManageEmulator(Emulator):
             return {"error": "ConnectWiseAPI", "message": "Too many requests. Please try again in 30 seconds."}
         return {"code": "ConnectWiseApi", "message": "An error has occurred (injected %d)." % status}
 
+    def error_body(self, status, message):
+        return {"code": "ConnectWiseApi", "message": message}
+
     def finish(self, request, response):
         response.headers.setdefault("api-current-version", API_VERSION)
         version = getattr(request, "api_version", None)

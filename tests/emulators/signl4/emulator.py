@@ -128,6 +128,9 @@ class Signl4Emulator(Emulator):
     def fault_body(self, status):
         return dict(code=status, message="Injected fault %d" % status)
 
+    def error_body(self, status, message):
+        return dict(code=status, message=message)
+
     def _handle_api(self, request):
         scope = "events" if request.path.startswith(("/webhook/", "/api/v2/events/")) else "rest"
         with self.lock:
