@@ -82,10 +82,10 @@ def tokenize(text):
 
 
 def _read_plain(text, pos, tokens):
-    for operator in COMPARISON_OPERATORS:
-        if text.startswith(operator, pos):
-            tokens.append(Token("OP", operator, operator, pos))
-            return pos + len(operator)
+    for symbol in COMPARISON_OPERATORS:
+        if text.startswith(symbol, pos):
+            tokens.append(Token("OP", symbol, symbol, pos))
+            return pos + len(symbol)
     number = _NUMBER.match(text, pos)
     if number:
         literal = number.group()
@@ -438,20 +438,38 @@ def _comparable(actual, literal):
     if isinstance(literal, bool) or isinstance(actual, bool):
         if isinstance(literal, bool) and isinstance(actual, bool):
             return actual, literal
-    elif isinstance(literal, dt.datetime):
-        if isinstance(actual, str):
-            return _parse_datetime(actual), literal
-    elif _is_number(literal):
-        if _is_number(actual):
-            return actual, literal
-        if isinstance(actual, str):
-            return _parse_number(actual), literal
-    elif isinstance(literal, str):
-        if isinstance(actual, str):
-            return actual.casefold(), literal.casefold()
-        if _is_number(actual):
-            return actual, _parse_number(literal)
+        raise _Mismatch()
+    for literal_kind, convert in _CONVERSIONS:
+        if literal_kind(literal):
+            return convert(actual, literal)
     raise _Mismatch()
+
+
+def _against_datetime(actual, literal):
+    if isinstance(actual, str):
+        return _parse_datetime(actual), literal
+    raise _Mismatch()
+
+
+def _against_number(actual, literal):
+    if _is_number(actual):
+        return actual, literal
+    if isinstance(actual, str):
+        return _parse_number(actual), literal
+    raise _Mismatch()
+
+
+def _against_text(actual, literal):
+    if isinstance(actual, str):
+        return actual.casefold(), literal.casefold()
+    if _is_number(actual):
+        return actual, _parse_number(literal)
+    raise _Mismatch()
+
+
+_CONVERSIONS = ((lambda literal: isinstance(literal, dt.datetime), _against_datetime),
+                (lambda literal: _is_number(literal), _against_number),
+                (lambda literal: isinstance(literal, str), _against_text))
 
 
 def _parse_number(text):

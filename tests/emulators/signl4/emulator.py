@@ -390,48 +390,18 @@ class Signl4Emulator(Emulator):
         return details
 
     def alerts_paged(self, request):
-        user_id = request.arg("userId")
-        user = self.find_user(user_id)
+        user = self.find_user(request.arg("userId"))
         if not user:  # [A-6]
             raise error(400, "Required parameters could not be found in the request.",
                         "userId must name a user of the subscription when an API key is used.")
-        try:
-            limit = int(request.arg("maxResults", 100))
-        except ValueError:
-            raise error(400, "maxResults must be an integer.")
-        if not 1 <= limit <= 100:
-            raise error(400, "maxResults must be between 1 and 100.")
+        limit = _max_results(request)
         body = self.body(request, required=False)
         teams = set(self.team_ids_of(user["id"]))
         if body.get("teamIds"):
             teams &= set(body["teamIds"])
-        statuses = int(body.get("alertStatusCodes") or 0)  # bit flags; 0 = any [A-6]
-        text = str(body.get("textToSearch") or "").lower()
-        token = body.get("continuationToken") or {}
-        start = token.get("nextRowKey") or ""
-        selected = []
-        for alert in sorted(self.alerts.values(), key=lambda a: a["id"]):
-            if alert["teamId"] not in teams or alert["id"] < start:
-                continue
-            if statuses and not alert["status"]["statusCode"] & statuses:
-                continue
-            if body.get("externalId") and alert.get("externalId") != body["externalId"]:
-                continue
-            if body.get("alertIds") and alert["id"] not in body["alertIds"]:
-                continue
-            if body.get("categoryIds") and alert["categoryId"] not in body["categoryIds"]:
-                continue
-            if body.get("afterId") and alert["id"] >= body["afterId"]:
-                continue  # ids sort newest first: "after" = newer than that alert
-            if body.get("modifiedSince") and alert["lastModified"] < body["modifiedSince"]:
-                continue
-            if body.get("minCreated") and alert["history"]["created"] < body["minCreated"]:
-                continue
-            if body.get("maxCreated") and alert["history"]["created"] > body["maxCreated"]:
-                continue
-            if text and text not in ("%s %s" % (alert["title"], alert["text"])).lower():
-                continue
-            selected.append(alert)
+        start = (body.get("continuationToken") or {}).get("nextRowKey") or ""
+        tests = [lambda a: a["teamId"] in teams and a["id"] >= start] + _alert_filters(body)
+        selected = [a for a in sorted(self.alerts.values(), key=lambda a: a["id"]) if all(t(a) for t in tests)]
         if not selected:
             return Response(204)
         page, rest = selected[:limit], selected[limit:]
@@ -781,3 +751,36 @@ class Signl4Emulator(Emulator):
                 teams=[self.team_info(t) for t in self.teams.values()], users=list(self.users.values()),
                 alerts=alerts, events=list(self.events.values()), webhooks=list(self.webhooks.values()),
                 instances=list(self.instances.values()), event_sources=self.event_sources)))
+
+
+# The optional filters of POST /v2/alerts/paged: body key -> whether an alert passes for a given value.
+ALERT_FILTERS = {
+    "alertStatusCodes": lambda alert, codes: bool(alert["status"]["statusCode"] & int(codes)),  # bit flags [A-6]
+    "externalId": lambda alert, wanted: alert.get("externalId") == wanted,
+    "alertIds": lambda alert, ids: alert["id"] in ids,
+    "categoryIds": lambda alert, ids: alert["categoryId"] in ids,
+    "afterId": lambda alert, after: alert["id"] < after,  # ids sort newest first: "after" = newer than that alert
+    "modifiedSince": lambda alert, since: alert["lastModified"] >= since,
+    "minCreated": lambda alert, earliest: alert["history"]["created"] >= earliest,
+    "maxCreated": lambda alert, latest: alert["history"]["created"] <= latest,
+    "textToSearch": lambda alert, text: str(text).lower() in ("%s %s" % (alert["title"], alert["text"])).lower(),
+}
+
+
+def _alert_filters(body):
+    """The tests the body's filters ask for (an empty or zero value asks for nothing)."""
+    codes = body.get("alertStatusCodes")
+    if codes is not None and (isinstance(codes, bool) or not isinstance(codes, int)):
+        raise error(400, "alertStatusCodes must be an integer.")
+    return [lambda alert, test=test, value=body[key]: test(alert, value)
+            for key, test in ALERT_FILTERS.items() if body.get(key)]
+
+
+def _max_results(request):
+    try:
+        limit = int(request.arg("maxResults", 100))
+    except ValueError:
+        raise error(400, "maxResults must be an integer.") from None
+    if not 1 <= limit <= 100:
+        raise error(400, "maxResults must be between 1 and 100.")
+    return limit

@@ -4,7 +4,6 @@ control, the opt-in rate limit, and every REST exchange checked against the spec
 
 import math
 import re
-import time
 import urllib.error
 import uuid
 
