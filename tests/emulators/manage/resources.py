@@ -23,6 +23,7 @@ NUMERIC_FIELD_TYPES = ("Number", "Percent", "Currency")
 BILLING = ("Billable", "DoNotBill", "NoCharge", "NoDefault")
 LOW_MEDIUM_HIGH = ("Low", "Medium", "High")
 DEFAULT_BOARD = "Service Desk"
+CORPORATE_LEVEL = {"id": 1, "name": "Location"}
 GUID_NAMESPACE = uuid.UUID("6f1c2d52-5b1e-4c1f-9a57-1d6c0c5e0a10")
 
 
@@ -35,10 +36,17 @@ class Locations(Collection):
     key = "locations"
     path = "/system/locations"
     type_name = "Location"
-    fields = "name:str ownerLevelId:int"
+    fields = "name:str ownerLevelId:int structureLevel:ref locationFlag:bool clientFlag:bool"
     required = ("name",)
     max_lengths = {"name": 50}
     unique = ("name",)
+
+    def prepare(self, record, old, now):
+        # the spec requires structureLevel; the corporate structure is not modelled, so every
+        # location hangs on one invented level
+        record.setdefault("structureLevel", dict(CORPORATE_LEVEL))
+        record.setdefault("locationFlag", True)
+        record.setdefault("clientFlag", False)
 
 
 class Departments(Collection):

@@ -111,3 +111,12 @@ def test_bad_member_scopes_are_400(cw, body):
     with pytest.raises(urllib.error.HTTPError) as caught:
         cw.server.control("POST", "/memberScope", body)
     assert caught.value.code == 400
+
+
+def test_locations_conform_to_the_vendored_location_schema(cw):
+    locations = cw.ok("GET", "/system/locations")
+    assert [loc["name"] for loc in locations] == ["Tampa Office", "Remote"]
+    assert all(loc["structureLevel"]["name"] for loc in locations)
+    cw.ok("GET", "/system/locations/%d" % locations[0]["id"])
+    report = manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/locations", min_checked=2)
+    assert report.uncovered == []
