@@ -1,8 +1,7 @@
 """The Manage resources the emulator serves, declared on top of :mod:`collection`.
 
 Field lists follow the spec subset (manage-2025.8.subset.json) where it has the schema;
-``/company/companies``, ``/system/locations`` and ``/system/departments`` are not in the
-subset and carry only the fields this project needs.
+``/company/companies`` is not in the subset and carries only the fields this project needs.
 """
 
 import uuid
@@ -53,9 +52,9 @@ class Departments(Collection):
     key = "departments"
     path = "/system/departments"
     type_name = "Department"
-    fields = "identifier:str name:str inactiveFlag:bool"
+    fields = "identifier:str name:str"
     required = ("identifier", "name")
-    max_lengths = {"identifier": 10, "name": 50}
+    max_lengths = {"identifier": 15, "name": 50}
     unique = ("identifier",)
     lookup_keys = ("identifier", "name")
     reference_fields = ("id", "identifier", "name")

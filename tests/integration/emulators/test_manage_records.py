@@ -120,3 +120,13 @@ def test_locations_conform_to_the_vendored_location_schema(cw):
     cw.ok("GET", "/system/locations/%d" % locations[0]["id"])
     report = manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/locations", min_checked=2)
     assert report.uncovered == []
+
+
+def test_departments_conform_to_the_vendored_department_schema(cw):
+    departments = cw.ok("GET", "/system/departments")
+    assert [(d["identifier"], d["name"]) for d in departments] == [("SVC", "Services"), ("PS", "Professional Services")]
+    created = cw.ok("POST", "/system/departments", 201, json={"identifier": "NOC24X7OPERATNS", "name": "NOC"})
+    cw.ok("GET", "/system/departments/%d" % created["id"])
+    error(cw.post("/system/departments", {"identifier": "X" * 16, "name": "too long"}), 400, "InvalidObject")
+    report = manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/departments", min_checked=3)
+    assert report.uncovered == []
