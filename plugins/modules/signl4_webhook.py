@@ -101,30 +101,24 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
 from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Webhooks
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import Webhooks
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); team is a
+# name resolved to its id.
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    url=dict(type="str", no_log=True),
+    name=dict(type="str", required=True, api_key="name"),
+    url=dict(type="str", no_log=True, api_key="extUrl"),
     team=dict(type="str"),
-    description=dict(type="str"),
-    enabled=dict(type="bool"),
+    description=dict(type="str", api_key="description"),
+    enabled=dict(type="bool", api_key="enabled"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 
-def run(module):
-    webhooks = Webhooks(module.client)
-    params = module.params
-    desired = webhooks.desired(params) if params["state"] == "present" else {}
-    outcome = ensure(webhooks.resource(params["name"]), desired, params["state"], check_mode=module.check_mode)
-    return module.outcome_result(outcome, "webhook", secret_keys=Webhooks.SECRET_KEYS)
-
-
 def main():
-    Signl4Module(ARGUMENT_SPEC).execute(run)
+    run_kind(Signl4Module, Webhooks, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":
