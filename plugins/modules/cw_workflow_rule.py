@@ -38,7 +38,8 @@ extends_documentation_fragment:
 notes:
   - Manage does not publish the format of event conditions. The collection's test emulator reads them as the
     C(conditions) query language with custom fields written by caption, for example
-    C(Signl4Retrieved_c = False AND status/name = "New (not responded)"). Check a condition on a real instance
+    C(Signl4Retrieved_c = False AND status/name = "New") (a value may hold parentheses, such as the status
+    name New (not responded), which this markup cannot show). Check a condition on a real instance
     with the Manage UI or C(GET /system/workflows/{id}/events/{id}/test) before relying on it.
   - Notify type names are read from Manage (C(/system/workflows/{id}/notifyTypes)). The names this module knows
     requirements for are C(Update Status), C(Update Priority), C(Add Note), C(Update Custom Field), C(Send Email),

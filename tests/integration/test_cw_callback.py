@@ -150,6 +150,7 @@ def test_traffic_conforms_to_the_manage_document(manage):
             "DELETE /system/callbacks/{id}"} <= set(report.checked)
 
 
+@pytest.mark.slow
 def test_a_real_playbook_at_vvv_never_shows_the_url(manage):
     result = run_playbook(PLAYBOOK, {"TEST_CW_URL": manage.url, "TEST_CALLBACK_TOKEN": TOKEN}, args=["-vvv", "--diff"])
     output = result.stdout + result.stderr

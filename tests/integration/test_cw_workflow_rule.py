@@ -94,6 +94,7 @@ def shape(rule):
 
 # ----- the seed rules ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_playbook_creates_the_three_seed_rules_then_changes_nothing(manage):
     env = {"TEST_CW_URL": manage.url, "TEST_CW_PRIVATE_KEY": "demoprivate"}
     first = run_playbook(PLAYBOOK, env)

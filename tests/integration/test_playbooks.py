@@ -3,6 +3,8 @@ and the private key in no output at -vvv."""
 
 import os
 
+import pytest
+
 from tests.support.modules import recap, run_playbook
 
 PLAYBOOK = os.path.join("tests", "integration", "playbooks", "cw_custom_fields.yml")
@@ -12,6 +14,7 @@ def env_for(manage, sequence):
     return {"TEST_CW_URL": manage.url, "TEST_CW_PRIVATE_KEY": "demoprivate", "TEST_SEQUENCE": str(sequence)}
 
 
+@pytest.mark.slow
 def test_playbook_is_idempotent_and_check_diff_shows_drift_without_writes(manage):
     first = run_playbook(PLAYBOOK, env_for(manage, 3))
     assert first.returncode == 0, first.stdout + first.stderr
@@ -27,6 +30,7 @@ def test_playbook_is_idempotent_and_check_diff_shows_drift_without_writes(manage
     assert "-    \"sequenceNumber\": 3" in drift.stdout and "+    \"sequenceNumber\": 4" in drift.stdout, drift.stdout
 
 
+@pytest.mark.slow
 def test_private_key_never_appears_even_at_vvv(manage):
     result = run_playbook(PLAYBOOK, env_for(manage, 5), args=["-vvv"])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

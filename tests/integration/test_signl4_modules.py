@@ -385,6 +385,7 @@ def playbook_env(signl4, description="Ticket sync"):
             "TEST_CW_PRIVATE_KEY": PRIVATE_KEY, "TEST_DESCRIPTION": description}
 
 
+@pytest.mark.slow
 def test_playbook_secrets_appear_in_no_output_even_at_vvv(signl4):
     first = run_playbook(PLAYBOOK, playbook_env(signl4), args=["-vvv"])
     output = first.stdout + first.stderr
