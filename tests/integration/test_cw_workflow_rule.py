@@ -3,7 +3,9 @@ one playbook run, idempotence and check mode without writes, drift made behind A
 the trigger event's test across pages, purge semantics, the order of writes, bad input, and the
 recorded traffic checked against the vendor's document."""
 
+import concurrent.futures
 import copy
+import multiprocessing
 import os
 
 import pytest
@@ -530,3 +532,18 @@ def test_traffic_conforms_to_the_manage_document(fields):
             "POST /system/workflows/{grandparentId}/events/{parentId}/actions",
             "DELETE /system/workflows/{grandparentId}/events/{parentId}/actions/{id}",
             "GET /system/workflows/{parentId}/notifyTypes"} <= set(report.checked)
+
+
+def _ensure_rule_in_a_child(args):
+    return run_module("cw_workflow_rule", args).get("changed")
+
+
+def test_eight_parallel_runs_create_one_rule_with_its_events_once(fields, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNL4_CONNECTWISE_LOCK_DIR", str(tmp_path))
+    args = rule_args(fields, TRIGGER)
+    with concurrent.futures.ProcessPoolExecutor(8, mp_context=multiprocessing.get_context("fork")) as pool:
+        changed = list(pool.map(_ensure_rule_in_a_child, [args] * 8))
+    assert sorted(changed) == [False] * 7 + [True]
+    rules = run_module("cw_workflow_rule_info", dict(fields.connection))["workflow_rules"]
+    assert [rule["name"] for rule in rules] == [TRIGGER["name"]]
+    assert sorted(event["name"] for event in rules[0]["events"]) == sorted(event["name"] for event in TRIGGER["events"])
