@@ -86,8 +86,27 @@ def kind_result(module, kind):
     return result
 
 
+def secrets_kept_out(module_class):
+    """``module_class`` whose failures always mask the top-level ``no_log`` options.
+
+    ansible-core (still in 2.19.14) collects no ``no_log`` value at all when a list-of-dicts option
+    is malformed (``events: ["x"]``): its walk over the sub-options raises, the error is reported
+    and the invocation, connection secrets included, is printed in clear at ``-vvv``. The values of
+    the top-level ``no_log`` options are added back before any failure is reported."""
+
+    class KeepsSecretsOut(module_class):
+        def fail_json(self, msg, **kwargs):
+            for option, entry in (getattr(self, "argument_spec", None) or {}).items():
+                value = (getattr(self, "params", None) or {}).get(option)
+                if entry.get("no_log") and isinstance(value, str) and value:
+                    self.no_log_values.add(value)
+            return super(KeepsSecretsOut, self).fail_json(msg, **kwargs)
+
+    return KeepsSecretsOut
+
+
 def run_kind(module_class, kind_class, spec):
     """A module's ``main()``: ``module_class`` (``ManageModule`` or ``Signl4Module``) built from the
     spec without its API keys, then one ensure of ``kind_class``."""
-    module = module_class(argument_spec(spec))
+    module = secrets_kept_out(module_class)(argument_spec(spec))
     module.execute(lambda running: kind_result(running, kind_class(running.client, spec)))

@@ -40,3 +40,14 @@ def test_private_key_never_appears_even_at_vvv(manage):
     bad = run_playbook(PLAYBOOK, dict(env_for(manage, 5), TEST_CW_PRIVATE_KEY="Wr0ngPrivateKey"), args=["-vvv"])
     assert bad.returncode != 0 and "401" in bad.stdout
     assert "Wr0ngPrivateKey" not in bad.stdout + bad.stderr
+
+
+@pytest.mark.slow
+def test_malformed_list_options_never_print_the_private_key_at_vvv(manage):
+    result = run_playbook(os.path.join("tests", "integration", "playbooks", "malformed_options.yml"),
+                          dict(env_for(manage, 5), TEST_CW_PRIVATE_KEY="Pr1vateKeyOfTheMsp"), args=["-vvv"])
+    output = result.stdout + result.stderr
+    assert recap(result.stdout)["failed"] == 0 and recap(result.stdout)["ignored"] == 3, output[-3000:]
+    assert output.count("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER") >= 3  # the invocations were printed, masked
+    assert "Pr1vateKeyOfTheMsp" not in output
+    assert manage.writes() == []
