@@ -8,8 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import CASE_INSENSITIVE, Resource, Rules, same_name
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
+    CASE_INSENSITIVE,
+    Resource,
+    Rules,
+    object_id,
+    same_name,
+)
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, OutcomeUnknownError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_objects import team_id
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_http_url
@@ -76,8 +82,9 @@ class WebhookResource(Resource):
     def create(self, desired):
         """SIGNL4 creates subscriptions enabled and its create takes no ``enabled``. One that must
         be off is disabled straight away, and deleted again if that fails, so no subscription is
-        left delivering alerts that should be off."""
-        webhook_id = self.client.create_webhook(self._base(desired))
+        left delivering alerts that should be off (also when the create's outcome was unknown and
+        the subscription is found on a re-read)."""
+        webhook_id = self._create(desired)
         if desired.get("enabled") is False:
             try:
                 self.client.disable_webhook(webhook_id)
@@ -85,6 +92,15 @@ class WebhookResource(Resource):
                 self.client.delete_webhook(webhook_id)
                 raise
         return self.client.webhook(webhook_id)
+
+    def _create(self, desired):
+        try:
+            return self.client.create_webhook(self._base(desired))
+        except OutcomeUnknownError:
+            found = self.matches()
+            if not found:
+                raise
+            return min(found, key=object_id)["id"]
 
     def update(self, current, changes, after):
         if any(key in changes for key in BASE_KEYS):

@@ -306,3 +306,32 @@ def test_a_create_race_keeps_the_lowest_id_and_deletes_our_copy():
     assert resource.deleted == [11] and [o["id"] for o in resource.objects] == [3]
     alone = RacingResource()
     assert create(alone, {"name": "x"})["id"] == 10 and alone.deleted == []
+
+
+class FlakyWebhookApi:
+    """A SIGNL4 API whose webhook POST is applied but answered with an unknown outcome."""
+
+    def __init__(self):
+        self.hooks = {}
+
+    def webhooks(self, team_id=None):
+        return list(self.hooks.values())
+
+    def create_webhook(self, body):
+        self.hooks["w1"] = dict(body, id="w1", enabled=True)  # SIGNL4 creates subscriptions enabled
+        raise OutcomeUnknownError("503 after the POST was sent")
+
+    def disable_webhook(self, webhook_id):
+        self.hooks[webhook_id]["enabled"] = False
+
+    def webhook(self, webhook_id):
+        return self.hooks[webhook_id]
+
+
+def test_a_webhook_whose_create_outcome_is_unknown_still_ends_disabled():
+    from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import WebhookResource
+
+    api = FlakyWebhookApi()
+    outcome = ensure(WebhookResource(api, "Hook"), dict(name="Hook", extUrl="https://r.example.com/", enabled=False))
+    assert outcome.action == "create" and outcome.object["enabled"] is False
+    assert [h["enabled"] for h in api.hooks.values()] == [False]
