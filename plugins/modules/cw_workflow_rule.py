@@ -47,8 +47,14 @@ notes:
   - Manage can remove an action's custom-field values only all at once, so removing one value re-creates the
     others.
   - A rule that does not exist yet has no notify types of its own, so its actions' notify types are checked against
-    Manage's list of all notify types (C(/system/workflows/notifyTypes)). One that exists but does not apply to the
-    rule's table type is refused by Manage when the action is written, after the rule and its events.
+    those of another rule of the same table type, or when there is none against Manage's list of all notify types
+    (C(/system/workflows/notifyTypes)). One that does not apply to the table type is then refused by Manage when the
+    action is written; a rule the task created is deleted again, so no half-built rule is left behind.
+  - Event frequencies, C(max_executions), Checkbox and Number values of O(events[].actions[].custom_fields) and
+    custom fields of another table type are checked before anything is written.
+  - Names (the rule's, events', notify types', custom fields') are matched ignoring case and surrounding spaces.
+  - Runs on one controller that ensure the same rule take turns (a lock file under the temporary directory), so
+    parallel runs create it once. See the collection README, section Architecture.
 options:
   name:
     description:

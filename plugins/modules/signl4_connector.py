@@ -30,7 +30,7 @@ extends_documentation_fragment:
 options:
   team:
     description:
-      - Name or id of the team the app is installed for.
+      - Name or id of the team the app is installed for. It must not be empty, and an unknown team is an error.
     type: str
     required: true
   app:

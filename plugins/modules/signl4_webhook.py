@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Creates, updates and deletes an outbound webhook in C(/v2/webhooks). SIGNL4 then POSTs a JSON
     notification to its URL for every alert event (created, acknowledged, closed, annotated, ...).
-  - The subscription is found by its O(name). Only the options you give are compared.
+  - The subscription is found by its O(name), ignoring case and surrounding spaces. Only the options you give
+    are compared.
   - The URL usually carries the receiver's secret token, so it is compared but never shown in the
     output or the diff.
 author:
@@ -47,7 +48,8 @@ options:
     type: str
   enabled:
     description:
-      - Whether SIGNL4 delivers to the subscription. SIGNL4 creates subscriptions enabled.
+      - Whether SIGNL4 delivers to the subscription. SIGNL4 creates subscriptions enabled; one created with
+        O(enabled=false) is disabled right after it is created, and deleted again should that fail.
     type: bool
   state:
     description:
