@@ -21,6 +21,8 @@ import os
 import tempfile
 from contextlib import contextmanager
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
@@ -39,7 +41,7 @@ def lock_dir():
         except OSError:
             if not os.path.isdir(path):
                 raise
-    return path
+    return path  # a failure to create it surfaces as InputError in object_lock
 
 
 def lock_path(*key):
@@ -53,7 +55,11 @@ def object_lock(*key):
     if fcntl is None:
         yield
         return
-    handle = open(lock_path(*key), "a")
+    try:
+        handle = open(lock_path(*key), "a")
+    except (IOError, OSError) as exc:
+        raise InputError("cannot open a lock file in %s (%s); set %s to a writable directory"
+                         % (os.environ.get(LOCK_DIR_ENV) or tempfile.gettempdir(), exc, LOCK_DIR_ENV))
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         yield

@@ -335,3 +335,21 @@ def test_a_webhook_whose_create_outcome_is_unknown_still_ends_disabled():
     outcome = ensure(WebhookResource(api, "Hook"), dict(name="Hook", extUrl="https://r.example.com/", enabled=False))
     assert outcome.action == "create" and outcome.object["enabled"] is False
     assert [h["enabled"] for h in api.hooks.values()] == [False]
+
+
+def test_the_object_lock_excludes_a_second_holder_and_names_an_unusable_directory(tmp_path, monkeypatch):
+    import fcntl
+
+    from ansible_collections.signl4.connectwise.plugins.module_utils import object_lock
+
+    monkeypatch.setenv(object_lock.LOCK_DIR_ENV, str(tmp_path))
+    with object_lock.object_lock("site", "kind", "name"):
+        with open(object_lock.lock_path("site", "kind", "name"), "a") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert "name" not in "".join(p.name for p in tmp_path.iterdir())  # the key is hashed
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(object_lock.LOCK_DIR_ENV, str(tmp_path / "file" / "sub"))
+    with pytest.raises(InputError, match="SIGNL4_CONNECTWISE_LOCK_DIR"):
+        with object_lock.object_lock("site", "kind", "name"):
+            pass
