@@ -58,8 +58,8 @@ class ManageResource(Resource):
     def find(self):
         matches = self.matches()
         if len(matches) > 1:
-            raise InputError("%d %s records match %s; remove the extra ones" % (len(matches), self.what,
-                                                                               self.find_conditions))
+            raise InputError("%d %s records match %s; remove the extra ones"
+                             % (len(matches), self.what, self.find_conditions))
         return matches[0] if matches else None
 
     def item_path(self, current):

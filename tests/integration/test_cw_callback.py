@@ -174,8 +174,8 @@ def test_payload_version_reaches_the_api_and_reads_back_without_drift(manage):
 
 def test_a_blank_object_or_board_is_an_error_not_a_wider_match(manage):
     manage.clear_requests()
-    for overrides, message in ((dict(object=" "), "needs object"), (dict(level="Status", object="New", board=""),
-                                                                     "needs board")):
+    cases = ((dict(object=" "), "needs object"), (dict(level="Status", object="New", board=""), "needs board"))
+    for overrides, message in cases:
         result = run_module("cw_callback", callback(manage, **overrides))
         assert result.get("failed") is True and message in result["msg"], result
     assert manage.writes() == []

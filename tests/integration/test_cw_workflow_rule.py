@@ -478,7 +478,8 @@ def test_batch_options_reach_the_api_and_read_back_without_drift(fields):
     assert (rule["batchInterval"], rule["batchFrequencyUnit"]) == (15, "Minutes")
     fields.clear_requests()
     assert ensure_rule(fields, UPDATE_TICKETS, **batch)["changed"] is False and fields.writes() == []
-    changed = ensure_rule(fields, UPDATE_TICKETS, **dict(batch, batch_interval=2, batch_frequency_unit="Hours"))
+    changed = ensure_rule(fields, UPDATE_TICKETS, **dict(batch_schedule="AnyTime", batch_interval=2,
+                                                         batch_frequency_unit="Hours"))
     assert changed["diff"]["after"] == {"batchInterval": 2, "batchFrequencyUnit": "Hours"}
 
 
@@ -489,7 +490,8 @@ def test_audit_notes_and_update_owner_reach_the_api_and_read_back_without_drift(
     assert (action["auditNotesFlag"], action["updateOwnerFlag"]) == (True, True)
     fields.clear_requests()
     assert ensure_rule(fields, action_rule(**note))["changed"] is False and fields.writes() == []
-    changed = ensure_rule(fields, action_rule(**dict(note, audit_notes=False, update_owner=False)))
+    changed = ensure_rule(fields, action_rule(**dict(notify_type="Add Note", note="Acknowledged in SIGNL4.",
+                                                     audit_notes=False, update_owner=False)))
     event = changed["diff"]["after"]["events"][UPDATE_TICKETS["events"][0]["name"]]
     assert event["actions"]["Add Note"] == {"auditNotesFlag": False, "updateOwnerFlag": False}
 

@@ -213,8 +213,7 @@ HANDLED_IN_CODE = {
 def _options(spec):
     for option, entry in spec.items():
         yield option, entry
-        for item in _options(entry.get("options") or {}):
-            yield item
+        yield from _options(entry.get("options") or {})
 
 
 def _spec(name):
