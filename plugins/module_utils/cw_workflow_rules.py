@@ -41,10 +41,11 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     KeyedList,
     Rules,
     ensure,
+    object_id,
     pair_by_key,
     same_name,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, OutcomeUnknownError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, suboptions
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
@@ -147,6 +148,16 @@ class LoadedResource(ManageResource):
         return None  # a rule's children: written under the rule's lock, no race to resolve
 
 
+class EventResource(LoadedResource):
+    """A workflow event, found again by name after a create whose outcome is unknown."""
+
+    def __init__(self, client, rule_id, current):
+        LoadedResource.__init__(self, client, events_path(rule_id), current, "workflow event")
+
+    def reread(self, desired):
+        return [event for event in self.client.list(self.path) if _lower(event_key(event)) == _lower(event_key(desired))]
+
+
 class ActionResource(LoadedResource):
     """A workflow action and the custom-field values it sets. The values have endpoints of their
     own, and Manage deletes them only all at once per action."""
@@ -156,9 +167,19 @@ class ActionResource(LoadedResource):
         self.event_id = event_id
 
     def create(self, desired):
-        action = self.client.create(self.path, dict((k, v) for k, v in desired.items() if k != "customFields"))
+        try:
+            action = self.client.create(self.path, dict((k, v) for k, v in desired.items() if k != "customFields"))
+        except OutcomeUnknownError:
+            # The POST may have been applied: find the action by its key instead of posting it again.
+            found = self.reread(desired)
+            if not found:
+                raise
+            action = min(found, key=object_id)
         action["customFields"] = [self._add_value(action["id"], value) for value in desired.get("customFields", [])]
         return action
+
+    def reread(self, desired):
+        return [action for action in self.client.list(self.path) if _lower(action_key(action)) == _lower(action_key(desired))]
 
     def update(self, current, changes, after):
         changes = dict(changes)
@@ -264,6 +285,7 @@ class DesiredRule:
         self.board = self.fields.get("board") or self.current.get("board")
         self.table = self.fields.get("tableType") or self.current.get("tableType") or {}
         self.notify_types = self._notify_types_path()
+        self.notify_type_names = set()
         events = None if params["events"] is None else [self._event(event) for event in params["events"]]
         self.events = self._pair_events(events)
         self.activate_last = self._activation(events)
@@ -343,6 +365,7 @@ class DesiredRule:
     def _action(self, event_name, spec):
         action = payload(suboptions(self.spec, "events", "actions"), spec)
         notify_type = self.client.resolve(self.notify_types, spec["notify_type"].strip(), what="notify type")
+        self.notify_type_names.add(spec["notify_type"].strip())
         action["notifyType"] = reference(notify_type, "id", "identifier", "name")
         if spec["board_status"] is not None:
             action["boardStatus"] = reference(self._status(event_name, spec["board_status"].strip()), "id", "name")
@@ -356,6 +379,15 @@ class DesiredRule:
         if spec["custom_fields"] is not None:
             action["customFields"] = [self._custom_value(value) for value in spec["custom_fields"]]
         return action
+
+    def recheck_notify_types(self, rule_id):
+        """Once a new rule exists, its own notify types are known: an action's notify type checked only
+        against the list of all of them is checked again, before any event or action is written."""
+        if self.notify_types != ALL_NOTIFY_TYPES:
+            return
+        own = "%s/%s/notifyTypes" % (RULES_PATH, rule_id)
+        for name in self.notify_type_names:
+            self.client.resolve(own, name, what="notify type for table type %s" % self.table.get("name"))
 
     def _status(self, event_name, name):
         if not self.board:
@@ -470,6 +502,7 @@ class WorkflowRules(ObjectKind):
         if outcome.action != "create" or check_mode:
             return self._ensure_children(desired, outcome, check_mode)
         try:
+            desired.recheck_notify_types(outcome.object["id"])
             return self._ensure_children(desired, outcome, check_mode)
         except (ApiError, InputError):
             # Never leave half a rule: one this run created goes again with what it holds.
@@ -495,7 +528,7 @@ class WorkflowRules(ObjectKind):
         return outcome
 
     def _ensure_event(self, rule_id, desired, current, actions, check_mode):
-        resource = LoadedResource(self.client, events_path(rule_id), current, "workflow event")
+        resource = EventResource(self.client, rule_id, current)
         if desired is None:
             return ensure(resource, {}, "absent", check_mode=check_mode)
         fields = dict((key, value) for key, value in desired.items() if key != "actions")

@@ -201,6 +201,11 @@ class Resource:
         resolve a race with a parallel run and after a write whose outcome is unknown."""
         return None
 
+    def reread(self, desired):
+        """After a create whose outcome is unknown: the objects with the identity of ``desired``, read
+        afresh (by default :meth:`matches`). A child that needs no race check can still answer this."""
+        return self.matches()
+
     def adopt(self, winner):
         """After a create race lost to a parallel run (our copy is deleted): the object to carry
         on with. A kind whose children would then be written twice raises instead."""
@@ -227,7 +232,7 @@ def create(resource, desired):
     try:
         created = resource.create(desired)
     except OutcomeUnknownError:
-        found = resource.matches()
+        found = resource.reread(desired)
         if not found:
             raise
         return min(found, key=object_id)

@@ -444,11 +444,13 @@ def test_a_number_value_that_is_a_number_is_written(fields):
 
 
 def test_a_notify_type_of_another_table_type_leaves_no_half_built_rule(fields):
-    # A new rule has no notify types of its own: when no rule of its table type exists to ask, Manage
-    # refuses the action only after the rule and its event were written; the new rule then goes again.
+    # A new rule has no notify types of its own: when no rule of its table type exists to ask, they are
+    # checked once the rule exists, before any event; the new rule then goes again.
     result = ensure_rule(fields, action_rule(notify_type="Attach Configuration"))
-    assert result.get("failed") is True and "notifyType" in result["msg"], result.get("msg")
+    assert result.get("failed") is True, result
+    assert "unknown notify type for table type Service Ticket 'Attach Configuration'" in result["msg"]
     assert read_rule(fields, UPDATE_TICKETS["name"]) is None
+    assert [method for method, _path in workflow_writes(fields)] == ["POST", "DELETE"]
     # With a rule of the same table type to ask, it fails before the first write.
     ensure_rule(fields, TRIGGER)
     fields.clear_requests()

@@ -352,3 +352,29 @@ def test_the_object_lock_excludes_a_second_holder_and_names_an_unusable_director
     with pytest.raises(InputError, match="SIGNL4_CONNECTWISE_LOCK_DIR"):
         with object_lock.object_lock("site", "kind", "name"):
             pass
+
+
+class AppliedThen503:
+    """A Manage API whose POST is applied but answered with an unknown outcome."""
+
+    def __init__(self):
+        self.records = {}
+
+    def create(self, path, body):
+        self.records.setdefault(path, []).append(dict(body, id=len(self.records.get(path, [])) + 1))
+        raise OutcomeUnknownError("503 after the POST was sent")
+
+    def list(self, path, **_kwargs):
+        return list(self.records.get(path, []))
+
+
+def test_workflow_events_and_actions_of_unknown_outcome_are_found_again_not_posted_twice():
+    from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import (
+        ActionResource, EventResource)
+
+    api = AppliedThen503()
+    event = ensure(EventResource(api, 7, None), {"name": "New ticket", "eventCondition": "x"})
+    assert event.object["id"] == 1 and len(api.records["/system/workflows/7/events"]) == 1
+    action = {"notifyType": {"id": 1, "name": "Add Note"}, "notes": "hi"}
+    created = ensure(ActionResource(api, 7, 1, None), action)
+    assert created.object["id"] == 1 and len(api.records["/system/workflows/7/events/1/actions"]) == 1
