@@ -22,7 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.signl4.connectwise.plugins.module_utils import engine
+from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Rules, ensure, same_name
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_lock import object_lock
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import (
     argument_spec,
@@ -56,7 +56,7 @@ class ObjectKind:
         return payload(self.spec, params)
 
     def rules(self, params):
-        return engine.Rules()
+        return Rules()
 
     def hidden_keys(self, outcome, params):
         return self.secret_keys
@@ -64,13 +64,13 @@ class ObjectKind:
     def ensure(self, params, check_mode=False):
         """Bring the object to ``params["state"]`` while holding its controller lock."""
         with object_lock("signl4.connectwise", lock_scope(self.client), type(self).__name__,
-                         engine.same_name(self.identity(params))):
+                         same_name(self.identity(params))):
             return self.apply(params, check_mode)
 
     def apply(self, params, check_mode):
         resource = self.resource(params)
         desired = self.desired(params, resource) if params["state"] == "present" else {}
-        return engine.ensure(resource, desired, params["state"], self.rules(params), check_mode)
+        return ensure(resource, desired, params["state"], self.rules(params), check_mode)
 
 
 def kind_result(module, kind):
