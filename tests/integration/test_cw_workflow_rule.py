@@ -213,7 +213,9 @@ def test_the_trigger_event_test_returns_exactly_the_selected_tickets_across_page
     forward_only = [item["ticket"]["id"] for item in api.list(test_path, page_size=4)]
     assert forward_only == expected
     tests = [r for r in many_tickets.requests() if r["path"].endswith("/test")]
-    assert len(tests) == len(expected) // 4 + 1 and all(r["status"] == 200 for r in tests)
+    # One request per page, plus at most one for a trailing empty page (a forward-only cursor may not
+    # know that the page it just filled was the last).
+    assert len(expected) // 4 + 1 <= len(tests) <= len(expected) // 4 + 2 and all(r["status"] == 200 for r in tests)
 
     navigable, url, params = [], test_path, {"pageSize": 5, "page": 1}
     while url:  # the navigable pages, following the Link header
