@@ -47,5 +47,10 @@ lint: $(BIN)/.installed $(LINK)
 docs: $(BIN)/.installed
 	hack/docs.sh
 
+# Benchmarks, not part of `make test`: each prints its figures and the conditions of the run and
+# writes tests/bench/RESULTS.md. `python -m tests.bench.provisioning --quick` is the short smoke run.
+bench: $(BIN)/.installed $(LINK)
+	$(BIN)/python -m tests.bench.provisioning
+
 clean:
 	rm -rf build .pytest_cache tests/output
