@@ -297,11 +297,14 @@ class ManageClient(PooledClient):
                 order_by=None, page_size=MAX_PAGE_SIZE, forward_only=None):
         """Yield every record of a list, page by page. Forward-only paging (stable under
         concurrent inserts) is used unless an ``order_by`` is asked for, which it forbids.
-        The list ends on an empty page or when the ``Link`` header has no ``next`` relation."""
+        The list ends on a page shorter than the page size asked for (Manage fills every page
+        up to it, at most ``MAX_PAGE_SIZE``, which is never exceeded here), on an empty page, or
+        when the ``Link`` header has no ``next`` relation. A short page ends it without the read of
+        the empty page after it: most lists fit in one page, so that read would double them."""
         if forward_only is None:
             forward_only = not order_by
         params = self._query(conditions, custom_field_conditions, child_conditions, fields, order_by)
-        params["pageSize"] = min(int(page_size), MAX_PAGE_SIZE)
+        page_size = params["pageSize"] = min(int(page_size), MAX_PAGE_SIZE)
         headers = {"pagination-type": "forward-only"} if forward_only else None
         if fields and forward_only and "id" not in params["fields"].split(","):
             params["fields"] += ",id"  # forward-only pages continue after the last id
@@ -313,7 +316,7 @@ class ManageClient(PooledClient):
             response = self.request("GET", path, params=params, headers=headers)
             records = self._records(response, path)
             yield from records
-            params = next_page_query(response.headers.get("Link")) if records else None
+            params = next_page_query(response.headers.get("Link")) if len(records) >= page_size else None
             if params is not None and tuple(sorted(params.items())) in seen:
                 return  # a link back to a page already read would loop forever
 
@@ -340,12 +343,20 @@ class ManageClient(PooledClient):
     def get_many(self, paths, max_workers=4):
         """``get`` of each path, concurrently on the pooled session; results in the order of ``paths``.
         The first error is raised once all reads have ended."""
+        return self._concurrently(self.get, paths, max_workers)
+
+    def list_many(self, paths, max_workers=4):
+        """``list`` of each path (every record, all pages), concurrently on the pooled session; results
+        in the order of ``paths``. The first error is raised once all reads have ended."""
+        return self._concurrently(self.list, paths, max_workers)
+
+    def _concurrently(self, read, paths, max_workers):
         paths = list(paths)
-        self._ensure_base()
+        self._ensure_base()  # discovery once, before the threads
         if len(paths) <= 1:
-            return [self.get(path) for path in paths]
+            return [read(path) for path in paths]
         with ThreadPoolExecutor(max_workers=min(max_workers, len(paths))) as pool:
-            futures = [pool.submit(self.get, path) for path in paths]
+            futures = [pool.submit(read, path) for path in paths]
             return [future.result() for future in futures]
 
     def find(self, path, conditions, **kwargs):
