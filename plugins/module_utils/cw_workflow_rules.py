@@ -185,7 +185,10 @@ class ActionResource(LoadedResource):
         changes = dict(changes)
         values = changes.pop("customFields", None)
         action = self.client.patch(self.item_path(current), patch_operations(changes)) if changes else dict(current)
-        action["customFields"] = current.get("customFields", []) if values is None else self._sync_values(current, values)
+        if values is not None:
+            action["customFields"] = self._sync_values(current, values)
+        elif "customFields" in current:
+            action["customFields"] = current["customFields"]
         return action
 
     def _sync_values(self, current, wanted):
@@ -284,7 +287,8 @@ class DesiredRule:
         self.fields = self._rule_fields()
         self.board = self.fields.get("board") or self.current.get("board")
         self.table = self.fields.get("tableType") or self.current.get("tableType") or {}
-        self.notify_types = self._notify_types_path()
+        self._notify_types = None  # the path notify types are looked up in, once one is needed
+        self._table_names = None
         self.notify_type_names = set()
         events = None if params["events"] is None else [self._event(event) for event in params["events"]]
         self.events = self._pair_events(events)
@@ -296,14 +300,21 @@ class DesiredRule:
         fields = payload(self.spec, params)
         fields["name"] = params["name"].strip()
         fields["tableType"] = self._table_type()
-        fields["board"] = self._reference(BOARDS, params["board"], "board")
-        fields["location"] = self._reference(LOCATIONS, params["location"], "location")
+        fields["board"] = self._reference(BOARDS, params["board"], "board", current=self.current.get("board"))
+        fields["location"] = self._reference(LOCATIONS, params["location"], "location",
+                                             current=self.current.get("location"))
         fields["department"] = self._reference(BUSINESS_UNITS, params["business_unit"], "business unit",
-                                               ("id", "identifier", "name"))
+                                               ("id", "identifier", "name"), current=self.current.get("department"))
         return fields
 
-    def _reference(self, path, name, what, keys=("id", "name")):
-        return None if name is None else reference(self.client.resolve(path, name.strip(), what=what), *keys)
+    def _reference(self, path, name, what, keys=("id", "name"), current=None):
+        """The reference named ``name``: the current one when Manage's reference already carries that
+        name (no lookup: nothing to write), else looked up for the write."""
+        if name is None:
+            return None
+        if named(current, name):
+            return reference(current, *keys)
+        return reference(self.client.resolve(path, name.strip(), what=what), *keys)
 
     def _table_type(self):
         name = self.params["table_type"]
@@ -311,12 +322,20 @@ class DesiredRule:
             if not self.current:
                 raise InputError("creating workflow rule %r needs table_type" % self.params["name"])
             return None
-        table = self.client.resolve(TABLE_TYPES, name.strip(), what="workflow table type")
         current_table = self.current.get("tableType") or {}
+        if named(current_table, name):
+            return reference(current_table, "id", "identifier", "name")
+        table = self.client.resolve(TABLE_TYPES, name.strip(), what="workflow table type")
         if self.current and current_table.get("id") != table["id"]:
             raise InputError("workflow rule %r is for table type %r; Manage cannot change a rule's table type "
                              "(remove the rule and create it again)" % (self.params["name"], current_table.get("name")))
         return reference(table, "id", "identifier", "name")
+
+    @property
+    def notify_types(self):
+        if self._notify_types is None:
+            self._notify_types = self._notify_types_path()
+        return self._notify_types
 
     def _notify_types_path(self):
         """The rule's own notify types; for a new rule those of another rule of its table type,
@@ -324,10 +343,10 @@ class DesiredRule:
         if self.current:
             return "%s/%s/notifyTypes" % (RULES_PATH, self.current["id"])
         if self.params["events"] and self.table.get("id") is not None:
-            siblings = self.client.list(RULES_PATH, conditions=condition("tableType/id", "=", self.table["id"]),
-                                        fields=["id"], page_size=1)
-            if siblings:
-                return "%s/%s/notifyTypes" % (RULES_PATH, siblings[0]["id"])
+            sibling = next(self.client.iterate(RULES_PATH, conditions=condition("tableType/id", "=", self.table["id"]),
+                                               fields=["id"], page_size=1), None)
+            if sibling:
+                return "%s/%s/notifyTypes" % (RULES_PATH, sibling["id"])
         return ALL_NOTIFY_TYPES
 
     def _activation(self, events):
@@ -363,27 +382,53 @@ class DesiredRule:
         return event
 
     def _action(self, event_name, spec):
+        """The action with its references by name only (``{"name": ...}``): :meth:`_resolve_action`
+        completes them once the action is matched with the current one."""
         action = payload(suboptions(self.spec, "events", "actions"), spec)
-        notify_type = self.client.resolve(self.notify_types, spec["notify_type"].strip(), what="notify type")
-        self.notify_type_names.add(spec["notify_type"].strip())
-        action["notifyType"] = reference(notify_type, "id", "identifier", "name")
-        if spec["board_status"] is not None:
-            action["boardStatus"] = reference(self._status(event_name, spec["board_status"].strip()), "id", "name")
+        action["notifyType"] = {"name": spec["notify_type"].strip()}
         if spec["member"] is not None:
-            member = self.client.resolve(MEMBERS, spec["member"].strip(), field="identifier", what="member")
-            action["specificMemberTo"] = reference(member, "id", "identifier")
+            action["specificMemberTo"] = {"identifier": spec["member"].strip()}
         for option, recipient in RECIPIENTS:
             if spec[option] is not None:
                 action["notifyWho"] = {"name": recipient}
-        action["servicePriority"] = self._reference(PRIORITIES, spec["priority"], "priority")
-        if spec["custom_fields"] is not None:
-            action["customFields"] = [self._custom_value(value) for value in spec["custom_fields"]]
+        action["_spec"] = (event_name, spec)
         return action
+
+    def _resolve_action(self, action, current):
+        """Complete the references of a desired action. A reference whose name the current action's
+        reference already carries is taken from it (Manage returns the name with the id); any other
+        is looked up, so a lookup happens only for what will be written."""
+        event_name, spec = action.pop("_spec")
+        current = current or {}
+        if named(current.get("notifyType"), spec["notify_type"]):
+            action["notifyType"] = reference(current["notifyType"], "id", "identifier", "name")
+        else:
+            notify_type = self.client.resolve(self.notify_types, spec["notify_type"].strip(), what="notify type")
+            self.notify_type_names.add(spec["notify_type"].strip())
+            action["notifyType"] = reference(notify_type, "id", "identifier", "name")
+        if spec["board_status"] is not None and not named(current.get("boardStatus"), spec["board_status"]):
+            action["boardStatus"] = reference(self._status(event_name, spec["board_status"].strip()), "id", "name")
+        elif spec["board_status"] is not None:
+            action["boardStatus"] = reference(current["boardStatus"], "id", "name")
+        if spec["member"] is not None:
+            action["specificMemberTo"] = self._member(spec["member"], current.get("specificMemberTo"))
+        action["servicePriority"] = self._reference(PRIORITIES, spec["priority"], "priority",
+                                                    current=current.get("servicePriority"))
+        if spec["custom_fields"] is not None:
+            have = dict((_lower(value.get("caption")), value) for value in current.get("customFields") or [])
+            action["customFields"] = [self._custom_value(value, have.get(_lower(value["caption"])))
+                                      for value in spec["custom_fields"]]
+
+    def _member(self, identifier, current):
+        if current and _lower(current.get("identifier")) == _lower(identifier) and current.get("id") is not None:
+            return reference(current, "id", "identifier")
+        member = self.client.resolve(MEMBERS, identifier.strip(), field="identifier", what="member")
+        return reference(member, "id", "identifier")
 
     def recheck_notify_types(self, rule_id):
         """Once a new rule exists, its own notify types are known: an action's notify type checked only
         against the list of all of them is checked again, before any event or action is written."""
-        if self.notify_types != ALL_NOTIFY_TYPES:
+        if not self.notify_type_names or self.notify_types != ALL_NOTIFY_TYPES:
             return
         own = "%s/%s/notifyTypes" % (RULES_PATH, rule_id)
         for name in self.notify_type_names:
@@ -395,25 +440,77 @@ class DesiredRule:
         return self.client.resolve("%s/%s/statuses" % (BOARDS, self.board["id"]), name,
                                    what="%r status" % self.board.get("name"))
 
-    def _custom_value(self, spec):
-        field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
-        table_names = set(same_name(t.get("name")) for t in self.client.list(TABLE_TYPES, fields=["id", "name"]))
-        check_custom_value(field, spec["value"], self.table.get("name"), table_names)
+    def _custom_value(self, spec, current):
+        """The value an action sets. One the action already sets as asked needs no lookup: nothing is
+        written. Any other is looked up and checked against its field before any write."""
         value = payload(suboptions(self.spec, "events", "actions", "custom_fields"), spec)
+        if current is not None and current.get("userDefinedFieldId") is not None and \
+                not any(value.get(key) is not None and value[key] != current.get(key) for key in value):
+            value.update(caption=current["caption"], userDefinedFieldId=current["userDefinedFieldId"])
+            return value
+        field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
+        check_custom_value(field, spec["value"], self.table.get("name"), self.table_names())
         value.update(caption=field["caption"], userDefinedFieldId=field["id"])
         return value
 
+    def table_names(self):
+        if self._table_names is None:
+            self._table_names = set(same_name(t.get("name")) for t in self.client.list(TABLE_TYPES, fields=["id", "name"]))
+        return self._table_names
+
     def _pair_events(self, events):
-        """``[(name, desired, current, verb, action plan)]``, decided before any write."""
+        """``[(name, desired, current, verb, action plan)]``, decided before any write. Nested lists
+        are read only where they are compared or purged (see :func:`load_children`)."""
+        pairs = plan_children(events, self.current.get("events"), event_key, self.params["purge_events"], "event names")
+        rule_id = self.current.get("id")
+        load_children(self.client, [(have, actions_path(rule_id, have["id"]), "actions") for _n, want, have, verb in pairs
+                                    if have is not None and (verb == "delete" or (want or {}).get("actions") is not None)])
         plan = []
-        for name, desired, current, verb in plan_children(events, self.current.get("events"), event_key,
-                                                          self.params["purge_events"], "event names"):
+        for name, desired, current, verb in pairs:
             actions = None
             if verb == "ensure":
                 actions = plan_children(desired["actions"], (current or {}).get("actions"), action_key,
                                         self.params["purge_actions"], "actions in event %r" % name)
             plan.append((name, desired, current, verb, actions))
+        load_children(self.client, [(action, action_values_path(event["id"], action["id"]), "customFields")
+                                    for event, action in _actions_needing_values(plan)])
+        for _name, _desired, _current, _verb, actions in plan:
+            for _key, want, have, _verb in actions or []:
+                if want is not None:
+                    self._resolve_action(want, have)
         return plan
+
+
+def _actions_needing_values(plan):
+    """``(event, action)`` of the current actions whose custom-field values are compared (the desired
+    action lists them) or go with a deleted action or event (its diff shows them)."""
+    for _name, _want, event, verb, actions in plan:
+        if verb == "delete":
+            for action in event.get("actions", []):
+                yield event, action
+        for _key, want, have, action_verb in actions or []:
+            if have is not None and (action_verb == "delete" or (want and want["_spec"][1]["custom_fields"] is not None)):
+                yield event, have
+
+
+def load_children(client, wanted):
+    """Read nested lists concurrently on the pooled session: ``wanted`` is ``[(record, path, key)]``,
+    and each list is stored as ``record[key]``. A nested list that is neither compared nor purged is
+    not read: an omitted list changes nothing."""
+    wanted = [(record, path, key) for record, path, key in wanted if key not in record]
+    for (record, _path, key), records in zip(wanted, client.list_many([path for _r, path, _k in wanted])):
+        record[key] = records
+
+
+def named(current_reference, name):
+    """Whether a reference Manage returned carries ``name`` (and an id): then the reference itself
+    is what a lookup by that name would give, and no lookup is needed to compare or keep it."""
+    return bool(current_reference) and current_reference.get("id") is not None and \
+        current_reference.get("name") is not None and same_name(current_reference["name"]) == same_name(name)
+
+
+def action_values_path(event_id, action_id):
+    return "%s/events/%s/actions/%s" % (ACTION_VALUES, event_id, action_id)
 
 
 def plan_children(desired, current, key, purge, what):
@@ -443,36 +540,35 @@ class RuleResource(LoadedResource):
 
 # ----- reading ---------------------------------------------------------------------------
 
-def read_rules(client, name=None):
-    """The rules (all, or those named ``name``), each with ``events``, each event with
-    ``actions``, each action with ``customFields``: Manage's records, nested."""
+def _rules_named(client, name=None):
     rules = client.list(RULES_PATH, conditions=condition("name", "=", name.strip()) if name is not None else None)
     if name is not None:
         rules = [rule for rule in rules if same_name(rule.get("name")) == same_name(name)]
-    return [_load_rule(client, rule) for rule in rules]
+    return rules
+
+
+def read_rules(client, name=None):
+    """The rules (all, or those named ``name``), each with ``events``, each event with
+    ``actions``, each action with ``customFields``: Manage's records, nested. Each level's lists
+    are read concurrently."""
+    rules = [dict(rule) for rule in _rules_named(client, name)]
+    load_children(client, [(rule, events_path(rule["id"]), "events") for rule in rules])
+    events = [(rule, event) for rule in rules for event in rule["events"]]
+    load_children(client, [(event, actions_path(rule["id"], event["id"]), "actions") for rule, event in events])
+    load_children(client, [(action, action_values_path(event["id"], action["id"]), "customFields")
+                           for _rule, event in events for action in event["actions"]])
+    return rules
 
 
 def find_rule(client, name):
+    """The rule named ``name`` with its ``events`` (or ``None``). Their actions and the actions'
+    values are read by :class:`DesiredRule`, only where they are compared or purged."""
     require_length(name, 100, "name")
-    rules = read_rules(client, name)
+    rules = [dict(rule) for rule in _rules_named(client, name)]
     if len(rules) > 1:
         raise InputError("%d workflow rules are named %r; rename or remove the extra ones" % (len(rules), name))
+    load_children(client, [(rule, events_path(rule["id"]), "events") for rule in rules])
     return rules[0] if rules else None
-
-
-def _load_rule(client, rule):
-    events = client.list(events_path(rule["id"]))
-    return dict(rule, events=[_load_event(client, rule["id"], event) for event in events])
-
-
-def _load_event(client, rule_id, event):
-    actions = client.list(actions_path(rule_id, event["id"]))
-    return dict(event, actions=[_load_action(client, event["id"], action) for action in actions])
-
-
-def _load_action(client, event_id, action):
-    values = client.list("%s/events/%s/actions/%s" % (ACTION_VALUES, event_id, action["id"]))
-    return dict(action, customFields=values)
 
 
 # ----- ensuring ----------------------------------------------------------------------------
@@ -545,5 +641,6 @@ class WorkflowRules(ObjectKind):
             if child.object is not None:
                 kept.append(child.object)
         outcome.add_children("actions", children)
-        outcome.object = dict(outcome.object, actions=kept)
+        if current is None or "actions" in current:  # actions not read (none declared) are not reported either
+            outcome.object = dict(outcome.object, actions=kept)
         return outcome

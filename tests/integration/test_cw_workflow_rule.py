@@ -291,7 +291,8 @@ def test_custom_field_values_are_patched_or_rebuilt_when_one_goes(fields):
     fields.clear_requests()
     result = ensure_rule(fields, changed)
     assert [m for m, _p in workflow_writes(fields)] == ["DELETE", "POST"]
-    action = next(a for a in event_named(result["workflow_rule"], "Emergency")["actions"] if a["customFields"])
+    # Only the action whose values are declared has them read (and returned).
+    action = next(a for a in event_named(result["workflow_rule"], "Emergency")["actions"] if a.get("customFields"))
     assert [(v["caption"], v["value"]) for v in action["customFields"]] == [("Signl4User_c", "jdoe")]
     assert ensure_rule(fields, changed)["changed"] is False
 
@@ -318,7 +319,10 @@ def test_omitted_lists_change_nothing_even_with_purge(fields):
     no_actions = ensure_rule(fields, dict(ESCALATE, events=[dict(e, actions=None) for e in ESCALATE["events"]]))
     assert no_events["changed"] is False and no_actions["changed"] is False and fields.writes() == []
     assert len(no_events["workflow_rule"]["events"]) == 2
-    assert len(event_named(no_actions["workflow_rule"], "Emergency")["actions"]) == 5
+    # Lists that are not declared are not read (an omitted list changes nothing), nor returned.
+    assert "actions" not in event_named(no_actions["workflow_rule"], "Emergency")
+    assert not [r for r in fields.requests() if r["path"].endswith("/actions") or "/userdefinedfields/" in r["path"]]
+    assert len(event_named(read_rule(fields, ESCALATE["name"]), "Emergency")["actions"]) == 5
     emptied = ensure_rule(fields, dict(ESCALATE, events=[dict(ESCALATE["events"][0], actions=[])]))
     assert emptied["changed"] and event_named(emptied["workflow_rule"], "Emergency")["actions"] == []
 
@@ -372,7 +376,7 @@ BAD_INPUT = [
     (action_rule(notify_type="Update Custom Field", custom_fields=[]), "a 'Update Custom Field' action needs custom_fields"),
     (dict(UPDATE_TICKETS, events=[dict(UPDATE_TICKETS["events"][0], actions=[
         dict(notify_type="Update Status", board_status="New"), dict(notify_type="update status", board_status="Assigned")])]),
-     "duplicate actions in event 'Signl acknowledged': Update Status"),
+     "duplicate actions in event 'Signl acknowledged': update status"),
     (dict(UPDATE_TICKETS, activate=True), "an active workflow rule needs batch_schedule"),
     (dict(UPDATE_TICKETS, activate=True, batch_schedule="AnyTime", events=[]), "can only be active once it has an event"),
     (dict(UPDATE_TICKETS, events=[dict(UPDATE_TICKETS["events"][0], execution_time="Continuously")]),
