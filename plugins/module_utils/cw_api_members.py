@@ -59,8 +59,9 @@ class ApiMembers(ObjectKind):
         require_length(params.get("email"), 250, "email")
         desired = super(ApiMembers, self).desired(params, resource)
         desired.update(identifier=resource.name, inactiveFlag=False)
+        current = resource.find() or {}  # read once per task (ApiMemberResource): references by name need no lookup
         for option, (key, path, what) in REFERENCES.items():
-            desired[key] = resolve_reference(self.client, path, params.get(option), what)
+            desired[key] = resolve_reference(self.client, path, params.get(option), what, current=current.get(key))
         return desired
 
     def apply(self, params, check_mode):

@@ -27,11 +27,23 @@ def reference(record, *keys):
     return dict((key, record[key]) for key in keys if record.get(key) is not None)
 
 
-def resolve_reference(client, path, name, what, keys=("id", "name"), field="name"):
-    """The reference for the record named ``name`` (``None`` when not given); an unknown name
-    fails with the known ones, before any write."""
+def named(current_reference, name, field="name"):
+    """Whether a reference Manage returned carries ``name`` (and an id). Manage returns the name
+    inside its references (boards, locations, departments, statuses, notify types...), so the
+    reference itself is what a lookup by that name would give: comparing by it needs no lookup,
+    and a lookup is left for a reference that will be written."""
+    return bool(current_reference) and current_reference.get("id") is not None and \
+        current_reference.get(field) is not None and same_name(current_reference[field]) == same_name(name)
+
+
+def resolve_reference(client, path, name, what, keys=("id", "name"), field="name", current=None):
+    """The reference for the record named ``name`` (``None`` when not given): ``current`` (the
+    object's reference as read) when it carries that name, else looked up; an unknown name fails
+    with the known ones, before any write."""
     if name is None:
         return None
+    if named(current, name, field):
+        return reference(current, *keys)
     return reference(client.resolve(path, name, field=field, what=what), *keys)
 
 

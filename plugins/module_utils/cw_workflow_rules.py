@@ -33,7 +33,9 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects impo
     MEMBERS,
     PRIORITIES,
     ManageResource,
+    named,
     reference,
+    resolve_reference,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     CASE_INSENSITIVE,
@@ -308,13 +310,7 @@ class DesiredRule:
         return fields
 
     def _reference(self, path, name, what, keys=("id", "name"), current=None):
-        """The reference named ``name``: the current one when Manage's reference already carries that
-        name (no lookup: nothing to write), else looked up for the write."""
-        if name is None:
-            return None
-        if named(current, name):
-            return reference(current, *keys)
-        return reference(self.client.resolve(path, name.strip(), what=what), *keys)
+        return resolve_reference(self.client, path, None if name is None else name.strip(), what, keys, current=current)
 
     def _table_type(self):
         name = self.params["table_type"]
@@ -411,19 +407,14 @@ class DesiredRule:
         elif spec["board_status"] is not None:
             action["boardStatus"] = reference(current["boardStatus"], "id", "name")
         if spec["member"] is not None:
-            action["specificMemberTo"] = self._member(spec["member"], current.get("specificMemberTo"))
+            action["specificMemberTo"] = resolve_reference(self.client, MEMBERS, spec["member"].strip(), "member",
+                                                           ("id", "identifier"), "identifier", current.get("specificMemberTo"))
         action["servicePriority"] = self._reference(PRIORITIES, spec["priority"], "priority",
                                                     current=current.get("servicePriority"))
         if spec["custom_fields"] is not None:
             have = dict((_lower(value.get("caption")), value) for value in current.get("customFields") or [])
             action["customFields"] = [self._custom_value(value, have.get(_lower(value["caption"])))
                                       for value in spec["custom_fields"]]
-
-    def _member(self, identifier, current):
-        if current and _lower(current.get("identifier")) == _lower(identifier) and current.get("id") is not None:
-            return reference(current, "id", "identifier")
-        member = self.client.resolve(MEMBERS, identifier.strip(), field="identifier", what="member")
-        return reference(member, "id", "identifier")
 
     def recheck_notify_types(self, rule_id):
         """Once a new rule exists, its own notify types are known: an action's notify type checked only
@@ -500,13 +491,6 @@ def load_children(client, wanted):
     wanted = [(record, path, key) for record, path, key in wanted if key not in record]
     for (record, _path, key), records in zip(wanted, client.list_many([path for _r, path, _k in wanted])):
         record[key] = records
-
-
-def named(current_reference, name):
-    """Whether a reference Manage returned carries ``name`` (and an id): then the reference itself
-    is what a lookup by that name would give, and no lookup is needed to compare or keep it."""
-    return bool(current_reference) and current_reference.get("id") is not None and \
-        current_reference.get("name") is not None and same_name(current_reference["name"]) == same_name(name)
 
 
 def action_values_path(event_id, action_id):

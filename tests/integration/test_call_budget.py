@@ -1,0 +1,166 @@
+"""The API call budget of a no-change run of the seed set (issue 13): per module, the reads the
+comparison needs and nothing more, counted in the emulators' request journals.
+
+The seed set is the benchmark's (tests/bench/seed.yml plus the integration data's workflow rules
+and security role). It is provisioned once, the role's permission levels are set the way an
+administrator does in the UI, and then the same tasks run again, in order, sharing one run cache
+as the tasks of a playbook do. A module whose no-change run reads more than its budget fails here.
+"""
+
+import os
+
+import pytest
+import yaml
+
+from tests.emulators.harness import REPO_ROOT
+from tests.support.modules import run_module
+
+DATA = os.path.join(REPO_ROOT, "tests", "integration", "data")
+BENCH = os.path.join(REPO_ROOT, "tests", "bench")
+LEVELS = (("add_level", "add"), ("edit_level", "edit"), ("delete_level", "delete"), ("inquire_level", "inquire"))
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+SEED = load(os.path.join(BENCH, "seed.yml"))
+RULES = load(os.path.join(DATA, "seed_workflow_rules.yml"))
+ROLE = load(os.path.join(DATA, "seed_security_role.yml"))
+
+
+def seed_tasks(manage, signl4):
+    """``[(label, module, args)]``: the seed set as the benchmark's playbook applies it."""
+    cw = manage.connection
+    s4 = dict(signl4_api_url=signl4.url + "/api", signl4_api_key="demo-signl4-api-key",
+              signl4_team_secret="demoteamsecret")
+    tasks = [("custom field %s" % f["caption"], "cw_custom_field",
+              dict(cw, caption=f["caption"], pod_id=SEED["bench_custom_field_pod"], field_type=f["field_type"],
+                   entry_type="EntryField", sequence_number=f["sequence_number"], help_text=f["help_text"],
+                   display_on_screen=False, read_only=True))
+             for f in SEED["bench_custom_fields"]]
+    tasks += [("rule %s" % r["name"], "cw_workflow_rule",
+               dict(cw, name=r["name"], table_type=r["table_type"], board=r["board"], activate=r["activate"],
+                    events=r["events"])) for r in RULES]
+    tasks.append(("security role", "cw_security_role",
+                  dict(cw, name=ROLE["name"], permissions=ROLE["permissions"], on_matrix_drift="warn")))
+    member = SEED["bench_api_member"]
+    tasks.append(("API member", "cw_api_member", dict(cw, **member)))
+    callback = SEED["bench_callback"]
+    tasks.append(("callback", "cw_callback", dict(cw, **callback)))
+    connector = SEED["bench_connector"]
+    tasks.append(("connector", "signl4_connector", dict(s4, **connector)))
+    tasks.append(("webhook", "signl4_webhook", dict(s4, **SEED["bench_webhook"])))
+    return tasks
+
+
+def set_role_levels(manage):
+    """What the administrator clicks in Manage's UI (REST cannot write permission levels)."""
+    found = run_module("cw_security_role_info", dict(manage.connection, name=ROLE["name"]))
+    role_id = found["security_roles"][0]["id"]
+    body = [dict({"module": p["module"], "function": p["function"]},
+                 **{short: p[option] for option, short in LEVELS if option in p}) for p in ROLE["permissions"]]
+    manage.control("POST", "/securityRoles/%d/settings" % role_id, body)
+
+
+# The calls each task of a no-change run may make, on a new run's cache (nothing shared from the run
+# that provisioned): (label, reads of the comparison, name lookups and discovery). The read floor of
+# the seed set is the sum of the first column (tests/bench/provisioning.py read_floor()).
+BUDGET = [
+    ("custom field Signl4Retrieved_c", 1, 1),  # the field; the codebase, discovered once per run
+    ("custom field Signl4Status_c", 1, 0),
+    ("custom field Signl4User_c", 1, 0),
+    ("rule SIGNL4 - Trigger Signls", 2, 0),  # rule, events (no actions declared: none read)
+    ("rule SIGNL4 - Update Signls", 6, 0),  # rule, events, 2 action lists, 2 value lists
+    ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule, events, 2 action lists (no values declared)
+    ("security role", 2, 0),  # role, settings
+    ("API member", 1, 0),  # role, location, business unit, board compared by the names Manage returns
+    ("callback", 1, 1),  # the callbacks of type/level/object; the board's id (objectId holds only the id)
+    ("connector", 2, 2),  # instance list, instance; the app and the team by name
+    ("webhook", 1, 0),  # the webhook list; the team is shared from the connector's task
+]
+READ_FLOOR = sum(reads for _label, reads, _lookups in BUDGET)
+LOOKUPS = {"/login/companyinfo/", "/service/boards", "/scripts/inventory", "/v2/teams"}
+
+
+def is_lookup(request):
+    return any(request["path"].rstrip("/").endswith(part.rstrip("/")) or part in request["path"] for part in LOOKUPS)
+
+
+def url(request):
+    return request["method"] + " " + request["path"] + " " + repr(sorted((request.get("query") or {}).items()))
+
+
+def run_seed(manage, signl4, check_mode=False):
+    """Each task's result and requests (Manage's, then SIGNL4's): ``{label: (result, requests)}``."""
+    calls = {}
+    for label, module, args in seed_tasks(manage, signl4):
+        manage.clear_requests()
+        signl4.clear_requests()
+        result = run_module(module, args, check_mode=check_mode)
+        calls[label] = (result, manage.requests() + signl4.requests())
+    return calls
+
+
+@pytest.fixture
+def provisioned(manage, signl4, monkeypatch, tmp_path):
+    """The seed set provisioned with its role's levels set; later module runs get a new run cache."""
+    first = run_seed(manage, signl4)
+    assert [label for label, (result, _r) in first.items() if result.get("failed") or not result["changed"]] == []
+    set_role_levels(manage)
+    monkeypatch.setenv("SIGNL4_CONNECTWISE_RUN_CACHE", str(tmp_path / "next-run"))
+    return manage, signl4
+
+
+def assert_within_budget(calls):
+    for label, reads, lookups in BUDGET:
+        result, requests = calls[label]
+        assert not result.get("failed") and result["changed"] is False, (label, result.get("msg"))
+        assert [r["method"] for r in requests] == ["GET"] * len(requests), label
+        urls = [url(r) for r in requests]
+        assert len(urls) == len(set(urls)), "%s: a URL read twice: %s" % (label, urls)
+        found_lookups = [r["path"] for r in requests if is_lookup(r)]
+        assert (len(requests) - len(found_lookups), len(found_lookups)) == (reads, lookups), (label, urls)
+    assert sum(len(requests) for _result, requests in calls.values()) <= 24 + 2  # 1.2x the floor + discovery, board
+    assert READ_FLOOR == 22
+
+
+def test_no_change_run_reads_only_what_the_comparison_needs(provisioned):
+    assert_within_budget(run_seed(*provisioned))
+
+
+def test_check_mode_reads_the_same_and_writes_nothing(provisioned):
+    assert_within_budget(run_seed(*provisioned, check_mode=True))
+
+
+def test_a_shared_run_cache_leaves_only_the_reads(manage, signl4):
+    """Within one run (one cache) the lookups of the first run serve the re-run: only reads remain."""
+    run_seed(manage, signl4)
+    set_role_levels(manage)
+    calls = run_seed(manage, signl4)
+    assert sum(len(requests) for _result, requests in calls.values()) == READ_FLOOR
+    assert not [url(r) for _result, requests in calls.values() for r in requests if is_lookup(r)]
+
+
+def test_drift_in_a_reference_is_still_found_and_looked_up_for_the_write(provisioned):
+    """Compared by the name in Manage's reference: a different name is a change, and only then is the
+    desired record looked up (by name, for its id) and written."""
+    manage, signl4 = provisioned
+    tasks = dict((label, (module, args)) for label, module, args in seed_tasks(manage, signl4))
+    module, args = tasks["rule SIGNL4 - Update CW Tickets"]
+    drifted = dict(args, events=[dict(args["events"][0], actions=[dict(notify_type="Update Status",
+                                                                        board_status="Assigned")])] + args["events"][1:])
+    manage.clear_requests()
+    result = run_module(module, drifted)
+    assert result["changed"] is True
+    diff = result["diff"]["after"]["events"]["Signl acknowledged"]["actions"]["Update Status"]
+    assert diff["boardStatus"]["name"] == "Assigned"
+    assert [r["path"].split("/apis/3.0")[-1] for r in manage.requests() if "statuses" in r["path"]] == ["/service/boards/1/statuses"]
+    module, args = tasks["API member"]
+    manage.clear_requests()
+    result = run_module(module, dict(args, location="Remote"))
+    assert result["changed"] is True and result["diff"]["after"]["defaultLocation"]["name"] == "Remote"
+    assert [r["path"].split("/apis/3.0")[-1] for r in manage.requests() if r["method"] == "GET"] == [
+        "/system/apiMembers", "/system/locations"]
+    assert run_module(module, dict(args, location="Remote"))["changed"] is False
