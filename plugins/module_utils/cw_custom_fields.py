@@ -19,6 +19,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     UNORDERED,
     KeyedList,
     Rules,
+    same_name,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
@@ -64,6 +65,7 @@ class CustomFields(ObjectKind):
     locations are given by name and resolved to ids."""
 
     result_key = "custom_field"
+    shares_list = True  # the fields of a pod, read once for the tasks of a run
 
     def identity(self, params):
         return params["caption"]
@@ -76,8 +78,12 @@ class CustomFields(ObjectKind):
             conditions.append(condition("podId", "=", params["pod_id"]))
         if params.get("screen_id"):
             conditions.append(condition("screenId", "=", params["screen_id"]))
-        return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
-                                   name_field="caption", name=caption)
+        resource = CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
+                                       name_field="caption", name=caption)
+        if self.from_shared_list:
+            resource.shared = (None if params.get("pod_id") is None else condition("podId", "=", params["pod_id"]),
+                               params.get("screen_id"))
+        return resource
 
     def rules(self, params):
         return Rules(caption=CASE_INSENSITIVE, options=KeyedList("optionValue", purge=params["purge_options"]),
@@ -100,6 +106,17 @@ class CustomFields(ObjectKind):
 
 
 class CustomFieldResource(ManageResource):
+    """``shared``: ``(pod condition, screen)`` to find the field in the run's shared list of the pod's
+    fields instead of asking Manage (a comparison only, see ``ObjectKind.ensure``)."""
+
+    shared = None
+
+    def matches(self):
+        if self.shared is None:
+            return super(CustomFieldResource, self).matches()
+        pod, screen = self.shared
+        return [field for field in self.client.shared_list(self.path, pod)
+                if same_name(field.get("caption")) == same_name(self.name) and (not screen or field.get("screenId") == screen)]
 
     def validate(self, desired, current):
         field = dict(current or {})

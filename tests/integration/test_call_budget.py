@@ -12,6 +12,7 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from tests.emulators.harness import REPO_ROOT
 from tests.support.modules import run_module
 
@@ -65,22 +66,25 @@ def set_role_levels(manage):
 
 
 # The calls each task of a no-change run may make, on a new run's cache (nothing shared from the run
-# that provisioned): (label, reads of the comparison, name lookups and discovery). The read floor of
-# the seed set is the sum of the first column (tests/bench/provisioning.py read_floor()).
+# that provisioned): (label, reads, name lookups and discovery). One list read serves all the custom
+# fields of the pod and all the rules of the run (shared by the tasks, see ObjectKind.ensure).
 BUDGET = [
-    ("custom field Signl4Retrieved_c", 1, 1),  # the field; the codebase, discovered once per run
-    ("custom field Signl4Status_c", 1, 0),
-    ("custom field Signl4User_c", 1, 0),
-    ("rule SIGNL4 - Trigger Signls", 2, 0),  # rule, events (no actions declared: none read)
-    ("rule SIGNL4 - Update Signls", 6, 0),  # rule, events, 2 action lists, 2 value lists
-    ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule, events, 2 action lists (no values declared)
+    ("custom field Signl4Retrieved_c", 1, 1),  # the pod's fields; the codebase, discovered once per run
+    ("custom field Signl4Status_c", 0, 0),
+    ("custom field Signl4User_c", 0, 0),
+    ("rule SIGNL4 - Trigger Signls", 2, 0),  # the rules, its events (no actions declared: none read)
+    ("rule SIGNL4 - Update Signls", 5, 0),  # events, 2 action lists, 2 value lists
+    ("rule SIGNL4 - Update CW Tickets", 3, 0),  # events, 2 action lists (no values declared: none read)
     ("security role", 2, 0),  # role, settings
     ("API member", 1, 0),  # role, location, business unit, board compared by the names Manage returns
     ("callback", 1, 1),  # the callbacks of type/level/object; the board's id (objectId holds only the id)
     ("connector", 2, 2),  # instance list, instance; the app and the team by name
     ("webhook", 1, 0),  # the webhook list; the team is shared from the connector's task
 ]
-READ_FLOOR = sum(reads for _label, reads, _lookups in BUDGET)
+READS = sum(reads for _label, reads, _lookups in BUDGET)
+# The read floor as the benchmark counts it (tests/bench/provisioning.py read_floor(): one read per
+# object); issue 13's budget is 1.2 times it.
+READ_FLOOR = 22
 LOOKUPS = {"/login/companyinfo/", "/service/boards", "/scripts/inventory", "/v2/teams"}
 
 
@@ -122,8 +126,7 @@ def assert_within_budget(calls):
         assert len(urls) == len(set(urls)), "%s: a URL read twice: %s" % (label, urls)
         found_lookups = [r["path"] for r in requests if is_lookup(r)]
         assert (len(requests) - len(found_lookups), len(found_lookups)) == (reads, lookups), (label, urls)
-    assert sum(len(requests) for _result, requests in calls.values()) <= 24 + 2  # 1.2x the floor + discovery, board
-    assert READ_FLOOR == 22
+    assert sum(len(requests) for _result, requests in calls.values()) <= 1.2 * READ_FLOOR
 
 
 def test_no_change_run_reads_only_what_the_comparison_needs(provisioned):
@@ -139,7 +142,7 @@ def test_a_shared_run_cache_leaves_only_the_reads(manage, signl4):
     run_seed(manage, signl4)
     set_role_levels(manage)
     calls = run_seed(manage, signl4)
-    assert sum(len(requests) for _result, requests in calls.values()) == READ_FLOOR
+    assert sum(len(requests) for _result, requests in calls.values()) == READS
     assert not [url(r) for _result, requests in calls.values() for r in requests if is_lookup(r)]
 
 
@@ -164,3 +167,48 @@ def test_drift_in_a_reference_is_still_found_and_looked_up_for_the_write(provisi
     assert [r["path"].split("/apis/3.0")[-1] for r in manage.requests() if r["method"] == "GET"] == [
         "/system/apiMembers", "/system/locations"]
     assert run_module(module, dict(args, location="Remote"))["changed"] is False
+
+
+def outside_client(manage):
+    """A client of someone else: its writes do not reach this run's cache."""
+    return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate", "00000000-0000-4000-8000-000000000001")
+
+
+def test_a_stale_shared_list_costs_a_re_read_and_never_a_wrong_write(provisioned):
+    manage, signl4 = provisioned
+    tasks = [args for label, _module, args in seed_tasks(manage, signl4) if label.startswith("custom field")]
+    assert run_module("cw_custom_field", tasks[0])["changed"] is False  # the run now shares the pod's fields
+    outside = outside_client(manage)
+    extra = dict(tasks[0], caption="Signl4Extra_c", sequence_number=30)
+    outside.create("/system/userDefinedFields", {"podId": 10, "caption": "Signl4Extra_c", "fieldTypeIdentifier": "Checkbox",
+                                                 "entryTypeIdentifier": "EntryField", "sequenceNumber": 30,
+                                                 "helpText": extra["help_text"], "displayOnScreenFlag": False,
+                                                 "readOnlyFlag": True})
+    status = outside.find("/system/userDefinedFields", 'caption = "Signl4Status_c"')[0]
+    outside.patch("/system/userDefinedFields/%d" % status["id"], [{"op": "replace", "path": "helpText", "value": "outside"}])
+    manage.clear_requests()
+    # Missing from the shared list, but created meanwhile: found by the fresh read, not created twice.
+    again = run_module("cw_custom_field", extra)
+    assert again["changed"] is False and manage.writes() == []
+    assert len(manage.requests()) == 1
+    # A change decided on the shared list is decided again on a fresh read: the diff holds what is there.
+    changed = run_module("cw_custom_field", dict(tasks[1], help_text="new help"))
+    assert changed["changed"] is True and changed["diff"]["before"] == {"helpText": "outside"}
+    assert [w["request_json"] for w in manage.writes()] == [[{"op": "replace", "path": "helpText", "value": "new help"}]]
+    assert outside.find("/system/userDefinedFields", 'caption = "Signl4Extra_c"')[0]["id"]
+    assert len(outside.find("/system/userDefinedFields", 'caption = "Signl4Extra_c"')) == 1
+
+
+def test_a_rule_changed_outside_is_read_afresh_before_its_write(provisioned):
+    manage, signl4 = provisioned
+    tasks = [args for label, _module, args in seed_tasks(manage, signl4) if label.startswith("rule")]
+    assert run_module("cw_workflow_rule", tasks[0])["changed"] is False  # the run now shares the rules
+    outside = outside_client(manage)
+    rule = outside.find("/system/workflows", 'name = "%s"' % tasks[1]["name"])[0]
+    outside.delete("/system/workflows/%d" % rule["id"])
+    manage.clear_requests()
+    result = run_module("cw_workflow_rule", tasks[1])
+    # The shared list still holds the rule; its events cannot be read (404): decided again afresh, created.
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True and result["diff"]["before"] == {}
+    assert len(outside.find("/system/workflows", 'name = "%s"' % tasks[1]["name"])) == 1
