@@ -36,6 +36,11 @@ extends_documentation_fragment:
   - signl4.connectwise.cw.action_group
   - signl4.connectwise.attributes
 notes:
+  - "The tasks of a run find their rules (their events, actions and values are read per rule) in one list read that they share for 20 seconds
+    (in the run cache, like the lookups by name; a write drops it). Only a finding that nothing needs to change
+    rests on it. Anything else is decided again on a fresh read, so a stale list never causes a write. A change
+    made outside the run is seen once the 20 seconds have passed, or at once with
+    E(SIGNL4_CONNECTWISE_RUN_CACHE=off)."
   - Manage does not publish the format of event conditions. The collection's test emulator reads them as the
     C(conditions) query language with custom fields written by caption, for example
     C(Signl4Retrieved_c = False AND status/name = "New") (a value may hold parentheses, such as the status
@@ -342,6 +347,10 @@ workflow_rule:
   description:
     - The rule as Manage holds it after the task (in check mode, as it would be), with C(events), each event
       with C(actions), each action with the C(customFields) values it sets.
+    - Nested lists the task does not declare are not read (an omitted list changes nothing), so an event
+      whose O(events[].actions) are not given has no C(actions) here, and an action whose
+      O(events[].actions[].custom_fields) are not given has no C(customFields). They are read when purged.
+      M(signl4.connectwise.cw_workflow_rule_info) returns every level.
     - Null when the rule does not exist.
   returned: always
   type: dict
