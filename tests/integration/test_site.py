@@ -164,54 +164,122 @@ def test_check_on_never_provisioned_system_exits_0_and_says_what_it_would_do(tmp
     assert "Outbound webhook to the sync agent" in agent.stdout and manage.writes() == [] and signl4.writes() == []
 
 
-def test_check_diff_shows_each_edit_behind_ansibles_back_and_a_run_repairs_it(tmp_path, manage, signl4):
-    inventory, _ = converge(tmp_path, manage, signl4)
+# A List field of the MSP's own next to the guide's three, so that an option can be edited too.
+PRIORITY_FIELD = dict(caption="Signl4Priority_c", field_type="Text", entry_type="List", sequence_number=23,
+                      options=[dict(value="Low", sort_order=1), dict(value="High", sort_order=2, default=True)])
+
+
+def with_priority_field():
+    fields = [dict(caption=caption, field_type=kind, sequence_number=number) for caption, kind, number in
+              (("Signl4Retrieved_c", "Checkbox", 20), ("Signl4Status_c", "Text", 21), ("Signl4User_c", "Text", 22))]
+    return dict(integration_custom_fields=fields + [PRIORITY_FIELD])
+
+
+def edit_condition(manage, signl4):
+    client, trigger = manage_client(manage), rule(manage, "SIGNL4 - Trigger Signls")
+    event = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
+    path = "/system/workflows/%d/events/%d" % (trigger["id"], event["id"])
+    client.patch(path, replace([("eventCondition", 'Signl4Retrieved_c = False AND status/name = "New"')]))
+
+    def undo():
+        client.patch(path, replace([("eventCondition", event["eventCondition"])]))
+    return undo, "Workflow rules", "SIGNL4 - Trigger Signls", [
+        '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New\\""',
+        "dateEntered > [2025-01-01T00:00:00Z]"]
+
+
+def edit_field_setting(manage, signl4):
     client = manage_client(manage)
-    trigger = rule(manage, "SIGNL4 - Trigger Signls")
-    new_ticket = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
-    edited = 'Signl4Retrieved_c = False AND status/name = "New"'
-    client.patch("/system/workflows/%d/events/%d" % (trigger["id"], new_ticket["id"]), replace([("eventCondition", edited)]))
     field = client.find("/system/userDefinedFields", 'caption = "Signl4User_c"')[0]
-    client.patch("/system/userDefinedFields/%d" % field["id"], replace([("displayOnScreenFlag", True)]))
-    tickets = rule(manage, "SIGNL4 - Update CW Tickets")
-    acknowledged = [e for e in events(manage, tickets["id"]) if e["name"] == "Signl acknowledged"][0]
-    action = client.list("/system/workflows/%d/events/%d/actions" % (tickets["id"], acknowledged["id"]))[0]
+    path = "/system/userDefinedFields/%d" % field["id"]
+    client.patch(path, replace([("displayOnScreenFlag", True)]))
+
+    def undo():
+        client.patch(path, replace([("displayOnScreenFlag", False)]))
+    return undo, "Custom fields on service tickets", "Signl4User_c", [
+        '-    "displayOnScreenFlag": true', '+    "displayOnScreenFlag": false']
+
+
+def edit_field_option(manage, signl4):
+    client = manage_client(manage)
+    field = client.find("/system/userDefinedFields", 'caption = "Signl4Priority_c"')[0]
+    options = [dict(o, optionValue="Urgent") if o["optionValue"] == "High" else o for o in field["options"]]
+    path = "/system/userDefinedFields/%d" % field["id"]
+    client.patch(path, replace([("options", options)]))
+
+    def undo():
+        client.patch(path, replace([("options", field["options"])]))
+    return undo, "Custom fields on service tickets", "Signl4Priority_c", ['"Urgent"', '"High"']
+
+
+def edit_action_status(manage, signl4):
+    client, tickets = manage_client(manage), rule(manage, "SIGNL4 - Update CW Tickets")
+    event = [e for e in events(manage, tickets["id"]) if e["name"] == "Signl acknowledged"][0]
+    path = "/system/workflows/%d/events/%d/actions" % (tickets["id"], event["id"])
     board = client.find("/service/boards", 'name = "Service Desk"')[0]
     assigned = client.find("/service/boards/%d/statuses" % board["id"], 'name = "Assigned"')[0]
-    client.patch("/system/workflows/%d/events/%d/actions/%d" % (tickets["id"], acknowledged["id"], action["id"]),
-                 replace([("boardStatus", {"id": assigned["id"]})]))
+    action = client.list(path)[0]
+    client.patch("%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": assigned["id"]})]))
+
+    def undo():
+        client.patch("%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": action["boardStatus"]["id"]})]))
+    return undo, "Workflow rules", "SIGNL4 - Update CW Tickets", ['"Assigned"', '"In Progress"']
+
+
+def edit_role_matrix(manage, signl4):
     click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="All")])
-    instance = connector(signl4)
-    signl4_client(signl4).update_script_instance(instance["instanceId"], dict(
-        config=dict(instance["config"], ownerAssignment="never", privateApiKey="MemberPriv4te", publicApiKey="memberpublic")))
 
-    manage.clear_requests()
-    signl4.clear_requests()
-    drift = play(inventory, check=True)
-    assert drift.returncode == 0, drift.stdout[-4000:]
-    assert manage.writes() == [] and signl4.writes() == []
-    out = drift.stdout
-    assert recap(drift)["changed"] == 4, out  # fields, rules, role, connector: one task each
-    assert "changed: [tenant1] => (item=Signl4User_c)" in out and "ok: [tenant1] => (item=Signl4Status_c)" in out
-    assert '-    "displayOnScreenFlag": true' in out and '+    "displayOnScreenFlag": false' in out
-    assert "changed: [tenant1] => (item=SIGNL4 - Trigger Signls)" in out and "ok: [tenant1] => (item=SIGNL4 - Update Signls)" in out
-    assert json.dumps(edited) in out and "dateEntered > [2025-01-01T00:00:00Z]" in out
-    assert "changed: [tenant1] => (item=SIGNL4 - Update CW Tickets)" in out and '"Assigned"' in out
-    assert '"ownerAssignment": "never"' in out and '"ownerAssignment": "acknowledged_and_closed"' in out
-    steps = pending_steps(drift)
-    assert steps[0] == "1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)"
-    assert len(steps) == 3, steps
+    def undo():
+        click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
+    return undo, "Least-privilege security role (levels verified; the REST API cannot write them)", None, [
+        '"1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)"']
 
+
+def edit_connector_config(manage, signl4):
+    instance, client = connector(signl4), signl4_client(signl4)
+    secrets = dict(privateApiKey="MemberPriv4te", publicApiKey="memberpublic")
+    client.update_script_instance(instance["instanceId"], dict(config=dict(instance["config"], ownerAssignment="never", **secrets)))
+
+    def undo():
+        client.update_script_instance(instance["instanceId"], dict(config=dict(instance["config"], **secrets)))
+    return undo, "Connector app (SIGNL4's cloud runs the sync)", None, ['"ownerAssignment": "never"', '"ownerAssignment": "acknowledged_and_closed"']
+
+
+def task_output(output, task):
+    """The output of the task named ``task``."""
+    return output.split("TASK [signl4.connectwise.integration : %s]" % task, 1)[1].split("\nTASK [", 1)[0]
+
+
+def test_check_diff_shows_exactly_each_edit_behind_ansibles_back_and_a_run_repairs_it(tmp_path, manage, signl4):
+    inventory = converge(tmp_path, manage, signl4, **with_priority_field())[0]
+    assert recap(play(inventory))["changed"] == 0
+    edits = (edit_condition, edit_field_setting, edit_field_option, edit_action_status, edit_role_matrix, edit_connector_config)
+    for edit in edits:
+        undo, task, item, shown = edit(manage, signl4)
+        manage.clear_requests()
+        signl4.clear_requests()
+        drift = play(inventory, check=True)
+        assert drift.returncode == 0, drift.stdout[-4000:]
+        assert manage.writes() == [] and signl4.writes() == [], edit.__name__
+        assert recap(drift)["changed"] == 1, (edit.__name__, drift.stdout)
+        changed = task_output(drift.stdout, task)
+        assert ("changed: [tenant1] => (item=%s)" % item if item else "changed: [tenant1]") in changed, changed
+        for text in shown:
+            assert text in (drift.stdout if task.startswith("Least") else changed), (edit.__name__, text, changed)
+        undo()  # put it back by hand: the next check must show the next edit alone
+
+    # All of them at once: a normal run repairs everything the APIs can write; the role's level stays a UI step.
+    for edit in edits:
+        edit(manage, signl4)
     repair = play(inventory)
     assert repair.returncode == 0 and recap(repair)["changed"] == 4, repair.stdout[-3000:]
-    assert [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]["eventCondition"].endswith(
-        "dateEntered > [2025-01-01T00:00:00Z]")
-    assert connector(signl4)["config"]["ownerAssignment"] == "acknowledged_and_closed"
+    assert pending_steps(repair)[0] == (
+        "1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)")
     click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
     manage.clear_requests()
     signl4.clear_requests()
-    final = play(inventory)
-    assert recap(final)["changed"] == 0 and manage.writes() == [] and signl4.writes() == [], final.stdout[-3000:]
+    again = play(inventory)
+    assert recap(again)["changed"] == 0 and manage.writes() == [] and signl4.writes() == [], again.stdout[-3000:]
 
 
 def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path, manage, signl4):
@@ -251,7 +319,7 @@ def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path,
 def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
     """An MSP's live setup (here: a trigger condition of its own and another owner assignment) exported
     as variables; site.yml with them changes nothing, while the defaults would."""
-    inventory, _ = converge(tmp_path, manage, signl4)
+    inventory = converge(tmp_path, manage, signl4)[0]
     client = manage_client(manage)
     trigger = rule(manage, "SIGNL4 - Trigger Signls")
     new_ticket = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
