@@ -30,7 +30,7 @@ $(LINK):
 demo: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.demo
 
-test: pytest test-core216 sanity lint docs changelog
+test: pytest test-core216 demo sanity lint docs changelog
 
 pytest: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration
