@@ -83,7 +83,8 @@ class Demo:
 
     def first_run(self):
         result = self.play("2. The first run creates everything the APIs allow")
-        show("   the steps left for the Manage UI, one per line", task_block(result.stdout, "Pending manual steps (none left means the integration is converged)"))
+        steps = task_block(result.stdout, "Pending manual steps (none left means the integration is converged)")
+        show("   the steps left for the Manage UI, one per line", steps)
         expect(result.counts["changed"] > 0 and "1. System > Security Roles" in result.stdout, "no pending steps listed")
 
     def administrator_clicks(self):
