@@ -122,9 +122,11 @@ def replace(path_value_pairs):
 
 def test_first_run_lists_manual_steps_then_converges_without_writes(tmp_path, manage, signl4):
     inventory = write_inventory(tmp_path, manage, signl4, integration_fail_on_pending_steps=True, **MEMBER_KEYS)
-    first = play(inventory)
+    first = play(inventory, args=["-vvv"])
     # Everything the API allows is provisioned, then the play fails on the pending steps, as asked.
     assert first.returncode == 2 and "manual step(s) pending" in first.stdout, first.stdout[-3000:]
+    for secret in ("demoprivate", "MemberPriv4te", "memberpublic", DEFAULT_API_KEY):
+        assert secret not in first.stdout + first.stderr, secret
     steps = pending_steps(first)
     assert steps[0] == FIRST_STEP and len(steps) == 22, steps
     assert all(step.startswith("%d. " % n) for n, step in enumerate(steps, 1))
