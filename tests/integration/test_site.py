@@ -22,6 +22,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_API_KEY
+from tests.support.modules import run_module
 
 SITE = os.path.join("playbooks", "site.yml")
 EXPORT = os.path.join("playbooks", "export.yml")
@@ -318,10 +319,26 @@ def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path,
     assert len(signl4_client(signl4).script_instances()) == 1
 
 
+# What an MSP adds to "SIGNL4 - Update CW Tickets" in Manage: every kind of action the export has to carry.
+ACKNOWLEDGED_ACTIONS = [
+    dict(notify_type="Update Status", board_status="In Progress"),
+    dict(notify_type="Add Note", note="Acknowledged in SIGNL4.", internal_notes=True, detail_notes=False),
+    dict(notify_type="Send Email", member="jdoe", subject="Signl acknowledged"),
+    dict(notify_type="Send Email", email="noc@contoso-msp.com", subject="Signl acknowledged"),
+    dict(notify_type="Update Priority", priority="Priority 2 - Quick Response"),
+    dict(notify_type="Update Custom Field", custom_fields=[dict(caption="Signl4User_c", value="sync", overwrite=True)]),
+]
+
+
 def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
-    """An MSP's live setup (here: a trigger condition of its own and another owner assignment) exported
-    as variables; site.yml with them changes nothing, while the defaults would."""
+    """An MSP's live setup (a trigger condition of its own, more actions, another owner assignment, a
+    config entry the role does not name) exported as variables; site.yml with them changes nothing,
+    while the defaults would."""
     inventory = converge(tmp_path, manage, signl4)[0]
+    more = run_module("cw_workflow_rule", dict(manage.connection, name="SIGNL4 - Update CW Tickets", purge_actions=False, events=[
+        dict(name="Signl acknowledged", condition='Signl4Retrieved_c = True AND Signl4Status_c = "Acknowledged"',
+             actions=ACKNOWLEDGED_ACTIONS)]))
+    assert more["changed"] and not more.get("failed"), more
     client = manage_client(manage)
     trigger = rule(manage, "SIGNL4 - Trigger Signls")
     new_ticket = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
@@ -338,6 +355,10 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
     assert exported.returncode == 0, exported.stdout[-3000:]
     variables = yaml.safe_load((tmp_path / (HOST + ".yml")).read_text())
     assert variables["integration_workflow_rules"][0]["events"][0]["condition"] == own
+    acknowledged = variables["integration_workflow_rules"][2]["events"][0]
+    assert len(acknowledged["actions"]) == len(ACKNOWLEDGED_ACTIONS), acknowledged
+    for declared in ACKNOWLEDGED_ACTIONS:  # every option the MSP set comes back, whatever the order
+        assert any(all(action.get(k) == v for k, v in declared.items()) for action in acknowledged["actions"]), declared
     assert variables["integration_signl4_connector_owner_assignment"] == "acknowledged"
     assert variables["integration_signl4_connector_extra_config"] == {"pollSeconds": 30}
     assert len(variables["integration_security_role_permissions"]) == len(SEED_ROLE["permissions"])
@@ -347,7 +368,7 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
     adopted = play(inventory, args=["-e", "@%s" % (tmp_path / (HOST + ".yml"))])
     assert adopted.returncode == 0 and recap(adopted)["changed"] == 0, adopted.stdout[-4000:]
     assert manage.writes() == [] and signl4.writes() == []
-    assert recap(play(inventory, check=True))["changed"] == 2  # the role's defaults would undo both edits
+    assert recap(play(inventory, check=True))["changed"] == 2  # the role's defaults would undo the rules and the connector
 
 
 def test_example_inventory_resolves_several_tenants():
