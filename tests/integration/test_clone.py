@@ -17,7 +17,7 @@ from tests.emulators.harness import REPO_ROOT
 # emulators; they crashed with FileNotFoundError when the specs lived outside the repository.
 SPEC_DEPENDENT = [
     "tests/integration/emulators",
-    "tests/unit/test_signl4_client.py",
+    "tests/integration/test_signl4_client.py",
 ]
 
 
