@@ -24,6 +24,8 @@ from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_API_KEY
 from tests.support.modules import run_module
 
+pytestmark = pytest.mark.slow  # every test here runs ansible-playbook or ansible-inventory
+
 SITE = os.path.join("playbooks", "site.yml")
 EXPORT = os.path.join("playbooks", "export.yml")
 HOST = "tenant1"
@@ -235,7 +237,8 @@ def edit_role_matrix(manage, signl4):
     def undo():
         click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
     return undo, "Least-privilege security role (levels verified; the REST API cannot write them)", None, [
-        '"1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)"']
+        '"1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)"',
+        '-            "Delete Level": "All"', '+            "Delete Level": "None"']  # the levels in the diff
 
 
 def edit_connector_config(manage, signl4):
