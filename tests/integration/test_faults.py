@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from ansible_collections.signl4.connectwise.plugins.module_utils import transport
 from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
 from tests.support.fault_proxy import FaultProxy
 from tests.support.modules import run_module
+from tests.support.waits import record_retry_waits
 
 RULE = dict(name="SIGNL4 - Fault rule", table_type="Service Ticket", board="Service Desk", events=[
     dict(name="New ticket", condition='status/name = "New (not responded)"', actions=[
@@ -36,13 +36,12 @@ CONNECTOR_POST = r"/v2/scripts/instances$"
 
 
 @pytest.fixture(autouse=True)
-def no_backoff_waits(monkeypatch):
-    """Retries still happen, only their waits are skipped (counted, never slept)."""
-    waits = []
-    monkeypatch.setattr(transport.time, "sleep", waits.append)
+def waits(monkeypatch):
+    """Retries still happen, only their waits are skipped (recorded, never slept)."""
+    recorded = record_retry_waits(monkeypatch)
     for name in ("SIGNL4_API_URL", "SIGNL4_API_KEY", "SIGNL4_TEAM_SECRET", "CW_URL"):
         monkeypatch.delenv(name, raising=False)
-    return waits
+    return recorded
 
 
 @pytest.fixture
@@ -99,10 +98,14 @@ def converge(module, args):
 
 # ----- Manage ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode,count", [("apply_then_503", None), ("apply_then_503", 1), ("apply_then_drop", 1)])
+FAULTS = [("apply_then_503", None), ("apply_then_503", 1), ("apply_then_drop", 1), ("apply_then_hang", 1)]
+HANG_TIMEOUT = 0.5  # the client's read timeout ends a hung answer
+
+
+@pytest.mark.parametrize("mode,count", FAULTS)
 def test_a_workflow_rule_post_answered_503_after_it_was_applied_creates_one_rule(manage, manage_proxy, mode, count):
     manage_proxy.add_rule("POST", RULE_POST, mode, count)
-    result = run_module("cw_workflow_rule", cw_args(manage, manage_proxy.url, RULE))
+    result = run_module("cw_workflow_rule", cw_args(manage, manage_proxy.url, dict(RULE, cw_timeout=HANG_TIMEOUT)))
     assert_clear(result)
     assert len(posts(manage, RULE_POST)) == 1, "the rule's POST was repeated after %s" % mode
     assert len(rules_named(manage, RULE["name"])) == 1
@@ -148,10 +151,10 @@ def webhooks_named(signl4, name):
     return found["webhooks"]
 
 
-@pytest.mark.parametrize("mode,count", [("apply_then_503", None), ("apply_then_503", 1), ("apply_then_drop", 1)])
+@pytest.mark.parametrize("mode,count", FAULTS)
 def test_a_webhook_post_answered_503_after_it_was_applied_creates_one_webhook(signl4, signl4_proxy, mode, count):
     signl4_proxy.add_rule("POST", WEBHOOK_POST, mode, count)
-    result = run_module("signl4_webhook", s4_args(signl4_proxy.url, WEBHOOK))
+    result = run_module("signl4_webhook", s4_args(signl4_proxy.url, dict(WEBHOOK, signl4_timeout=HANG_TIMEOUT)))
     assert_clear(result)
     assert len(posts(signl4, WEBHOOK_POST)) == 1, "the webhook's POST was repeated after %s" % mode
     converge("signl4_webhook", s4_args(signl4.url, WEBHOOK))

@@ -20,10 +20,10 @@ from collections import OrderedDict
 import pytest
 import requests
 
-from ansible_collections.signl4.connectwise.plugins.module_utils import transport
 from tests.emulators.harness import RunningEmulator
 from tests.support import fuzz
 from tests.support.modules import run_module
+from tests.support.waits import record_retry_waits
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
@@ -81,7 +81,7 @@ def clean_environment(monkeypatch):
         if name.startswith(("CW_", "SIGNL4_")):
             monkeypatch.delenv(name)
     # Retries still happen; only their waits are skipped, so a case costs its requests, not its backoff.
-    monkeypatch.setattr(transport.time, "sleep", lambda seconds: None)
+    record_retry_waits(monkeypatch)
 
 
 def normalized(value):

@@ -7,7 +7,9 @@ proxy). For requests matching a rule it plays a gateway that fails:
 - ``apply_then_503``: forward the request, let the emulator apply it, then answer 503 instead of
   the emulator's answer (the write happened, the client cannot know);
 - ``apply_then_drop``: forward, then close the connection without any answer;
-- ``reject_503``: answer 503 without forwarding (the write provably did not happen).
+- ``reject_503``: answer 503 without forwarding (the write provably did not happen);
+- ``hang``: never answer and never forward (a hung server: the client's read timeout ends it);
+- ``apply_then_hang``: forward, let the emulator apply it, then never answer.
 
 ``exchanges`` records what the client sent and what it got, so a test can count attempts.
 Nothing in the collection imports this.
@@ -20,7 +22,8 @@ import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-MODES = ("apply_then_503", "apply_then_drop", "reject_503")
+MODES = ("apply_then_503", "apply_then_drop", "reject_503", "hang", "apply_then_hang")
+HANG_SECONDS = 60  # a hung answer is held this long at most, or until the proxy stops
 HOP_BY_HOP = ("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "content-length")
 GATEWAY_BODY = json.dumps({"code": "ServiceUnavailable", "message": "Service Unavailable (injected by the test gateway)"})
@@ -57,6 +60,7 @@ class FaultProxy:
         self.rules = []
         self.exchanges = []
         self.lock = threading.Lock()
+        self.released = threading.Event()
         handler = type("ProxyHandler", (_ProxyHandler,), {"proxy": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -84,6 +88,7 @@ class FaultProxy:
             self.exchanges.append(exchange)
 
     def stop(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
@@ -99,9 +104,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         rule = self.proxy.rule_for(self.command, self.path)
         mode = rule.mode if rule else "forward"
         upstream_status = None
+        if mode == "hang":
+            self.proxy.record(method=self.command, path=self.path, mode=mode, upstream_status=None)
+            self._hang()
+            return
         if mode != "reject_503":
             upstream_status, headers, payload = self._forward(body)
         self.proxy.record(method=self.command, path=self.path, mode=mode, upstream_status=upstream_status)
+        if mode == "apply_then_hang":
+            self._hang()
+            return
         if mode == "apply_then_drop":
             self.close_connection = True
             return
@@ -116,6 +128,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload and self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _hang(self):
+        self.proxy.released.wait(HANG_SECONDS)
+        self.close_connection = True
 
     def _forward(self, body):
         connection = http.client.HTTPConnection(*self.proxy.upstream, timeout=60)
