@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 VALID, INVALID, EITHER = "valid", "invalid", "either"
 EXCEPTION_TEXT = ("Traceback", "Error(", "Exception(", "object has no attribute", "NoneType", "not subscriptable",
                   "unhashable", "Max retries exceeded", "HTTPConnectionPool", "HTTPSConnectionPool", "urllib3",
-                  "WRONG_VERSION_NUMBER", " object at 0x", "MODULE FAILURE", "KeyError", "IndexError")
+                  " object at 0x", "MODULE FAILURE", "KeyError", "IndexError")
 # A failure after writes that the module reports by design: Manage's API cannot set a role's levels.
 WRITES_THEN_FAILS_BY_DESIGN = ("differs from the declared permissions",)
 
