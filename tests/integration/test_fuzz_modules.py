@@ -117,7 +117,8 @@ class World:
         return run_module(module, full)
 
     def writes(self):
-        return ["%s %s" % (r["method"], re.sub(r"^/v\d+_\d+/apis/3\.0|^/api", "", r["path"])) for r in self.emulator.writes()]
+        return ["%s %s -> %s" % (r["method"], re.sub(r"^/v\d+_\d+/apis/3\.0|^/api", "", r["path"]), r["status"])
+                for r in self.emulator.writes()]
 
     def snapshot(self):
         """``{id: record}`` of the objects the writing module manages."""
@@ -308,6 +309,9 @@ def test_the_oracle_reports_each_broken_invariant():
     failed = {"failed": True, "msg": "SIGNL4 error: ValueError('x')\nTraceback (most recent call last)"}
     assert kinds(invalid, fabricated(result=failed, writes=["POST /v2/webhooks"])) == [
         "check mode wrote", "failed after writing", "failure does not name the option", "unclear failure message"]
+    refused = {"failed": True, "msg": "name must not be empty"}
+    assert kinds(invalid, fabricated(result=refused, writes=["POST /v2/webhooks -> 400"])) == [
+        "check mode wrote", "invalid write sent (refused by the API)"]
     assert kinds(invalid, fabricated(exception="ValueError: Invalid IPv6 URL")) == ["unhandled exception"]
     valid = fuzz.Case("signl4_webhook", {"name": "a"}, fuzz.VALID, "base arguments")
     assert kinds(valid, fabricated(result={"failed": True, "msg": "refused"})) == ["valid input refused"]
