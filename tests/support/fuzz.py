@@ -393,37 +393,27 @@ def message_is_clear(msg):
     return isinstance(msg, str) and msg.strip() and "\n" not in msg.strip() and not any(t in msg for t in EXCEPTION_TEXT)
 
 
-def violations(case, outcome):
-    """The invariants one run broke, as ``[(kind, detail)]``. ``outcome`` holds ``result`` (or
-    ``exception``), ``writes`` (the emulator journal's writes), ``rerun`` for valid cases,
-    ``shown`` (the result as Ansible would print it), ``secret_forms``, ``others_changed`` and
-    ``duplicates``."""
-    found = []
-    if outcome.get("exception"):
-        return [("unhandled exception", outcome["exception"])]
-    result, writes = outcome["result"], outcome["writes"]
-    failed = bool(result.get("failed"))
-    msg = result.get("msg", "")
-    if failed and not message_is_clear(msg):
+def failure_violations(case, result, writes):
+    """What a failed run broke: its message, and any write before it."""
+    msg, found = result.get("msg", ""), []
+    if not message_is_clear(msg):
         found.append(("unclear failure message", msg[:300]))
-    if failed and case.must_name and not any(name in msg or name.replace("_", " ") in msg for name in case.must_name):
+    if case.must_name and not any(name in msg or name.replace("_", " ") in msg for name in case.must_name):
         found.append(("failure does not name the option", "wanted one of %s in: %s" % (case.must_name, msg[:200])))
-    if failed and writes and not any(text in msg for text in WRITES_THEN_FAILS_BY_DESIGN):
+    if writes and not any(text in msg for text in WRITES_THEN_FAILS_BY_DESIGN):
         # A write the API applied (2xx) makes a half-built object (or one rolled back); one it refused
         # changed nothing, but the input was not checked before it was sent.
         applied = [w for w in writes if not re.search(r"-> [45]\d\d$", w)]
         kind = "failed after writing" if applied else "invalid write sent (refused by the API)"
         found.append((kind, "%s; writes: %s" % (msg[:200], writes[:6])))
-    if case.check_mode and writes:
-        found.append(("check mode wrote", writes[:6]))
-    if case.expect == INVALID and not failed:
-        found.append(("invalid input accepted", "changed=%s writes=%s" % (result.get("changed"), writes[:6])))
-    if case.expect == VALID and failed:
+    if case.expect == VALID:
         found.append(("valid input refused", msg[:300]))
-    rerun = outcome.get("rerun")
-    if rerun is not None and (rerun["result"].get("failed") or rerun["result"].get("changed") or rerun["writes"]):
-        found.append(("second run not idempotent", "changed=%s writes=%s msg=%s" % (
-            rerun["result"].get("changed"), rerun["writes"][:4], rerun["result"].get("msg", "")[:200])))
+    return found
+
+
+def state_violations(outcome):
+    """Secrets in what Ansible would show, objects the case did not name, duplicates."""
+    found = []
     shown = json.dumps(outcome["shown"], default=str)
     texts = (shown, unquote(shown), unquote_plus(shown))  # partly encoded forms decode to a raw one
     leaked = sorted(form for form in outcome["secret_forms"] if any(form in text for text in texts))
@@ -434,3 +424,23 @@ def violations(case, outcome):
     if outcome.get("duplicates"):
         found.append(("duplicate objects", outcome["duplicates"][:4]))
     return found
+
+
+def violations(case, outcome):
+    """The invariants one run broke, as ``[(kind, detail)]``. ``outcome`` holds ``result`` (or
+    ``exception``), ``writes`` (the emulator journal's writes), ``rerun`` for valid cases,
+    ``shown`` (the result as Ansible would print it), ``secret_forms``, ``others_changed`` and
+    ``duplicates``."""
+    if outcome.get("exception"):
+        return [("unhandled exception", outcome["exception"])]
+    result, writes = outcome["result"], outcome["writes"]
+    found = failure_violations(case, result, writes) if result.get("failed") else []
+    if case.check_mode and writes:
+        found.append(("check mode wrote", writes[:6]))
+    if case.expect == INVALID and not result.get("failed"):
+        found.append(("invalid input accepted", "changed=%s writes=%s" % (result.get("changed"), writes[:6])))
+    rerun = outcome.get("rerun")
+    if rerun is not None and (rerun["result"].get("failed") or rerun["result"].get("changed") or rerun["writes"]):
+        found.append(("second run not idempotent", "changed=%s writes=%s msg=%s" % (
+            rerun["result"].get("changed"), rerun["writes"][:4], rerun["result"].get("msg", "")[:200])))
+    return found + state_violations(outcome)
