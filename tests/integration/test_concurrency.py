@@ -18,7 +18,7 @@ import pytest
 
 from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
-from tests.support.modules import run_module
+from tests.support.modules import run_module, run_playbook
 
 RUNS = 8
 LATENCY = 0.05
@@ -162,3 +162,28 @@ def test_eight_parallel_runs_install_one_connector_instance(slow_signl4, tmp_pat
         return slow_signl4.control("GET", "/state")["instances"]
 
     assert_converged(results, lambda: len(instances()), lambda: run_module("signl4_connector", args))
+
+
+# ----- the same through ansible-playbook: eight forks of one play ----------------------------------
+
+FORKS_PLAYBOOK = os.path.join("tests", "integration", "playbooks", "parallel_forks.yml")
+
+
+def test_eight_forks_of_one_play_create_one_rule_and_one_webhook(slow_manage, slow_signl4, tmp_path):
+    inventory = tmp_path / "forks.ini"
+    inventory.write_text("[forks]\n" + "".join("fork%d ansible_python_interpreter=%s\n" % (n, sys.executable)
+                                               for n in range(1, RUNS + 1)))
+    env = {"TEST_CW_URL": slow_manage.url, "TEST_CW_PRIVATE_KEY": "demoprivate", "TEST_SIGNL4_URL": slow_signl4.url,
+           "TEST_SIGNL4_API_KEY": DEFAULT_API_KEY, "ANSIBLE_FORKS": str(RUNS)}
+    played = run_playbook(FORKS_PLAYBOOK, env, args=["-i", str(inventory)])
+    slow_manage.set_latency(0)
+    slow_signl4.set_latency(0)
+    output = played.stdout + played.stderr
+    assert "Traceback" not in output, output[-3000:]
+    rules = run_module("cw_workflow_rule_info", dict(slow_manage.connection, name="SIGNL4 - Forked rule"))["workflow_rules"]
+    hooks = [w for w in slow_signl4.control("GET", "/state")["webhooks"] if w["name"] == "Forked hook"]
+    assert (len(rules), len(hooks)) == (1, 1), "%d rules and %d webhooks after %d forks" % (len(rules), len(hooks), RUNS)
+    assert sorted(event["name"] for event in rules[0]["events"]) == ["Closed", "New ticket"]
+    assert played.returncode == 0, output[-3000:]
+    recaps = [line for line in played.stdout.splitlines() if line.startswith("fork") and "failed=" in line]
+    assert len(recaps) == RUNS and all("failed=0" in line for line in recaps), recaps
