@@ -21,7 +21,7 @@ from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
 from tests.support.modules import run_module, run_playbook
 
 RUNS = 8
-LATENCY = 0.05
+LATENCY = 0.02
 MODULES = "ansible_collections.signl4.connectwise.plugins.modules."
 RULE = dict(name="SIGNL4 - Parallel rule", table_type="Service Ticket", board="Service Desk", events=[
     dict(name="New ticket", condition='status/name = "New (not responded)"', actions=[
