@@ -22,6 +22,7 @@ import requests
 
 from tests.emulators.harness import RunningEmulator
 from tests.support import fuzz
+from tests.support.fault_proxy import FaultProxy
 from tests.support.modules import run_module
 from tests.support.waits import record_retry_waits
 
@@ -344,3 +345,53 @@ def test_the_generator_is_reproducible_and_holds_every_named_input():
             'named events.0.actions.0.custom_fields.0.value="yes"', 'connection cw_url="http://[::1"',
             'connection cw_timeout="nan"'} <= whys
     assert {c.expect for c in first} == {fuzz.VALID, fuzz.INVALID, fuzz.EITHER}
+
+
+# ----- answers that are not what the API promises ----------------------------------------------
+
+# (name, body, content type): HTTP 200 with a body that is not JSON, or JSON of another shape.
+ODD_BODIES = [
+    ("html", b"<html><body>502 Bad Gateway</body></html>", "text/html"),
+    ("empty", b"", "application/json"),
+    ("null", b"null", "application/json"),
+    ("string", b'"ok"', "application/json"),
+    ("number", b"42", "application/json"),
+    ("object", b'{"id": 1, "name": "x", "message": "not a list"}', "application/json"),
+    ("scalars", b'[1, "a", null, true]', "application/json"),
+    ("empty objects", b"[{}, {}]", "application/json"),
+    ("truncated", b'[{"id": 1, "na', "application/json"),
+    ("deep", b"[" * 100000 + b"]" * 100000, "application/json"),
+    ("binary", bytes(range(256)) * 4, "application/octet-stream"),
+]
+GET_POSITIONS = (1, 2, 3)  # which GET of the run gets the odd answer: discovery, a lookup, the find
+
+
+@pytest.mark.parametrize("module", list(COUNTS))
+def test_odd_answers_to_reads_end_in_a_clear_message(module, request):
+    """Every module, every odd body, on each of its first reads: success or a clear one-line failure,
+    never an exception, never a secret."""
+    emulator = request.getfixturevalue("fuzz_signl4" if module.startswith("signl4") else "fuzz_manage")
+    proxy = FaultProxy(emulator.url)
+    url_option, url = ("signl4_api_url", proxy.url + "/api") if module.startswith("signl4") else ("cw_url", proxy.url)
+    args = dict(fuzz.BASE[module], **{url_option: url})
+    found = []
+    try:
+        for name, body, content_type, position in [b + (p,) for b in ODD_BODIES for p in GET_POSITIONS]:
+            emulator.reset()
+            proxy.clear()
+            rule = proxy.add_rule("GET", ".", "replace_body", count=1, skip=position - 1, body=body, content_type=content_type)
+            ran = World(module, emulator).run(args)
+            where = "%s body on GET #%d" % (name, position)
+            if ran.get("exception"):
+                found.append("%s: %s" % (where, ran["exception"]))
+                continue
+            result = ran["result"]
+            if rule.hits and result.get("failed") and not fuzz.message_is_clear(result["msg"]):
+                found.append("%s: unclear message %s" % (where, result["msg"][:300]))
+            shown = json.dumps(fuzz.as_ansible_shows(result, no_log_values(args, emulator.connection)), default=str)
+            if any(form in shown for form in SECRET_FORMS):
+                found.append("%s: a secret in the output" % where)
+    finally:
+        proxy.stop()
+    assert not found, "%s: %d of %d odd answers broke the module:\n  %s" % (
+        module, len(found), len(ODD_BODIES) * len(GET_POSITIONS), "\n  ".join(found[:25]))

@@ -9,7 +9,9 @@ proxy). For requests matching a rule it plays a gateway that fails:
 - ``apply_then_drop``: forward, then close the connection without any answer;
 - ``reject_503``: answer 503 without forwarding (the write provably did not happen);
 - ``hang``: never answer and never forward (a hung server: the client's read timeout ends it);
-- ``apply_then_hang``: forward, let the emulator apply it, then never answer.
+- ``apply_then_hang``: forward, let the emulator apply it, then never answer;
+- ``replace_body``: forward, then answer ``status`` (200) with the rule's ``body`` bytes instead
+  (not JSON, or JSON of the wrong shape).
 
 ``exchanges`` records what the client sent and what it got, so a test can count attempts.
 Nothing in the collection imports this.
@@ -22,7 +24,7 @@ import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-MODES = ("apply_then_503", "apply_then_drop", "reject_503", "hang", "apply_then_hang")
+MODES = ("apply_then_503", "apply_then_drop", "reject_503", "hang", "apply_then_hang", "replace_body")
 HANG_SECONDS = 60  # a hung answer is held this long at most, or until the proxy stops
 HOP_BY_HOP = ("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "content-length")
@@ -30,22 +32,26 @@ GATEWAY_BODY = json.dumps({"code": "ServiceUnavailable", "message": "Service Una
 
 
 class Rule:
-    """Misbehave on requests of ``method`` whose path matches the regex ``path`` (searched), ``count``
-    times (``None``: every time)."""
+    """Misbehave on requests of ``method`` whose path matches the regex ``path`` (searched): let
+    ``skip`` of them pass, then misbehave ``count`` times (``None``: every time)."""
 
-    def __init__(self, method, path, mode, count=None):
+    def __init__(self, method, path, mode, count=None, skip=0, body=b"", status=200, content_type="application/json"):
         if mode not in MODES:
             raise ValueError("mode must be one of %s" % ", ".join(MODES))
         self.method = method.upper()
         self.path = re.compile(path, re.IGNORECASE)
         self.mode = mode
         self.count = count
+        self.skip = skip
+        self.body, self.status, self.content_type = body, status, content_type
+        self.seen = 0
         self.hits = 0
 
     def take(self, method, path):
         if method != self.method or not self.path.search(path.split("?", 1)[0]):
             return False
-        if self.count is not None and self.hits >= self.count:
+        self.seen += 1
+        if self.seen <= self.skip or (self.count is not None and self.hits >= self.count):
             return False
         self.hits += 1
         return True
@@ -68,8 +74,8 @@ class FaultProxy:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
 
-    def add_rule(self, method, path, mode="apply_then_503", count=None):
-        rule = Rule(method, path, mode, count)
+    def add_rule(self, method, path, mode="apply_then_503", count=None, **answer):
+        rule = Rule(method, path, mode, count, **answer)
         with self.lock:
             self.rules.append(rule)
         return rule
@@ -97,6 +103,7 @@ class FaultProxy:
 class _ProxyHandler(BaseHTTPRequestHandler):
     proxy = None
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes; do not hold the second
 
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -120,6 +127,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if mode in ("apply_then_503", "reject_503"):
             headers, payload = [("Content-Type", "application/json")], GATEWAY_BODY.encode("utf-8")
             self.send_response(503)
+        elif mode == "replace_body":
+            headers, payload = [("Content-Type", rule.content_type)], rule.body
+            self.send_response(rule.status)
         else:
             self.send_response(upstream_status)
         for key, value in headers:
