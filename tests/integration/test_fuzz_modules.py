@@ -15,7 +15,7 @@ import importlib
 import json
 import os
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import pytest
 import requests
@@ -234,7 +234,7 @@ def fuzz_module(module, emulator):
     spec = importlib.import_module("ansible_collections.signl4.connectwise.plugins.modules." + module).ARGUMENT_SPEC
     port = int(emulator.url.rsplit(":", 1)[1])
     cases = fuzz.Generator(SEED + len(module), {module: spec}, emulator.url, port).cases(module, int(COUNTS[module] * SCALE))
-    found = []
+    found, stats = [], Counter()
     before = {}
     fresh = 0
     for case in cases:
@@ -243,6 +243,7 @@ def fuzz_module(module, emulator):
             before = world.snapshot() if world.writer in CASE_KEY else {}
         fresh = (fresh + 1) % BLOCK
         outcome, before = run_case(world, case, before)
+        stats.update(tally(case, outcome))
         if outcome.get("setup_failed"):
             found.append((case, "valid input refused", "setup with the base arguments failed: %s" % outcome["setup_failed"]))
             fresh = 0
@@ -253,7 +254,15 @@ def fuzz_module(module, emulator):
         found.extend((case, kind, detail) for kind, detail in broken)
         if broken:
             fresh = 0  # a broken case may have left state that would fail the next ones for the same reason
-    return cases, found
+    return cases, found, stats
+
+
+def tally(case, outcome):
+    """What a case was and what it did, for the report: expected, ran, failed, wrote, re-ran."""
+    result = outcome.get("result") or {}
+    ran = "exception" if outcome.get("exception") else "failed" if result.get("failed") else "succeeded"
+    return [case.expect, ran] + [name for name, flag in (("wrote", outcome.get("writes")), ("re-ran", "rerun" in outcome),
+                                                         ("after setup", case.setup), ("check mode", case.check_mode)) if flag]
 
 
 def summary(module, cases, found):
@@ -271,12 +280,13 @@ def summary(module, cases, found):
     return "\n".join(lines)
 
 
-def report(module, found):
+def report(module, found, stats):
     path = os.environ.get("FUZZ_REPORT")
     if not path:
         return
-    entries = [dict(module=module, kind=kind, why=case.why, expect=case.expect, setup=case.setup,
-                    check_mode=case.check_mode, args=case.args, detail=str(detail)[:1000]) for case, kind, detail in found]
+    entries = [dict(module=module, kind="stats", stats=stats)]
+    entries += [dict(module=module, kind=kind, why=case.why, expect=case.expect, setup=case.setup,
+                     check_mode=case.check_mode, args=case.args, detail=str(detail)[:1000]) for case, kind, detail in found]
     with open(path, "a") as handle:
         for entry in entries:
             handle.write(json.dumps(entry, default=str) + "\n")
@@ -285,9 +295,9 @@ def report(module, found):
 @pytest.mark.parametrize("module", list(COUNTS))
 def test_fuzzed_arguments_never_break_an_invariant(module, request):
     emulator = request.getfixturevalue("fuzz_signl4" if module.startswith("signl4") else "fuzz_manage")
-    cases, found = fuzz_module(module, emulator)
-    report(module, found)
-    assert not found, summary(module, cases, found)
+    cases, found, stats = fuzz_module(module, emulator)
+    report(module, found, stats)
+    assert not found, summary(module, cases, found) + "\n  (cases: %s)" % dict(stats)
 
 
 # ----- the oracle and the generator, checked on their own ---------------------------------------
