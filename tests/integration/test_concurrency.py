@@ -52,12 +52,12 @@ def waiting_on_stdin(process):
 
 def run_in_parallel(module, args, tmp_path):
     processes = []
-    for _ in range(RUNS):
+    for _run in range(RUNS):
         process = subprocess.Popen([sys.executable, "-m", MODULES + module], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment(), cwd=str(tmp_path))
         process.started = time.monotonic()
         processes.append(process)
-    for _ in range(600):  # at most ~30 s for eight interpreters to import on a busy machine
+    for _poll in range(600):  # at most ~30 s for eight interpreters to import on a busy machine
         if all(waiting_on_stdin(p) for p in processes):
             break
         time.sleep(0.05)

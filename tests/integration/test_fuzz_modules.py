@@ -60,8 +60,8 @@ CASE_KEY = {"cw_workflow_rule": "name", "cw_custom_field": "caption", "cw_api_me
 
 @pytest.fixture(scope="module")
 def fuzz_manage():
-    server = RunningEmulator(FAST, ["--emulator", "tests.emulators.manage", "--company-id", "signl4demo", "--public-key", "demopublic",
-                                                        "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID])
+    server = RunningEmulator(FAST, ["--emulator", "tests.emulators.manage", "--company-id", "signl4demo",
+                                    "--public-key", "demopublic", "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID])
     server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
                              cw_private_key=PRIVATE_KEY, cw_client_id=CLIENT_ID)
     yield server
@@ -174,8 +174,8 @@ class World:
 def _label(record):
     if record is None:
         return "none"
-    return json.dumps(dict((k, record.get(k)) for k in ("name", "caption", "identifier", "teamId", "enabled",
-                                                         "inactiveFlag", "activateFlag") if k in record))[:200]
+    keys = ("name", "caption", "identifier", "teamId", "enabled", "inactiveFlag", "activateFlag")
+    return json.dumps(dict((k, record.get(k)) for k in keys if k in record))[:200]
 
 
 def no_log_values(args, connection):

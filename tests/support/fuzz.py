@@ -175,8 +175,7 @@ def option_paths(spec, args, prefix=()):
         value = (args or {}).get(name)
         yield prefix + (name,), name, option, value
         if option.get("options") and isinstance(value, list) and value and isinstance(value[0], dict):
-            for found in option_paths(option["options"], value[0], prefix + (name, 0)):
-                yield found
+            yield from option_paths(option["options"], value[0], prefix + (name, 0))
 
 
 def set_path(args, path, value):
@@ -280,7 +279,7 @@ class Generator:
     def cases(self, module, count):
         """Every named input and every connection input of ``module`` once, then random ones up to ``count``."""
         makers = [(3, self._valid), (6, self._from_spec), (2, self._named), (2, self._connection), (1, self._double)]
-        weighted = [maker for weight, maker in makers for _ in range(weight)]
+        weighted = [maker for weight, maker in makers for _copy in range(weight)]
         produced = [self._named_case(module, case) for case in self.named if case[0] == module]
         system = "signl4" if module.startswith("signl4") else "cw"
         produced += [self._connection_case(module, case) for case in connection_cases(system, self.url, self.port)]
@@ -327,7 +326,7 @@ class Generator:
     def _double(self, module):
         """Two mutations at once: invalid if either is, else either."""
         args, whys, expects, paths = self._base(module), [], [], []
-        for _ in range(2):
+        for _second in range(2):
             mutation = self._mutation(module, args)
             if mutation is None:
                 return None
