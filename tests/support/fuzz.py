@@ -82,6 +82,17 @@ BASE = {
                              config={"companyId": "contoso"}, secret_config={"privateApiKey": "Conn+Pr1v/key=5"}),
     "signl4_connector_info": dict(team="Service Desk", secret_keys=["privateApiKey"]),
 }
+# Other valid arguments, applied to a fresh emulator or over the base object: switches that take a
+# write of their own (a deferred activation, a disable), so check mode and idempotence cover them.
+VARIANTS = {
+    "cw_workflow_rule": [dict(activate=True, batch_schedule="AnyTime"), dict(purge_events=False, events=[dict(
+        name="Added", condition="closedFlag = False", actions=[dict(notify_type="Add Note", note="x", audit_notes=True)])])],
+    "cw_custom_field": [dict(help_text="changed", display_on_screen=False, purge_options=False)],
+    "cw_api_member": [dict(role="Technician", notes="rotated")],
+    "cw_callback": [dict(inactive=True, self_suppressed=True)],
+    "signl4_webhook": [dict(enabled=False), dict(enabled=True, description="back on")],
+    "signl4_connector": [dict(enabled=False, purge_config=True), dict(update_secrets="on_create")],
+}
 # Objects that exist before every block and that no case names: they must never change.
 DECOYS = {
     "cw_workflow_rule": [dict(name="Decoy rule", table_type="Service Ticket", events=[
@@ -297,7 +308,9 @@ class Generator:
 
     def _base(self, module):
         args = copy.deepcopy(BASE[module])
-        if self._writes(module) and self.random.random() < 0.2:
+        if VARIANTS.get(module) and self.random.random() < 0.3:
+            args.update(copy.deepcopy(self.random.choice(VARIANTS[module])))
+        elif self._writes(module) and self.random.random() < 0.2:
             args["state"] = "absent"
         return args
 
