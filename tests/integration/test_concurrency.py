@@ -35,9 +35,15 @@ WEBHOOK = dict(name="Parallel hook", url="https://agent.example.com/signl4?token
 CONNECTOR = dict(team="Service Desk", enabled=True, config={"companyId": "contoso"})
 
 
-def environment():
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("CW_", "SIGNL4_", "ANSIBLE_")))
+CONNECTION_ENV = ("CW_", "SIGNL4_API_", "SIGNL4_TEAM_SECRET", "SIGNL4_VALIDATE_CERTS", "ANSIBLE_")
+
+
+def environment(tmp_path):
+    """The test's environment without connection settings; the eight runs share one run cache, as
+    the tasks of one run do (a fresh one: the emulators were reset behind the clients' backs)."""
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(CONNECTION_ENV))
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(REPO_ROOT, "build", "collections"), REPO_ROOT])
+    env["SIGNL4_CONNECTWISE_RUN_CACHE"] = str(tmp_path / "run-cache")
     return env
 
 
@@ -54,7 +60,7 @@ def run_in_parallel(module, args, tmp_path):
     processes = []
     for _run in range(RUNS):
         process = subprocess.Popen([sys.executable, "-m", MODULES + module], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment(), cwd=str(tmp_path))
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment(tmp_path), cwd=str(tmp_path))
         process.started = time.monotonic()
         processes.append(process)
     for _poll in range(600):  # at most ~30 s for eight interpreters to import on a busy machine
@@ -174,7 +180,8 @@ def test_eight_forks_of_one_play_create_one_rule_and_one_webhook(slow_manage, sl
     inventory.write_text("[forks]\n" + "".join("fork%d ansible_python_interpreter=%s\n" % (n, sys.executable)
                                                for n in range(1, RUNS + 1)))
     env = {"TEST_CW_URL": slow_manage.url, "TEST_CW_PRIVATE_KEY": "demoprivate", "TEST_SIGNL4_URL": slow_signl4.url,
-           "TEST_SIGNL4_API_KEY": DEFAULT_API_KEY, "ANSIBLE_FORKS": str(RUNS)}
+           "TEST_SIGNL4_API_KEY": DEFAULT_API_KEY, "ANSIBLE_FORKS": str(RUNS),
+           "SIGNL4_CONNECTWISE_RUN_CACHE": str(tmp_path / "run-cache")}
     played = run_playbook(FORKS_PLAYBOOK, env, args=["-i", str(inventory)])
     slow_manage.set_latency(0)
     slow_signl4.set_latency(0)

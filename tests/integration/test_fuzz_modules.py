@@ -45,6 +45,7 @@ COUNTS = OrderedDict([
 ])
 BLOCK = 12
 FAST = "tests.support.nodelay_emulator"
+RUN_CACHE = "SIGNL4_CONNECTWISE_RUN_CACHE"  # where the clients share codebases and lookups between the tasks of a run
 TEAMS = {"service desk": "5b0b1a5e-0000-4000-8000-00000000a001", "network operations": "5b0b1a5e-0000-4000-8000-00000000a002"}
 # Where each writing module's objects live, and which of their fields make an object "named" by a case.
 MANAGE_COLLECTIONS = {
@@ -77,10 +78,11 @@ def fuzz_signl4():
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
+def clean_environment(monkeypatch, tmp_path):
     for name in list(os.environ):
         if name.startswith(("CW_", "SIGNL4_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv(RUN_CACHE, str(tmp_path / "run-cache"))  # restored after the test, whatever sets it
     # Retries still happen; only their waits are skipped, so a case costs its requests, not its backoff.
     record_retry_waits(monkeypatch)
 
@@ -94,9 +96,11 @@ def normalized(value):
 class World:
     """One emulator and one module: run cases, read the journal, snapshot the module's objects."""
 
-    def __init__(self, module, emulator):
+    def __init__(self, module, emulator, cache_dir):
         self.module = module
         self.emulator = emulator
+        self.cache_dir = cache_dir
+        self.run_caches = 0
         self.system = "signl4" if module.startswith("signl4") else "cw"
         self.writer = module.replace("_info", "")
         self.session = requests.Session()
@@ -190,6 +194,10 @@ def no_log_values(args, connection):
 # ----- the run ---------------------------------------------------------------------------------
 
 def setup_block(world):
+    # A fresh run cache with every reset: the reset happens behind the clients' backs, and the cases
+    # of a block share it, as the tasks of one run do.
+    world.run_caches += 1
+    os.environ[RUN_CACHE] = os.path.join(world.cache_dir, "run-cache-%d" % world.run_caches)
     world.emulator.reset()
     for decoy in fuzz.DECOYS.get(world.writer, []):
         made = world.run_as(world.writer, decoy)
@@ -229,8 +237,8 @@ def run_case(world, case, before):
     return outcome, after
 
 
-def fuzz_module(module, emulator):
-    world = World(module, emulator)
+def fuzz_module(module, emulator, cache_dir):
+    world = World(module, emulator, cache_dir)
     spec = importlib.import_module("ansible_collections.signl4.connectwise.plugins.modules." + module).ARGUMENT_SPEC
     port = int(emulator.url.rsplit(":", 1)[1])
     cases = fuzz.Generator(SEED + len(module), {module: spec}, emulator.url, port).cases(module, int(COUNTS[module] * SCALE))
@@ -293,9 +301,9 @@ def report(module, found, stats):
 
 
 @pytest.mark.parametrize("module", list(COUNTS))
-def test_fuzzed_arguments_never_break_an_invariant(module, request):
+def test_fuzzed_arguments_never_break_an_invariant(module, request, tmp_path):
     emulator = request.getfixturevalue("fuzz_signl4" if module.startswith("signl4") else "fuzz_manage")
-    cases, found, stats = fuzz_module(module, emulator)
+    cases, found, stats = fuzz_module(module, emulator, str(tmp_path))
     report(module, found, stats)
     assert not found, summary(module, cases, found) + "\n  (cases: %s)" % dict(stats)
 
@@ -377,7 +385,7 @@ GET_POSITIONS = (1, 2, 3)  # which GET of the run gets the odd answer: discovery
 
 
 @pytest.mark.parametrize("module", list(COUNTS))
-def test_odd_answers_to_reads_end_in_a_clear_message(module, request):
+def test_odd_answers_to_reads_end_in_a_clear_message(module, request, tmp_path):
     """Every module, every odd body, on each of its first reads: success or a clear one-line failure,
     never an exception, never a secret."""
     emulator = request.getfixturevalue("fuzz_signl4" if module.startswith("signl4") else "fuzz_manage")
@@ -386,11 +394,12 @@ def test_odd_answers_to_reads_end_in_a_clear_message(module, request):
     args = dict(fuzz.BASE[module], **{url_option: url})
     found = []
     try:
-        for name, body, content_type, position in [b + (p,) for b in ODD_BODIES for p in GET_POSITIONS]:
+        for number, (name, body, content_type, position) in enumerate([b + (p,) for b in ODD_BODIES for p in GET_POSITIONS]):
+            os.environ[RUN_CACHE] = str(tmp_path / ("run-cache-%d" % number))
             emulator.reset()
             proxy.clear()
             rule = proxy.add_rule("GET", ".", "replace_body", count=1, skip=position - 1, body=body, content_type=content_type)
-            ran = World(module, emulator).run(args)
+            ran = World(module, emulator, str(tmp_path)).run(args)
             where = "%s body on GET #%d" % (name, position)
             if ran.get("exception"):
                 found.append("%s: %s" % (where, ran["exception"]))
