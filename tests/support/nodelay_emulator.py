@@ -4,15 +4,15 @@ sends, and Nagle's algorithm then holds the body for the client's delayed ACK: a
 of short module runs spends most of its time waiting for that."""
 
 import runpy
+import socketserver
 import sys
-
-from tests.emulators import common
 
 
 def main(argv):
     target = argv[argv.index("--emulator") + 1]
     rest = [arg for index, arg in enumerate(argv) if arg != "--emulator" and argv[index - 1] != "--emulator"]
-    common._Handler.disable_nagle_algorithm = True
+    # On the base class, so it holds wherever the emulators keep their handler.
+    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     sys.argv = [target] + rest
     runpy.run_module(target, run_name="__main__", alter_sys=True)
 
