@@ -1,7 +1,7 @@
 """Security roles with their settings, API members, member tokens and callbacks (issue 3).
 Declared on :mod:`collection` like :mod:`resources`.
 
-Manage's REST API reads a role's permission levels but cannot write them (manage-api.md §6.1);
+Manage's REST API reads a role's permission levels but cannot write them (ASSUMPTIONS.md §6: spec, Go client);
 ``POST /__emulator__/securityRoles/{id}/settings`` stands for the administrator's clicks in the UI.
 """
 
@@ -192,10 +192,19 @@ class ApiMembers(Collection):
     lookup_keys = ("identifier",)
     reference_fields = ("id", "identifier", "name")
 
+    @property
+    def next_id(self):
+        return self.emulator.next_member_id
+
+    @next_id.setter
+    def next_id(self, value):
+        self.emulator.next_member_id = value
+
     def clear(self):
         super().clear()
         for public_key in getattr(self, "tokens", ()):
             self.emulator.api_keys.pop(public_key, None)
+            self.emulator.key_owners.pop(public_key, None)
         self.tokens = set()
 
     def register(self):
@@ -228,6 +237,7 @@ class ApiMembers(Collection):
         token = {"publicKey": secrets.token_hex(8), "privateKey": secrets.token_hex(8),
                  "expiration": (dt.datetime.now(dt.timezone.utc) + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")}
         self.emulator.api_keys[token["publicKey"]] = token["privateKey"]
+        self.emulator.key_owners[token["publicKey"]] = member["identifier"]
         self.tokens.add(token["publicKey"])
         return Response(200, token)
 

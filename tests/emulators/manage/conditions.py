@@ -1,5 +1,5 @@
 """The ConnectWise Manage ``conditions`` language: tokenizer, recursive-descent parser and
-evaluator (manage-api.md 2.2). Used for ``conditions``, ``childConditions`` and
+evaluator (ASSUMPTIONS.md §2.2: the Guide's Conditions). Used for ``conditions``, ``childConditions`` and
 ``customFieldConditions``.
 
 Grammar (keywords and field names are case-insensitive)::
@@ -82,10 +82,10 @@ def tokenize(text):
 
 
 def _read_plain(text, pos, tokens):
-    for operator in COMPARISON_OPERATORS:
-        if text.startswith(operator, pos):
-            tokens.append(Token("OP", operator, operator, pos))
-            return pos + len(operator)
+    for symbol in COMPARISON_OPERATORS:
+        if text.startswith(symbol, pos):
+            tokens.append(Token("OP", symbol, symbol, pos))
+            return pos + len(symbol)
     number = _NUMBER.match(text, pos)
     if number:
         literal = number.group()
@@ -159,7 +159,7 @@ class Comparison:
         self.op = op
         self.value = value
         self.negated = negated
-        self.pattern = _like_pattern(value) if op == "like" else None
+        self.pattern = LikePattern(value) if op == "like" else None
 
     def matches(self, record, context):
         values = context.resolve(record, self)
@@ -178,7 +178,7 @@ class Comparison:
                 text = context.text(actual)
                 if self.op == "contains":
                     return self.value.casefold() in text.casefold()
-                return bool(self.pattern.fullmatch(text))
+                return self.pattern.matches(text)
             left, right = context.comparable(actual, self.value)
             return _ORDERINGS[self.op](left, right)
         except _Mismatch:
@@ -201,17 +201,42 @@ class Comparison:
 _ORDERINGS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
-def _like_pattern(value):
-    parts = re.split(r"[*%]", value)
-    return re.compile(".*".join(re.escape(part) for part in parts), re.IGNORECASE | re.DOTALL)
+class LikePattern:
+    """A ``like`` pattern: ``*``/``%`` match any run, the rest literally, case-insensitively, on the
+    whole value. Matched by scanning for each literal part in turn (linear in the text for each
+    part), never by a backtracking regex: ``a*b*c*...`` with many wildcards must not hang the server."""
+
+    def __init__(self, value):
+        self.parts = [part.casefold() for part in re.split(r"[*%]", value)]
+
+    def matches(self, text):
+        text = text.casefold()
+        if len(self.parts) == 1:
+            return text == self.parts[0]
+        first, middle, last = self.parts[0], self.parts[1:-1], self.parts[-1]
+        if not text.startswith(first):
+            return False
+        position = len(first)
+        for part in middle:  # the leftmost occurrence leaves the most room for the rest
+            found = text.find(part, position)
+            if found < 0:
+                return False
+            position = found + len(part)
+        return len(text) - position >= len(last) and text.endswith(last)
 
 
 # ----- parser ------------------------------------------------------------------------------
+MAX_NESTING = 32  # parentheses deep; deeper conditions are refused with 400, not a RecursionError
+MAX_COMPARISONS = 256  # per parameter; bounds the work one request does while the emulator is locked
+
+
 class _Parser:
     def __init__(self, text, allow_in):
         self.tokens = tokenize(text)
         self.index = 0
         self.allow_in = allow_in
+        self.depth = 0
+        self.comparisons = 0
 
     @property
     def current(self):
@@ -250,8 +275,13 @@ class _Parser:
 
     def term(self):
         if self.current.kind == "(":
+            if self.depth >= MAX_NESTING:
+                raise ConditionError("The conditions are nested more than %d levels deep at position %d."
+                                     % (MAX_NESTING, self.current.position))
             self.advance()
+            self.depth += 1
             node = self.expression()
+            self.depth -= 1
             if self.current.kind != ")":
                 self.fail("')'")
             self.advance()
@@ -261,6 +291,10 @@ class _Parser:
     def comparison(self):
         if self.current.kind != "PATH" or self.current.value.lower() in KEYWORDS:
             self.fail("a field name")
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise ConditionError("The conditions hold more than %d comparisons (at position %d)."
+                                 % (MAX_COMPARISONS, self.current.position))
         path = self.advance().value
         negated = self.current.is_keyword("not")
         if negated:
@@ -324,7 +358,7 @@ class Filter:
     "x is not a recognized name."); ``aliases`` map extra lower-cased names to paths, such
     as ``lastupdated`` -> ``("_info", "lastUpdated")``.
 
-    ``kind`` changes three rules: only ``conditions`` allow IN (manage-api.md 2.2);
+    ``kind`` changes three rules: only ``conditions`` allow IN (ASSUMPTIONS.md §2.2: the Guide's Conditions);
     only ``childConditions`` may walk into arrays (a comparison holds if it holds for
     some element); ``customFieldConditions`` compare values loosely, because custom
     field values are untyped.
@@ -410,20 +444,38 @@ def _comparable(actual, literal):
     if isinstance(literal, bool) or isinstance(actual, bool):
         if isinstance(literal, bool) and isinstance(actual, bool):
             return actual, literal
-    elif isinstance(literal, dt.datetime):
-        if isinstance(actual, str):
-            return _parse_datetime(actual), literal
-    elif _is_number(literal):
-        if _is_number(actual):
-            return actual, literal
-        if isinstance(actual, str):
-            return _parse_number(actual), literal
-    elif isinstance(literal, str):
-        if isinstance(actual, str):
-            return actual.casefold(), literal.casefold()
-        if _is_number(actual):
-            return actual, _parse_number(literal)
+        raise _Mismatch()
+    for literal_kind, convert in _CONVERSIONS:
+        if literal_kind(literal):
+            return convert(actual, literal)
     raise _Mismatch()
+
+
+def _against_datetime(actual, literal):
+    if isinstance(actual, str):
+        return _parse_datetime(actual), literal
+    raise _Mismatch()
+
+
+def _against_number(actual, literal):
+    if _is_number(actual):
+        return actual, literal
+    if isinstance(actual, str):
+        return _parse_number(actual), literal
+    raise _Mismatch()
+
+
+def _against_text(actual, literal):
+    if isinstance(actual, str):
+        return actual.casefold(), literal.casefold()
+    if _is_number(actual):
+        return actual, _parse_number(literal)
+    raise _Mismatch()
+
+
+_CONVERSIONS = ((lambda literal: isinstance(literal, dt.datetime), _against_datetime),
+                (lambda literal: _is_number(literal), _against_number),
+                (lambda literal: isinstance(literal, str), _against_text))
 
 
 def _parse_number(text):
