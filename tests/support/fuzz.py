@@ -226,8 +226,7 @@ def _manage_value_cases():
             _rule_case(("events",), ["x"]), _rule_case(("events", 0, "actions"), [1]),
             _rule_case(("events", 0, "actions"), ["x"]), _rule_case(("name",), "", names=("name",)),
             _rule_case(("table_type",), "", names=("table_type",)),
-            _rule_case(("events", 0, "condition"), "", names=("condition",)),
-            _rule_case(("events", 0, "name"), "", names=("name",))]
+            _rule_case(("events", 0, "condition"), ""), _rule_case(("events", 0, "name"), "")]
 
 
 def named_cases():
@@ -326,6 +325,7 @@ class Generator:
         if not choices:
             return None
         new, expect, names = self.random.choice(choices)
+        names = names if len(path) == 1 else ()  # a nested option may be named by its context ("custom field name")
         return path, new, expect, names, "%s=%s" % (".".join(str(p) for p in path), json.dumps(new, default=str)[:40])
 
     def _from_spec(self, module):
