@@ -474,7 +474,7 @@ def _against_text(actual, literal):
 
 
 _CONVERSIONS = ((lambda literal: isinstance(literal, dt.datetime), _against_datetime),
-                (lambda literal: _is_number(literal), _against_number),
+                (_is_number, _against_number),
                 (lambda literal: isinstance(literal, str), _against_text))
 
 

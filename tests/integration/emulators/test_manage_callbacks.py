@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.emulators.receiver import Receiver
-from tests.integration.emulators.test_manage_emulator import Api, error, server  # noqa: F401 - fixture
+from tests.integration.emulators.test_manage_emulator import Api, error
 
 TICKETS = "/service/tickets"
 CALLBACKS = "/system/callbacks"

@@ -4,7 +4,7 @@ import urllib.error
 
 import pytest
 
-from tests.integration.emulators.test_manage_emulator import Api, error, server  # noqa: F401 - fixture
+from tests.integration.emulators.test_manage_emulator import Api, error
 from tests.support.spec_conformance import manage_spec
 
 NOTES = "/service/tickets/%d/notes"
