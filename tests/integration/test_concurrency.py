@@ -122,6 +122,7 @@ def s4_args(signl4, options):
                 **options)
 
 
+@pytest.mark.slow
 def test_eight_parallel_runs_create_one_workflow_rule_with_each_event_once(slow_manage, tmp_path):
     args = dict(slow_manage.connection, **RULE)
     results = results_of(run_in_parallel("cw_workflow_rule", args, tmp_path))
@@ -137,6 +138,7 @@ def test_eight_parallel_runs_create_one_workflow_rule_with_each_event_once(slow_
     assert [len(event["actions"]) for event in rule["events"]] == [1, 1]
 
 
+@pytest.mark.slow
 def test_eight_parallel_runs_create_one_custom_field(slow_manage, tmp_path):
     args = dict(slow_manage.connection, **FIELD)
     results = results_of(run_in_parallel("cw_custom_field", args, tmp_path))
@@ -148,6 +150,7 @@ def test_eight_parallel_runs_create_one_custom_field(slow_manage, tmp_path):
     assert_converged(results, lambda: len(fields()), lambda: run_module("cw_custom_field", args))
 
 
+@pytest.mark.slow
 def test_eight_parallel_runs_create_one_webhook(slow_signl4, tmp_path):
     args = s4_args(slow_signl4, WEBHOOK)
     results = results_of(run_in_parallel("signl4_webhook", args, tmp_path))
@@ -159,6 +162,7 @@ def test_eight_parallel_runs_create_one_webhook(slow_signl4, tmp_path):
     assert_converged(results, lambda: len(webhooks()), lambda: run_module("signl4_webhook", args))
 
 
+@pytest.mark.slow
 def test_eight_parallel_runs_install_one_connector_instance(slow_signl4, tmp_path):
     args = s4_args(slow_signl4, CONNECTOR)
     results = results_of(run_in_parallel("signl4_connector", args, tmp_path))
@@ -175,6 +179,7 @@ def test_eight_parallel_runs_install_one_connector_instance(slow_signl4, tmp_pat
 FORKS_PLAYBOOK = os.path.join("tests", "integration", "playbooks", "parallel_forks.yml")
 
 
+@pytest.mark.slow
 def test_eight_forks_of_one_play_create_one_rule_and_one_webhook(slow_manage, slow_signl4, tmp_path):
     inventory = tmp_path / "forks.ini"
     inventory.write_text("[forks]\n" + "".join("fork%d ansible_python_interpreter=%s\n" % (n, sys.executable)

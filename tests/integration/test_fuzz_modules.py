@@ -300,6 +300,7 @@ def report(module, found, stats):
             handle.write(json.dumps(entry, default=str) + "\n")
 
 
+@pytest.mark.slow  # seconds per module, ~2,500 cases in all: the full suite (make test) runs it
 @pytest.mark.parametrize("module", list(COUNTS))
 def test_fuzzed_arguments_never_break_an_invariant(module, request, tmp_path):
     emulator = request.getfixturevalue("fuzz_signl4" if module.startswith("signl4") else "fuzz_manage")
