@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Rules, ensure, same_name
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_lock import object_lock
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import (
     argument_spec,
@@ -83,7 +83,7 @@ class ObjectKind:
         self.from_shared_list = True
         try:
             outcome = self.apply(params, True)
-        except (InputError, ApiError):  # a stale entry (a record gone since): decided on a fresh read
+        except (InputError, NotFoundError):  # a stale entry (a record gone since): decided on a fresh read
             return None
         finally:
             self.from_shared_list = False
