@@ -17,6 +17,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from signl4_agent.sync import transition_key
+
 log = logging.getLogger("signl4_agent.inbound")
 
 ALERT_EVENTS = (200, 201, 203)
@@ -60,7 +62,8 @@ def outbound_intent(store, data):
     alert_id = _field(alert, "id", str)
     external_id = _field(alert, "externalEventId", str, required=False)
     user = _field(data, "user", dict, required=False) or {}
-    if not (external_id or "").isdigit() or store.ticket(int(external_id)) is None:
+    record = store.ticket(int(external_id)) if (external_id or "").isdigit() else None
+    if record is None:
         return delivery_id, None  # not a Signl of this agent
     ticket_id = int(external_id)
     if event_type == 201:
@@ -68,7 +71,7 @@ def outbound_intent(store, data):
         if status not in (2, 4):
             return delivery_id, None
         payload = dict(status=status, alert_id=alert_id, event_id=alert.get("eventId"), user=_user(user))
-        return delivery_id, ("manage_status:%s:%d" % (alert_id, status), "manage_status", ticket_id, payload)
+        return delivery_id, (transition_key(alert_id, status, record), "manage_status", ticket_id, payload)
     if event_type == 203:
         annotation = _field(data, "annotation", dict)
         payload = dict(alert_id=alert_id, annotation_id=_field(annotation, "id", str),

@@ -24,7 +24,7 @@ PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_id INTEGER PRIMARY KEY, generation INTEGER NOT NULL DEFAULT 0, alert_id TEXT, event_id TEXT,
-    alert_status INTEGER NOT NULL DEFAULT 0, old_alerts TEXT NOT NULL DEFAULT '[]', note TEXT,
+    alert_status INTEGER NOT NULL DEFAULT 0, old_alerts TEXT NOT NULL DEFAULT '[]', reopened INTEGER NOT NULL DEFAULT 0,
     updated REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS intents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, ticket_id INTEGER,
@@ -34,7 +34,7 @@ CREATE INDEX IF NOT EXISTS intents_pending ON intents (state, id);
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "note")
+TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened")
 
 
 class Store:

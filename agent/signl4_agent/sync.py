@@ -146,7 +146,7 @@ def consider_transition(ctx, ticket, code):
     if record["alert_status"] >= code:
         ctx.desk.update(ticket, custom={ctx.fields["status"]: WORDS[code]})  # SIGNL4 is there already
         return
-    key = "signl4_%s:%d:%d" % (KINDS[code], ticket["id"], record["generation"])
+    key = "signl4_%s:%d:%d:%d" % (KINDS[code], ticket["id"], record["generation"], record["reopened"])
     if ctx.store.add_intent(key, "signl4_status", ticket["id"], {"status": code, "generation": record["generation"]}):
         execute(ctx, ctx.store.intent(key), ticket=ticket)
 
@@ -283,7 +283,8 @@ def reopen_signl(ctx, intent, ticket=None):
         if exc.status != 403:  # 403: not closed any more (done before a crash, or by a user)
             raise
         status = AlertStatus.OPEN
-    ctx.store.save_ticket(ticket_id, alert_status=status)
+    record = ctx.store.ticket(ticket_id)
+    ctx.store.save_ticket(ticket_id, alert_status=status, reopened=record["reopened"] + 1)
     ticket = _ticket(ctx, ticket_id, ticket)
     if ticket is not None:
         ctx.desk.update(ticket, custom={ctx.fields["status"]: ""})
@@ -291,6 +292,11 @@ def reopen_signl(ctx, intent, ticket=None):
 
 
 # ----- SIGNL4 -> Manage -------------------------------------------------------------------------
+
+def transition_key(alert_id, code, record):
+    """One SIGNL4 -> Manage transition of one alert (per re-open round): webhook and poll share it."""
+    return "manage_status:%s:%d:%d" % (alert_id, code, record["reopened"])
+
 
 def belongs(record, alert_id, event_id):
     """Whether an alert is the current Signl of the ticket ``record``."""
@@ -439,4 +445,4 @@ def poll_alerts(ctx, since):
         user_id = history.get("closedBy") if code == AlertStatus.CLOSED else (history.get("acknowledgements") or [None])[-1]
         payload = dict(status=code, alert_id=alert["id"], event_id=alert.get("eventId"),
                        user={"id": user_id} if user_id else {})
-        ctx.store.add_intent("manage_status:%s:%d" % (alert["id"], code), "manage_status", int(external_id), payload)
+        ctx.store.add_intent(transition_key(alert["id"], code, record), "manage_status", int(external_id), payload)

@@ -69,12 +69,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def config(tmp_path, manage, signl4, port=0, **overrides):
+def config(tmp_path, manage_emulator, signl4_emulator, port=0, **overrides):
     """A complete agent config (as parsed YAML) for the two emulators; ``overrides`` replace sections' keys."""
     raw = {
-        "manage": dict(url=manage.url, company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
+        "manage": dict(url=manage_emulator.url, company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
                        client_id="00000000-0000-4000-8000-000000000001", timeout=5),
-        "signl4": dict(api_url=signl4.url + "/api", api_key="demo-signl4-api-key", team_secret="demoteamsecret",
+        "signl4": dict(api_url=signl4_emulator.url + "/api", api_key="demo-signl4-api-key", team_secret="demoteamsecret",
                        acting_user=ACTING_USER, timeout=5),
         "listen": dict(host="127.0.0.1", port=port, webhook_token=WEBHOOK_TOKEN, callback_token=CALLBACK_TOKEN),
         "state": dict(path=str(tmp_path / "state.db")),
