@@ -12,6 +12,8 @@ Everything under ``CONTROL_PREFIX`` is a test control the real APIs do not have:
                                                  "method": "GET", "path": "regex", "body": {...}}
     DELETE /__emulator__/faults                 drop pending faults
     POST   /__emulator__/latency                {"seconds": 0.2}
+    POST   /__emulator__/clock                  {"manual": true} freezes the emulator's clock,
+                                                 {"advance": 2.5} steps it (see clock.py)
     anything else under the prefix              handled by the subclass's ``control_routes``
 """
 
@@ -20,9 +22,10 @@ import json
 import re
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.emulators.clock import Clock
 
 CONTROL_PREFIX = "/__emulator__"
 
@@ -39,6 +42,7 @@ class Request:
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.body = body
         self.params = {}  # filled from the route's named groups
+        self.api_version = None  # the model version the request asked for, where the API has versions
         self._json = None
         self._json_error = None
         if body:
@@ -91,6 +95,7 @@ class Emulator:
     content_type = "application/json"
 
     def __init__(self):
+        self.clock = getattr(self, "clock", None) or Clock()  # a subclass may have made it already
         self._routes = []
         self._control_routes = []
         self.lock = threading.RLock()
@@ -114,6 +119,7 @@ class Emulator:
         self.route("POST", "/faults", self._control_add_fault, control=True)
         self.route("DELETE", "/faults", lambda r: self._clear_faults(), control=True)
         self.route("POST", "/latency", self._control_latency, control=True)
+        self.route("POST", "/clock", self._control_clock, control=True)
 
     # ----- hooks for subclasses ----------------------------------------
     def reset_state(self):
@@ -131,6 +137,10 @@ class Emulator:
     def finish(self, request, response):
         """Last touch on every API response before it is journaled (e.g. version headers)."""
 
+    def clock_listeners(self):
+        """Conditions to wake when the test moves the clock (delivery queues)."""
+        return ()
+
     def strip_prefix(self, path):
         """Map a request path to the route space (e.g. drop a codebase prefix); None = unknown."""
         return path
@@ -141,6 +151,7 @@ class Emulator:
             self.journal = []
             self.faults = []
             self.latency = 0.0
+            self.clock.configure(manual=False, listeners=self.clock_listeners())
             self.reset_state()
 
     def _control_reset(self):
@@ -171,6 +182,19 @@ class Emulator:
         with self.lock:
             self.latency = float((request.json or {}).get("seconds", 0))
         return Response(204)
+
+    def _control_clock(self, request):
+        spec = request.json
+        if not isinstance(spec, dict) or set(spec) - {"manual", "advance"}:
+            raise HttpError(400, {"message": 'expected {"manual": bool, "advance": seconds}'})
+        manual, advance = spec.get("manual"), spec.get("advance", 0)
+        if manual is not None and not isinstance(manual, bool) or isinstance(advance, bool) \
+                or not isinstance(advance, (int, float)):
+            raise HttpError(400, {"message": "manual is a boolean, advance a number of seconds"})
+        try:
+            return Response(200, self.clock.configure(manual, advance, self.clock_listeners()))
+        except ValueError as exc:
+            raise HttpError(400, {"message": str(exc)}) from None
 
     def _take_fault(self, request):
         with self.lock:
@@ -207,6 +231,9 @@ class Emulator:
                 return handler(request)
             except HttpError as err:
                 return Response(err.status, err.body, err.headers)
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+                # a control given the wrong shape: the test's mistake, not the emulator's
+                return Response(400, {"message": "bad control input: %s" % exc})
 
         response = self._handle_api(request)
         self.finish(request, response)
@@ -215,7 +242,7 @@ class Emulator:
 
     def _handle_api(self, request):
         if self.latency:
-            time.sleep(self.latency)
+            self.clock.sleep(self.latency)
         fault = self._take_fault(request)
         if fault:
             headers = {}
@@ -250,7 +277,8 @@ class Emulator:
             "status": response.status,
             "response_json": response.body,
             "response_headers": dict(response.headers),
-            "time": time.time(),
+            "api_version": request.api_version,
+            "time": self.clock.time(),
         }
         with self.lock:
             self.journal.append(entry)

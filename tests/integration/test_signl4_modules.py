@@ -14,7 +14,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client i
 from tests.emulators.signl4 import (
     CONNECTWISE_APP_ID, DEFAULT_API_KEY, DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, SUBSCRIPTION_ID, USERS,
 )
-from tests.emulators.signl4.receiver import Receiver
+from tests.emulators.receiver import Receiver
 from tests.support.modules import recap, run_module, run_playbook
 from tests.support.spec_conformance import signl4_spec
 

@@ -5,7 +5,8 @@ The emulators journal every request and response; a test hands the journal to
 documented path is validated both ways: the request our client sent (query parameter names
 and types, JSON body) and the response the emulator gave (status and body schema).
 
-The documents are the trimmed copies in ``../shared/specs`` (``SPECS_DIR`` overrides).
+The documents are the trimmed vendor copies in ``tests/specs`` (source and licence in its README;
+``SPECS_DIR`` overrides the folder).
 """
 
 import json
@@ -18,7 +19,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from tests.emulators.harness import REPO_ROOT
 
-SPECS_DIR = os.environ.get("SPECS_DIR", os.path.join(os.path.dirname(REPO_ROOT), "shared", "specs"))
+SPECS_DIR = os.environ.get("SPECS_DIR", os.path.join(REPO_ROOT, "tests", "specs"))
 MANAGE_PREFIX = re.compile(r"^/+v[0-9a-z_]+/+apis/3\.0", re.IGNORECASE)
 
 
@@ -133,7 +134,7 @@ class ApiDocument:
         responses = operation.get("responses", {})
         spec_response = responses.get(status) or responses.get("default")
         if entry["status"] >= 400 and spec_response is None:
-            # 429 bodies have their own shape (manage-api.md 3.5); other errors use the error schema.
+            # 429 bodies have their own shape (Guide, Rate limits: ASSUMPTIONS.md §3.5); other errors use the error schema.
             if self.error_schema is None or entry["status"] == 429:
                 return []
             return self._schema_errors(self.error_schema, entry.get("response_json"), "error body")
@@ -172,7 +173,7 @@ class ApiDocument:
 
     def _count_operation(self, entry):
         """``{collection}/count`` is left out of the trimmed document; it takes the collection's
-        filters and answers the ``Count`` schema (manage-api.md 2.5)."""
+        filters and answers the ``Count`` schema (ASSUMPTIONS.md §2.5)."""
         collection = entry["path"][:-len("/count")]
         template, operation, shared = self.operation("GET", collection)
         if operation is None:
@@ -207,7 +208,7 @@ def manage_spec():
     document = _load("manage-2025.8.subset.json")
     # The document's known errors: PatchOperation.value and CustomFieldValue.value are typed
     # ``object``, yet the vendor's guide patches strings and arrays and real custom field values
-    # are strings, numbers and booleans (manage-api.md 3.2 and 4.3).
+    # are strings, numbers and booleans (Guide, PATCH and custom fields; ASSUMPTIONS.md §3.2, §4.3).
     for schema in ("PatchOperation", "CustomFieldValue"):
         document["components"]["schemas"][schema]["properties"]["value"] = {}
     return ApiDocument(document, lambda path: MANAGE_PREFIX.sub("", path),

@@ -12,16 +12,22 @@ import binascii
 import datetime as dt
 import re
 
-from tests.emulators.common import Emulator, Response
+from tests.emulators.clock import Clock
+from tests.emulators.common import Emulator, HttpError, Response
+from tests.emulators.manage.callback_delivery import KEY_PATH, CallbackDeliveries
 from tests.emulators.manage import seed
 from tests.emulators.manage.collection import ALL_METHODS, API_ROOT, manage_error, method_not_allowed, not_found_error
-from tests.emulators.manage import administration, resources, workflows
+from tests.emulators.manage import administration, resources, ticket_notes, workflows
 from tests.emulators.manage.resources import TICKET_POD_ID  # noqa: F401 - re-exported
 
-RESOURCES = resources.RESOURCES + workflows.RESOURCES + administration.RESOURCES
+RESOURCES = resources.RESOURCES + ticket_notes.RESOURCES + workflows.RESOURCES + administration.RESOURCES
 
 API_VERSION = "2025.8"
-CONTENT_TYPE = "application/vnd.connectwise.com+json; version=%s" % API_VERSION
+OLDEST_VERSION = (2019, 1)  # the scheme since 2019.1 is the release number (Guide, Versioning)
+MEDIA_TYPE = "application/vnd.connectwise.com+json"
+CONTENT_TYPE = "%s; version=%s" % (MEDIA_TYPE, API_VERSION)
+ACCEPT_VERSION = re.compile(r"version\s*=\s*([^;,\s]*)", re.IGNORECASE)
+RELEASE = re.compile(r"^(\d{4})\.(\d{1,2})$")
 COMPANY_NAME = "Contoso MSP"
 API_MEMBER = "apiautomation"  # the member that owns the API keys; stamps _info.updatedBy
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -34,6 +40,7 @@ DEFAULTS = {
 }
 API_PATH = re.compile(r"^/+(?:v\d+_\d+|v4_6_release)/+apis/3\.0(?=/|$)(.*)$", re.IGNORECASE)
 COMPANY_INFO_PATH = r"/login/companyinfo/(?P<company>[^/]+)"
+CALLBACK_KEY_PATH = re.compile(r"^/+(?:v\d+_\d+|v4_6_release)/+system/callbackkey/index\.rails$", re.IGNORECASE)
 
 
 class ManageEmulator(Emulator):
@@ -51,12 +58,19 @@ class ManageEmulator(Emulator):
         self.client_id = client_id
         self.codebase = codebase
         self.extra_tickets = extra_tickets
+        self.next_member_id = 1  # members and API members share one id space
         self.collections = {resource.key: resource(self) for resource in RESOURCES}
+        self.clock = Clock()
+        self.callback_deliveries = CallbackDeliveries(self)
         super().__init__()  # sets up routing, then reset() seeds the collections
         for collection in self.collections.values():
             collection.register()
         self.api_route("/system/info", GET=self.system_info)
         self.route("GET", COMPANY_INFO_PATH, self.company_info)
+        self.route("GET", re.escape(KEY_PATH), self.callback_key)
+        self.route("GET", "/callbacks", lambda r: Response(200, self.callback_deliveries.snapshot()), control=True)
+        self.route("POST", "/callbacks", self.control_callbacks, control=True)
+        self.route("POST", "/callbacks/drain", self.control_drain, control=True)
 
     @classmethod
     def from_args(cls, args):
@@ -66,13 +80,19 @@ class ManageEmulator(Emulator):
 
     # ----- Emulator hooks -------------------------------------------------------------------
     def reset_state(self):
+        self.callback_deliveries.reset()
         for collection in self.collections.values():
             collection.clear()
         seed.load(self, self.extra_tickets)
 
+    def clock_listeners(self):
+        return (self.callback_deliveries.condition(),)
+
     def strip_prefix(self, path):
         if re.fullmatch(COMPANY_INFO_PATH, path, re.IGNORECASE):
             return path
+        if CALLBACK_KEY_PATH.match(path):
+            return KEY_PATH
         match = API_PATH.match(path)
         if match is None:
             return None
@@ -81,10 +101,30 @@ class ManageEmulator(Emulator):
     def authenticate(self, request):
         if re.fullmatch(COMPANY_INFO_PATH, request.path, re.IGNORECASE):
             return  # codebase discovery needs no credentials
+        # the body real clients report (PS module issue 18), whatever was wrong
         if not self._valid_credentials(request.header("authorization")):
-            raise manage_error(401, "Unauthorized", "The API credentials are missing or not valid.")
+            raise manage_error(401, "ConnectWiseApi", "UserNotAuthenticated")
         if (request.header("clientid") or "").lower() != self.client_id.lower():
-            raise manage_error(401, "Unauthorized", "A valid clientId header is required.")
+            raise manage_error(401, "ConnectWiseApi", "UserNotAuthenticated")
+        request.api_version = self.requested_version(request)
+
+    def requested_version(self, request):
+        """The model version ``Accept`` pins (none: the current one). A version the server does not
+        serve is refused the way ASP.NET API versioning refuses it on real Manage
+        (covenanttechnologysolutions/connectwise-rest issue 35)."""
+        accept = request.header("accept") or ""
+        if MEDIA_TYPE not in accept.lower():
+            return API_VERSION
+        match = ACCEPT_VERSION.search(accept)
+        if match is None:
+            return API_VERSION
+        wanted = match.group(1)
+        release = RELEASE.match(wanted)
+        current = tuple(int(n) for n in API_VERSION.split("."))
+        if release is None or not OLDEST_VERSION <= (int(release.group(1)), int(release.group(2))) <= current:
+            raise manage_error(400, "ConnectWiseApi", "The HTTP resource that matches the request URI '%s' does not "
+                               "support the API version '%s'." % (request.path, wanted))
+        return wanted
 
     def _valid_credentials(self, header):
         scheme, encoded = (header or "").partition(" ")[::2]
@@ -107,6 +147,9 @@ class ManageEmulator(Emulator):
 
     def finish(self, request, response):
         response.headers.setdefault("api-current-version", API_VERSION)
+        version = getattr(request, "api_version", None)
+        if version and "Content-Type" not in response.headers:
+            response.headers["Content-Type"] = "%s; version=%s" % (MEDIA_TYPE, version)
 
     # ----- services for the collections ---------------------------------------------------
     def api_route(self, pattern, **handlers):
@@ -145,6 +188,29 @@ class ManageEmulator(Emulator):
             "VersionNumber": "v4.6.%s" % API_VERSION.replace(".", ""), "CompanyID": self.company_id,
             "IsCloud": str(self.is_cloud),
         }, {"Content-Type": "application/json; charset=utf-8"})
+
+    def callback_key(self, request):
+        """``Metadata.key_url`` of a delivered callback: the key its signature is made with."""
+        answer = self.callback_deliveries.key_answer(request)
+        if answer is None:
+            raise not_found_error()
+        return Response(200, answer, {"Content-Type": "application/json; charset=utf-8"})
+
+    def ticket_saved(self, request, ticket):
+        """A ticket was created, changed or deleted through the API: deliver the callbacks."""
+        body = request.json if isinstance(request.json, dict) else {}
+        self.callback_deliveries.ticket_saved(request, ticket, list(self.collections["callbacks"].records.values()),
+                                              suppressed=body.get("skipCallback") is True)
+
+    def control_callbacks(self, request):
+        try:
+            return Response(200, self.callback_deliveries.configure(**(request.json or {})))
+        except (TypeError, ValueError) as exc:
+            raise HttpError(400, {"message": str(exc)}) from None
+
+    def control_drain(self, request):
+        done = self.callback_deliveries.drain(float((request.json or {}).get("timeout", 10)))
+        return Response(200 if done else 504, self.callback_deliveries.snapshot())
 
     @property
     def is_cloud(self):

@@ -1,7 +1,7 @@
 """Security roles with their settings, API members, member tokens and callbacks (issue 3).
 Declared on :mod:`collection` like :mod:`resources`.
 
-Manage's REST API reads a role's permission levels but cannot write them (manage-api.md §6.1);
+Manage's REST API reads a role's permission levels but cannot write them (ASSUMPTIONS.md §6: spec, Go client);
 ``POST /__emulator__/securityRoles/{id}/settings`` stands for the administrator's clicks in the UI.
 """
 
@@ -191,6 +191,14 @@ class ApiMembers(Collection):
     read_only = ("inactiveDate",)
     lookup_keys = ("identifier",)
     reference_fields = ("id", "identifier", "name")
+
+    @property
+    def next_id(self):
+        return self.emulator.next_member_id
+
+    @next_id.setter
+    def next_id(self, value):
+        self.emulator.next_member_id = value
 
     def clear(self):
         super().clear()

@@ -177,42 +177,45 @@ def order_records(records, order_by, known_fields):
 
 
 def page_url(request, **overrides):
-    """This request's absolute URL with some query parameters replaced (names case-insensitive)."""
+    """This request's absolute URL with the paging parameters replaced and put last, as real Manage
+    writes them (``...?pageSize=25&page=2``: clients read the number with ``page=(\\d+)>``)."""
     parts = urlsplit(request.raw_path)
-    wanted = {name.lower(): (name, value) for name, value in overrides.items()}
-    query = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if name.lower() in wanted:
-            name, value = wanted.pop(name.lower())
-        query.append((name, value))
-    query.extend(wanted.values())
+    wanted = {name.lower() for name in overrides}
+    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+             if name.lower() not in wanted]
+    query.extend(overrides.items())
     host = request.header("host", "127.0.0.1")
     return "http://%s%s?%s" % (host, parts.path, urlencode(query, quote_via=quote, safe="/"))
 
 
+def _link_header(links):
+    return ", ".join('<%s>; rel="%s"' % (url, rel) for url, rel in links)
+
+
 def navigable_page(request, records, page_size):
+    """``first``/``prev`` from page 2 on, ``next`` before the last page, ``last`` always (Guide, Pagination)."""
     page = _page_arg(request, "page", 1)
     last = max(1, math.ceil(len(records) / page_size))
-    links = []
+    numbers = []
     if page > 1:
-        links += [(1, "first"), (page - 1, "prev")]
+        numbers += [(1, "first"), (page - 1, "prev")]
     if page < last:
-        links += [(page + 1, "next"), (last, "last")]
-    header = ", ".join('<%s>; rel="%s"' % (page_url(request, page=number), rel) for number, rel in links)
+        numbers.append((page + 1, "next"))
+    numbers.append((last, "last"))
+    links = [(page_url(request, pageSize=page_size, page=number), rel) for number, rel in numbers]
     start = (page - 1) * page_size
-    return records[start:start + page_size], header or None
+    return records[start:start + page_size], _link_header(links)
 
 
 def forward_only_page(request, records, page_size):
-    """Ids ascending after ``pageId``; the Link header is always sent, empty on the last page."""
+    """Ids ascending after ``pageId``. The ``next`` link is always sent ("there will always be a link
+    header in the response for the next pageId", Guide): the end is an empty page."""
     if request.arg("orderBy"):
         raise manage_error(400, "InvalidObject", "orderBy cannot be used with forward-only pagination.")
     page_id = _page_arg(request, "pageId", 0)
-    remaining = [record for record in records if record["id"] > page_id]
-    page = remaining[:page_size]
-    if len(remaining) > page_size:
-        return page, '<%s>; rel="next"' % page_url(request, pageId=page[-1]["id"])
-    return page, ""
+    page = [record for record in records if record["id"] > page_id][:page_size]
+    next_id = page[-1]["id"] if page else page_id
+    return page, _link_header([(page_url(request, pageSize=page_size, pageId=next_id), "next")])
 
 
 # ----- the collection ----------------------------------------------------------------------
@@ -281,8 +284,7 @@ class Collection:
                 order_records(records, request.arg("orderBy"), self.known_fields)
             page, link = navigable_page(request, records, page_size)
         fields = request.arg("fields")
-        headers = {} if link is None else {"Link": link}
-        return Response(200, [project(record, fields) for record in page], headers)
+        return Response(200, [project(record, fields) for record in page], {"Link": link})
 
     def count_request(self, request):
         return Response(200, {"count": len(self.query(request))})

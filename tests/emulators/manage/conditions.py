@@ -1,5 +1,5 @@
 """The ConnectWise Manage ``conditions`` language: tokenizer, recursive-descent parser and
-evaluator (manage-api.md 2.2). Used for ``conditions``, ``childConditions`` and
+evaluator (ASSUMPTIONS.md §2.2: the Guide's Conditions). Used for ``conditions``, ``childConditions`` and
 ``customFieldConditions``.
 
 Grammar (keywords and field names are case-insensitive)::
@@ -324,7 +324,7 @@ class Filter:
     "x is not a recognized name."); ``aliases`` map extra lower-cased names to paths, such
     as ``lastupdated`` -> ``("_info", "lastUpdated")``.
 
-    ``kind`` changes three rules: only ``conditions`` allow IN (manage-api.md 2.2);
+    ``kind`` changes three rules: only ``conditions`` allow IN (ASSUMPTIONS.md §2.2: the Guide's Conditions);
     only ``childConditions`` may walk into arrays (a comparison holds if it holds for
     some element); ``customFieldConditions`` compare values loosely, because custom
     field values are untyped.

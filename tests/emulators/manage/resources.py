@@ -143,6 +143,34 @@ class Companies(Collection):
         record.setdefault("deletedFlag", False)
 
 
+# Fields the real API returns on every member although this emulator does not model them
+# (Member schema; the real API always sends them, e.g. the invoicing display options).
+MEMBER_DEFAULTS = {
+    "disableOnlineFlag": False, "enableMobileGpsFlag": False, "calendarSyncIntegrationFlag": False,
+    "timebasedOneTimePasswordActivated": False,
+    "enableLdapAuthenticationFlag": False, "phoneIntegrationType": "NONE",
+    "useBrowserLanguageFlag": False, "partnerPortalFlag": False, "toastNotificationFlag": False,
+    "restrictLocationFlag": False, "restrictDepartmentFlag": False, "billableForecast": 0.0,
+    "hourlyCost": 0.0, "includeInUtilizationReportingFlag": False, "requireExpenseEntryFlag": False,
+    "requireTimeSheetEntryFlag": False, "requireStartAndEndTimeOnTimeEntryFlag": False,
+    "allowInCellEntryOnTimeSheet": False, "enterTimeAgainstCompanyFlag": False,
+    "allowExpensesEnteredAgainstCompaniesFlag": False, "timeReminderEmailFlag": False, "daysTolerance": 0,
+    "minimumHours": 0.0, "restrictServiceDefaultLocationFlag": False, "restrictServiceDefaultDepartmentFlag": False,
+    "excludedServiceBoardIds": [], "restrictProjectDefaultLocationFlag": False,
+    "restrictProjectDefaultDepartmentFlag": False, "excludedProjectBoardIds": [], "scheduleCapacity": 8.0,
+    "restrictScheduleFlag": False, "hideMemberInDispatchPortalFlag": False, "restrictDefaultSalesTerritoryFlag": False,
+    "restrictDefaultWarehouseFlag": False, "restrictDefaultWarehouseBinFlag": False,
+    "companyActivityTabFormat": "SummaryList", "invoiceTimeTabFormat": "SummaryList",
+    "invoiceScreenDefaultTabFormat": "ShowInvoicingTab", "invoicingDisplayOptions": "RemainOnInvoicingScreen",
+    "agreementInvoicingDisplayOptions": "RemainOnInvoicingScreen", "autoStartStopwatch": False,
+    "autoPopupQuickNotesWithStopwatch": False, "globalSearchDefaultTicketFilter": "OpenRecords",
+    "globalSearchDefaultSort": "LastUpdatedDesc", "phoneSource": "Office",
+}
+API_MEMBER_FIELDS = ("identifier", "inactiveFlag", "inactiveDate", "timeZone", "securityRole", "structureLevel",
+                     "securityLocation", "defaultLocation", "defaultDepartment", "salesDefaultLocation",
+                     "serviceDefaultBoard", "notes", "excludedServiceBoardIds", "_info")
+
+
 class Members(Collection):
     key = "members"
     path = "/system/members"
@@ -174,8 +202,46 @@ class Members(Collection):
         record.setdefault("adminFlag", False)
 
     def reference(self, record):
-        name = "%s %s" % (record["firstName"], record["lastName"])
+        name = " ".join(part for part in (record["firstName"], record["lastName"]) if part)
         return {"id": record["id"], "identifier": record["identifier"], "name": name}
+
+    # API members share the members' id space and are listed with them (licenseClass "A"), as on
+    # real Manage (django-connectwise filters them out of /system/members by licenseClass).
+    @property
+    def next_id(self):
+        return self.emulator.next_member_id
+
+    @next_id.setter
+    def next_id(self, value):
+        self.emulator.next_member_id = value
+
+    def in_scope(self, scope):
+        return super().in_scope(scope) + [self.api_member_view(record) for record
+                                          in self.emulator.collections["apiMembers"].records.values()]
+
+    def get(self, record_id, scope=None):
+        api_member = self.emulator.collections["apiMembers"].records.get(record_id)
+        return self.api_member_view(api_member) if api_member else super().get(record_id, scope)
+
+    def store(self, record, old, when=None):
+        if old is not None and old.get("licenseClass") == "A":
+            self.reject("licenseClass", "An API member is changed through /system/apiMembers.")
+        return super().store(record, old, when)
+
+    @staticmethod
+    def api_member_view(record):
+        """An API member as /system/members shows it. Real API members may lack lastName and hireDate;
+        the spec requires both, so they are filled (lastName empty, hireDate the creation date)."""
+        view = {field: record[field] for field in API_MEMBER_FIELDS if field in record}
+        view.update(id=record["id"], licenseClass="A", firstName=record["name"], lastName="",
+                    hireDate=record["_info"]["dateEntered"], officeEmail=record.get("emailAddress"),
+                    defaultEmail="Office", defaultPhone="Office", adminFlag=False)
+        return {key: value for key, value in view.items() if value is not None}
+
+    def render(self, record, base):
+        out = dict(MEMBER_DEFAULTS, **super().render(record, base))
+        out["primaryEmail"] = out.get("primaryEmail") or out.get("officeEmail")
+        return out
 
 
 class UserDefinedFields(Collection):
@@ -306,6 +372,28 @@ class Tickets(Collection):
     lookup_keys = ()
     reference_fields = ("id", "summary")
 
+    # ----- writes through the API deliver the callbacks (callback_delivery.py) --------------
+    def create_request(self, request):
+        response = super().create_request(request)
+        self.emulator.ticket_saved(request, response.body)
+        return response
+
+    def replace_request(self, request):
+        response = super().replace_request(request)
+        self.emulator.ticket_saved(request, response.body)
+        return response
+
+    def patch_request(self, request):
+        response = super().patch_request(request)
+        self.emulator.ticket_saved(request, response.body)
+        return response
+
+    def delete_request(self, request):
+        ticket = self.render(self.find(request), self.emulator.api_base(request))
+        response = super().delete_request(request)
+        self.emulator.ticket_saved(request, ticket)
+        return response
+
     def prepare(self, record, old, now):
         collections = self.emulator.collections
         if record.get("board") is None:
@@ -389,9 +477,7 @@ def _fits(field_type, value):
 def _custom_field_value(udf, values):
     entry = {"id": udf["id"], "caption": udf["caption"], "type": udf["fieldTypeIdentifier"],
              "entryMethod": udf["entryTypeIdentifier"], "numberOfDecimals": udf["numberDecimals"],
-             "connectWiseId": udf["connectWiseID"]}
-    if udf["id"] in values:
-        entry["value"] = values[udf["id"]]
+             "connectWiseId": udf["connectWiseID"], "value": values.get(udf["id"])}
     return entry
 
 

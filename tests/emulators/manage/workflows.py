@@ -3,7 +3,7 @@ values, plus the read-only metadata a rule is built from (table types, notify ty
 their options). Declared on :mod:`collection` like :mod:`resources`.
 
 ``GET .../events/{id}/test`` evaluates the event's ``eventCondition`` against the service tickets.
-The real condition format is not published (manage-api.md 5.7); the emulator reads it as the
+The real condition format is not published (ASSUMPTIONS.md §5.7); the emulator reads it as the
 ``conditions`` grammar in which a ticket custom field is written as its caption
 (``Signl4Retrieved_c = False AND status/name = "New (not responded)"``). See ASSUMPTIONS.md.
 """
@@ -295,7 +295,7 @@ class Events(Collection):
                 order_records(matches, request.arg("orderBy"), tickets.known_fields)
             page, link = navigable_page(request, matches, page_size)
         body = [{"ticket": project(ticket, request.arg("fields"))} for ticket in page]
-        return Response(200, body, {} if link is None else {"Link": link})
+        return Response(200, body, {"Link": link})
 
     def matching_tickets(self, request, workflow, event):
         if table_type(self.emulator, workflow) != SERVICE_TICKET:
@@ -320,7 +320,8 @@ def with_captions(ticket):
     Checkbox reads as False (the UI shows it unchecked); any other unset field reads as null."""
     view = dict(ticket)
     for entry in ticket.get("customFields", ()):
-        view[entry["caption"]] = entry.get("value", False if entry["type"] == "Checkbox" else None)
+        unset = False if entry["type"] == "Checkbox" else None
+        view[entry["caption"]] = unset if entry.get("value") is None else entry["value"]
     return view
 
 

@@ -1,4 +1,4 @@
-"""The SIGNL4 emulator: inbound webhook, REST v2 (the subset in ../shared/specs) and outbound
+"""The SIGNL4 emulator: inbound webhook, REST v2 (the subset in tests/specs) and outbound
 webhook delivery, on 127.0.0.1. What SIGNL4 does not document is decided in ASSUMPTIONS.md
 (section "SIGNL4"); the numbered [A-n] tags in the comments point there.
 
@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.emulators.common import Emulator, HttpError, Response
 from tests.emulators.signl4 import seed
+from tests.emulators.clock import Clock
 from tests.emulators.signl4.outbound import Outbound
 from tests.emulators.signl4.ratelimit import RateLimiter
 
@@ -81,8 +82,9 @@ class Signl4Emulator(Emulator):
         self.team_secret = team_secret
         self.team_id = team_id
         self.initial_rate_limit = rate_limit
-        self.outbound = Outbound()
-        self.limiter = RateLimiter()
+        self.clock = Clock()
+        self.outbound = Outbound(self.clock)
+        self.limiter = RateLimiter(self.clock.time)
         self._last_ticks = 0
         self._ticks_lock = threading.Lock()
         super().__init__()
@@ -506,7 +508,7 @@ class Signl4Emulator(Emulator):
                         "An annotation needs text and the userId of a SIGNL4 user.")
         return Response(200, clean(self.annotate(alert, user, body["text"])))
 
-    # ----- outbound notifications (signl4-api.md section 4) [A-8] -------------------------------
+    # ----- outbound notifications (ASSUMPTIONS.md SIGNL4 §4) [A-8] -------------------------------
     def notify(self, event_type, alert, user=None, annotation=None):
         urls = [w["extUrl"] for w in self.webhooks.values()
                 if w["enabled"] and w.get("teamId") in (None, alert["teamId"])]
@@ -725,6 +727,9 @@ class Signl4Emulator(Emulator):
             else:
                 raise HttpError(400, {"message": "action must be acknowledge, close or annotate"})
             return Response(200, self.alert_details(alert))
+
+    def clock_listeners(self):
+        return (self.outbound.condition(),)
 
     def control_outbound(self, request):
         try:

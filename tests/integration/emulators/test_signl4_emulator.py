@@ -20,7 +20,7 @@ from tests.emulators.signl4 import (
     SECOND_TEAM_SECRET,
     USERS,
 )
-from tests.emulators.signl4.receiver import Receiver
+from tests.emulators.receiver import Receiver
 from tests.support.spec_conformance import signl4_spec
 
 ROW_ID = re.compile(r"^\d{19}_[0-9a-f-]{36}$")

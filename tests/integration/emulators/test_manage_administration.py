@@ -11,7 +11,7 @@ import yaml
 
 from tests.emulators.harness import REPO_ROOT
 from tests.support.spec_conformance import manage_spec
-from tests.unit.emulators.test_manage_emulator import COMPANY, Api, error
+from tests.integration.emulators.test_manage_emulator import COMPANY, Api, error
 
 ROLES = "/system/securityroles"
 SETTINGS = "/system/securityRoles/%d/settings"

@@ -1,5 +1,6 @@
-"""A tiny outbound-webhook receiver for tests: an HTTP server on 127.0.0.1 that records every
-JSON POST it gets and answers with the statuses it is told to (200 once the list runs out)."""
+"""A tiny webhook receiver for tests (SIGNL4 outbound webhooks, Manage callbacks): an HTTP server
+on 127.0.0.1 that records every JSON POST it gets (body, raw bytes, headers) and answers with the
+statuses it is told to (200 once the list runs out)."""
 
 import json
 import threading
@@ -20,7 +21,9 @@ class Receiver:
                 raw = self.rfile.read(length)
                 with receiver._lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
-                    receiver.received.append(dict(path=self.path, status=status, body=json.loads(raw.decode("utf-8"))))
+                    receiver.received.append(dict(path=self.path, status=status, raw=raw,
+                                                  headers={k.lower(): v for k, v in self.headers.items()},
+                                                  body=json.loads(raw.decode("utf-8"))))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -33,6 +36,10 @@ class Receiver:
         self.url = "http://127.0.0.1:%d%s" % (self.server.server_address[1], path)
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
+
+    def requests(self):
+        with self._lock:
+            return list(self.received)
 
     def payloads(self, accepted_only=True):
         with self._lock:

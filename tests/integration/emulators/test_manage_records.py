@@ -1,0 +1,77 @@
+"""The Manage emulator over real HTTP: ticket notes and tasks, members as the real API lists them."""
+
+import pytest
+
+from tests.integration.emulators.test_manage_emulator import Api, error, server  # noqa: F401 - fixture
+from tests.support.spec_conformance import manage_spec
+
+NOTES = "/service/tickets/%d/notes"
+TASKS = "/service/tickets/%d/tasks"
+NOTE_FIELDS = {"id", "ticketId", "text", "detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag",
+               "issueFlag", "customerUpdatedFlag", "processNotifications", "member", "dateCreated", "createdBy",
+               "internalFlag", "externalFlag", "_info"}
+
+
+@pytest.fixture
+def cw(server):  # noqa: F811 - the imported module fixture
+    server.reset()
+    return Api(server)
+
+
+def test_notes_are_listed_created_and_read_one_by_one(cw):
+    assert cw.ok("GET", NOTES % 1) == []
+    note = cw.ok("POST", NOTES % 1, 201, json={"text": "SIGNL4: acknowledged by jdoe", "internalAnalysisFlag": True,
+                                               "member": {"identifier": "jdoe"}})
+    assert NOTE_FIELDS <= set(note)
+    assert note["ticketId"] == 1 and "parentId" not in note and note["member"]["identifier"] == "jdoe"
+    assert note["internalAnalysisFlag"] is True and note["detailDescriptionFlag"] is False
+    assert note["processNotifications"] is False and note["customerUpdatedFlag"] is False
+    assert note["createdBy"] == "apiautomation" and note["dateCreated"].endswith("Z")
+    assert cw.ok("GET", NOTES % 1 + "/%d" % note["id"]) == note
+    assert cw.ok("GET", NOTES % 1) == [note]
+    assert cw.ok("GET", NOTES % 2) == []
+    error(cw.get(NOTES % 2 + "/%d" % note["id"]), 404, "NotFound")
+    error(cw.get(NOTES % 9999), 404, "NotFound")
+
+
+def test_a_note_needs_one_of_the_three_description_flags(cw):
+    body = error(cw.post(NOTES % 1, {"text": "nowhere", "processNotifications": True}), 400, "InvalidObject")
+    assert body["errors"][0]["field"] == "detailDescriptionFlag"
+    assert body["errors"][0]["resource"] == "serviceNote"
+    for flag in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag"):
+        cw.ok("POST", NOTES % 1, 201, json={"text": "filed", flag: True})
+    error(cw.post(NOTES % 1, {"detailDescriptionFlag": True}), 400, "InvalidObject")  # no text
+    assert len(cw.ok("GET", NOTES % 1)) == 3
+
+
+def test_tasks_belong_to_their_ticket(cw):
+    first = cw.ok("POST", TASKS % 1, 201, json={"notes": "Call the customer", "summary": "Call"})
+    second = cw.ok("POST", TASKS % 1, 201, json={"notes": "Check the UPS"})
+    assert (first["ticketId"], first["priority"], first["closedFlag"]) == (1, 1, False)
+    assert second["priority"] == 2
+    assert [t["id"] for t in cw.ok("GET", TASKS % 1)] == [first["id"], second["id"]]
+    manage_spec().assert_conforms(cw.server.requests(), path_filter="/notes|/tasks", min_checked=3)
+    error(cw.post(TASKS % 1, {"notes": "x", "childScheduleAction": "Later"}), 400, "InvalidObject")
+
+
+def test_api_members_are_listed_with_members_and_carry_the_full_field_set(cw):
+    api_member = cw.ok("POST", "/system/apiMembers", 201, json={
+        "identifier": "signl4sync", "name": "SIGNL4 Sync", "emailAddress": "sync@contoso.example",
+        "securityRole": {"name": "Admin"}, "defaultLocation": {"id": 1}, "defaultDepartment": {"id": 1}})
+    members = cw.ok("GET", "/system/members", pageSize=1000)
+    by_id = {member["id"]: member for member in members}
+    assert len(by_id) == len(members)  # one id space
+    listed = by_id[api_member["id"]]
+    assert listed["licenseClass"] == "A" and listed["identifier"] == "signl4sync"
+    assert cw.ok("GET", "/system/members/%d" % api_member["id"])["identifier"] == "signl4sync"
+    humans = [m for m in members if m["licenseClass"] != "A"]
+    assert humans and all(m["id"] < api_member["id"] for m in humans)
+    for member in members:
+        for field in ("agreementInvoicingDisplayOptions", "invoiceScreenDefaultTabFormat", "invoicingDisplayOptions",
+                      "excludedServiceBoardIds", "timeReminderEmailFlag"):
+            assert field in member, (member["identifier"], field)
+    owners = cw.ok("GET", "/system/members", conditions='licenseClass = "A"')
+    assert [m["identifier"] for m in owners] == ["signl4sync"]
+    error(cw.patch("/system/members/%d" % api_member["id"], {"op": "replace", "path": "title", "value": "x"}),
+          400, "InvalidObject")
+    manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/members", min_checked=3)
