@@ -61,6 +61,7 @@ class Agent:
         self.verifier = inbound.CallbackVerifier(config["manage"]["url"], self._signing_key)
         self.failures = 0
         self.last_good = None
+        self.key_client = None
 
     # ----- waiting ----------------------------------------------------------------------
     def sleep(self, seconds):
@@ -78,8 +79,16 @@ class Agent:
         self.wake.set()
 
     def _signing_key(self, key_url):
-        """The callback signing key Manage publishes at ``key_url`` (its own host, checked before)."""
-        body = self.manage.request("GET", key_url).json()
+        """The callback signing key Manage publishes at ``key_url`` (its own host, checked before).
+        Read with a client of the receiver's own: the worker's session is not shared across threads."""
+        with self.lock:
+            if self.key_client is None:
+                self.key_client = build_manage(self.config, RetryPolicy(max_retries=1, sleep=self.sleep))
+        try:
+            body = self.key_client.request("GET", key_url).json()
+        except (ApiError, ValueError) as exc:
+            log.warning("cannot read the callback signing key: %s", exc)
+            raise inbound.BadRequest("the signing key could not be read", 401)
         key = body.get("signing_key") if isinstance(body, dict) else None
         if not key:
             raise inbound.BadRequest("Manage served no signing key", 401)
@@ -176,6 +185,8 @@ class Agent:
         return dict(healthy=healthy, last_good_cycle_age=age, pending=len(self.store.pending_intents()), **sides)
 
     def close(self):
+        if self.key_client is not None:
+            self.key_client.close()
         self.manage.close()
         self.signl4.close()
         self.store.close()

@@ -150,6 +150,9 @@ def _check_semantics(config):
         token = config["listen"][key]
         if token is not None and (len(token) < 16 or "/" in token):
             raise ConfigError("listen.%s: must be at least 16 characters without '/'" % key)
+    if not any(config["notes"][flag] for flag in ("detail_description", "internal_analysis", "resolution")):
+        raise ConfigError("notes: at least one of detail_description, internal_analysis, resolution must be true "
+                          "(Manage files every note under one of them)")
     if config["stale_after"] is None:
         config["stale_after"] = 3 * config["poll_interval"] + 30
 

@@ -63,6 +63,10 @@ class Receiver:
             self.agent.metrics.deliveries.labels(source=source, outcome="rejected").inc()
             log.warning("refused a %s delivery: %s", source, exc)
             return self._json(exc.status, {"error": str(exc)})
+        except Exception:  # noqa: BLE001 - the receiver stays up; the sender retries or polling catches up
+            self.agent.metrics.deliveries.labels(source=source, outcome="error").inc()
+            log.exception("a %s delivery failed", source)
+            return self._json(503, {"error": "try again later"})
         self.agent.metrics.deliveries.labels(source=source, outcome=outcome).inc()
         return self._json(200, {"outcome": outcome})
 

@@ -319,3 +319,59 @@ def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, provisione
     agent.cycle()
     assert support.alerts(signl4, ticket["id"])[0]["status"]["statusCode"] == CLOSED
     assert agent.metrics.transitions.labels(direction="signl4_to_manage", kind="close")._value.get() == 0
+
+
+def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, provisioned, cw):
+    manage, signl4 = provisioned
+    agent = make_agent(notes={"internal_analysis": False, "detail_description": True})
+    signl4.control("POST", "/outbound", {"duplicates": 2})
+    ticket = support.new_ticket(cw)
+    agent.cycle()
+    support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
+    settle(agent, signl4)
+    agent.cycle()
+    notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
+    assert len(notes) == 1
+    assert notes[0]["text"].startswith("Olivia Oncall (SIGNL4): On my way to the data centre")
+    assert (notes[0]["detailDescriptionFlag"], notes[0]["internalAnalysisFlag"], notes[0]["resolutionFlag"]) == \
+        (True, False, False)
+    # a crash after the POST and before the intent was marked done: the retry finds the note
+    intent = [i for i in [agent.store.intent(k) for k in ["note:" + notes[0]["text"].split("ref ")[1].rstrip("]")]]][0]
+    agent.store.update_intent(intent["id"], state="pending")
+    sync.run_pending(agent.ctx)
+    assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
+
+
+def _sign_callback(manage, body):
+    from tests.emulators.manage.callback_delivery import sign
+    key = json.loads(urllib.request.urlopen(json.loads(body)["Metadata"]["key_url"]).read())  # noqa: S310
+    return sign(body, key["signing_key"])
+
+
+def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_agent, provisioned, cw):
+    manage, signl4 = provisioned
+    agent = make_agent()
+    ticket = support.new_ticket(cw)
+    url = "%s/manage/%s/callback?recordId=%d" % (agent.url, support.CALLBACK_TOKEN, ticket["id"])
+    cases = [({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": manage.url + "/x"}}, "bm90IGl0"),
+             ({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": "http://evil.example/key"}}, "bm90IGl0"),
+             ({"Type": "ticket", "ID": ticket["id"]}, "bm90IGl0"),
+             ({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": manage.url}}, None)]
+    for body, signature in cases:
+        status, _ = post(url, body, {"x-content-signature": signature} if signature else {})
+        assert status in (400, 401)
+    assert agent.requested == set()
+    assert not agent.wake.is_set()
+
+
+def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, provisioned, cw):
+    manage, signl4 = provisioned
+    agent = make_agent()
+    cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent.url, support.CALLBACK_TOKEN),
+                                    "objectId": 1, "type": "ticket", "level": "owner", "description": "agent"})
+    ticket = support.new_ticket(cw)
+    manage.control("POST", "/callbacks/drain", {"timeout": 10})
+    assert agent.requested == {ticket["id"]}
+    agent._run_requested()
+    assert len(support.alerts(signl4, ticket["id"])) == 1
+    assert agent.metrics.deliveries.labels(source="manage", outcome="accepted")._value.get() >= 1
