@@ -330,6 +330,8 @@ def apply_to_ticket(ctx, ticket_id, code, user, reference):
     if ticket is None:
         log.warning("ticket %s is gone from Manage; SIGNL4 %s not applied", ticket_id, KINDS[code])
         return
+    if custom_value(ticket, ctx.fields["status"]) == WORDS[code]:
+        return  # applied before a crash: the status field travels in the same PATCH
     rule = ctx.desk.rule(ctx.config["workflows"]["update_tickets"], with_actions=True)
     event = classify_update(rule["events"], ctx.fields["status"]).get(KINDS[code])
     fields, custom, notes = plan_actions(ctx, (event or {}).get("actions") or [], ticket_id)
