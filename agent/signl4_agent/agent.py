@@ -41,7 +41,7 @@ def build_signl4(config, retry):
 
 
 class Agent:
-    def __init__(self, config, clock=time.time):
+    def __init__(self, config, clock=time.time, retry=None):
         self.config = config
         self.clock = clock
         self.stopping = threading.Event()
@@ -49,7 +49,8 @@ class Agent:
         self.lock = threading.Lock()
         self.requested = set()  # ticket ids from Manage callbacks, to run at once
         self.metrics = Metrics()
-        retry = RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, sleep=self.sleep)
+        # the clients' retries wait on the agent's stop event (``retry`` is injectable for tests)
+        retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, sleep=self.sleep)
         self.manage = build_manage(config, retry)
         self.signl4 = build_signl4(config, retry)
         self.manage.transport.session.hooks["response"].append(self.metrics.observe("manage"))

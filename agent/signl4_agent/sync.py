@@ -20,6 +20,9 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     ConflictError,
     InputError,
     NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus, event_payload
 
@@ -31,6 +34,7 @@ log = logging.getLogger("signl4_agent.sync")
 
 WORDS = {AlertStatus.ACKNOWLEDGED: ACKNOWLEDGED, AlertStatus.CLOSED: RESOLVED}
 KINDS = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.CLOSED: "close"}
+OUTAGES = (TransportError, ServerError, RateLimitedError)
 OWNER_WHEN = {AlertStatus.ACKNOWLEDGED: ("acknowledge", "both"), AlertStatus.CLOSED: ("close", "both")}
 
 
@@ -163,13 +167,17 @@ def run_pending(ctx, limit=100):
 
 
 def execute(ctx, intent, ticket=None):
-    """Run one intent. An API error leaves it pending (retried next cycle) and is counted."""
+    """Run one intent. An error leaves it pending (retried next cycle). An outage (no answer,
+    5xx, 429 after the retries) ends the cycle, so the agent backs off; an error about this one
+    record (4xx) is logged and counted, and the cycle goes on with the others."""
     executor = EXECUTORS[intent["kind"]]
     try:
         state = executor(ctx, intent, ticket)
     except (ApiError, InputError) as exc:
-        ctx.metrics.errors.labels(kind=type(exc).__name__).inc()
         ctx.store.update_intent(intent["id"], error=str(exc)[:500])
+        if isinstance(exc, OUTAGES):
+            raise
+        ctx.metrics.errors.labels(kind=type(exc).__name__).inc()
         log.warning("intent %s failed, will retry: %s", intent["key"], exc)
         return False
     ctx.store.update_intent(intent["id"], state=state or DONE)
