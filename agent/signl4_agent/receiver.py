@@ -110,4 +110,5 @@ def serve(app, config):
     listen = config["listen"]
     return create_server(app, host=listen["host"], port=listen["port"], threads=4,
                          max_request_body_size=listen["max_body_bytes"], channel_timeout=listen["channel_timeout"],
+                         cleanup_interval=max(1, min(30, listen["channel_timeout"])),
                          ident="signl4-agent", expose_tracebacks=False)

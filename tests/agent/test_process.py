@@ -102,3 +102,53 @@ print("imported")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=ENV, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "imported"
+
+
+def test_a_callback_raises_the_signl_without_waiting_for_a_poll(provisioned, cw, tmp_path):
+    """poll_interval is an hour: after the first cycle only the Manage callback can bring the ticket."""
+    manage, signl4 = provisioned
+    port = support.free_port()
+    raw = support.config(tmp_path, manage, signl4, port=port, poll_interval=3600)
+    agent = support.AgentProcess(support.write_config(tmp_path, raw), port)
+    try:
+        assert agent.wait_ready(), agent.stop()
+        cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent.url, support.CALLBACK_TOKEN),
+                                        "objectId": 1, "type": "ticket", "level": "owner"})
+        ticket = support.new_ticket(cw)
+        assert support.wait_for(lambda: support.alerts(signl4, ticket["id"]))
+        assert support.wait_for(lambda: support.custom(cw.get("/service/tickets/%d" % ticket["id"]), "Signl4Retrieved_c"))
+        first_pages = [r for r in manage.requests() if r["path"].endswith("/test") and "conditions" not in r["query"]
+                       and "pageId" not in r["query"]]
+        assert len(first_pages) == 4  # the first cycle's four events only: no poll cycle happened since
+    finally:
+        code, err = agent.stop()
+    assert code == 0, err
+
+
+def test_slow_senders_and_garbage_do_not_take_the_agent_down(provisioned, tmp_path):
+    import socket
+    manage, signl4 = provisioned
+    port = support.free_port()
+    raw = support.config(tmp_path, manage, signl4, port=port, listen={"channel_timeout": 1, "max_body_bytes": 4096})
+    agent = support.AgentProcess(support.write_config(tmp_path, raw), port)
+    try:
+        assert agent.wait_ready(), agent.stop()
+        slow = []
+        for _ in range(8):  # more slow senders than the receiver has threads
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"POST /signl4/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\"" %
+                         support.WEBHOOK_TOKEN.encode())
+            slow.append(sock)
+        garbage = socket.create_connection(("127.0.0.1", port))
+        garbage.sendall(b"\x00\xff NOT HTTP AT ALL\r\n\r\n")
+        assert agent.get("/healthz")[0] == 200  # still answering while they hang
+        slow[0].settimeout(15)
+        assert slow[0].recv(1024) == b""  # the receiver dropped the slow sender after channel_timeout
+        for sock in slow + [garbage]:
+            sock.close()
+        assert agent.get("/healthz")[0] == 200
+        status = json.loads(cli("status", "--config", support.write_config(tmp_path, raw, "again.yml")).stdout)
+        assert status["deliveries"] == 0 and status["pending"] == []
+    finally:
+        code, err = agent.stop()
+    assert code == 0, err
