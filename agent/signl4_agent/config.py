@@ -141,20 +141,23 @@ def _check_semantics(config):
     for key in ("boards", "priorities"):
         if not all(isinstance(item, str) and item for item in config["filters"][key]):
             raise ConfigError("filters.%s: expected a list of names" % key)
-    for key in ("url",):
-        if not config["manage"][key].startswith(("http://", "https://")):
-            raise ConfigError("manage.url: must start with http:// or https://")
-    if not 0 <= config["listen"]["port"] < 65536:
-        raise ConfigError("listen.port: must be between 0 (any free port) and 65535")
-    for key in ("webhook_token", "callback_token"):
-        token = config["listen"][key]
-        if token is not None and (len(token) < 16 or "/" in token):
-            raise ConfigError("listen.%s: must be at least 16 characters without '/'" % key)
+    if not config["manage"]["url"].startswith(("http://", "https://")):
+        raise ConfigError("manage.url: must start with http:// or https://")
     if not any(config["notes"][flag] for flag in ("detail_description", "internal_analysis", "resolution")):
         raise ConfigError("notes: at least one of detail_description, internal_analysis, resolution must be true "
                           "(Manage files every note under one of them)")
+    _check_listen(config["listen"])
     if config["stale_after"] is None:
         config["stale_after"] = 3 * config["poll_interval"] + 30
+
+
+def _check_listen(listen):
+    if not 0 <= listen["port"] < 65536:
+        raise ConfigError("listen.port: must be between 0 (any free port) and 65535")
+    for key in ("webhook_token", "callback_token"):
+        token = listen[key]
+        if token is not None and (len(token) < 16 or "/" in token):
+            raise ConfigError("listen.%s: must be at least 16 characters without '/'" % key)
 
 
 def load(path, env=None):

@@ -12,7 +12,6 @@ import os
 import random
 import signal
 import threading
-import time
 
 from tests.agent import support
 
@@ -59,6 +58,24 @@ def _tickets(cw, ids):
     return [by_id[i] for i in ids]
 
 
+def _tally(manage, signl4):
+    """From the emulators' journals: alerts per external id, successful acknowledges and closes per
+    alert id, webhook events accepted, ticket status PATCHes per ticket."""
+    alerts = collections.Counter(a.get("externalId") for a in support.alerts(signl4))
+    journal = signl4.requests()
+    acks = collections.Counter(r["path"].split("/")[-2] for r in journal
+                               if r["path"].endswith("/acknowledge") and r["status"] == 200)
+    closes = collections.Counter(r["path"].split("/")[-2] for r in journal if r["path"].endswith("/close") and r["status"] == 200)
+    raised = sum(1 for r in journal if r["path"].startswith("/webhook/") and r["status"] == 201)
+    status_patches = collections.Counter()
+    for request in manage.requests():
+        if request["method"] == "PATCH" and "/service/tickets/" in request["path"]:
+            for op in request["request_json"] or []:
+                if op.get("path") == "status":
+                    status_patches[int(request["path"].rstrip("/").split("/")[-1])] += 1
+    return alerts, acks, closes, raised, status_patches
+
+
 def test_kill_9_loses_nothing_and_duplicates_nothing(provisioned, cw, tmp_path):
     manage, signl4 = provisioned
     rng = random.Random(SEED)
@@ -89,18 +106,7 @@ def test_kill_9_loses_nothing_and_duplicates_nothing(provisioned, cw, tmp_path):
         code, err = chaos.finish()
     assert code == 0, err[-2000:]
 
-    alerts = collections.Counter(a.get("externalId") for a in support.alerts(signl4))
-    journal = signl4.requests()
-    acks = collections.Counter(r["path"].split("/")[-2] for r in journal
-                               if r["path"].endswith("/acknowledge") and r["status"] == 200)
-    closes = collections.Counter(r["path"].split("/")[-2] for r in journal if r["path"].endswith("/close") and r["status"] == 200)
-    raised = sum(1 for r in journal if r["path"].startswith("/webhook/") and r["status"] == 201)
-    status_patches = collections.Counter()
-    for request in manage.requests():
-        if request["method"] == "PATCH" and "/service/tickets/" in request["path"]:
-            for op in request["request_json"] or []:
-                if op.get("path") == "status":
-                    status_patches[int(request["path"].rstrip("/").split("/")[-1])] += 1
+    alerts, acks, closes, raised, status_patches = _tally(manage, signl4)
     print("kills: %d; Signls raised: %d for %d tickets (max per ticket %d); acknowledged/closed in SIGNL4 by the "
           "agent: %d/%d; ticket status PATCHes by the agent: %d for %d tickets (max per ticket %d)"
           % (chaos.kills, raised, len(ids), max(alerts[str(i)] for i in ids), sum(acks.values()), sum(closes.values()),
