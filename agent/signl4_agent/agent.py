@@ -48,6 +48,7 @@ class Agent:
         self.wake = threading.Event()
         self.lock = threading.Lock()
         self.requested = set()  # ticket ids from Manage callbacks, to run at once
+        self.intents_waiting = False  # an outbound webhook recorded work
         self.metrics = Metrics()
         # the clients' retries wait on the agent's stop event (``retry`` is injectable for tests)
         retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, sleep=self.sleep)
@@ -74,9 +75,12 @@ class Agent:
         self.wake.set()
 
     def wake_up(self, ticket_id=None):
-        if ticket_id is not None:
-            with self.lock:
+        """Run a cycle for ``ticket_id`` (a callback) or the pending intents (a webhook) now."""
+        with self.lock:
+            if ticket_id is not None:
                 self.requested.add(int(ticket_id))
+            else:
+                self.intents_waiting = True
         self.wake.set()
 
     def _signing_key(self, key_url):
@@ -161,9 +165,10 @@ class Agent:
     def _run_requested(self):
         with self.lock:
             tickets, self.requested = sorted(self.requested), set()
+            intents, self.intents_waiting = self.intents_waiting, False
         for ticket_id in tickets:
             self.safe(self.cycle, ticket_id)
-        if not tickets and not self.stopping.is_set():
+        if intents and not tickets and not self.stopping.is_set():
             self.safe(sync.run_pending, self.ctx)
 
     def _start_server(self):
