@@ -113,3 +113,26 @@ def test_signl4_429_on_acknowledge_is_retried_after_the_reset(faulty_agent, prov
     assert agent.safe(agent.cycle)
     assert agent.waits.count(3.0) == 2
     assert support.alerts(signl4, ticket["id"])[0]["status"]["statusCode"] == 2
+
+
+def test_never_more_than_the_documented_event_rate(faulty_agent, provisioned, cw):
+    """SIGNL4 (emulated, free plan: 10 events per 15 s) on a manual clock that the agent's pacing
+    advances instead of sleeping: 14 Signls go out without a single 429."""
+    from signl4_agent import ratelimit
+    manage, signl4 = provisioned
+    signl4.control("POST", "/clock", {"manual": True})
+    signl4.control("POST", "/rate-limit", {"plan": "free"})
+    agent = faulty_agent(signl4={"plan": "free"})
+    now = [0.0]
+
+    def wait(seconds):
+        now[0] += seconds
+        signl4.control("POST", "/clock", {"advance": seconds})
+
+    agent.ctx.limiters = ratelimit.limiters("free", wait=wait, clock=lambda: now[0])
+    tickets = [support.new_ticket(cw, summary="Rate %d" % n)["id"] for n in range(12)]
+    assert agent.safe(agent.cycle)
+    assert all(len(support.alerts(signl4, t)) == 1 for t in tickets)
+    webhook = [r["status"] for r in signl4.requests() if r["path"].startswith("/webhook/")]
+    assert webhook == [201] * 14  # the two seeded new tickets too
+    assert now[0] >= 15
