@@ -149,8 +149,11 @@ class AgentProcess:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
                                                            os.path.join(REPO_ROOT, "build", "collections")]))
         self.port = port
+        # the log goes to a file: a pipe nobody reads would block the agent once it is full
+        self.log_path = "%s.%d.log" % (config_path, time.time_ns())
+        self.log = open(self.log_path, "w+", encoding="utf-8")
         self.proc = subprocess.Popen([sys.executable, "-m", "signl4_agent", "run", "--config", config_path],
-                                     cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     cwd=REPO_ROOT, env=env, stdout=self.log, stderr=self.log, text=True)
         self.url = "http://127.0.0.1:%d" % port
 
     def get(self, path):
@@ -177,5 +180,11 @@ class AgentProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        out, err = self.proc.communicate()
-        return self.proc.returncode, err
+        output = self.output()
+        self.log.close()
+        return self.proc.returncode, output
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, encoding="utf-8") as handle:
+            return handle.read()

@@ -36,7 +36,6 @@ class Chaos:
         while self.kills_left > 0 and not self.done.wait(self.rng.uniform(0.3, 2.5)):
             self.agent.proc.send_signal(signal.SIGKILL)
             self.agent.proc.wait()
-            self.agent.proc.communicate()
             self.kills += 1
             self.kills_left -= 1
             self.agent = support.AgentProcess(self.path, self.port)
