@@ -27,6 +27,11 @@ class Clock:
         with self._cond:
             return self._base_mono + self._offset if self._manual else time.monotonic()
 
+    def is_due(self, due):
+        """Whether ``due`` (a monotonic reading) has come; a nanosecond of slack absorbs float
+        rounding when a test advances in the same steps the emulator scheduled with."""
+        return due - self.monotonic() <= 1e-9
+
     @property
     def manual(self):
         return self._manual
@@ -44,10 +49,9 @@ class Clock:
         """Wait on ``condition`` (held by the caller) until ``due`` on this clock or ``predicate()``.
         In manual mode only :meth:`advance` (or a notify on ``condition``) moves things on."""
         while not predicate():
-            left = due - self.monotonic()
-            if left <= 0:
+            if self.is_due(due):
                 return True
-            condition.wait(None if self._manual else min(left, 1.0))
+            condition.wait(None if self._manual else min(due - self.monotonic(), 1.0))
         return False
 
     # ----- test control -----------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The machinery both API emulators share: an HTTP server on 127.0.0.1, routing,
-a journal of every exchange, and the test-only control endpoints.
+"""The machinery both API emulators share: requests and responses, routing, a bounded journal
+of every exchange, fault injection and the test-only control endpoints. The HTTP server
+itself (limits, timeouts, the entry point) is in :mod:`tests.emulators.server`.
 
 An emulator subclasses :class:`Emulator`, registers its routes with
 :meth:`Emulator.route` and implements :meth:`Emulator.reset_state`.
@@ -17,17 +18,55 @@ Everything under ``CONTROL_PREFIX`` is a test control the real APIs do not have:
     anything else under the prefix              handled by the subclass's ``control_routes``
 """
 
-import argparse
+import collections
 import json
 import re
-import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from tests.emulators.clock import Clock
 
 CONTROL_PREFIX = "/__emulator__"
+
+
+MAX_JSON_DEPTH = 64  # no API body of either vendor is nested deeper than a few levels
+JOURNAL_BUDGET = 32 * 1024 * 1024  # bytes of request and response bodies the journal keeps
+
+
+def json_depth(value):
+    """How deeply ``value`` nests (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+class Journal:
+    """The exchanges an emulator answered, oldest first, within a memory budget: the oldest
+    entries go once the bodies they hold pass ``budget`` bytes (``evicted`` counts them)."""
+
+    def __init__(self, budget=JOURNAL_BUDGET):
+        self.budget = budget
+        self.clear()
+
+    def clear(self):
+        self._entries = collections.deque()
+        self.size = 0
+        self.evicted = 0
+
+    def append(self, entry, size):
+        self._entries.append((entry, size))
+        self.size += size
+        while self.size > self.budget and len(self._entries) > 1:
+            _old, old_size = self._entries.popleft()
+            self.size -= old_size
+            self.evicted += 1
+
+    def entries(self):
+        return [entry for entry, _size in self._entries]
 
 
 class Request:
@@ -43,13 +82,17 @@ class Request:
         self.body = body
         self.params = {}  # filled from the route's named groups
         self.api_version = None  # the model version the request asked for, where the API has versions
+        self.member = None  # who the credentials belong to, where the API has members
         self._json = None
         self._json_error = None
         if body:
             try:
                 self._json = json.loads(body.decode("utf-8"))
-            except ValueError as exc:
-                self._json_error = str(exc)
+            except (ValueError, RecursionError) as exc:
+                self._json_error = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            else:
+                if json_depth(self._json) > MAX_JSON_DEPTH:
+                    self._json, self._json_error = None, "nested more than %d levels deep" % MAX_JSON_DEPTH
 
     def arg(self, name, default=None):
         """First value of a query parameter; names are matched case-insensitively as Manage does."""
@@ -99,7 +142,7 @@ class Emulator:
         self._routes = []
         self._control_routes = []
         self.lock = threading.RLock()
-        self.journal = []
+        self.journal = Journal()
         self.faults = []
         self.latency = 0.0
         self._register_base_controls()
@@ -114,7 +157,7 @@ class Emulator:
 
     def _register_base_controls(self):
         self.route("POST", "/reset", lambda r: self._control_reset(), control=True)
-        self.route("GET", "/requests", lambda r: Response(200, list(self.journal)), control=True)
+        self.route("GET", "/requests", lambda r: self._journal_answer(), control=True)
         self.route("DELETE", "/requests", lambda r: self._clear_journal(), control=True)
         self.route("POST", "/faults", self._control_add_fault, control=True)
         self.route("DELETE", "/faults", lambda r: self._clear_faults(), control=True)
@@ -134,6 +177,10 @@ class Emulator:
     def fault_body(self, status):
         return {"message": "Injected fault %d" % status}
 
+    def error_body(self, status, message):
+        """The body of an error the HTTP layer answers (413, 408, ...) in the vendor's shape."""
+        return {"message": message}
+
     def finish(self, request, response):
         """Last touch on every API response before it is journaled (e.g. version headers)."""
 
@@ -148,7 +195,7 @@ class Emulator:
     # ----- controls -----------------------------------------------------
     def reset(self):
         with self.lock:
-            self.journal = []
+            self.journal.clear()
             self.faults = []
             self.latency = 0.0
             self.clock.configure(manual=False, listeners=self.clock_listeners())
@@ -160,8 +207,12 @@ class Emulator:
 
     def _clear_journal(self):
         with self.lock:
-            self.journal = []
+            self.journal.clear()
         return Response(204)
+
+    def _journal_answer(self):
+        with self.lock:
+            return Response(200, self.journal.entries(), {"X-Journal-Evicted": str(self.journal.evicted)})
 
     def _clear_faults(self):
         with self.lock:
@@ -172,15 +223,24 @@ class Emulator:
         spec = dict(request.json or {})
         spec.setdefault("count", 1)
         spec.setdefault("status", 500)
+        for key, low, high in (("status", 100, 599), ("count", 1, 10 ** 6)):
+            if isinstance(spec[key], bool) or not isinstance(spec[key], int) or not low <= spec[key] <= high:
+                raise HttpError(400, {"message": "%s must be an integer from %d to %d" % (key, low, high)})
         if "path" in spec:
-            spec["_re"] = re.compile(spec["path"], re.IGNORECASE)
+            try:
+                spec["_re"] = re.compile(spec["path"], re.IGNORECASE)
+            except (re.error, TypeError) as exc:
+                raise HttpError(400, {"message": "path is not a regular expression: %s" % exc}) from None
         with self.lock:
             self.faults.append(spec)
         return Response(204)
 
     def _control_latency(self, request):
         with self.lock:
-            self.latency = float((request.json or {}).get("seconds", 0))
+            seconds = float((request.json or {}).get("seconds", 0))
+            if not 0 <= seconds <= 3600:  # also refuses nan
+                raise HttpError(400, {"message": "seconds must be from 0 to 3600"})
+            self.latency = seconds
         return Response(204)
 
     def _control_clock(self, request):
@@ -281,64 +341,4 @@ class Emulator:
             "time": self.clock.time(),
         }
         with self.lock:
-            self.journal.append(entry)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    emulator = None  # set per server class
-    protocol_version = "HTTP/1.1"
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = Request(self.command, self.path, self.headers, body)
-        try:
-            response = self.emulator.handle(request)
-        except Exception as exc:  # a bug in the emulator must still answer, loudly
-            response = Response(500, {"message": "emulator error: %r" % exc})
-            sys.stderr.write("emulator error on %s %s: %r\n" % (self.command, self.path, exc))
-        payload = b""
-        if response.body is not None and response.status != 204:
-            payload = json.dumps(response.body).encode("utf-8")
-        self.send_response(response.status)
-        headers = dict(response.headers)
-        if payload:
-            headers.setdefault("Content-Type", self.emulator.content_type)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-    def log_message(self, fmt, *args):  # the journal is the log; keep stderr quiet
-        return
-
-
-def make_server(emulator, port=0):
-    handler = type("Handler", (_Handler,), {"emulator": emulator})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    return server
-
-
-def run_main(emulator_factory, argv=None, configure_parser=None):
-    """Entry point of ``python -m tests.emulators.X``: parse flags, bind 127.0.0.1, print one
-    ready line (with the real port, so ``--port 0`` works) and serve until killed."""
-    parser = argparse.ArgumentParser(description=emulator_factory.__doc__)
-    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free one)")
-    if configure_parser:
-        configure_parser(parser)
-    args = parser.parse_args(argv)
-    emulator = emulator_factory(args)
-    server = make_server(emulator, args.port)
-    port = server.server_address[1]
-    print("%s emulator ready on http://127.0.0.1:%d" % (emulator.name, port), flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+            self.journal.append(entry, len(request.body) + len(json.dumps(response.body, default=str)))

@@ -91,8 +91,7 @@ class Deliveries:
         deliveries that are not yet due do not count as pending work."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._busy or (self._queue and self._queue[0][0] <= self.clock.monotonic()
-                                 or self._queue and not self.clock.manual):
+            while self._busy or (self._queue and (self.clock.is_due(self._queue[0][0]) or not self.clock.manual)):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -126,7 +125,7 @@ class Deliveries:
             while True:
                 if self._queue:
                     self.clock.wait_until(self._cond, self._queue[0][0])
-                    if self._queue and self._queue[0][0] <= self.clock.monotonic():
+                    if self._queue and self.clock.is_due(self._queue[0][0]):
                         _due, _seq, delivery = heapq.heappop(self._queue)
                         self._busy += 1
                         return delivery, dict(self.settings)

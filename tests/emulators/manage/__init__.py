@@ -55,6 +55,7 @@ class ManageEmulator(Emulator):
                  codebase=DEFAULTS["codebase"], extra_tickets=0):
         self.company_id = company_id
         self.api_keys = {public_key: private_key}
+        self.key_owners = {public_key: API_MEMBER}  # public key -> identifier of the member it acts as
         self.client_id = client_id
         self.codebase = codebase
         self.extra_tickets = extra_tickets
@@ -71,6 +72,7 @@ class ManageEmulator(Emulator):
         self.route("GET", "/callbacks", lambda r: Response(200, self.callback_deliveries.snapshot()), control=True)
         self.route("POST", "/callbacks", self.control_callbacks, control=True)
         self.route("POST", "/callbacks/drain", self.control_drain, control=True)
+        self.route("POST", "/memberScope", self.control_member_scope, control=True)
 
     @classmethod
     def from_args(cls, args):
@@ -81,6 +83,7 @@ class ManageEmulator(Emulator):
     # ----- Emulator hooks -------------------------------------------------------------------
     def reset_state(self):
         self.callback_deliveries.reset()
+        self.member_scopes = {}  # member identifier (lower case) -> {"location"|"department"|"board": id}
         for collection in self.collections.values():
             collection.clear()
         seed.load(self, self.extra_tickets)
@@ -102,8 +105,10 @@ class ManageEmulator(Emulator):
         if re.fullmatch(COMPANY_INFO_PATH, request.path, re.IGNORECASE):
             return  # codebase discovery needs no credentials
         # the body real clients report (PS module issue 18), whatever was wrong
-        if not self._valid_credentials(request.header("authorization")):
+        public_key = self._valid_credentials(request.header("authorization"))
+        if public_key is None:
             raise manage_error(401, "ConnectWiseApi", "UserNotAuthenticated")
+        request.member = self.key_owners.get(public_key, API_MEMBER)
         if (request.header("clientid") or "").lower() != self.client_id.lower():
             raise manage_error(401, "ConnectWiseApi", "UserNotAuthenticated")
         request.api_version = self.requested_version(request)
@@ -131,11 +136,39 @@ class ManageEmulator(Emulator):
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            return False
+            return None
         user, private_key = decoded.partition(":")[::2]
         company, public_key = user.partition("+")[::2]
-        return (scheme.lower() == "basic" and company.lower() == self.company_id.lower()
-                and public_key in self.api_keys and self.api_keys[public_key] == private_key)
+        valid = (scheme.lower() == "basic" and company.lower() == self.company_id.lower()
+                 and public_key in self.api_keys and self.api_keys[public_key] == private_key)
+        return public_key if valid else None
+
+    # ----- what the calling member may read -----------------------------------------------------
+    def ticket_scope(self, request):
+        """The ticket fields a read is limited to for the member the keys belong to: the SIGNL4
+        guide says the API member's location, business unit and default board decide which tickets
+        it retrieves. Off until a test sets it (``POST /__emulator__/memberScope``)."""
+        return self.member_scopes.get((getattr(request, "member", None) or "").lower(), {})
+
+    def control_member_scope(self, request):
+        body = request.json
+        if not isinstance(body, dict) or not isinstance(body.get("identifier"), str):
+            raise HttpError(400, {"message": 'expected {"identifier": "...", "location": id, "department": id, '
+                                             '"board": id} (null or absent = not limited)'})
+        kinds = {"location": "locations", "department": "departments", "board": "boards"}
+        unknown = sorted(set(body) - set(kinds) - {"identifier"})
+        if unknown:
+            raise HttpError(400, {"message": "unknown scope field(s): %s" % ", ".join(unknown)})
+        scope = {}
+        for field, collection in kinds.items():
+            value = body.get(field)
+            if value is not None and (isinstance(value, bool) or value not in self.collections[collection].records):
+                raise HttpError(400, {"message": "%s %r does not exist" % (field, value)})
+            if value is not None:
+                scope[field] = value
+        with self.lock:
+            self.member_scopes[body["identifier"].lower()] = scope
+        return Response(200, {"identifier": body["identifier"], **scope})
 
     def not_found(self, request):
         return not_found_error()
@@ -144,6 +177,9 @@ class ManageEmulator(Emulator):
         if status == 429:  # the guide's example: a different shape from the other errors
             return {"error": "ConnectWiseAPI", "message": "Too many requests. Please try again in 30 seconds."}
         return {"code": "ConnectWiseApi", "message": "An error has occurred (injected %d)." % status}
+
+    def error_body(self, status, message):
+        return {"code": "ConnectWiseApi", "message": message}
 
     def finish(self, request, response):
         response.headers.setdefault("api-current-version", API_VERSION)

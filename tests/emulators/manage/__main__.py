@@ -1,6 +1,6 @@
 """``python -m tests.emulators.manage --port PORT [--tickets N] ...`` (see ``--help``)."""
 
-from tests.emulators.common import run_main
+from tests.emulators.server import run_main
 from tests.emulators.manage import ManageEmulator, add_arguments
 
 if __name__ == "__main__":

@@ -204,6 +204,7 @@ class ApiMembers(Collection):
         super().clear()
         for public_key in getattr(self, "tokens", ()):
             self.emulator.api_keys.pop(public_key, None)
+            self.emulator.key_owners.pop(public_key, None)
         self.tokens = set()
 
     def register(self):
@@ -236,6 +237,7 @@ class ApiMembers(Collection):
         token = {"publicKey": secrets.token_hex(8), "privateKey": secrets.token_hex(8),
                  "expiration": (dt.datetime.now(dt.timezone.utc) + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")}
         self.emulator.api_keys[token["publicKey"]] = token["privateKey"]
+        self.emulator.key_owners[token["publicKey"]] = member["identifier"]
         self.tokens.add(token["publicKey"])
         return Response(200, token)
 

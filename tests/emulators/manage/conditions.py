@@ -82,10 +82,10 @@ def tokenize(text):
 
 
 def _read_plain(text, pos, tokens):
-    for operator in COMPARISON_OPERATORS:
-        if text.startswith(operator, pos):
-            tokens.append(Token("OP", operator, operator, pos))
-            return pos + len(operator)
+    for symbol in COMPARISON_OPERATORS:
+        if text.startswith(symbol, pos):
+            tokens.append(Token("OP", symbol, symbol, pos))
+            return pos + len(symbol)
     number = _NUMBER.match(text, pos)
     if number:
         literal = number.group()
@@ -159,7 +159,7 @@ class Comparison:
         self.op = op
         self.value = value
         self.negated = negated
-        self.pattern = _like_pattern(value) if op == "like" else None
+        self.pattern = LikePattern(value) if op == "like" else None
 
     def matches(self, record, context):
         values = context.resolve(record, self)
@@ -178,7 +178,7 @@ class Comparison:
                 text = context.text(actual)
                 if self.op == "contains":
                     return self.value.casefold() in text.casefold()
-                return bool(self.pattern.fullmatch(text))
+                return self.pattern.matches(text)
             left, right = context.comparable(actual, self.value)
             return _ORDERINGS[self.op](left, right)
         except _Mismatch:
@@ -201,17 +201,40 @@ class Comparison:
 _ORDERINGS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
-def _like_pattern(value):
-    parts = re.split(r"[*%]", value)
-    return re.compile(".*".join(re.escape(part) for part in parts), re.IGNORECASE | re.DOTALL)
+class LikePattern:
+    """A ``like`` pattern: ``*``/``%`` match any run, the rest literally, case-insensitively, on the
+    whole value. Matched by scanning for each literal part in turn (linear in the text for each
+    part), never by a backtracking regex: ``a*b*c*...`` with many wildcards must not hang the server."""
+
+    def __init__(self, value):
+        self.parts = [part.casefold() for part in re.split(r"[*%]", value)]
+
+    def matches(self, text):
+        text = text.casefold()
+        if len(self.parts) == 1:
+            return text == self.parts[0]
+        first, middle, last = self.parts[0], self.parts[1:-1], self.parts[-1]
+        if not text.startswith(first):
+            return False
+        position = len(first)
+        for part in middle:  # the leftmost occurrence leaves the most room for the rest
+            found = text.find(part, position)
+            if found < 0:
+                return False
+            position = found + len(part)
+        return len(text) - position >= len(last) and text.endswith(last)
 
 
 # ----- parser ------------------------------------------------------------------------------
+MAX_NESTING = 32  # parentheses deep; deeper conditions are refused with 400, not a RecursionError
+
+
 class _Parser:
     def __init__(self, text, allow_in):
         self.tokens = tokenize(text)
         self.index = 0
         self.allow_in = allow_in
+        self.depth = 0
 
     @property
     def current(self):
@@ -250,8 +273,13 @@ class _Parser:
 
     def term(self):
         if self.current.kind == "(":
+            if self.depth >= MAX_NESTING:
+                raise ConditionError("The conditions are nested more than %d levels deep at position %d."
+                                     % (MAX_NESTING, self.current.position))
             self.advance()
+            self.depth += 1
             node = self.expression()
+            self.depth -= 1
             if self.current.kind != ")":
                 self.fail("')'")
             self.advance()
@@ -410,20 +438,38 @@ def _comparable(actual, literal):
     if isinstance(literal, bool) or isinstance(actual, bool):
         if isinstance(literal, bool) and isinstance(actual, bool):
             return actual, literal
-    elif isinstance(literal, dt.datetime):
-        if isinstance(actual, str):
-            return _parse_datetime(actual), literal
-    elif _is_number(literal):
-        if _is_number(actual):
-            return actual, literal
-        if isinstance(actual, str):
-            return _parse_number(actual), literal
-    elif isinstance(literal, str):
-        if isinstance(actual, str):
-            return actual.casefold(), literal.casefold()
-        if _is_number(actual):
-            return actual, _parse_number(literal)
+        raise _Mismatch()
+    for literal_kind, convert in _CONVERSIONS:
+        if literal_kind(literal):
+            return convert(actual, literal)
     raise _Mismatch()
+
+
+def _against_datetime(actual, literal):
+    if isinstance(actual, str):
+        return _parse_datetime(actual), literal
+    raise _Mismatch()
+
+
+def _against_number(actual, literal):
+    if _is_number(actual):
+        return actual, literal
+    if isinstance(actual, str):
+        return _parse_number(actual), literal
+    raise _Mismatch()
+
+
+def _against_text(actual, literal):
+    if isinstance(actual, str):
+        return actual.casefold(), literal.casefold()
+    if _is_number(actual):
+        return actual, _parse_number(literal)
+    raise _Mismatch()
+
+
+_CONVERSIONS = ((lambda literal: isinstance(literal, dt.datetime), _against_datetime),
+                (lambda literal: _is_number(literal), _against_number),
+                (lambda literal: isinstance(literal, str), _against_text))
 
 
 def _parse_number(text):

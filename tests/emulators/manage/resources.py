@@ -7,6 +7,7 @@ subset and carry only the fields this project needs.
 
 import uuid
 
+from tests.emulators.common import HttpError
 from tests.emulators.manage.collection import TYPE_CHECKS, Collection
 
 TICKET_POD_ID = 10
@@ -372,6 +373,21 @@ class Tickets(Collection):
     lookup_keys = ()
     reference_fields = ("id", "summary")
 
+    # ----- reads see only the calling member's tickets (ManageEmulator.ticket_scope) ----------
+    def query(self, request):
+        scope = self.emulator.ticket_scope(request)
+        return [ticket for ticket in super().query(request) if _in_member_scope(ticket, scope)]
+
+    def get_request(self, request):
+        response = super().get_request(request)
+        ticket = self.records[int(request.params["id"])]
+        if not _in_member_scope(ticket, self.emulator.ticket_scope(request)):
+            raise self.not_found_for(ticket["id"])
+        return response
+
+    def not_found_for(self, ticket_id):
+        return HttpError(404, {"code": "NotFound", "message": "%s %s not found" % (self.type_name, ticket_id)})
+
     # ----- writes through the API deliver the callbacks (callback_delivery.py) --------------
     def create_request(self, request):
         response = super().create_request(request)
@@ -458,6 +474,10 @@ class Tickets(Collection):
         out["customFields"] = [_custom_field_value(udf, values) for udf
                                in self.emulator.collections["userDefinedFields"].on_pod(TICKET_POD_ID)]
         return out
+
+
+def _in_member_scope(ticket, scope):
+    return all((ticket.get(field) or {}).get("id") == wanted for field, wanted in scope.items())
 
 
 def _valid_option(option):

@@ -48,6 +48,13 @@ NOTIFY_TYPES = [
 ACTION_NEEDS = {"SendEmail": ("subject", ("specificMemberTo", "emailRecipient")), "CreateActivity": ("subject",),
                 "AssignResource": ("subject", "specificMemberTo"), "AttachConfiguration": ("attachConfigurationsFor",),
                 "UpdateStatus": ("boardStatus",), "UpdatePriority": ("servicePriority",), "AddNote": ("notes",)}
+# Who an action notifies / sends as (NotificationRecipientReference). "Specific Member" and "Email Address"
+# are the spec's names (WorkflowAction descriptions); the others are invented neighbours. Each kind names
+# the field that carries the recipient, for the "to" and the "from" side.
+RECIPIENTS = {1: ("Specific Member", "specificMemberTo", "specificMemberFrom"),
+              2: ("Email Address", "emailRecipient", "emailFrom"),
+              3: ("Ticket Owner", None, None), 4: ("Ticket Contact", None, None), 5: ("Ticket Resources", None, None)}
+RECIPIENT_SIDES = (("notifyWho", 1), ("notifyFrom", 2))  # (field, index of the carrying field in RECIPIENTS)
 # The frequency fields each executionTime takes (spec descriptions); the others are cleared.
 FREQUENCY_FIELDS = {"Once": (), "MultipleTimes": ("frequencyUnit", "frequencyOfExecution", "maxNumberOfExecution"),
                     "Continuously": ("frequencyUnit", "frequencyOfExecution")}
@@ -330,7 +337,8 @@ class Actions(Collection):
     path = "/system/workflows/{grandparentId}/events/{parentId}/actions"
     parent = "workflowEvents"
     type_name = "WorkflowAction"
-    fields = """notifyType:ref specificMemberTo:ref emailRecipient:str specificMemberFrom:ref emailFrom:str
+    fields = """notifyType:ref notifyWho:ref specificMemberTo:ref emailRecipient:str notifyFrom:ref
+        specificMemberFrom:ref emailFrom:str
         subject:str notes:str daysToExecute:int board:ref boardStatus:ref detailNotesFlag:bool
         internalNotesFlag:bool auditNotesFlag:bool servicePriority:ref updateOwnerFlag:bool
         attachConfigurationsFor:str connectWiseID:str parentConnectWiseId:str grandParentConnectWiseId:str"""
@@ -349,6 +357,8 @@ class Actions(Collection):
         if notify is None:
             self.reject("notifyType", "The notifyType could not be found for the workflow's table type.")
         record["notifyType"] = {key: notify[key] for key in ("id", "identifier", "name")}
+        for side, carrier in RECIPIENT_SIDES:
+            self._resolve_recipient(record, side, carrier)
         self._resolve_status(record, workflow)
         for need in ACTION_NEEDS.get(notify["identifier"], ()):
             choices = need if isinstance(need, tuple) else (need,)
@@ -358,6 +368,37 @@ class Actions(Collection):
         event = collections["workflowEvents"].records[record["parentId"]]
         record.update(connectWiseID=guid("workflowAction", record["id"]), parentConnectWiseId=event["connectWiseID"],
                       grandParentConnectWiseId=workflow["connectWiseID"])
+
+    def _resolve_recipient(self, record, side, carrier):
+        """``notifyWho``/``notifyFrom`` by id or name; the field its kind names must be set
+        ("emailRecipient: Required when notifyWho is set to: Email Address", spec). Without one, the
+        kind follows from the member or address given, as the UI fills it in."""
+        reference = record.get(side)
+        if reference is None:
+            given = [number for number, kind in RECIPIENTS.items() if kind[carrier] and record.get(kind[carrier])]
+            if given:
+                record[side] = {"id": given[0], "name": RECIPIENTS[given[0]][0]}
+            return
+        found = _recipient(reference)
+        if found is None:
+            self.reject(side, "The %s could not be found." % side)
+        field = RECIPIENTS[found][carrier]
+        if field and record.get(field) in (None, ""):
+            self.reject(field, "The %s field is required when %s is set to: %s."
+                        % (field, side, RECIPIENTS[found][0]), "MissingRequiredField")
+        for number, kind in RECIPIENTS.items():
+            if number != found and kind[carrier] and kind[carrier] != field and record.get(kind[carrier]):
+                self.reject(kind[carrier], "%s is only valid when %s is set to: %s."
+                            % (kind[carrier], side, kind[0]))
+        record[side] = {"id": found, "name": RECIPIENTS[found][0]}
+
+    def render(self, record, base):
+        out = super().render(record, base)
+        for side, _carrier in RECIPIENT_SIDES:
+            if out.get(side):
+                out[side] = dict(out[side], _info={"notifyRecipient_href": "%s/system/workflows/notifyRecipients/%d"
+                                                   % (base, out[side]["id"])})
+        return out
 
     def _resolve_status(self, record, workflow):
         """A status of the action's board, else of the workflow's board."""
@@ -377,6 +418,18 @@ class Actions(Collection):
         values = self.emulator.collections["workflowActionCustomFields"]
         for value in values.in_scope({"parentId": action["id"]}):
             values.create(value, {"parentId": twin["id"], "grandParentId": event["id"]})
+
+
+def _recipient(reference):
+    """The RECIPIENTS number a reference designates by id, else by name (case-insensitive), or None."""
+    if not isinstance(reference, dict):
+        return None
+    if reference.get("id") is not None:
+        return reference["id"] if reference["id"] in RECIPIENTS and not isinstance(reference["id"], bool) else None
+    name = reference.get("name")
+    if isinstance(name, str):
+        return next((n for n, kind in RECIPIENTS.items() if kind[0].casefold() == name.strip().casefold()), None)
+    return None
 
 
 class ActionCustomFields(Collection):

@@ -1,6 +1,6 @@
 """``python -m tests.emulators.signl4 --port PORT [--api-key K] [--team-secret S] [--team-id ID] [--rate-limit PLAN]``"""
 
-from tests.emulators.common import run_main
+from tests.emulators.server import run_main
 from tests.emulators.signl4 import seed
 from tests.emulators.signl4.emulator import Signl4Emulator
 

@@ -7,6 +7,9 @@ Test controls, besides the common ones (reset, requests journal, faults, latency
     POST /__emulator__/act          {"user": "e-mail or id", "action": "acknowledge|close|annotate",
                                      "alert_id": "..." | "external_id": "...", "text": "..."}
                                     acts as that user in the SIGNL4 app (outbound 201/203 follow)
+    POST /__emulator__/emit         {"eventType": 202|300|301|302|303, "team": id, "user": "e-mail or id",
+                                     "alert_id" | "external_id": ..., "whole_seconds": true}
+                                    sends the notifications only the SIGNL4 app causes (escalation, duty, punch)
     GET  /__emulator__/outbound     {"settings", "pending", "deliveries": [{id, url, payload, status, attempt}]}
     POST /__emulator__/outbound     {"duplicates": 2, "delay": 0.5, "drop": 1, "retries": 3, "timeout": 2}
     POST /__emulator__/outbound/drain {"timeout": 5} -> 200 when every delivery is done, 504 otherwise
@@ -22,15 +25,15 @@ import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
-from tests.emulators.common import Emulator, HttpError, Response
-from tests.emulators.signl4 import seed
 from tests.emulators.clock import Clock
+from tests.emulators.common import Emulator, HttpError, Response
+from tests.emulators.signl4 import notifications, seed
+from tests.emulators.signl4.notifications import ANNOTATED, CREATED, STATUS_CHANGED
 from tests.emulators.signl4.outbound import Outbound
 from tests.emulators.signl4.ratelimit import RateLimiter
 
 OPEN, ACKNOWLEDGED, CLOSED = 1, 2, 4
 HAS_ANNOTATIONS = 2
-CREATED, STATUS_CHANGED, ANNOTATED = 200, 201, 203
 # Event status codes (OverviewEvent.eventStatus)
 SIGNLED, FILTERED, RESOLVED, DISCARDED, EVENT_ACKNOWLEDGED = 2, 3, 4, 5, 6
 WEBHOOK_SOURCE, API_SOURCE = 2, 7
@@ -124,6 +127,9 @@ class Signl4Emulator(Emulator):
 
     def fault_body(self, status):
         return dict(code=status, message="Injected fault %d" % status)
+
+    def error_body(self, status, message):
+        return dict(code=status, message=message)
 
     def _handle_api(self, request):
         scope = "events" if request.path.startswith(("/webhook/", "/api/v2/events/")) else "rest"
@@ -223,6 +229,7 @@ class Signl4Emulator(Emulator):
         r("POST", "/v2/scripts/instances/(?P<instance_id>[^/]+)/disable", lambda q: self.toggle_instance(q, False))
         for method, pattern, handler in (
                 ("POST", "/act", self.control_act),
+                ("POST", "/emit", self.control_emit),
                 ("GET", "/outbound", lambda q: Response(200, self.outbound.snapshot())),
                 ("POST", "/outbound", self.control_outbound),
                 ("POST", "/outbound/drain", self.control_drain),
@@ -383,48 +390,18 @@ class Signl4Emulator(Emulator):
         return details
 
     def alerts_paged(self, request):
-        user_id = request.arg("userId")
-        user = self.find_user(user_id)
+        user = self.find_user(request.arg("userId"))
         if not user:  # [A-6]
             raise error(400, "Required parameters could not be found in the request.",
                         "userId must name a user of the subscription when an API key is used.")
-        try:
-            limit = int(request.arg("maxResults", 100))
-        except ValueError:
-            raise error(400, "maxResults must be an integer.")
-        if not 1 <= limit <= 100:
-            raise error(400, "maxResults must be between 1 and 100.")
+        limit = _max_results(request)
         body = self.body(request, required=False)
         teams = set(self.team_ids_of(user["id"]))
         if body.get("teamIds"):
             teams &= set(body["teamIds"])
-        statuses = int(body.get("alertStatusCodes") or 0)  # bit flags; 0 = any [A-6]
-        text = str(body.get("textToSearch") or "").lower()
-        token = body.get("continuationToken") or {}
-        start = token.get("nextRowKey") or ""
-        selected = []
-        for alert in sorted(self.alerts.values(), key=lambda a: a["id"]):
-            if alert["teamId"] not in teams or alert["id"] < start:
-                continue
-            if statuses and not alert["status"]["statusCode"] & statuses:
-                continue
-            if body.get("externalId") and alert.get("externalId") != body["externalId"]:
-                continue
-            if body.get("alertIds") and alert["id"] not in body["alertIds"]:
-                continue
-            if body.get("categoryIds") and alert["categoryId"] not in body["categoryIds"]:
-                continue
-            if body.get("afterId") and alert["id"] >= body["afterId"]:
-                continue  # ids sort newest first: "after" = newer than that alert
-            if body.get("modifiedSince") and alert["lastModified"] < body["modifiedSince"]:
-                continue
-            if body.get("minCreated") and alert["history"]["created"] < body["minCreated"]:
-                continue
-            if body.get("maxCreated") and alert["history"]["created"] > body["maxCreated"]:
-                continue
-            if text and text not in ("%s %s" % (alert["title"], alert["text"])).lower():
-                continue
-            selected.append(alert)
+        start = (body.get("continuationToken") or {}).get("nextRowKey") or ""
+        tests = [lambda a: a["teamId"] in teams and a["id"] >= start] + _alert_filters(body)
+        selected = [a for a in sorted(self.alerts.values(), key=lambda a: a["id"]) if all(t(a) for t in tests)]
         if not selected:
             return Response(204)
         page, rest = selected[:limit], selected[limit:]
@@ -509,22 +486,21 @@ class Signl4Emulator(Emulator):
         return Response(200, clean(self.annotate(alert, user, body["text"])))
 
     # ----- outbound notifications (ASSUMPTIONS.md SIGNL4 §4) [A-8] -------------------------------
-    def notify(self, event_type, alert, user=None, annotation=None):
-        urls = [w["extUrl"] for w in self.webhooks.values()
-                if w["enabled"] and w.get("teamId") in (None, alert["teamId"])]
-        if not urls:
-            return
-        body = dict(statusCode=0 if event_type == ANNOTATED else alert["status"]["statusCode"],
-                    eventId=alert["eventId"], externalEventId=alert.get("externalId"), id=alert["id"])
-        if event_type == STATUS_CHANGED:
-            body["acknowledgedUserIds"] = list(alert["history"]["acknowledgements"])
-        notification = dict(eventType=event_type, eventRaisedUtc=now_iso(), subscription=dict(id=seed.SUBSCRIPTION_ID),
-                            alert=body, id=str(uuid.uuid4()))
-        if user:
-            notification["user"] = dict(username=user["name"], mailaddress=user["mail"], id=user["id"])
-        if annotation:
-            notification["annotation"] = dict(message=annotation["text"], id=annotation["id"])
-        self.outbound.publish(urls, clean(notification))
+    def notify(self, event_type, alert, user=None, annotation=None, whole_seconds=False):
+        urls = self.subscribers(alert["teamId"])
+        if urls:
+            raised = notifications.raised_utc(self.clock.time(), whole_seconds)
+            self.outbound.publish(urls, clean(notifications.alert_notification(
+                event_type, raised, seed.SUBSCRIPTION_ID, alert, user, annotation)))
+
+    def notify_team(self, event_type, team_id, user_id=None, whole_seconds=False):
+        urls = self.subscribers(team_id)
+        if urls:
+            raised = notifications.raised_utc(self.clock.time(), whole_seconds)
+            self.outbound.publish(urls, notifications.team_notification(event_type, raised, team_id, user_id))
+
+    def subscribers(self, team_id):
+        return [w["extUrl"] for w in self.webhooks.values() if w["enabled"] and w.get("teamId") in (None, team_id)]
 
     # ----- users and teams ------------------------------------------------------------------
     def user_details(self, user):
@@ -705,28 +681,49 @@ class Signl4Emulator(Emulator):
     def control_act(self, request):
         """Act as a SIGNL4 user in the app: acknowledge, close or annotate an alert."""
         spec = request.json or {}
+        actions = {"acknowledge": lambda alert, user: self.acknowledge(alert, user),
+                   "close": lambda alert, user: self.close(alert, user),
+                   "annotate": lambda alert, user: self.annotate(alert, user, spec.get("text") or "")}
+        if spec.get("action") not in actions:
+            raise HttpError(400, {"message": "action must be acknowledge, close or annotate"})
         with self.lock:
-            user = self.find_user(spec.get("user"))
-            if not user:
-                raise HttpError(404, {"message": "no user %r" % spec.get("user")})
-            if spec.get("alert_id"):
-                alert = self.get_alert(spec["alert_id"])
-            else:
-                matching = sorted((a for a in self.alerts.values() if a.get("externalId") == spec.get("external_id")),
-                                  key=lambda a: a["id"])
-                if not matching:
-                    raise HttpError(404, {"message": "no alert with external id %r" % spec.get("external_id")})
-                alert = matching[0]  # the newest one
-            action = spec.get("action")
-            if action == "acknowledge":
-                self.acknowledge(alert, user)
-            elif action == "close":
-                self.close(alert, user)
-            elif action == "annotate":
-                self.annotate(alert, user, spec.get("text") or "")
-            else:
-                raise HttpError(400, {"message": "action must be acknowledge, close or annotate"})
+            user = self._control_user(spec)
+            alert = self._control_alert(spec)
+            actions[spec["action"]](alert, user)
             return Response(200, self.alert_details(alert))
+
+    def control_emit(self, request):
+        """Make SIGNL4 send a notification the API cannot cause: 202 (escalated: ``alert_id`` or
+        ``external_id``), 300/301 (duty: ``team``), 302/303 (punch: ``team`` and ``user``).
+        ``whole_seconds`` leaves the fraction out of ``eventRaisedUtc``."""
+        spec = request.json if isinstance(request.json, dict) else {}
+        event_type = spec.get("eventType")
+        whole = spec.get("whole_seconds") is True
+        with self.lock:
+            if event_type == notifications.ESCALATED:
+                self.notify(event_type, self._control_alert(spec), whole_seconds=whole)
+            elif event_type in notifications.TEAM_EVENTS:
+                team = self.get_team(spec.get("team") or self.team_id, status=400)
+                user = self._control_user(spec) if event_type in notifications.USER_EVENTS else None
+                self.notify_team(event_type, team["id"], user and user["id"], whole_seconds=whole)
+            else:
+                raise HttpError(400, {"message": "eventType must be one of 202, 300, 301, 302, 303"})
+        return Response(204)
+
+    def _control_user(self, spec):
+        user = self.find_user(spec.get("user"))
+        if not user:
+            raise HttpError(404, {"message": "no user %r" % spec.get("user")})
+        return user
+
+    def _control_alert(self, spec):
+        if spec.get("alert_id"):
+            return self.get_alert(spec["alert_id"])
+        matching = sorted((a for a in self.alerts.values() if a.get("externalId") == spec.get("external_id")),
+                          key=lambda a: a["id"])
+        if not matching:
+            raise HttpError(404, {"message": "no alert with external id %r" % spec.get("external_id")})
+        return matching[0]  # the newest one
 
     def clock_listeners(self):
         return (self.outbound.condition(),)
@@ -754,3 +751,36 @@ class Signl4Emulator(Emulator):
                 teams=[self.team_info(t) for t in self.teams.values()], users=list(self.users.values()),
                 alerts=alerts, events=list(self.events.values()), webhooks=list(self.webhooks.values()),
                 instances=list(self.instances.values()), event_sources=self.event_sources)))
+
+
+# The optional filters of POST /v2/alerts/paged: body key -> whether an alert passes for a given value.
+ALERT_FILTERS = {
+    "alertStatusCodes": lambda alert, codes: bool(alert["status"]["statusCode"] & int(codes)),  # bit flags [A-6]
+    "externalId": lambda alert, wanted: alert.get("externalId") == wanted,
+    "alertIds": lambda alert, ids: alert["id"] in ids,
+    "categoryIds": lambda alert, ids: alert["categoryId"] in ids,
+    "afterId": lambda alert, after: alert["id"] < after,  # ids sort newest first: "after" = newer than that alert
+    "modifiedSince": lambda alert, since: alert["lastModified"] >= since,
+    "minCreated": lambda alert, earliest: alert["history"]["created"] >= earliest,
+    "maxCreated": lambda alert, latest: alert["history"]["created"] <= latest,
+    "textToSearch": lambda alert, text: str(text).lower() in ("%s %s" % (alert["title"], alert["text"])).lower(),
+}
+
+
+def _alert_filters(body):
+    """The tests the body's filters ask for (an empty or zero value asks for nothing)."""
+    codes = body.get("alertStatusCodes")
+    if codes is not None and (isinstance(codes, bool) or not isinstance(codes, int)):
+        raise error(400, "alertStatusCodes must be an integer.")
+    return [lambda alert, test=test, value=body[key]: test(alert, value)
+            for key, test in ALERT_FILTERS.items() if body.get(key)]
+
+
+def _max_results(request):
+    try:
+        limit = int(request.arg("maxResults", 100))
+    except ValueError:
+        raise error(400, "maxResults must be an integer.") from None
+    if not 1 <= limit <= 100:
+        raise error(400, "maxResults must be between 1 and 100.")
+    return limit

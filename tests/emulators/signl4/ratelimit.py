@@ -5,6 +5,10 @@ each against several fixed windows. A request over a window's limit is answered 
 that scope for the window's length from then on ("exceeding a window blocks new events for the
 same period"). Every answer of a limited scope carries ``X-RateLimit-Limit``, ``-Remaining`` and
 ``-Reset`` (unix timestamp) of its tightest window.
+
+Inbound events carry these headers on every answer, also when throttling is off (support article
+"Event Throttling"): then they count against the commercial plan's event windows, but nothing is
+refused, so tests that do not ask for throttling are never blocked.
 """
 
 import math
@@ -41,9 +45,11 @@ class RateLimiter:
     def __init__(self, clock=time.time):
         self.clock = clock
         self.scopes = {}
+        self.advisory = {}
         self.plan = None
 
     def configure(self, plan):
+        self.advisory = {"events": [Window(limit, seconds) for limit, seconds in PLANS["commercial"]["events"]]}
         if not plan:
             self.scopes, self.plan = {}, None
             return
@@ -56,7 +62,7 @@ class RateLimiter:
         """``(allowed, headers)`` for one request of ``scope``; ``headers`` is empty when off."""
         windows = self.scopes.get(scope)
         if not windows:
-            return True, {}
+            return True, self._advise(scope)
         now = self.clock()
         for window in windows:
             window.roll(now)
@@ -70,6 +76,16 @@ class RateLimiter:
         for window in windows:
             window.count += 1
         return True, self._headers(windows)
+
+    def _advise(self, scope):
+        windows = self.advisory.get(scope)
+        if not windows:
+            return {}
+        now = self.clock()
+        for window in windows:
+            window.roll(now)
+            window.count = min(window.count + 1, window.limit)  # counted, never refused
+        return self._headers(windows)
 
     @staticmethod
     def _headers(windows):

@@ -1,5 +1,7 @@
 """The Manage emulator over real HTTP: ticket notes and tasks, members as the real API lists them."""
 
+import urllib.error
+
 import pytest
 
 from tests.integration.emulators.test_manage_emulator import Api, error, server  # noqa: F401 - fixture
@@ -75,3 +77,37 @@ def test_api_members_are_listed_with_members_and_carry_the_full_field_set(cw):
     error(cw.patch("/system/members/%d" % api_member["id"], {"op": "replace", "path": "title", "value": "x"}),
           400, "InvalidObject")
     manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/members", min_checked=3)
+
+
+def test_ticket_reads_are_scoped_by_the_calling_members_location_business_unit_and_board(cw):
+    everything = {t["id"] for t in cw.ok("GET", "/service/tickets", pageSize=1000)}
+    scope = cw.server.control("POST", "/memberScope", {"identifier": "apiautomation", "location": 1, "department": 1,
+                                                       "board": 2})
+    assert scope == {"identifier": "apiautomation", "location": 1, "department": 1, "board": 2}
+    visible = cw.ok("GET", "/service/tickets", pageSize=1000)
+    assert visible and {t["board"]["id"] for t in visible} == {2} and {t["id"] for t in visible} < everything
+    assert cw.ok("GET", "/service/tickets/count")["count"] == len(visible)
+    assert cw.ok("GET", "/service/tickets/%d" % visible[0]["id"])["id"] == visible[0]["id"]
+    hidden = min(everything - {t["id"] for t in visible})
+    error(cw.get("/service/tickets/%d" % hidden), 404, "NotFound")
+    # the workflow event test retrieves as the API member too
+    rule = cw.ok("POST", "/system/workflows", 201, json={"name": "All", "tableType": {"name": "Service Ticket"}})
+    event = cw.ok("POST", "/system/workflows/%d/events" % rule["id"], 201,
+                  json={"name": "Any", "eventCondition": "id > 0"})
+    tested = cw.ok("GET", "/system/workflows/%d/events/%d/test" % (rule["id"], event["id"]), pageSize=1000)
+    assert sorted(item["ticket"]["id"] for item in tested) == sorted(t["id"] for t in visible)
+    # another member's keys (an impersonation token) are not limited by apiautomation's scope
+    token = cw.ok("POST", "/system/members/jdoe/tokens", json={"memberIdentifier": "jdoe"})
+    as_jdoe = Api(cw.server)
+    as_jdoe.session.auth = ("signl4demo+" + token["publicKey"], token["privateKey"])
+    assert {t["id"] for t in as_jdoe.ok("GET", "/service/tickets", pageSize=1000)} == everything
+    cw.server.control("POST", "/memberScope", {"identifier": "apiautomation"})
+    assert {t["id"] for t in cw.ok("GET", "/service/tickets", pageSize=1000)} == everything
+
+
+@pytest.mark.parametrize("body", [{"location": 1}, {"identifier": "x", "board": 999}, {"identifier": "x", "shoe": 1},
+                                  {"identifier": "x", "board": True}, ["x"]])
+def test_bad_member_scopes_are_400(cw, body):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        cw.server.control("POST", "/memberScope", body)
+    assert caught.value.code == 400

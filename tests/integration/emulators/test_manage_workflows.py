@@ -111,6 +111,34 @@ def test_actions_resolve_their_notify_type_and_targets_on_the_rule(api):
     assert error_of(api.post(path, {"notifyType": {"name": "Add Note"}}))[0] == "notes"
 
 
+def test_action_recipients_follow_the_spec_notify_who_shape(api):
+    rule = new_rule(api)
+    event = new_event(api, rule)
+    path = "%s/%d/events/%d/actions" % (WORKFLOWS, rule["id"], event["id"])
+    mail = {"notifyType": {"name": "Send Email"}, "subject": "New Signl"}
+    to_address = new_action(api, rule, event, notifyWho={"name": "email address"}, emailRecipient="noc@contoso.example",
+                            notifyFrom={"name": "Specific Member"}, specificMemberFrom={"identifier": "jdoe"}, **mail)
+    assert {k: v for k, v in to_address["notifyWho"].items() if k != "_info"} == {"id": 2, "name": "Email Address"}
+    assert to_address["notifyWho"]["_info"] and to_address["emailRecipient"] == "noc@contoso.example"
+    assert to_address["notifyFrom"]["name"] == "Specific Member" and to_address["specificMemberFrom"]["identifier"] == "jdoe"
+    by_id = new_action(api, rule, event, notifyWho={"id": 1}, specificMemberTo={"identifier": "jdoe"}, **mail)
+    assert by_id["notifyWho"]["name"] == "Specific Member"
+    derived = new_action(api, rule, event, specificMemberTo={"identifier": "jdoe"}, **mail)
+    assert derived["notifyWho"]["name"] == "Specific Member"
+    assert api.ok("GET", path + "/%d" % to_address["id"])["notifyWho"] == to_address["notifyWho"]
+    assert error_of(api.post(path, dict(mail, notifyWho={"name": "Email Address"}, specificMemberTo={"id": 1}))) == (
+        "emailRecipient", "The emailRecipient field is required when notifyWho is set to: Email Address.")
+    assert error_of(api.post(path, dict(mail, notifyWho={"name": "Specific Member"}, emailRecipient="a@b.c")))[0] \
+        == "specificMemberTo"
+    assert error_of(api.post(path, dict(mail, notifyWho={"name": "Pigeon"}, emailRecipient="a@b.c")))[0] == "notifyWho"
+    assert error_of(api.post(path, dict(mail, notifyWho={"id": 99}, emailRecipient="a@b.c")))[0] == "notifyWho"
+    assert error_of(api.post(path, dict(mail, notifyWho={"name": "Email Address"}, emailRecipient="a@b.c",
+                                        specificMemberTo={"id": 1})))[0] == "specificMemberTo"
+    assert error_of(api.post(path, dict(mail, specificMemberTo={"id": 1}, notifyFrom={"name": "Email Address"})))[0] \
+        == "emailFrom"
+    manage_spec().assert_conforms(api.server.requests(), path_filter="/actions", min_checked=4)
+
+
 def test_custom_field_values_live_per_action_and_are_deleted_all_at_once(api):
     rule = new_rule(api)
     event = new_event(api, rule)

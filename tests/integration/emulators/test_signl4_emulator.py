@@ -2,8 +2,8 @@
 spec documents, the alert life cycle, outbound delivery with its switches, the "act as a user"
 control, the opt-in rate limit, and every REST exchange checked against the spec subset."""
 
+import math
 import re
-import time
 import urllib.error
 import uuid
 
@@ -243,6 +243,40 @@ def test_every_alert_event_is_delivered_in_the_documented_shape(signl4, api, rec
     assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$", p["eventRaisedUtc"]) for p in (created, closed))
 
 
+def test_escalation_duty_and_punch_events_are_sent_in_their_own_shapes(signl4, api, receiver):
+    subscribe(api, receiver.url)
+    api.event({"Title": "Disk", "X-S4-ExternalID": "T-8"})
+    emits = [{"eventType": 202, "external_id": "T-8"}, {"eventType": 300, "team": DEFAULT_TEAM_ID},
+             {"eventType": 301, "team": DEFAULT_TEAM_ID, "whole_seconds": True},
+             {"eventType": 302, "team": DEFAULT_TEAM_ID, "user": RENE["mail"]},
+             {"eventType": 303, "user": OLIVIA["id"], "whole_seconds": True}]
+    for emit in emits:
+        signl4.control("POST", "/emit", emit)
+    created, escalated, started, ended, punched_in, punched_out = receiver.wait_for(6)
+    assert created["eventType"] == 200
+    assert set(escalated) == {"id", "eventType", "eventRaisedUtc", "subscription", "team", "alert"}
+    assert escalated["team"] == {"id": DEFAULT_TEAM_ID} and "user" not in escalated
+    assert (escalated["alert"]["statusCode"], escalated["alert"]["acknowledgedUserIds"]) == (1, [])
+    assert escalated["alert"]["externalEventId"] == "T-8"
+    for duty, event_type in ((started, 300), (ended, 301)):
+        assert duty["eventType"] == event_type and set(duty) == {"id", "eventType", "eventRaisedUtc", "team"}
+    assert punched_in["user"] == {"id": RENE["id"]} and punched_out["user"] == {"id": OLIVIA["id"]}
+    assert set(punched_in) == {"id", "eventType", "eventRaisedUtc", "team", "user"}  # no alert
+    with_fraction = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$"
+    whole = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+    assert [bool(re.match(whole if emit.get("whole_seconds") else with_fraction, p["eventRaisedUtc"]))
+            for emit, p in zip(emits, (escalated, started, ended, punched_in, punched_out))] == [True] * 5
+
+
+@pytest.mark.parametrize("emit, status", [({"eventType": 200}, 400), ({"eventType": 202, "external_id": "none"}, 404),
+                                          ({"eventType": 300, "team": "nope"}, 400),
+                                          ({"eventType": 302, "user": "nobody@x"}, 404), ("x", 400)])
+def test_bad_emits_are_refused(signl4, emit, status):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        signl4.control("POST", "/emit", emit)
+    assert caught.value.code == status
+
+
 def test_disabled_and_other_team_subscriptions_get_nothing(signl4, api, receiver):
     other = Receiver("/other")
     try:
@@ -268,12 +302,16 @@ def test_duplicates_switch_sends_the_same_notification_twice(signl4, api, receiv
 
 def test_drop_and_delay_switches(signl4, api, receiver):
     subscribe(api, receiver.url)
+    signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/outbound", {"drop": 1, "delay": 0.5})
     api.event({"Title": "lost"})
-    started = time.monotonic()
     api.event({"Title": "late"})
+    signl4.control("POST", "/clock", {"advance": 0.49})
+    drain(signl4)
+    assert receiver.received == []  # held back: not due yet
+    signl4.control("POST", "/clock", {"advance": 0.01})
     [late] = receiver.wait_for(1)
-    assert time.monotonic() - started >= 0.45 and late["eventType"] == 200
+    assert late["eventType"] == 200
     drain(signl4)
     statuses = [d["status"] for d in signl4.control("GET", "/outbound")["deliveries"]]
     assert statuses == ["dropped", 200] and len(receiver.received) == 1
@@ -282,7 +320,14 @@ def test_drop_and_delay_switches(signl4, api, receiver):
 def test_a_failing_receiver_is_retried_until_it_accepts(signl4, api, receiver):
     subscribe(api, receiver.url)
     receiver.statuses = [500, 503]
+    signl4.control("POST", "/clock", {"manual": True})
     api.event({"Title": "at least once"})
+    drain(signl4)
+    assert [r["status"] for r in receiver.received] == [500]
+    signl4.control("POST", "/clock", {"advance": 0.2})  # the first retry, then 0.4 s more for the second
+    drain(signl4)
+    assert [r["status"] for r in receiver.received] == [500, 503]
+    signl4.control("POST", "/clock", {"advance": 0.4})
     [payload] = receiver.wait_for(1)
     assert [r["status"] for r in receiver.received] == [500, 503, 200]
     assert len({r["body"]["id"] for r in receiver.received}) == 1 and payload["eventType"] == 200
@@ -325,12 +370,24 @@ def test_connector_app_inventory_and_instances(api):
 
 # ----- rate limit, reset, flags, conformance ------------------------------------------------------
 
-def test_rate_limit_is_off_by_default_and_mirrors_the_documented_windows(signl4, api):
-    assert "X-RateLimit-Limit" not in api.event({"Title": "x"}).headers
+def test_every_event_answer_carries_the_rate_limit_headers(signl4, api):
+    clock = signl4.control("POST", "/clock", {"manual": True})
+    answers = [api.event({"Title": "x"}) for _event in range(3)] + [api.event({"Title": "x"}, secret="nosuchsecret")]
+    assert [a.status_code for a in answers] == [201, 201, 201, 404]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["149", "148", "147", "146"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"150"}  # the commercial plan's 15 s window
+    assert {int(a.headers["X-RateLimit-Reset"]) for a in answers} == {math.ceil(clock["time"] + 15)}
+    signl4.control("POST", "/clock", {"advance": 15})
+    assert api.event({"Title": "x"}).headers["X-RateLimit-Remaining"] == "149"  # a new window
+    assert "X-RateLimit-Limit" not in api.rest("GET", "/v2/teams").headers  # REST only when throttling is on
+
+
+def test_throttling_mirrors_the_documented_windows(signl4, api):
+    clock = signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/rate-limit", {"plan": "free"})
     first = api.event({"Title": "x"})
     assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("10", "9")
-    assert int(first.headers["X-RateLimit-Reset"]) >= time.time() + 14
+    assert int(first.headers["X-RateLimit-Reset"]) == math.ceil(clock["time"] + 15)
     assert [api.event({"Title": "x"}).status_code for _event in range(9)] == [201] * 9
     throttled = api.event({"Title": "x"})
     assert throttled.status_code == 429 and throttled.headers["X-RateLimit-Remaining"] == "0"
@@ -338,11 +395,14 @@ def test_rate_limit_is_off_by_default_and_mirrors_the_documented_windows(signl4,
 
 
 def test_exceeding_a_window_blocks_for_a_whole_period(signl4, api):
+    signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/rate-limit", {"windows": {"rest": [[2, 1]]}})
-    assert [api.rest("GET", "/v2/teams").status_code for _call in range(3)] == [200, 200, 429]
-    time.sleep(0.5)
-    assert api.rest("GET", "/v2/teams").status_code == 429  # still blocked: the period restarted at the refusal
-    time.sleep(0.8)
+    assert [api.rest("GET", "/v2/teams").status_code for _call in range(2)] == [200, 200]
+    signl4.control("POST", "/clock", {"advance": 0.5})
+    assert api.rest("GET", "/v2/teams").status_code == 429  # the refusal restarts the period
+    signl4.control("POST", "/clock", {"advance": 0.9})
+    assert api.rest("GET", "/v2/teams").status_code == 429  # 1.4 s after the window opened, 0.9 s after the refusal
+    signl4.control("POST", "/clock", {"advance": 0.1})
     assert api.rest("GET", "/v2/teams").status_code == 200
 
 
@@ -355,7 +415,7 @@ def test_reset_restores_the_seed(signl4, api, receiver):
     signl4.reset()
     assert signl4.control("GET", "/state")["alerts"] == [] and signl4.requests() == []
     assert api.rest("GET", "/v2/webhooks").status_code == 404
-    assert api.alerts() == [] and "X-RateLimit-Limit" not in api.event({"Title": "y"}).headers
+    assert api.alerts() == [] and api.event({"Title": "y"}).headers["X-RateLimit-Limit"] == "150"
 
 
 def test_flags_set_the_credentials_and_team_id():
