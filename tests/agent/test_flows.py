@@ -375,3 +375,27 @@ def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, provisioned
     agent._run_requested()
     assert len(support.alerts(signl4, ticket["id"])) == 1
     assert agent.metrics.deliveries.labels(source="manage", outcome="accepted")._value.get() >= 1
+
+
+def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_agent, provisioned, cw):
+    """Escalation, duty and punch notifications as the SIGNL4 emulator sends them."""
+    manage, signl4 = provisioned
+    agent = make_agent()
+    ticket = support.new_ticket(cw)
+    agent.cycle()
+    settle(agent, signl4)
+    before = agent.store.counts()
+    manage.clear_requests()
+    signl4.control("POST", "/outbound/drain", {"timeout": 10})
+    sent = len(signl4.control("GET", "/outbound")["deliveries"])
+    signl4.control("POST", "/emit", {"eventType": 202, "external_id": str(ticket["id"])})
+    for event_type in (300, 301):
+        signl4.control("POST", "/emit", {"eventType": event_type})
+    for event_type in (302, 303):
+        signl4.control("POST", "/emit", {"eventType": event_type, "user": support.OLIVIA, "whole_seconds": True})
+    settle(agent, signl4)
+    deliveries = signl4.control("GET", "/outbound")["deliveries"][sent:]
+    assert sorted(d["payload"]["eventType"] for d in deliveries) == [202, 300, 301, 302, 303]
+    assert all(d["status"] == 200 for d in deliveries)  # answered 2xx at once: SIGNL4 does not retry
+    assert agent.store.counts() == before
+    assert not manage.writes()
