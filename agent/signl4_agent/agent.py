@@ -128,6 +128,8 @@ class Agent:
             self.failures = 0
             return True
         except (ApiError, InputError) as exc:
+            if isinstance(exc, sync.OUTAGES):
+                self.metrics.last_failure["signl4" if getattr(exc, "api", "") == "SIGNL4" else "manage"] = self.clock()
             self.failures += 1
             self.metrics.errors.labels(kind=type(exc).__name__).inc()
             log.error("cycle failed (%d in a row): %s", self.failures, exc)
@@ -183,12 +185,16 @@ class Agent:
     def health(self):
         now = self.clock()
         last = self.last_good
-        sides = dict((api, dict(reachable=api in self.metrics.last_ok,
-                                last_ok_age=None if api not in self.metrics.last_ok else round(now - self.metrics.last_ok[api], 1)))
-                     for api in ("manage", "signl4"))
+        sides = dict((api, self._side(api, now)) for api in ("manage", "signl4"))
         age = None if last is None else round(now - last, 1)
         healthy = age is not None and age <= self.config["stale_after"]
         return dict(healthy=healthy, last_good_cycle_age=age, pending=len(self.store.pending_intents()), **sides)
+
+    def _side(self, api, now):
+        """Reachable: the last answer of that API was good (an outage since says otherwise)."""
+        ok, failed = self.metrics.last_ok.get(api), self.metrics.last_failure.get(api)
+        return dict(reachable=ok is not None and (failed is None or ok >= failed),
+                    last_ok_age=None if ok is None else round(now - ok, 1))
 
     def close(self):
         if self.key_client is not None:

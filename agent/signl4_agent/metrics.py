@@ -40,6 +40,7 @@ class Metrics:
         self.last_good_cycle = Gauge("signl4_agent_last_good_cycle_timestamp", "Unix time of the last good cycle",
                                      registry=registry)
         self.last_ok = {}  # api -> unix time of its last successful answer
+        self.last_failure = {}  # api -> unix time of its last outage (no answer, 5xx, 429)
 
     def observe(self, api):
         """A ``requests`` response hook counting calls and latency of one API."""
@@ -49,6 +50,8 @@ class Metrics:
             self.api_latency.labels(api=api, endpoint=label).observe(response.elapsed.total_seconds())
             if response.status_code < 500 and response.status_code != 429:
                 self.last_ok[api] = time.time()
+            else:
+                self.last_failure[api] = time.time()
             return response
         return hook
 

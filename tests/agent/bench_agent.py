@@ -79,40 +79,44 @@ def _idle_cost(manage, signl4, workdir, cycles=10):
     return per_cycle, floor
 
 
-def _memory(workdir, tickets):
-    manage, signl4 = _emulators(extra_tickets=tickets * 5)  # one generated ticket in five is "New (not responded)"
+def _memory(workdir, tickets, batch=500):
+    """Feed ``tickets`` new tickets in batches to a running agent; its resident memory at the end."""
+    manage, signl4 = _emulators()
     try:
         port = support.free_port()
-        raw = support.config(workdir, manage, signl4, port=port, poll_interval=2, state={"path": str(workdir / "mem.db")})
+        raw = support.config(workdir, manage, signl4, port=port, poll_interval=2, state={"path": str(workdir / "mem.db")},
+                             manage={"timeout": 60})
         agent = support.AgentProcess(support.write_config(workdir, raw, "mem.yml"), port)
         started = time.monotonic()
-        assert support.wait_for(lambda: _raised(agent) >= tickets, timeout=3600, interval=2), "did not finish"
+        with support.manage_client(manage) as cw:
+            assert agent.wait_ready(), agent.stop()
+            baseline = _raised(agent)
+            for first in range(0, tickets, batch):
+                for number in range(first, min(tickets, first + batch)):
+                    support.new_ticket(cw, summary="Memory %05d" % number)
+                done = baseline + min(tickets, first + batch)
+                assert support.wait_for(lambda: _raised(agent) >= done, timeout=1800, interval=1), agent.stop()
         elapsed = time.monotonic() - started
-        rss = _rss_kb(agent.proc.pid)
+        rss, peak = _rss_kb(agent.proc.pid)
         agent.stop()
-        return rss, elapsed, _raised_count
+        return rss, peak, elapsed, tickets
     finally:
         manage.stop()
         signl4.stop()
 
 
-_raised_count = 0
-
-
 def _raised(agent):
-    global _raised_count
     status, body = agent.get("/metrics")
     for line in (body or b"").decode().splitlines():
         if line.startswith("signl4_agent_signls_raised_total "):
-            _raised_count = float(line.split()[1])
-    return _raised_count
+            return float(line.split()[1])
+    return 0.0
 
 
 def _rss_kb(pid):
-    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return None
+    """``(VmRSS, VmHWM)`` in kB: resident now and at the peak."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/%d/status" % pid).read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
 def _summary(name, durations):
@@ -142,8 +146,9 @@ def main(argv=None):
             manage.stop()
             signl4.stop()
         if args.memory_tickets:
-            rss, elapsed, raised = _memory(workdir, args.memory_tickets)
-            print("memory: VmRSS %.1f MB after %d Signls raised (%.0f s)" % (rss / 1024.0, raised, elapsed))
+            rss, peak, elapsed, raised = _memory(workdir, args.memory_tickets)
+            print("memory: VmRSS %.1f MB (peak %.1f MB) after %d tickets raised their Signl (%.0f s)"
+                  % (rss / 1024.0, peak / 1024.0, raised, elapsed))
 
 
 if __name__ == "__main__":

@@ -97,8 +97,11 @@ def test_signl4_unreachable_for_a_while(faulty_agent, provisioned, cw):
     for _ in range(3):
         assert not agent.safe(agent.cycle)
     assert agent.failures == 3 and agent.backoff() == 4
+    health = agent.health()
+    assert not health["healthy"] and health["manage"]["reachable"] and not health["signl4"]["reachable"]
     agent.signl4.transport.base_url, agent.signl4.webhook_url = live_api, live_hook
     assert agent.safe(agent.cycle)
+    assert agent.health()["healthy"] and agent.health()["signl4"]["reachable"]
     assert len(support.alerts(signl4, ticket["id"])) == 1
     assert agent.store.pending_intents() == []
 

@@ -356,7 +356,8 @@ def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_a
     cases = [({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": manage.url + "/x"}}, "bm90IGl0"),
              ({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": "http://evil.example/key"}}, "bm90IGl0"),
              ({"Type": "ticket", "ID": ticket["id"]}, "bm90IGl0"),
-             ({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": manage.url}}, None)]
+             ({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": manage.url}}, None),
+             (b"not json", "bm90IGl0"), ({"Type": "ticket", "ID": ticket["id"], "Metadata": "x"}, "bm90IGl0")]
     for body, signature in cases:
         status, _ = post(url, body, {"x-content-signature": signature} if signature else {})
         assert status in (400, 401)
