@@ -72,6 +72,26 @@ def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, provisi
     assert len(support.alerts(signl4)) == len({a["externalId"] for a in support.alerts(signl4)})
 
 
+def test_notes_tasks_and_contact_details(make_agent, provisioned, cw):
+    manage, signl4 = provisioned
+    agent = make_agent(details=["contact", "notes", "tasks", "configurations"])
+    ticket = support.new_ticket(cw, status="Assigned")  # not selected yet: notes and tasks first
+    path = "/service/tickets/%d" % ticket["id"]
+    cw.create(path + "/notes", {"text": "Customer says the disk filled overnight", "detailDescriptionFlag": True})
+    cw.create(path + "/tasks", {"notes": "Extend the volume"})
+    cw.create(path + "/tasks", {"notes": "Check the backup job", "closedFlag": True})
+    support.set_status(cw, ticket["id"], "New (not responded)")
+    agent.cycle()
+    raised = support.alerts(signl4, ticket["id"])[0]
+    params = dict((p["name"], p["value"]) for p in raised["parameters"])
+    assert params["Contact"] == "Megan Bowen"
+    assert params["Notes"] == "Customer says the disk filled overnight"
+    assert params["Tasks"] == "[ ] Extend the volume\n[x] Check the backup job"
+    assert "Configurations" not in params  # none linked (and no such endpoint in the emulator): left out
+    assert "Company" not in params
+    assert "Tasks: [ ] Extend the volume" in raised["text"]
+
+
 def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agent, provisioned, cw):
     manage, signl4 = provisioned
     agent = make_agent()
