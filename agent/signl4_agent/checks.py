@@ -1,10 +1,20 @@
 """``check-config``: reach both APIs read-only and report what the sync will use."""
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
+    ApiError,
+    InputError,
+)
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
+    RetryPolicy,
+)
 
 from signl4_agent.agent import build_manage, build_signl4
-from signl4_agent.manage import CUSTOM_FIELDS, TicketDesk, classify_trigger, classify_update
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
+from signl4_agent.manage import (
+    CUSTOM_FIELDS,
+    TicketDesk,
+    classify_trigger,
+    classify_update,
+)
 
 
 def _manage(config, desk):

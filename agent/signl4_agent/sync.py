@@ -15,6 +15,7 @@ import datetime
 import logging
 import time
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     ApiError,
     ConflictError,
@@ -74,7 +75,6 @@ class Context:
 
 def filter_conditions(config):
     """The board/priority filters as a condition string (None: no filter)."""
-    from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
     parts = []
     if config["filters"]["boards"]:
         parts.append(condition("board/name", "in", config["filters"]["boards"]))
@@ -205,6 +205,9 @@ def raise_signl(ctx, intent, ticket=None):
     ticket_id, payload = intent["ticket_id"], dict(intent["payload"])
     record = ctx.store.ticket(ticket_id) or {}
     if record.get("generation", 0) < payload["generation"]:
+        if record.get("generation") and not record.get("alert_id"):
+            alert_of(ctx, ticket_id)  # the earlier Signl must be known, or it would pass for the new one
+            record = ctx.store.ticket(ticket_id)
         ticket = _ticket(ctx, ticket_id, ticket)
         if ticket is None:
             return IGNORED
@@ -428,7 +431,11 @@ def write_note(ctx, ticket_id, text, flags, reference):
     text = "%s\n[SIGNL4 ref %s]" % (text, reference)
     if any((note.get("text") or "") == text for note in ctx.desk.notes(ticket_id)):
         return
-    ctx.desk.add_note(ticket_id, text, flags)
+    try:
+        ctx.desk.add_note(ticket_id, text, flags)
+    except NotFoundError:
+        log.warning("ticket %s is gone from Manage; note not written", ticket_id)
+        return
     ctx.metrics.notes.inc()
 
 
