@@ -71,12 +71,21 @@ def test_json_logs_mask_secrets_in_every_encoding():
     assert line["level"] == "WARNING"
 
 
-def test_zipapp_builds_and_runs(tmp_path):
+def test_zipapp_builds_and_runs(tmp_path, provisioned, cw):
+    """The zipapp alone (no PYTHONPATH, run from elsewhere) does a whole cycle against both emulators."""
+    from tests.agent import support
+    manage, signl4 = provisioned
     target = str(tmp_path / "signl4-agent.pyz")
     subprocess.run([sys.executable, "agent/build_zipapp.py", target], cwd=REPO_ROOT, check=True, capture_output=True)
-    config = tmp_path / "agent.yml"
-    config.write_text("manage: {url: 'http://127.0.0.1:1'}\n")
-    result = subprocess.run([sys.executable, target, "status", "--config", str(config)], cwd=str(tmp_path),
+    ticket = support.new_ticket(cw)
+    path = support.write_config(tmp_path, support.config(tmp_path, manage, signl4))
+    result = subprocess.run([sys.executable, target, "once", "--config", path], cwd=str(tmp_path),
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert len(support.alerts(signl4, ticket["id"])) == 1
+    bad = tmp_path / "bad.yml"
+    bad.write_text("manage: {url: 'http://127.0.0.1:1'}\n")
+    result = subprocess.run([sys.executable, target, "status", "--config", str(bad)], cwd=str(tmp_path),
                             capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 2
     assert "manage.company_id: required" in result.stderr
