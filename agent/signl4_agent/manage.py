@@ -17,6 +17,9 @@ TICKETS = "/service/tickets"
 MEMBERS = "/system/members"
 CUSTOM_FIELDS = "/system/userDefinedFields"
 RULES_TTL = 300.0
+# Tickets per page of a /test or a query: a thousand full tickets are megabytes of JSON held at
+# once; a hundred keep the agent's memory flat and cost extra calls only when that many match.
+PAGE_SIZE = 100
 ACKNOWLEDGED, RESOLVED = "Acknowledged", "Resolved"
 
 
@@ -103,7 +106,7 @@ class TicketDesk:
         """Tickets the event's condition selects now (``GET .../events/{id}/test``)."""
         extra = all_of(condition("id", "=", int(ticket_id)) if ticket_id is not None else None, conditions)
         path = "%s/%s/events/%s/test" % (RULES_PATH, rule["id"], event["id"])
-        for item in self.client.iterate(path, conditions=extra or None):
+        for item in self.client.iterate(path, conditions=extra or None, page_size=PAGE_SIZE):
             ticket = item.get("ticket", item) if isinstance(item, dict) else None
             if isinstance(ticket, dict) and ticket.get("id") is not None:
                 yield ticket
@@ -111,7 +114,8 @@ class TicketDesk:
     def query(self, conditions, custom_field_conditions, ticket_id=None):
         """The REST trigger source: tickets matching the configured conditions."""
         extra = all_of(condition("id", "=", int(ticket_id)) if ticket_id is not None else None, conditions)
-        return self.client.iterate(TICKETS, conditions=extra or None, custom_field_conditions=custom_field_conditions)
+        return self.client.iterate(TICKETS, conditions=extra or None, custom_field_conditions=custom_field_conditions,
+                                   page_size=PAGE_SIZE)
 
     # ----- tickets ----------------------------------------------------------------------
     def ticket(self, ticket_id):
