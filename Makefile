@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export PYTHONPATH := $(abspath .)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: demo test pytest sanity lint docs bench clean agent
+.PHONY: demo test pytest sanity lint docs bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -31,6 +31,7 @@ pytest: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m pytest -q -n 2 tests/agent
 
 # The sync agent as one zipapp (agent/ + plugins/module_utils); run it in a venv holding agent/requirements.txt.
+.PHONY: agent
 agent: $(BIN)/.installed
 	$(BIN)/python agent/build_zipapp.py build/signl4-agent.pyz
 
