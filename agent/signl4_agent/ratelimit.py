@@ -27,7 +27,7 @@ class WindowLimiter:
     def delay(self):
         """Seconds until the next request fits (0: now)."""
         now = self.clock()
-        longest = max(seconds for seconds, _ in self.windows)
+        longest = max(window[0] for window in self.windows)
         del self.sent[:bisect.bisect_right(self.sent, now - longest)]
         delay = 0.0
         for seconds, limit in self.windows:

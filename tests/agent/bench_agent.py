@@ -70,7 +70,7 @@ def _idle_cost(manage, signl4, workdir, cycles=10):
         agent.cycle()
         agent.cycle()  # everything raised; the caches are warm
         before = agent.metrics.calls()
-        for _ in range(cycles):
+        for unused in range(cycles):
             agent.cycle()
         per_cycle = (agent.metrics.calls() - before) / cycles
     finally:

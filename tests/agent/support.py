@@ -56,7 +56,7 @@ def provision(manage):
         for sequence, (caption, kind) in enumerate((("Signl4Retrieved_c", "Checkbox"), ("Signl4Status_c", "Text"),
                                                     ("Signl4User_c", "Text")), start=11):
             client.create("/system/userDefinedFields", dict(podId=10, caption=caption, fieldTypeIdentifier=kind,
-                                                             entryTypeIdentifier="EntryField", sequenceNumber=sequence))
+                                                            entryTypeIdentifier="EntryField", sequenceNumber=sequence))
         with open(SEED_RULES, encoding="utf-8") as handle:
             rules = yaml.safe_load(handle)
         for rule in rules:

@@ -13,7 +13,7 @@ def minimal(**overrides):
            "listen": dict(webhook_token="0123456789abcdef0123"),
            "state": dict(path="/tmp/state.db")}
     for key, value in overrides.items():
-        section, _, name = key.partition("__")
+        section, name = key.split("__", 1) if "__" in key else (key, "")
         if name:
             raw.setdefault(section, {})[name] = value
         else:

@@ -94,7 +94,7 @@ def test_signl4_unreachable_for_a_while(faulty_agent, provisioned, cw):
     live_api, live_hook = agent.signl4.transport.base_url, agent.signl4.webhook_url
     dead = "http://127.0.0.1:%d" % support.free_port()
     agent.signl4.transport.base_url, agent.signl4.webhook_url = dead + "/api", dead + "/webhook"
-    for _ in range(3):
+    for attempt in range(3):
         assert not agent.safe(agent.cycle)
     assert agent.failures == 3 and agent.backoff() == 4
     health = agent.health()

@@ -43,7 +43,7 @@ def test_limiter_never_exceeds_the_windows():
         now[0] += seconds
 
     limiter = WindowLimiter(PLANS["free"]["events"], wait=wait, clock=lambda: now[0])
-    for _ in range(25):
+    for unused in range(25):
         limiter.acquire()
     assert len(limiter.sent) == 25
     for start in limiter.sent:  # every 15 s window holds at most 10 events
@@ -80,12 +80,12 @@ def test_zipapp_builds_and_runs(tmp_path, provisioned, cw):
     ticket = support.new_ticket(cw)
     path = support.write_config(tmp_path, support.config(tmp_path, manage, signl4))
     result = subprocess.run([sys.executable, target, "once", "--config", path], cwd=str(tmp_path),
-                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, check=False)
     assert result.returncode == 0, result.stderr
     assert len(support.alerts(signl4, ticket["id"])) == 1
     bad = tmp_path / "bad.yml"
     bad.write_text("manage: {url: 'http://127.0.0.1:1'}\n")
     result = subprocess.run([sys.executable, target, "status", "--config", str(bad)], cwd=str(tmp_path),
-                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, check=False)
     assert result.returncode == 2
     assert "manage.company_id: required" in result.stderr
