@@ -108,6 +108,7 @@ class SqliteStore(Store):
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA cache_size=-512")  # KiB: the working set is small, the agent's memory budget too
         self.db.executescript(SCHEMA)
 
     def _one(self, sql, args=()):
