@@ -5,6 +5,17 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # Staged outside the checkout: inside it, ansible-test would defer to git, which ignores build/.
 coll="$(cd "$root" && hack/stage.sh "${SANITY_STAGE:-${TMPDIR:-/tmp}/signl4-connectwise-sanity}")"
+# The interpreter that runs ansible-test (the venv's, first on PATH from the Makefile) is the one checked.
+py_version="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+supported="$(python -c 'from ansible_test._util.target.common.constants import CONTROLLER_PYTHON_VERSIONS as v; print(" ".join(v))' 2>/dev/null)" || {
+  echo "hack/sanity.sh: ansible-test is not importable by $(command -v python); run 'make .venv/bin/.installed' first" >&2
+  exit 2
+}
+case " $supported " in
+  *" $py_version "*) ;;
+  *) echo "hack/sanity.sh: Python $py_version cannot run ansible-test sanity (it supports $supported); recreate the venv with one of them, e.g. 'rm -rf .venv && make PYTHON=python3.11 sanity'" >&2
+     exit 2 ;;
+esac
 at_dir="$(python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
 pip_version="$(sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" "$at_dir/_internal/python_requirements.py" | head -1)"
 shim="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
@@ -18,4 +29,4 @@ if __name__ == "__main__":
     sys.exit(rc or subprocess.call([sys.executable, "-m", "pip", "install", "-q"] + args))
 PY
 cd "$coll"
-ansible-test sanity --python 3.11 --local --color no "$@"
+ansible-test sanity --python "$py_version" --local --color no "$@"

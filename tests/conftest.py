@@ -51,3 +51,11 @@ def signl4(signl4_server):
     """The SIGNL4 emulator, reset to its seed."""
     signl4_server.reset()
     return signl4_server
+
+
+@pytest.fixture(autouse=True)
+def private_run_cache(tmp_path_factory, monkeypatch):
+    """Each test its own run cache (plugins/module_utils/run_cache.py): the emulators are reset
+    between tests behind the clients' backs, so codebases and lookups shared across tests could
+    be stale. Module runs within one test share it, as the tasks of a run do."""
+    monkeypatch.setenv("SIGNL4_CONNECTWISE_RUN_CACHE", str(tmp_path_factory.mktemp("run-cache") / "cache"))

@@ -8,13 +8,14 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every ConnectWise Manage module (``arguments.CW_CONNECTION_SPEC``)."""
+    """Connection options of every ConnectWise Manage module (``cw_module.CW_CONNECTION_SPEC``)."""
 
     DOCUMENTATION = r"""
 options:
   cw_url:
     description:
       - The Manage site, for example C(na.myconnectwise.net), C(https://cw.example.com) or C(http://127.0.0.1:8080).
+      - A URL without a scheme is taken as C(https://). It must name a host; a port must be between 1 and 65535.
       - On cloud sites the REST API is reached on the C(api-) host, which the modules derive from the codebase.
       - If not set, the value of the E(CW_URL) environment variable is used.
     type: str
@@ -41,15 +42,18 @@ options:
   cw_codebase:
     description:
       - The codebase path such as C(v4_6_release/) or C(v2025_1/).
-      - When not given it is discovered from C(/login/companyinfo/{company}).
+      - When not given it is discovered from C(/login/companyinfo/{company}), and discovered again when Manage
+        answers that an API path does not exist (as after a cloud upgrade).
+      - A discovered codebase is shared with the other tasks of the run for 5 minutes (see the notes).
       - If not set, the value of the E(CW_CODEBASE) environment variable is used.
     type: str
   cw_api_version:
     description:
-      - The API model version sent in the C(Accept) header.
+      - The API model version sent in the C(Accept) header. The default is the version of the API description the
+        modules are tested against.
       - If not set, the value of the E(CW_API_VERSION) environment variable is used.
     type: str
-    default: "2019.1"
+    default: "2025.8"
   cw_validate_certs:
     description:
       - Whether to verify the server's TLS certificate. Turn it off only for a lab server.
@@ -58,14 +62,26 @@ options:
     default: true
   cw_timeout:
     description:
-      - Seconds to wait for each HTTP response.
+      - Seconds to wait for a connection and for each HTTP response; a positive, finite number.
+      - Each request, its retries and their waits included, ends within twice this time (60 seconds by default).
     type: float
     default: 30.0
 requirements:
   - requests (on the host that runs the module, normally the controller)
 notes:
-  - Rate limiting (HTTP 429) is retried as C(Retry-After) says; server errors and connection errors of
-    idempotent requests are retried with a bounded, jittered exponential backoff.
+  - "Retries: HTTP 429 is retried as C(Retry-After) says (at most 120 seconds per wait). Server errors (5xx), read
+    timeouts and dropped connections are retried for reads and other idempotent requests, with a bounded, jittered
+    exponential backoff, at most 5 times. A refused connection or a connect timeout is retried for every request,
+    since nothing was sent. TLS errors and host names that do not resolve fail at once."
+  - "A create (POST) is never repeated when it may have been applied: after a server error or a read timeout the
+    module reads the object again and decides from what it finds."
+  - "Every request ends within its deadline, twice O(cw_timeout): a retry whose wait would pass it is not made, and
+    the last error is reported."
+  - "The tasks of a run share the discovered codebase (5 minutes) and lookups by name such as boards, statuses and
+    members (1 minute), keyed by site and company, through files of mode 0600 in a private directory under the
+    user's runtime directory (E(XDG_RUNTIME_DIR), else the temp directory). They hold no credential. A write by any
+    task drops the lookups of the collection it wrote to; a stale codebase is discovered again. Set
+    E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
 """
 
     ACTION_GROUP = r"""

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every SIGNL4 module (``arguments.SIGNL4_CONNECTION_SPEC``)."""
+    """Connection options of every SIGNL4 module (``signl4_module.SIGNL4_CONNECTION_SPEC``)."""
 
     DOCUMENTATION = r"""
 options:
@@ -16,6 +16,7 @@ options:
     description:
       - The base URL of the SIGNL4 REST API; the REST v2 paths are below it (C(/v2/...)).
       - The inbound webhook is reached on the same origin, at C(/webhook/{team secret}) next to C(/api).
+      - It must be an absolute C(http://) or C(https://) URL with a host; a port must be between 1 and 65535.
       - If not set, the value of the E(SIGNL4_API_URL) environment variable is used.
     type: str
     default: https://connect.signl4.com/api
@@ -40,7 +41,8 @@ options:
     default: true
   signl4_timeout:
     description:
-      - Seconds to wait for each HTTP response.
+      - Seconds to wait for a connection and for each HTTP response; a positive, finite number.
+      - Each request, its retries and their waits included, ends within twice this time (60 seconds by default).
     type: float
     default: 30.0
 requirements:
@@ -48,7 +50,16 @@ requirements:
 notes:
   - SIGNL4 throttles per subscription and reports the window in C(X-RateLimit-*) headers. A request waits for the
     window to reset when the previous answer said none are left; HTTP 429 is retried after C(Retry-After) or at
-    C(X-RateLimit-Reset). Server and connection errors of idempotent requests are retried with a bounded, jittered backoff.
+    C(X-RateLimit-Reset) (at most 120 seconds per wait).
+  - "Server errors (5xx), read timeouts and dropped connections are retried for reads and other idempotent requests,
+    with a bounded, jittered exponential backoff, at most 5 times. A refused connection or a connect timeout is retried
+    for every request, since nothing was sent. TLS errors and host names that do not resolve fail at once."
+  - "A POST that may have been applied (server error or read timeout after sending) is never repeated: the module
+    reads again and decides from what it finds."
+  - "Every request ends within its deadline, twice O(signl4_timeout): a retry whose wait would pass it is not made."
+  - "The tasks of a run share lookups of teams and apps for 1 minute, keyed by API URL and a fingerprint of the API
+    key (never the key), through files of mode 0600 in a private directory under the user's runtime directory. Set
+    E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
 """
 
     ACTION_GROUP = r"""

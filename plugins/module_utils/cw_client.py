@@ -4,10 +4,14 @@
 """The ConnectWise Manage REST client: the only code that speaks HTTP to Manage.
 
 Used by every ``cw_*`` module and by the sync agent. It discovers the codebase through
-``/login/companyinfo/{company}``, applies the cloud ``api-`` host rule, authenticates with
-``company+public:private``, sends ``clientId`` and a versioned ``Accept`` header, pages
-through lists completely (forward-only where the query allows it, ``Link`` headers
-otherwise) and quotes values into condition strings so that no value can change a query.
+``/login/companyinfo/{company}`` (again when the API says the path is gone, as after a cloud
+upgrade), applies the cloud ``api-`` host rule, authenticates with ``company+public:private``,
+sends ``clientId`` and a versioned ``Accept`` header, pages through lists completely
+(forward-only where the query allows it, ``Link`` headers otherwise) and quotes values into
+condition strings so that no value can change a query.
+
+Thread safety: a client may be shared by threads. Discovery runs under a lock, the lookup cache
+is thread-safe, and :meth:`ManageClient.get_many` reads several paths concurrently.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,21 +20,35 @@ __metaclass__ = type
 
 import datetime
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qsl, urlsplit
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import PooledClient, Transport
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
+from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
+    PooledClient,
+    Transport,
+    check_http_url,
+)
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urlparse import urlsplit  # type: ignore
 
-DEFAULT_API_VERSION = "2019.1"
+# The model version of the vendored spec subset (tests/specs); ``cw_api_version`` changes it.
+DEFAULT_API_VERSION = "2025.8"
 ON_PREMISE_CODEBASE = "v4_6_release/"
 MAX_PAGE_SIZE = 1000
+CODEBASE_KIND = "manage-codebase"
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-zA-Z]+)"?')
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 _IP = re.compile(r"^[0-9.]+$|^\[?[0-9a-fA-F:]+\]?$")
+# Option name and environment variable of each required connection setting, for messages.
+REQUIRED_OPTIONS = (("url", "cw_url", "CW_URL"), ("company_id", "cw_company_id", "CW_COMPANY_ID"),
+                    ("public_key", "cw_public_key", "CW_PUBLIC_KEY"), ("private_key", "cw_private_key", "CW_PRIVATE_KEY"),
+                    ("client_id", "cw_client_id", "CW_CLIENT_ID"))
+AUTH_HINT = ("check cw_company_id, cw_public_key, cw_private_key and cw_client_id (or CW_COMPANY_ID, "
+             "CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID) and that the API member is active")
 
 
 # ----- conditions ---------------------------------------------------------------------
@@ -46,9 +64,7 @@ def quote_value(value):
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return "[%s]" % value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return "[%s]" % utc_naive(value).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value)
     if '"' not in text:
         return '"%s"' % text.replace("\\", "\\\\")
@@ -91,13 +107,10 @@ def patch_operations(changes):
 # ----- URL rules ------------------------------------------------------------------------
 
 def split_site(site):
-    """``(scheme, host, port)`` from ``na.myconnectwise.net``, ``https://host`` or ``http://127.0.0.1:8080``."""
-    if "://" not in site:
-        site = "https://" + site
-    parts = urlsplit(site)
-    if not parts.hostname:
-        raise InputError("invalid Manage URL: %r" % (site,))
-    return parts.scheme, parts.hostname, parts.port
+    """``(scheme, host, port)`` from ``na.myconnectwise.net``, ``https://host`` or ``http://127.0.0.1:8080``;
+    :class:`InputError` naming ``cw_url`` for anything else."""
+    parts = check_http_url(site, "cw_url", default_scheme="https")
+    return parts.scheme.lower(), parts.hostname, parts.port
 
 
 def api_host(host, codebase, is_cloud):
@@ -111,7 +124,18 @@ def api_host(host, codebase, is_cloud):
 
 
 def parse_links(header):
+    """``{relation: url}`` of an RFC 5988 ``Link`` header (``first``/``prev``/``next``/``last``)."""
     return dict((rel.lower(), url) for url, rel in _LINK.findall(header or ""))
+
+
+def next_page_query(header):
+    """The query of the ``next`` link as a dict, or ``None`` at the end of a list (no header,
+    an empty one, or no ``next`` relation). Only the query is taken: the next page is asked of
+    the same host and path, so credentials never follow a link elsewhere."""
+    url = parse_links(header).get("next")
+    if not url:
+        return None
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
 # ----- the client -----------------------------------------------------------------------
@@ -119,59 +143,109 @@ def parse_links(header):
 def _manage_error(status, body, text):
     """Manage's error body: ``{code, message, errors[]}``; 429 uses ``{error, message}``."""
     if isinstance(body, dict):
-        return (body.get("code") or body.get("error"), body.get("message") or text, body.get("errors") or [])
-    return None, (text or "").strip()[:500], []
+        code, message = body.get("code") or body.get("error"), body.get("message") or text
+        errors = body.get("errors") or []
+    else:
+        code, message, errors = None, (text or "").strip()[:500], []
+    if status == 401:  # e.g. {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
+        message = "%s - %s" % (message or "not authenticated", AUTH_HINT)
+    return code, message, errors
 
 
 class ManageClient(PooledClient):
-    """One pooled session per client. Lookups by name are cached for the client's lifetime."""
+    """One pooled session per client. Lookups by name are cached (TTL and size bound, see
+    :class:`LookupCache`) and dropped for a collection on a 404 or a write to it.
+
+    ``run_cache`` (a :class:`~run_cache.RunCache`) shares the discovered codebase with the other
+    tasks of a run, and with ``share_lookups`` the lookups by name too (see :class:`SharedLookups`);
+    ``deadline`` bounds each request with its retries (default: twice ``timeout``)."""
 
     def __init__(self, url, company_id, public_key, private_key, client_id, codebase=None,
-                 api_version=DEFAULT_API_VERSION, validate_certs=True, timeout=30.0, retry=None, log=None):
-        for name, value in (("url", url), ("company_id", company_id), ("public_key", public_key),
-                            ("private_key", private_key), ("client_id", client_id)):
-            if not value:
-                raise InputError("the Manage connection option %s is required (or its environment variable)" % name)
+                 api_version=DEFAULT_API_VERSION, validate_certs=True, timeout=30.0, retry=None, log=None,
+                 deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
+        values = dict(url=url, company_id=company_id, public_key=public_key, private_key=private_key, client_id=client_id)
+        for name, option, env in REQUIRED_OPTIONS:
+            if not values[name] or not str(values[name]).strip():
+                raise InputError("the Manage connection option %s is required (or the %s environment variable)" % (option, env))
         self.scheme, self.host, self.port = split_site(url)
         self.company_id = company_id
         self.codebase = codebase
+        self._codebase_pinned = bool(codebase)
         self.api_version = api_version or DEFAULT_API_VERSION
         self.transport = Transport(
             self._origin(self.host), "ConnectWise Manage", _manage_error,
             headers={"clientId": client_id,
                      "Accept": "application/vnd.connectwise.com+json; version=%s" % self.api_version},
             auth=("%s+%s" % (company_id, public_key), private_key),
-            timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[private_key], log=log)
+            timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[private_key], log=log,
+            deadline=deadline, options={"timeout": "cw_timeout", "url": "cw_url"})
         self._discovered = False
-        self._cache = {}
+        self._lock = threading.RLock()
+        self.cache = LookupCache() if lookup_cache is None else lookup_cache
+        self.run_cache = run_cache
+        self.shared_lookups = SharedLookups(run_cache, self.site_key) if run_cache and share_lookups else None
+        self.discoveries = 0
 
     @classmethod
-    def from_params(cls, params, log=None):
-        """Build from the shared connection options (see ``arguments.CW_CONNECTION_SPEC``)."""
-        return cls(params["cw_url"], params["cw_company_id"], params["cw_public_key"], params["cw_private_key"],
-                   params["cw_client_id"], codebase=params.get("cw_codebase"),
+    def from_params(cls, params, log=None, run_cache=None, share_lookups=False):
+        """Build from the shared connection options (see ``cw_module.CW_CONNECTION_SPEC``)."""
+        timeout = params.get("cw_timeout")
+        return cls(params.get("cw_url"), params.get("cw_company_id"), params.get("cw_public_key"),
+                   params.get("cw_private_key"), params.get("cw_client_id"), codebase=params.get("cw_codebase"),
                    api_version=params.get("cw_api_version"), validate_certs=params.get("cw_validate_certs", True),
-                   timeout=params.get("cw_timeout") or 30.0, log=log)
+                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache,
+                   share_lookups=share_lookups)
 
     def _origin(self, host):
         port = ":%d" % self.port if self.port else ""
         return "%s://%s%s" % (self.scheme, host, port)
 
     # ----- discovery -------------------------------------------------------------------
+    @property
+    def site_key(self):
+        """The run cache's key of this site and company (no secret in it)."""
+        return "%s|%s" % (self._origin(self.host).lower(), str(self.company_id).lower())
+
     def company_info(self):
-        return self.transport.request("GET", self._origin(self.host) + "/login/companyinfo/%s" % self.company_id).json()
+        response = self.transport.request("GET", self._origin(self.host) + "/login/companyinfo/%s" % self.company_id)
+        return self.transport.json(response, dict, "company info")
+
+    def _discover(self):
+        """``(codebase, is_cloud)`` from the run cache or from ``/login/companyinfo``."""
+        cached = self.run_cache.get(CODEBASE_KIND, self.site_key) if self.run_cache else None
+        if isinstance(cached, dict) and cached.get("codebase"):
+            return cached["codebase"], bool(cached.get("is_cloud"))
+        info = self.company_info()
+        self.discoveries += 1
+        codebase = str(info.get("Codebase") or ON_PREMISE_CODEBASE)
+        is_cloud = str(info.get("IsCloud", "")).lower() == "true"
+        if self.run_cache:
+            self.run_cache.put(CODEBASE_KIND, self.site_key, {"codebase": codebase, "is_cloud": is_cloud})
+        return codebase, is_cloud
 
     def _ensure_base(self):
-        if self._discovered:
-            return
-        is_cloud = False
-        if not self.codebase:
-            info = self.company_info() or {}
-            self.codebase = info.get("Codebase") or ON_PREMISE_CODEBASE
-            is_cloud = str(info.get("IsCloud", "")).lower() == "true"
-        codebase = self.codebase.strip("/") + "/"
-        self.transport.base_url = "%s/%sapis/3.0" % (self._origin(api_host(self.host, codebase, is_cloud)), codebase)
-        self._discovered = True
+        with self._lock:
+            if self._discovered:
+                return
+            is_cloud = False
+            if not self._codebase_pinned:
+                self.codebase, is_cloud = self._discover()
+            codebase = self.codebase.strip("/") + "/"
+            self.transport.base_url = "%s/%sapis/3.0" % (self._origin(api_host(self.host, codebase, is_cloud)), codebase)
+            self._discovered = True
+
+    def _rediscover(self, stale_base):
+        """Discover the codebase again after the API said a path is gone; ``True`` when it moved."""
+        with self._lock:
+            if self._codebase_pinned:
+                return False
+            if self.transport.base_url != stale_base:
+                return True  # another thread already moved on
+            if self.run_cache:
+                self.run_cache.drop(CODEBASE_KIND, self.site_key)
+            self._discovered = False
+            self._ensure_base()
+            return self.transport.base_url != stale_base
 
     @property
     def base_url(self):
@@ -179,8 +253,33 @@ class ManageClient(PooledClient):
         return self.transport.base_url
 
     def request(self, method, path, **kwargs):
+        """One request below the API base. A 404 saying the endpoint does not exist (not a record
+        that is missing) makes the client discover the codebase again and retry once."""
         self._ensure_base()
-        return self.transport.request(method, path, **kwargs)
+        base = self.transport.base_url
+        writes = method.upper() != "GET"
+        try:
+            try:
+                return self.transport.request(method, path, **kwargs)
+            except NotFoundError as exc:
+                self._forget(path)
+                if exc.code == "NotFound" or not self._rediscover(base):
+                    raise
+                return self.transport.request(method, path, **kwargs)
+        finally:
+            if writes:  # applied or maybe applied: no lookup of that collection may outlive it
+                self._forget(path, shared=True)
+
+    def _forget(self, path, shared=False):
+        """Drop the cached lookups of the collections ``path`` is in (a write or a 404 there may
+        have renamed or removed a record); ``shared`` for the other tasks of the run too."""
+        path = urlsplit(path).path.lower().rstrip("/")
+        self.cache.invalidate(lambda key: path.startswith(key[0].rstrip("/")))
+        if shared and self.shared_lookups is not None:
+            self.shared_lookups.invalidate(path)
+
+    def _json(self, method, path, expect, **kwargs):
+        return self.transport.json(self.request(method, path, **kwargs), expect, "%s %s" % (method, path))
 
     # ----- reads -----------------------------------------------------------------------
     @staticmethod
@@ -197,7 +296,8 @@ class ManageClient(PooledClient):
     def iterate(self, path, conditions=None, custom_field_conditions=None, child_conditions=None, fields=None,
                 order_by=None, page_size=MAX_PAGE_SIZE, forward_only=None):
         """Yield every record of a list, page by page. Forward-only paging (stable under
-        concurrent inserts) is used unless an ``order_by`` is asked for, which it forbids."""
+        concurrent inserts) is used unless an ``order_by`` is asked for, which it forbids.
+        The list ends on an empty page or when the ``Link`` header has no ``next`` relation."""
         if forward_only is None:
             forward_only = not order_by
         params = self._query(conditions, custom_field_conditions, child_conditions, fields, order_by)
@@ -207,56 +307,88 @@ class ManageClient(PooledClient):
             params["fields"] += ",id"  # forward-only pages continue after the last id
         if not forward_only:
             params["page"] = 1
-        url = path
-        while url:
-            response = self.request("GET", url, params=params, headers=headers)
-            records = response.json() or []
+        seen = set()
+        while params is not None:
+            seen.add(tuple(sorted(params.items())))
+            response = self.request("GET", path, params=params, headers=headers)
+            records = self._records(response, path)
             yield from records
-            # The next link carries the whole query; no link (or an empty one) ends the list.
-            url = parse_links(response.headers.get("Link")).get("next") if records else None
-            params = None
+            params = next_page_query(response.headers.get("Link")) if records else None
+            if params is not None and tuple(sorted(params.items())) in seen:
+                return  # a link back to a page already read would loop forever
+
+    def _records(self, response, path):
+        records = self.transport.json(response, list, "list of %s" % path)
+        if not all(isinstance(record, dict) for record in records):
+            raise self.transport.unexpected(response, "a list whose items are not all JSON objects")
+        return records
 
     def list(self, path, **kwargs):
         return list(self.iterate(path, **kwargs))
 
     def count(self, path, conditions=None, custom_field_conditions=None):
         params = self._query(conditions, custom_field_conditions)
-        return int(self.request("GET", path.rstrip("/") + "/count", params=params).json()["count"])
+        response = self.request("GET", path.rstrip("/") + "/count", params=params)
+        body = self.transport.json(response, dict, "count")
+        if not isinstance(body.get("count"), int) or isinstance(body.get("count"), bool):
+            raise self.transport.unexpected(response, "no integer count")
+        return body["count"]
 
     def get(self, path, params=None):
-        return self.request("GET", path, params=params).json()
+        return self._json("GET", path, dict, params=params)
+
+    def get_many(self, paths, max_workers=4):
+        """``get`` of each path, concurrently on the pooled session; results in the order of ``paths``.
+        The first error is raised once all reads have ended."""
+        paths = list(paths)
+        self._ensure_base()
+        if len(paths) <= 1:
+            return [self.get(path) for path in paths]
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(paths))) as pool:
+            futures = [pool.submit(self.get, path) for path in paths]
+            return [future.result() for future in futures]
 
     def find(self, path, conditions, **kwargs):
         """All records matching ``conditions``."""
         return self.list(path, conditions=conditions, **kwargs)
 
     def resolve(self, path, value, field="name", what=None):
-        """The one record of ``path`` whose ``field`` equals ``value``; cached per client.
+        """The one record of ``path`` whose ``field`` equals ``value``; cached (see :class:`LookupCache`).
 
         Raises :class:`InputError` naming the unknown value and the known ones, so a typo in a
         board or status name fails before any write."""
         if isinstance(value, int) and not isinstance(value, bool):
             field = "id"
+        elif value is None or not str(value).strip():
+            raise InputError("a %s name is required, got %r" % (what or path, value))  # never a lookup of nothing
         key = (path.lower(), field.lower(), str(value).lower())
-        if key not in self._cache:
-            matches = self.find(path, condition(field, "=", value))
-            if not matches:
-                known = sorted(str(r.get(field)) for r in self.list(path, fields=[field, "id"]))[:50]
-                raise InputError("unknown %s %r; known: %s" % (what or path, value, ", ".join(known) or "none"))
-            if len(matches) > 1:
-                raise InputError("%s %r is ambiguous: %d records share that %s" % (what or path, value, len(matches), field))
-            self._cache[key] = matches[0]
-        return self._cache[key]
+
+        def load():
+            if self.shared_lookups is None:
+                return self._resolve_uncached(path, value, field, what)
+            return self.shared_lookups.get_or_load(key[0].rstrip("/"), "%s=%s" % key[1:],
+                                                   lambda: self._resolve_uncached(path, value, field, what))
+
+        return self.cache.get_or_load(key, load)
+
+    def _resolve_uncached(self, path, value, field, what):
+        matches = self.find(path, condition(field, "=", value))
+        if not matches:
+            known = sorted(str(r.get(field)) for r in self.list(path, fields=[field, "id"]))[:50]
+            raise InputError("unknown %s %r; known: %s" % (what or path, value, ", ".join(known) or "none"))
+        if len(matches) > 1:
+            raise InputError("%s %r is ambiguous: %d records share that %s" % (what or path, value, len(matches), field))
+        return matches[0]
 
     # ----- writes ----------------------------------------------------------------------
     def create(self, path, body):
-        return self.request("POST", path, json=body).json()
+        return self._json("POST", path, dict, json=body)
 
     def put(self, path, body):
-        return self.request("PUT", path, json=body).json()
+        return self._json("PUT", path, dict, json=body)
 
     def patch(self, path, operations):
-        return self.request("PATCH", path, json=operations).json()
+        return self._json("PATCH", path, dict, json=operations)
 
     def delete(self, path):
         self.request("DELETE", path)

@@ -23,9 +23,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
-
-MASK = "********"
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, OutcomeUnknownError
+from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import MASK
 
 
 # ----- comparison rules -------------------------------------------------------------
@@ -40,9 +39,17 @@ class Exact:
         return desired
 
 
+def same_name(name):
+    """The one name-matching rule of the collection: case is ignored and surrounding spaces are
+    stripped, so ``"Robust Hook "`` and ``"robust hook"`` name the same object."""
+    return str(name if name is not None else "").strip().casefold()
+
+
 class CaseInsensitive(Exact):
+    """Names (and name-like keys such as a callback's type): compared by :func:`same_name`."""
+
     def differs(self, desired, current):
-        return str(desired).lower() != str(current or "").lower()
+        return same_name(desired) != same_name(current)
 
 
 class Reference(Exact):
@@ -187,6 +194,56 @@ class Resource:
     def delete(self, current):
         raise NotImplementedError
 
+    def matches(self):
+        """Every existing object with this one's identity, read afresh from the API, or ``None``
+        when the kind cannot tell (then a create is trusted as it is). Used after a create to
+        resolve a race with a parallel run and after a write whose outcome is unknown."""
+        return None
+
+    def reread(self, desired):
+        """After a create whose outcome is unknown: the objects with the identity of ``desired``, read
+        afresh (by default :meth:`matches`). A child that needs no race check can still answer this."""
+        return self.matches()
+
+    def adopt(self, winner):
+        """After a create race lost to a parallel run (our copy is deleted): the object to carry
+        on with. A kind whose children would then be written twice raises instead."""
+        return winner
+
+
+def object_id(obj):
+    """A sort key for an object's id: ints by value, string ids (GUIDs) by length then text."""
+    value = (obj or {}).get("id")
+    if value is None:
+        value = (obj or {}).get("instanceId")
+    return (len(str(value)), str(value))
+
+
+def create(resource, desired):
+    """Create, then make sure exactly one object with this identity exists.
+
+    - A POST whose outcome is unknown (``OutcomeUnknownError``: a 5xx after sending, a read
+      timeout) is never repeated: the object is re-read, and the error stands only when it is
+      not there.
+    - When a parallel run created the same object at the same time, every run keeps the one with
+      the lowest id and deletes its own if that is not it, so all of them converge on one object.
+    """
+    try:
+        created = resource.create(desired)
+    except OutcomeUnknownError:
+        found = resource.reread(desired)
+        if not found:
+            raise
+        return min(found, key=object_id)
+    found = resource.matches()
+    if not found or len(found) < 2:
+        return created
+    winner = min(found, key=object_id)
+    if object_id(winner) == object_id(created):
+        return created
+    resource.delete(created)
+    return resource.adopt(winner)
+
 
 class Outcome:
     """What one ensure did (or would do in check mode)."""
@@ -197,6 +254,11 @@ class Outcome:
         self.before = before
         self.after = after
         self.action = action  # "create", "update", "delete" or "none"
+        # What a kind adds to the module's result: more return values, warnings, and a reason to
+        # fail the task after all (a security role's permission matrix that differs, say).
+        self.extra = {}
+        self.warnings = []
+        self.failure = None
 
     def diff(self, secret_keys=()):
         """Before and after with secrets masked; a secret that changes shows as ``MASK (changed)``
@@ -289,7 +351,7 @@ def ensure(resource, desired, state="present", rules=None, check_mode=False):
     desired = prune_none(desired)
     resource.validate(desired, current)
     if current is None:
-        created = desired if check_mode else resource.create(desired)
+        created = desired if check_mode else create(resource, desired)
         return Outcome(True, created, {}, desired, "create")
 
     keys = changed_keys(desired, current, rules)

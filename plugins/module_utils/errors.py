@@ -68,6 +68,15 @@ class OutcomeUnknownError(ApiError):
     sent). Never retried blindly: the caller re-reads and decides (see ``engine.ensure``)."""
 
 
+class UnexpectedResponseError(ApiError):
+    """A 2xx answer whose body is not JSON or not of the expected shape (a proxy's HTML page,
+    a list where one object was due)."""
+
+
+class CancelledError(IntegrationError):
+    """A retry wait was interrupted (``RetryPolicy.interrupt()``, e.g. on SIGTERM in the agent)."""
+
+
 class AuthenticationError(ApiError):
     """401: the credentials were refused."""
 

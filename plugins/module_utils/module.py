@@ -1,25 +1,102 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The module base: check mode always supported, ``requests`` checked once, and every typed
-error turned into ``fail_json`` in one place, with the API's own message."""
+"""The module base of both systems: check mode always supported, ``requests`` checked once,
+secrets kept out of every failure, and every typed error turned into ``fail_json`` in one place,
+with the API's own message.
+
+Each system has its own module base (``cw_module.ManageModule``, ``signl4_module.Signl4Module``)
+so that a module ships only its own client.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import json
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.arguments import (
-    CW_CONNECTION_SPEC,
-    SIGNL4_CONNECTION_SPEC,
-    with_connection,
-)
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
+
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, CancelledError, InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+
+
+def with_connection(spec, connection_spec):
+    """A module's own options plus the connection options of its system."""
+    merged = dict(connection_spec)
+    merged.update(spec)
+    return merged
+
+
+def no_log_values(spec, params):
+    """Every value given to a ``no_log`` option at any depth of ``spec``, skipping (instead of
+    failing on) values of the wrong type.
+
+    ansible-core stops collecting no_log values at the first list-of-dicts option whose items
+    are not dicts (``events: ["x"]``) and then prints the invocation with the secrets in clear
+    at ``-vvv`` (ansible/ansible#81672, open; see also #81631). Collecting them here first, from
+    the raw parameters, keeps them masked whatever else is wrong with the input."""
+    found = set()
+    if not isinstance(params, dict):
+        return found
+    for name, option in spec.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if option.get("no_log") and not isinstance(value, bool):
+            found.update(_leaf_texts(value))
+        suboptions = option.get("options")
+        if suboptions:
+            for item in value if isinstance(value, list) else [value]:
+                found.update(no_log_values(suboptions, item))
+    return found
+
+
+def _leaf_texts(value):
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:  # a dict or list given as JSON text: its values are secrets too, as ansible-core parses it
+            return {value} | _leaf_texts(json.loads(value))
+        except ValueError:
+            pass
+    if isinstance(value, dict):
+        return set(text for item in value.values() for text in _leaf_texts(item))
+    if isinstance(value, (list, tuple)):
+        return set(text for item in value for text in _leaf_texts(item))
+    text = str(value)
+    return {text} if text else set()
+
+
+def malformed_items(spec, params, prefix=""):
+    """``[(where, value)]`` for each item of a dict or list-of-dicts option (at any depth) that is
+    no dictionary, e.g. ``("events[0].actions[1]", 1)``, so the failure names the option
+    (ansible-core says only "dictionary requested, could not parse JSON or key=value")."""
+    found = []
+    if not isinstance(params, dict):
+        return found
+    for name, option in spec.items():
+        value, suboptions = params.get(name), option.get("options")
+        if value is None or not suboptions or (option.get("type") == "list" and not isinstance(value, list)):
+            continue  # nothing to look into; a wrong top-level type is reported by ansible-core by name
+        items = ([("%s%s[%d]" % (prefix, name, index), item) for index, item in enumerate(value)]
+                 if isinstance(value, list) else [(prefix + name, value)])
+        for where, item in items:
+            if isinstance(item, dict):
+                found.extend(malformed_items(suboptions, item, where + "."))
+            elif not _parses_as_dict(item):
+                found.append((where, item))
+    return found
+
+
+def _parses_as_dict(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        check_type_dict(value)  # ansible-core accepts JSON or key=value text for a dict
+    except TypeError:
+        return False
+    return True
 
 
 class ApiModule(AnsibleModule):
@@ -31,14 +108,35 @@ class ApiModule(AnsibleModule):
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
 
+    def _load_params(self):
+        # Runs inside AnsibleModule.__init__ before the arguments are validated, so the secrets
+        # are masked even when validation fails (see no_log_values), and an item of a list-of-dicts
+        # option that is no dictionary fails naming its path (see malformed_items).
+        super(ApiModule, self)._load_params()
+        self.no_log_values.update(no_log_values(self.argument_spec, self.params))
+        malformed = malformed_items(self.argument_spec, self.params)
+        if malformed:
+            where, value = malformed[0]
+            self.fail_json(msg="%s must be a dictionary of options, got %s %.100r" % (where, type(value).__name__, value))
+
     def execute(self, run):
         try:
             result = run(self)
         except InputError as exc:
             self.fail_json(msg=str(exc))
+        except CancelledError as exc:
+            self.fail_json(msg=str(exc))
         except ApiError as exc:
             self.fail_json(msg=str(exc), api_error=exc.to_dict())
+        finally:
+            self.close_client()
         self.exit_json(**result)
+
+    def close_client(self):
+        """Close the client a subclass built, if any."""
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
 
     def outcome_result(self, outcome, key, view=None, secret_keys=()):
         """The standard result of one ensure: ``changed``, ``diff`` and the object under ``key``
@@ -50,31 +148,3 @@ class ApiModule(AnsibleModule):
         if self._diff:
             result["diff"] = outcome.diff(secret_keys)
         return result
-
-
-class ManageModule(ApiModule):
-    """A module of the ``cw`` group: the Manage connection options and a lazily built client."""
-
-    def __init__(self, argument_spec, **kwargs):
-        super(ManageModule, self).__init__(argument_spec, CW_CONNECTION_SPEC, **kwargs)
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = ManageClient.from_params(self.params, log=self.debug)
-        return self._client
-
-
-class Signl4Module(ApiModule):
-    """A module of the ``signl4`` group: the SIGNL4 connection options and a lazily built client."""
-
-    def __init__(self, argument_spec, **kwargs):
-        super(Signl4Module, self).__init__(argument_spec, SIGNL4_CONNECTION_SPEC, **kwargs)
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = Signl4Client.from_params(self.params, log=self.debug)
-        return self._client

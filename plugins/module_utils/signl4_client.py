@@ -15,7 +15,11 @@ answer, for events and other REST calls apart (SIGNL4 counts them apart): a requ
 the window to reset once the last answer of its kind said nothing is left (a request beyond the
 limit would extend the block), and a 429 is retried after ``Retry-After`` or, lacking it, at
 ``X-RateLimit-Reset``. The API key and the team secret are masked in every
-log line and error, including URLs that carry the secret in their path.
+log line and error, in every form (URL-encoded, cut short), including URLs that carry the secret
+in their path.
+
+Thread safety: a client may be shared by threads; the rate-limit bookkeeping is kept under a lock
+and the lookup cache is thread-safe. Pacing is per client, not across processes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,16 +27,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
+import threading
 import time
+from urllib.parse import quote, urlsplit, urlunsplit
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import PooledClient, Transport, parse_retry_after
-
-try:
-    from urllib.parse import quote, urlsplit, urlunsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urllib import quote  # type: ignore
-    from urlparse import urlsplit, urlunsplit  # type: ignore
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
+from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
+    PooledClient,
+    Transport,
+    check_http_url,
+    parse_retry_after,
+)
 
 DEFAULT_API_URL = "https://connect.signl4.com/api"
 API_KEY_HEADER = "X-S4-Api-Key"
@@ -47,14 +56,6 @@ class AlertStatus:
     OPEN = 1
     ACKNOWLEDGED = 2
     CLOSED = 4
-
-
-class OutboundEvent:
-    """``eventType`` of outbound webhook notifications (signl4-api.md section 4.2)."""
-    ALERT_CREATED = 200
-    ALERT_STATUS_CHANGED = 201  # alert.statusCode 2 = acknowledged, 4 = closed
-    ALERT_ESCALATED = 202
-    ALERT_ANNOTATED = 203
 
 
 # Module options / agent arguments -> V2.AlertFilterRequestInfo keys.
@@ -95,9 +96,7 @@ def webhook_base(api_url):
 
 def _iso(value):
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return utc_naive(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return value
 
 
@@ -130,34 +129,43 @@ class RateLimit:
 
 
 class Signl4Client(PooledClient):
-    """One pooled session; lookups by name (teams, apps) are cached for the client's lifetime.
+    """One pooled session; lookups by name (teams, apps) are cached (TTL and size bound, see
+    :class:`LookupCache`) and dropped on any 404.
 
     ``api_key`` is needed for REST calls only, ``team_secret`` for inbound events only; a call
     that needs a missing one fails with :class:`InputError` before anything is sent.
     """
 
     def __init__(self, api_url=DEFAULT_API_URL, api_key=None, team_secret=None, validate_certs=True, timeout=30.0,
-                 retry=None, log=None, clock=None):
-        api_url = (api_url or DEFAULT_API_URL).rstrip("/")
-        if urlsplit(api_url).scheme not in ("http", "https") or not urlsplit(api_url).netloc:
-            raise InputError("signl4_api_url must be an absolute http(s) URL such as %s, got %r" % (DEFAULT_API_URL, api_url))
+                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
+        api_url = str(api_url or DEFAULT_API_URL).strip().rstrip("/")
+        check_http_url(api_url, "signl4_api_url")
         self.api_key = api_key
         self.team_secret = team_secret
         self.webhook_url = webhook_base(api_url)
         self.rate_limits = {}  # scope ("events" or "rest") -> the RateLimit last seen; SIGNL4 counts them apart
+        self._rate_lock = threading.Lock()
         self.clock = clock or time.time
         self.transport = Transport(
             api_url, "SIGNL4", self._parse_error, headers={"Accept": "application/json"},
             timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[api_key, team_secret], log=log,
-            retry_after=self._retry_after, on_response=self._observe)
-        self._cache = {}
+            retry_after=self._retry_after, on_response=self._observe, deadline=deadline,
+            options={"timeout": "signl4_timeout", "url": "signl4_api_url"}, secret_segments=("/webhook/", "/events/"))
+        self.cache = LookupCache() if lookup_cache is None else lookup_cache
+        self.shared_lookups = None
+        if run_cache and share_lookups and api_key:
+            # Teams differ per subscription: the key names the API key by a fingerprint, never the key.
+            fingerprint = hashlib.sha256(("signl4.connectwise|" + api_key).encode("utf-8")).hexdigest()[:16]
+            self.shared_lookups = SharedLookups(run_cache, "%s|%s" % (api_url.lower(), fingerprint))
 
     @classmethod
-    def from_params(cls, params, log=None):
-        """Build from the shared connection options (see ``arguments.SIGNL4_CONNECTION_SPEC``)."""
+    def from_params(cls, params, log=None, run_cache=None, share_lookups=False):
+        """Build from the shared connection options (see ``signl4_module.SIGNL4_CONNECTION_SPEC``)."""
+        timeout = params.get("signl4_timeout")
         return cls(params.get("signl4_api_url"), params.get("signl4_api_key"), params.get("signl4_team_secret"),
                    validate_certs=params.get("signl4_validate_certs", True),
-                   timeout=params.get("signl4_timeout") or 30.0, log=log)
+                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache,
+                   share_lookups=share_lookups)
 
     @property
     def api_url(self):
@@ -182,7 +190,8 @@ class Signl4Client(PooledClient):
     def _observe(self, response):
         seen = RateLimit.from_headers(response.headers)
         if seen is not None:
-            self.rate_limits[self._scope(response.url)] = seen
+            with self._rate_lock:
+                self.rate_limits[self._scope(response.url)] = seen
 
     def _retry_after(self, response):
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -193,12 +202,13 @@ class Signl4Client(PooledClient):
         return retry_after
 
     def _pace(self, scope):
-        seen = self.rate_limits.pop(scope, None)
-        wait = seen.wait(self.clock()) if seen else 0.0
-        if wait > 0:
-            self.transport.retry.sleep(min(wait, self.transport.retry.retry_after_max))
-        elif seen:
-            self.rate_limits[scope] = seen
+        with self._rate_lock:
+            seen = self.rate_limits.pop(scope, None)
+            wait = seen.wait(self.clock()) if seen else 0.0
+            if seen and wait <= 0:
+                self.rate_limits[scope] = seen
+        if wait > 0:  # bounded like any retry wait, and by the request deadline
+            self.transport.retry.sleep(min(wait, self.transport.retry.retry_after_max, self.transport.deadline))
 
     # ----- plumbing -------------------------------------------------------------------
     def request(self, method, path, **kwargs):
@@ -208,17 +218,25 @@ class Signl4Client(PooledClient):
         headers = dict(kwargs.pop("headers", None) or {})
         headers[API_KEY_HEADER] = self.api_key
         self._pace(self._scope(path))
-        return self.transport.request(method, path, headers=headers, **kwargs)
+        try:
+            response = self.transport.request(method, path, headers=headers, **kwargs)
+        except NotFoundError:
+            self.cache.invalidate()  # a team or app we resolved may be gone (the client never writes those)
+            raise
+        return response
 
-    def _json(self, method, path, **kwargs):
+    def _json(self, method, path, expect=None, **kwargs):
+        """The JSON answer of a REST call (``None`` when empty), checked to be an ``expect``
+        (``dict`` or ``list``) when given."""
         response = self.request(method, path, **kwargs)
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+        body = self.transport.json(response, expect, "%s %s" % (method, path))
+        if expect is list and not all(isinstance(item, dict) for item in body):
+            raise self.transport.unexpected(response, "a list whose items are not all JSON objects")
+        return body
 
     def _get_or_none(self, path, **kwargs):
         try:
-            return self._json("GET", path, **kwargs)
+            return self._json("GET", path, dict, **kwargs)
         except NotFoundError:
             return None
 
@@ -238,11 +256,11 @@ class Signl4Client(PooledClient):
         url = "%s/%s" % (self.webhook_url, self._segment(self._secret()))
         self._pace("events")
         response = self.transport.request("POST", url, params=query, json=payload)
-        return response.json() if response.content else {}
+        return self.transport.json(response, dict, "event answer")
 
     def api_event(self, payload, query=None):
         """The same event through REST (``/v2/events/{teamSecret}/``); returns the ``OverviewEvent``."""
-        return self._json("POST", "/v2/events/%s/" % self._segment(self._secret()), params=query, json=payload)
+        return self._json("POST", "/v2/events/%s/" % self._segment(self._secret()), dict, params=query, json=payload)
 
     def trigger(self, title, message, external_id=None, **controls):
         """Raise an alert through the inbound webhook; returns its ``eventId``."""
@@ -289,7 +307,8 @@ class Signl4Client(PooledClient):
         params = {"maxResults": int(max_results)}
         if user_id:
             params["userId"] = user_id
-        page = self._json("POST", "/v2/alerts/paged", params=params, json=body)
+        # A read sent as POST: retried like any read.
+        page = self._json("POST", "/v2/alerts/paged", dict, params=params, json=body, idempotent=True)
         return page or {"results": [], "continuationToken": None, "hasMore": False}
 
     def alerts(self, user_id=None, page_size=MAX_PAGE_SIZE, **filters):
@@ -304,10 +323,10 @@ class Signl4Client(PooledClient):
                 return
 
     def alert(self, alert_id, user_id=None):
-        return self._json("GET", "/v2/alerts/%s" % self._segment(alert_id), params=self._user(user_id))
+        return self._json("GET", "/v2/alerts/%s" % self._segment(alert_id), dict, params=self._user(user_id))
 
     def alert_details(self, alert_id, user_id=None):
-        return self._json("GET", "/v2/alerts/%s/details" % self._segment(alert_id), params=self._user(user_id))
+        return self._json("GET", "/v2/alerts/%s/details" % self._segment(alert_id), dict, params=self._user(user_id))
 
     @staticmethod
     def _user(user_id):
@@ -341,11 +360,11 @@ class Signl4Client(PooledClient):
 
     # ----- users, teams, categories --------------------------------------------------------
     def users(self):
-        return self._json("GET", "/v2/users") or []
+        return self._json("GET", "/v2/users", list)
 
     def user(self, user_id_or_email):
         """A user by id or by the e-mail address of a user in the team (404 -> :class:`NotFoundError`)."""
-        return self._json("GET", "/v2/users/%s" % self._segment(user_id_or_email))
+        return self._json("GET", "/v2/users/%s" % self._segment(user_id_or_email), dict)
 
     def user_by_email(self, email):
         """The user with this e-mail address, or ``None``."""
@@ -354,13 +373,13 @@ class Signl4Client(PooledClient):
         return self._get_or_none("/v2/users/%s" % self._segment(email))
 
     def teams(self, team_ids=None):
-        return self._json("GET", "/v2/teams", params={"teamId": list(team_ids)} if team_ids else None) or []
+        return self._json("GET", "/v2/teams", list, params={"teamId": list(team_ids)} if team_ids else None)
 
     def team(self, team_id):
-        return self._json("GET", "/v2/teams/%s" % self._segment(team_id))
+        return self._json("GET", "/v2/teams/%s" % self._segment(team_id), dict)
 
     def team_memberships(self, team_id):
-        return self._json("GET", "/v2/teams/%s/memberships" % self._segment(team_id)) or []
+        return self._json("GET", "/v2/teams/%s/memberships" % self._segment(team_id), list)
 
     def resolve_team(self, name_or_id):
         """The team whose id or name (case-insensitive) is ``name_or_id``; cached.
@@ -368,7 +387,7 @@ class Signl4Client(PooledClient):
         return self._resolve("team", name_or_id, self.teams, lambda team: (team.get("id"), team.get("name")))
 
     def categories(self, team_id):
-        return self._json("GET", "/v2/categories/%s" % self._segment(team_id)) or []
+        return self._json("GET", "/v2/categories/%s" % self._segment(team_id), list)
 
     def create_category(self, team_id, category):
         return self._json("POST", "/v2/categories/%s" % self._segment(team_id), json=category)
@@ -378,12 +397,12 @@ class Signl4Client(PooledClient):
         """All outbound webhooks (of one team when ``team_id`` is given). SIGNL4 answers 404
         when there are none; that is an empty list here."""
         try:
-            return self._json("GET", "/v2/webhooks", params={"teamId": team_id} if team_id else None) or []
+            return self._json("GET", "/v2/webhooks", list, params={"teamId": team_id} if team_id else None)
         except NotFoundError:
             return []
 
     def webhook(self, webhook_id):
-        return self._json("GET", "/v2/webhooks/%s" % self._segment(webhook_id))
+        return self._json("GET", "/v2/webhooks/%s" % self._segment(webhook_id), dict)
 
     def create_webhook(self, webhook):
         """``webhook`` is a ``WebhookBaseInfo`` (``name``, ``extUrl``, ``description``, ``teamId``); returns the new id."""
@@ -404,7 +423,7 @@ class Signl4Client(PooledClient):
     # ----- connector apps ("scripts") ------------------------------------------------------
     def script_inventory(self):
         """The app catalogue (``InventoryScriptInfo``: ``scriptId``, ``scriptName``, ``data``...)."""
-        return self._json("GET", "/v2/scripts/inventory") or []
+        return self._json("GET", "/v2/scripts/inventory", list)
 
     def resolve_app(self, name_or_id):
         """The catalogue app whose ``scriptId`` or name (case-insensitive) is ``name_or_id``; cached."""
@@ -414,11 +433,11 @@ class Signl4Client(PooledClient):
     def script_instances(self, team_ids=None):
         """Installed apps (``ScriptInstanceInfo``, without ``config``; read one instance for it)."""
         params = {"teamId": list(team_ids)} if team_ids else None
-        return self._json("GET", "/v2/scripts/instances", params=params) or []
+        return self._json("GET", "/v2/scripts/instances", list, params=params)
 
     def script_instance(self, instance_id):
         """One installed app with its ``config`` (``ScriptInstanceDetails``)."""
-        return self._json("GET", "/v2/scripts/instances/%s" % self._segment(instance_id))
+        return self._json("GET", "/v2/scripts/instances/%s" % self._segment(instance_id), dict)
 
     def create_script_instance(self, instance):
         return self._json("POST", "/v2/scripts/instances", json=instance)
@@ -440,15 +459,23 @@ class Signl4Client(PooledClient):
         if not value:
             raise InputError("a SIGNL4 %s name or id is required" % what)
         key = (what, str(value).lower())
-        if key not in self._cache:
-            records = load()
-            by_id = [r for r in records if id_and_name(r)[0] == value]
-            by_name = [r for r in records if str(id_and_name(r)[1] or "").lower() == str(value).lower()]
-            matches = by_id or by_name
-            if not matches:
-                known = sorted(str(id_and_name(r)[1]) for r in records)[:50]
-                raise InputError("unknown SIGNL4 %s %r; known: %s" % (what, value, ", ".join(known) or "none"))
-            if len(matches) > 1:
-                raise InputError("SIGNL4 %s %r is ambiguous: %d share that name; use the id" % (what, value, len(matches)))
-            self._cache[key] = matches[0]
-        return self._cache[key]
+
+        def resolve():
+            if self.shared_lookups is None:
+                return self._resolve_uncached(what, value, load, id_and_name)
+            return self.shared_lookups.get_or_load(what, key[1], lambda: self._resolve_uncached(what, value, load, id_and_name))
+
+        return self.cache.get_or_load(key, resolve)
+
+    @staticmethod
+    def _resolve_uncached(what, value, load, id_and_name):
+        records = load()
+        by_id = [r for r in records if id_and_name(r)[0] == value]
+        by_name = [r for r in records if str(id_and_name(r)[1] or "").lower() == str(value).lower()]
+        matches = by_id or by_name
+        if not matches:
+            known = sorted(str(id_and_name(r)[1]) for r in records)[:50]
+            raise InputError("unknown SIGNL4 %s %r; known: %s" % (what, value, ", ".join(known) or "none"))
+        if len(matches) > 1:
+            raise InputError("SIGNL4 %s %r is ambiguous: %d share that name; use the id" % (what, value, len(matches)))
+        return matches[0]

@@ -2,24 +2,44 @@
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """HTTP transport shared by the Manage and SIGNL4 clients: one pooled ``requests.Session``,
-timeouts, TLS switch, bounded retries with full-jitter exponential backoff that honour
-``Retry-After``, and masking of every secret in URLs and messages.
+timeouts, an overall deadline per request, TLS switch, bounded retries with full-jitter
+exponential backoff that honour ``Retry-After``, interruptible waits, and masking of every
+secret in URLs, messages and logs.
 
-Each client gives the transport an ``error_parser`` that reads its API's error body, so
-the errors raised here carry that API's own code and message.
+Retry rules (documented in the connection options' notes):
+
+- nothing is retried that cannot succeed: TLS errors, unknown host names and invalid URLs fail at once;
+- a refused connection or a connect timeout is retried for every method (nothing was sent);
+- 429 is retried for every method (the server did not act on it);
+- 5xx, read timeouts and dropped connections are retried for idempotent requests only. For a POST
+  they raise :class:`OutcomeUnknownError`: the write may have been applied, the caller re-reads;
+- every request, retries and waits included, ends within its deadline (twice the timeout by
+  default): a retry whose wait would pass it is not made.
+
+Thread safety: a :class:`Transport` may be shared by threads (``requests``' connection pool is
+thread-safe; the session's headers, auth and TLS settings are set once here and never changed).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import random
+import socket
+import threading
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
+    CancelledError,
+    InputError,
+    OutcomeUnknownError,
     TransportError,
+    UnexpectedResponseError,
     error_class_for_status,
 )
+from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 try:
     import requests
@@ -31,33 +51,76 @@ except ImportError as exc:  # pragma: no cover - reported by the modules through
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-MASK = "********"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-# A POST that got a 5xx may have been applied; only answers that say "not processed" are retried.
-RETRY_STATUSES_UNSAFE = (429, 503)
+_JSON_TYPES = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
 IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE", "PATCH")
+DEADLINE_FACTOR = 2.0  # a request's overall deadline, in timeouts
+
+
+def check_seconds(value, option):
+    """A positive, finite number of seconds, or :class:`InputError` naming ``option``."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if math.isnan(seconds) or math.isinf(seconds) or seconds <= 0:
+        raise InputError("%s must be a positive, finite number of seconds, got %r" % (option, value))
+    return seconds
+
+
+def check_http_url(url, option, default_scheme=None):
+    """``urlsplit`` of an absolute http(s) URL with a host, or :class:`InputError` naming ``option``.
+    ``default_scheme`` is put in front of a URL given without one (a bare host name)."""
+    text = str(url or "").strip()
+    if default_scheme and text and "://" not in text:
+        text = "%s://%s" % (default_scheme, text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise InputError("%s is not a valid URL (%s): %r" % (option, exc, url))
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError("%s must be an absolute http:// or https:// URL with a host name, got %r" % (option, url))
+    return parts
 
 
 class RetryPolicy:
     """Bounded exponential backoff with full jitter (as amazon.aws's ``jittered_backoff``).
 
     ``Retry-After`` wins over the computed delay, capped at ``retry_after_max`` seconds.
-    ``sleep`` and ``rng`` are injectable so tests and the agent can observe the waits.
+    Waits end early when :meth:`interrupt` is called (from any thread, e.g. a SIGTERM handler):
+    the request then raises :class:`CancelledError`. ``sleep``, ``rng`` and ``clock`` are
+    injectable so tests and the agent can observe the waits.
     """
 
     def __init__(self, max_retries=5, backoff_base=0.5, backoff_max=30.0, retry_after_max=120.0,
-                 sleep=None, rng=None):
+                 sleep=None, rng=None, clock=None, cancel=None):
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
-        self.sleep = sleep or time.sleep
+        self.cancel = cancel or threading.Event()
+        self._sleep = sleep
         self.rng = rng or random.random
+        self.clock = clock or time.monotonic
 
     def delay(self, attempt, retry_after=None):
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.retry_after_max)
         return self.rng() * min(self.backoff_max, self.backoff_base * (2 ** attempt))
+
+    def interrupt(self):
+        """End the current and every later wait at once (the client is shutting down)."""
+        self.cancel.set()
+
+    def sleep(self, seconds):
+        if self.cancel.is_set():
+            raise CancelledError("retry wait cancelled: the client is shutting down")
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self.cancel.wait(seconds):
+            raise CancelledError("retry wait cancelled: the client is shutting down")
 
 
 def parse_retry_after(value):
@@ -65,24 +128,79 @@ def parse_retry_after(value):
     if value is None:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except (TypeError, ValueError):
         return 1.0
+    return seconds if math.isfinite(seconds) else 1.0
+
+
+def _root_cause(exc):
+    """The innermost cause of a ``requests`` exception (urllib3 wraps the socket error twice)."""
+    seen = exc
+    for _depth in range(6):
+        candidates = (getattr(seen, "reason", None), seen.__cause__, seen.__context__, seen.args[0] if seen.args else None)
+        inner = next((c for c in candidates if isinstance(c, BaseException) and c is not seen), None)
+        if inner is None:
+            return seen
+        seen = inner
+    return seen
+
+
+def failure_kind(exc):
+    """What went wrong without an HTTP answer: ``refused``/``connect_timeout`` (nothing was sent),
+    ``dns``/``tls``/``invalid`` (cannot succeed on retry) or ``read_timeout``/``lost`` (sent, answer lost)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect_timeout"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "read_timeout"
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                        requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
+        return "invalid"
+    cause = _root_cause(exc)
+    if isinstance(cause, socket.gaierror):
+        return "dns"
+    if isinstance(cause, ConnectionRefusedError):
+        return "refused"
+    return "lost"
+
+
+_FAILURE_TEXT = {
+    "refused": "connection refused by %(origin)s (is the server running and the port right?)",
+    "connect_timeout": "no connection to %(origin)s within %(timeout)s s",
+    "read_timeout": "%(origin)s did not answer within %(timeout)s s",
+    "dns": "the host name of %(origin)s does not resolve",
+    "tls": "TLS error talking to %(origin)s (%(detail)s); check the URL's scheme (http/https) and the "
+           "certificate, or turn certificate checks off for a lab server",
+    "invalid": "invalid request URL (%(detail)s)",
+    "lost": "the connection to %(origin)s failed before an answer came (%(detail)s)",
+}
+_NOT_SENT = ("refused", "connect_timeout")
+_NEVER_RETRIED = ("dns", "tls", "invalid")
 
 
 class Transport:
-    """Send requests to one API base URL. Never logs or raises a secret."""
+    """Send requests to one API base URL. Never logs or raises a secret.
+
+    ``timeout`` bounds each attempt, ``deadline`` (default ``DEADLINE_FACTOR`` x timeout) the
+    whole request with its retries; ``options`` names the user-facing options in messages
+    (``{"timeout": "cw_timeout", "url": "cw_url"}``)."""
 
     def __init__(self, base_url, api_name, error_parser, headers=None, auth=None, timeout=30.0,
-                 validate_certs=True, retry=None, secrets=(), log=None, retry_after=None, on_response=None):
+                 validate_certs=True, retry=None, secrets=(), log=None, retry_after=None, on_response=None,
+                 deadline=None, options=None, secret_segments=()):
         if not HAS_REQUESTS:
             raise ImportError("the Python library 'requests' is required: %s" % REQUESTS_IMPORT_ERROR)
+        self.options = dict(timeout="timeout", url="url")
+        self.options.update(options or {})
         self.base_url = base_url.rstrip("/")
         self.api_name = api_name
         self.error_parser = error_parser
-        self.timeout = timeout
+        self.timeout = check_seconds(timeout, self.options["timeout"])
+        self.deadline = check_seconds(deadline, "deadline") if deadline is not None else DEADLINE_FACTOR * self.timeout
         self.retry = retry or RetryPolicy()
-        self.secrets = [s for s in secrets if s]
+        self.redactor = Redactor(secrets, basic_auth=":".join(auth) if auth else None, segment_after=secret_segments)
         self.log = log
         self.session = requests.Session()
         self.session.headers.update(headers or {})
@@ -99,71 +217,142 @@ class Transport:
         self.session.close()
 
     def mask(self, text):
-        text = "" if text is None else str(text)
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return self.redactor.text(text)
 
     def url(self, path):
         if path.startswith("http://") or path.startswith("https://"):
             return path
         return self.base_url + "/" + path.lstrip("/")
 
-    def request(self, method, path, params=None, json=None, headers=None, retry_unsafe=False):
-        """Send one request, retrying what may be retried. Returns the ``requests.Response``
-        of a 2xx answer; raises a typed :class:`ApiError` otherwise."""
-        method = method.upper()
-        url = self.url(path)
-        may_retry_5xx = retry_unsafe or method in IDEMPOTENT_METHODS
-        retry_statuses = RETRY_STATUSES if may_retry_5xx else RETRY_STATUSES_UNSAFE
-        attempt = 0
+    def request(self, method, path, params=None, json=None, headers=None, idempotent=None):
+        """Send one request, retrying what may be retried (see the module notes). Returns the
+        ``requests.Response`` of a 2xx answer; raises a typed :class:`ApiError` otherwise.
+        ``idempotent`` overrides the method's default (a POST that only reads, say)."""
+        call = _Call(self, method.upper(), self.url(path), idempotent)
+        kwargs = dict(params=params, json=json, headers=headers)
         while True:
-            started = time.time()
-            try:
-                response = self.session.request(method, url, params=params, json=json, headers=headers,
-                                                timeout=self.timeout)
-            except requests.exceptions.RequestException as exc:
-                retriable = isinstance(exc, requests.exceptions.ConnectTimeout) or (
-                    may_retry_5xx and isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)))
-                if retriable and attempt < self.retry.max_retries:
-                    self._wait(attempt, None, method, url, type(exc).__name__)
-                    attempt += 1
-                    continue
-                raise TransportError(self.mask("%s: %s" % (type(exc).__name__, exc)), method=method,
-                                     url=self.mask(url), api=self.api_name)
-            self._log("%s %s -> %s (%.0f ms)" % (method, url, response.status_code, 1000 * (time.time() - started)))
-            if self.on_response:
-                self.on_response(response)
-            if response.status_code in retry_statuses and attempt < self.retry.max_retries:
-                self._wait(attempt, self.retry_after(response), method, url, "HTTP %s" % response.status_code)
-                attempt += 1
-                continue
-            if response.status_code >= 400:
-                raise self._error(response, method, url)
-            return response
+            response = call.send(kwargs)
+            if response is not None and response.status_code < 400:
+                return response
+            if response is not None and not call.may_retry_status(response):
+                raise self._error(response, call)
 
-    def _wait(self, attempt, retry_after, method, url, why):
-        delay = self.retry.delay(attempt, retry_after)
-        self._log("%s %s: %s, retry %d in %.2f s" % (method, url, why, attempt + 1, delay))
-        self.retry.sleep(delay)
+    # ----- answers --------------------------------------------------------------------
+    def json(self, response, expect=None, what="answer"):
+        """The JSON body of a 2xx ``response`` (``None`` when empty), checked to be an
+        ``expect`` (``dict`` or ``list``) when given; :class:`UnexpectedResponseError` otherwise."""
+        if response.status_code == 204 or not response.content:
+            if expect is None:
+                return None
+            return expect()
+        try:
+            body = response.json()
+        except ValueError:
+            raise self.unexpected(response, "a body that is not JSON")
+        if expect is not None and not isinstance(body, expect):
+            raise self.unexpected(response, "a JSON %s where %s was expected (%s)" % (
+                _JSON_TYPES.get(type(body), type(body).__name__), "an object" if expect is dict else "a list", what))
+        return body
+
+    def unexpected(self, response, what):
+        request = response.request
+        snippet = " ".join((response.text or "")[:200].split())
+        message = "%s (Content-Type %s): %s" % (what, response.headers.get("Content-Type") or "none", snippet or "empty")
+        return UnexpectedResponseError(self.mask(message), status=response.status_code, method=request.method if request else None,
+                                       url=self.mask(response.url), api=self.api_name)
 
     def _log(self, text):
         if self.log:
             self.log(self.mask(text))
 
-    def _error(self, response, method, url):
+    def _error(self, response, call):
         try:
             body = response.json() if response.content else None
         except ValueError:
             body = None
         code, message, errors = self.error_parser(response.status_code, body, response.text)
         cls = error_class_for_status(response.status_code)
+        if response.status_code >= 500 and not call.idempotent:
+            cls = OutcomeUnknownError
+            message = "%s - the write may have been applied; re-read before trying again" % (
+                message or "HTTP %s" % response.status_code)
         # An API may echo a secret back (SIGNL4 names an unknown team secret): mask every text.
-        errors = [dict((k, v if v is None or isinstance(v, (bool, int, float)) else self.mask(v)) for k, v in item.items())
-                  if isinstance(item, dict) else self.mask(item) for item in errors or []]
+        if not isinstance(errors, list):
+            errors = [errors]
         return cls(self.mask(message or response.reason or "HTTP %s" % response.status_code),
-                   status=response.status_code, code=code, errors=errors, method=method,
-                   url=self.mask(url), api=self.api_name)
+                   status=response.status_code, code=self.mask(code) if isinstance(code, str) else code,
+                   errors=self.redactor.value(errors), method=call.method, url=self.mask(call.url), api=self.api_name)
+
+
+class _Call:
+    """One request with its attempts, deadline and waits."""
+
+    def __init__(self, transport, method, url, idempotent):
+        self.transport = transport
+        self.method = method
+        self.url = url
+        self.idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        self.retry = transport.retry
+        self.ends = self.retry.clock() + transport.deadline
+        self.attempt = 0
+
+    def send(self, kwargs):
+        """One attempt: the response, or ``None`` when it failed and a retry is due."""
+        transport = self.transport
+        timeout = max(0.001, min(transport.timeout, self.ends - self.retry.clock()))
+        started = time.time()
+        try:
+            response = transport.session.request(self.method, self.url, timeout=timeout, **kwargs)
+        except requests.exceptions.RequestException as exc:
+            self._after_failure(exc, timeout)
+            return None
+        transport._log("%s %s -> %s (%.0f ms)" % (self.method, self.url, response.status_code, 1000 * (time.time() - started)))
+        if transport.on_response:
+            transport.on_response(response)
+        return response
+
+    def _after_failure(self, exc, timeout):
+        kind = failure_kind(exc)
+        transport = self.transport
+        parts = urlsplit(self.url)
+        text = _FAILURE_TEXT[kind] % dict(origin="%s://%s" % (parts.scheme, parts.netloc), timeout="%g" % timeout,
+                                          detail=_short(_root_cause(exc)))
+        retriable = kind in _NOT_SENT or (kind not in _NEVER_RETRIED and self.idempotent)
+        if retriable and self.wait(None, text):
+            return
+        cls = TransportError
+        if kind not in _NOT_SENT + _NEVER_RETRIED and not self.idempotent:
+            cls = OutcomeUnknownError
+            text += "; the write may have been applied, re-read before trying again"
+        raise cls(transport.mask(text), method=self.method, url=transport.mask(self.url), api=transport.api_name)
+
+    def may_retry_status(self, response):
+        status = response.status_code
+        if status not in RETRY_STATUSES or (status != 429 and not self.idempotent):
+            return False
+        return self.wait(self.transport.retry_after(response), "HTTP %s" % status)
+
+    def wait(self, retry_after, why):
+        """Wait before the next attempt; ``False`` when the budget or the deadline is spent."""
+        if self.attempt >= self.retry.max_retries:
+            return False
+        delay = self.retry.delay(self.attempt, retry_after)
+        if self.retry.clock() + delay >= self.ends:
+            self.transport._log("%s %s: %s, no retry: the %g s request deadline would pass"
+                                % (self.method, self.url, why, self.transport.deadline))
+            return False
+        self.transport._log("%s %s: %s, retry %d in %.2f s" % (self.method, self.url, why, self.attempt + 1, delay))
+        self.retry.sleep(delay)
+        self.attempt += 1
+        return True
+
+
+def _short(exc):
+    """One line for an exception, without urllib3's ``Max retries exceeded`` wrapping."""
+    text = str(exc).split("\n", maxsplit=1)[0]
+    if "Failed to establish a new connection:" in text:
+        text = text.split("Failed to establish a new connection:", 1)[1]
+    return text.strip()[:200] or type(exc).__name__
 
 
 class PooledClient:

@@ -9,10 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps the import sanity test calm
-    from urlparse import urlsplit  # type: ignore
+from urllib.parse import urlsplit
 
 
 def require_length(value, limit, what):

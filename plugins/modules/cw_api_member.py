@@ -112,29 +112,27 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import ApiMembers
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_api_members import ApiMembers
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); role,
+# location, business_unit and default_board are names resolved to references.
 ARGUMENT_SPEC = dict(
-    identifier=dict(type="str", required=True),
-    name=dict(type="str"),
+    identifier=dict(type="str", required=True, api_key="identifier"),
+    name=dict(type="str", api_key="name"),
     role=dict(type="str"),
     location=dict(type="str"),
     business_unit=dict(type="str"),
     default_board=dict(type="str"),
-    email=dict(type="str"),
-    notes=dict(type="str"),
+    email=dict(type="str", api_key="emailAddress"),
+    notes=dict(type="str", api_key="notes"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 
-def run(module):
-    outcome = ApiMembers(module.client).ensure(module.params, module.check_mode)
-    return module.outcome_result(outcome, "api_member")
-
-
 def main():
-    ManageModule(ARGUMENT_SPEC).execute(run)
+    run_kind(ManageModule, ApiMembers, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ api_members:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import ApiMembers
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_api_members import API_MEMBERS
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     identifier=dict(type="str"),
@@ -66,7 +66,7 @@ FILTERS = dict(identifier="identifier", inactive="inactiveFlag")
 
 
 def run(module):
-    members = module.client.list(ApiMembers.path, conditions=equals_all(module.params, FILTERS))
+    members = module.client.list(API_MEMBERS, conditions=equals_all(module.params, FILTERS))
     return {"changed": False, "api_members": members}
 
 

@@ -129,34 +129,28 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import CALLBACK_LEVELS, Callbacks
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_callbacks import CALLBACK_LEVELS, Callbacks
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); level is
+# spelled as Manage does and object resolved to an id in code.
 ARGUMENT_SPEC = dict(
-    url=dict(type="str", required=True, no_log=True),
-    type=dict(type="str", required=True, choices=sorted(CALLBACK_LEVELS)),
+    url=dict(type="str", required=True, no_log=True, api_key="url"),
+    type=dict(type="str", required=True, choices=sorted(CALLBACK_LEVELS), api_key="type"),
     level=dict(type="str", default="Owner"),
     object=dict(type="str"),
     board=dict(type="str"),
-    description=dict(type="str"),
-    inactive=dict(type="bool"),
-    payload_version=dict(type="str"),
-    self_suppressed=dict(type="bool"),
+    description=dict(type="str", api_key="description"),
+    inactive=dict(type="bool", api_key="inactiveFlag"),
+    payload_version=dict(type="str", api_key="payloadVersion"),
+    self_suppressed=dict(type="bool", api_key="isSelfSuppressedFlag"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 
-def run(module):
-    callbacks = Callbacks(module.client)
-    resource = callbacks.resource(module.params)
-    outcome = ensure(resource, callbacks.desired(module.params, resource), module.params["state"], Callbacks.RULES,
-                     module.check_mode)
-    return module.outcome_result(outcome, "callback", secret_keys=Callbacks.SECRET_KEYS)
-
-
 def main():
-    ManageModule(ARGUMENT_SPEC).execute(run)
+    run_kind(ManageModule, Callbacks, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ callbacks:
       description: SIGNL4 sync agent
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import Callbacks
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_callbacks import CALLBACKS_SECRET_KEYS, matching_callbacks
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     type=dict(type="str"),
@@ -66,8 +66,8 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    found = Callbacks(module.client).matching(module.params["type"], module.params["level"])
-    return {"changed": False, "callbacks": mask(found, Callbacks.SECRET_KEYS)}
+    found = matching_callbacks(module.client, module.params["type"], module.params["level"])
+    return {"changed": False, "callbacks": mask(found, CALLBACKS_SECRET_KEYS)}
 
 
 def main():

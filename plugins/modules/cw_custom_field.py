@@ -179,32 +179,33 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import UserDefinedFields
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CustomFields
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
 FIELD_TYPES = ["TextArea", "Button", "Currency", "Date", "Hyperlink", "IPAddress", "Checkbox", "Number", "Percent",
                "PhoneNumber", "Text", "Password"]
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    caption=dict(type="str", required=True),
-    pod_id=dict(type="int"),
-    screen_id=dict(type="str"),
-    field_type=dict(type="str", choices=FIELD_TYPES),
-    entry_type=dict(type="str", choices=["Date", "EntryField", "List", "Option"]),
-    sequence_number=dict(type="int"),
-    help_text=dict(type="str"),
-    required=dict(type="bool"),
-    display_on_screen=dict(type="bool"),
-    read_only=dict(type="bool"),
-    list_view=dict(type="bool"),
-    number_decimals=dict(type="int"),
-    button_url=dict(type="str"),
+    caption=dict(type="str", required=True, api_key="caption"),
+    pod_id=dict(type="int", api_key="podId"),
+    screen_id=dict(type="str", api_key="screenId"),
+    field_type=dict(type="str", choices=FIELD_TYPES, api_key="fieldTypeIdentifier"),
+    entry_type=dict(type="str", choices=["Date", "EntryField", "List", "Option"], api_key="entryTypeIdentifier"),
+    sequence_number=dict(type="int", api_key="sequenceNumber"),
+    help_text=dict(type="str", api_key="helpText"),
+    required=dict(type="bool", api_key="requiredFlag"),
+    display_on_screen=dict(type="bool", api_key="displayOnScreenFlag"),
+    read_only=dict(type="bool", api_key="readOnlyFlag"),
+    list_view=dict(type="bool", api_key="listViewFlag"),
+    number_decimals=dict(type="int", api_key="numberDecimals"),
+    button_url=dict(type="str", api_key="buttonUrl"),
     options=dict(type="list", elements="dict", options=dict(
-        value=dict(type="str", required=True),
-        default=dict(type="bool"),
-        inactive=dict(type="bool"),
-        sort_order=dict(type="int"),
+        value=dict(type="str", required=True, api_key="optionValue"),
+        default=dict(type="bool", api_key="defaultFlag"),
+        inactive=dict(type="bool", api_key="inactiveFlag"),
+        sort_order=dict(type="int", api_key="sortOrder"),
     )),
     purge_options=dict(type="bool", default=True),
     business_units=dict(type="list", elements="str"),
@@ -213,17 +214,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    fields = UserDefinedFields(module.client)
-    params = module.params
-    resource = fields.resource(params["caption"], params["pod_id"], params["screen_id"])
-    desired = fields.desired(params) if params["state"] == "present" else {}
-    outcome = ensure(resource, desired, params["state"], fields.rules(params["purge_options"]), module.check_mode)
-    return module.outcome_result(outcome, "custom_field")
-
-
 def main():
-    ManageModule(ARGUMENT_SPEC).execute(run)
+    run_kind(ManageModule, CustomFields, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

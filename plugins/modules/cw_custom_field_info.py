@@ -56,8 +56,8 @@ custom_fields:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import UserDefinedFields
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     caption=dict(type="str"),
@@ -68,7 +68,7 @@ FILTERS = dict(caption="caption", pod_id="podId", screen_id="screenId")
 
 
 def run(module):
-    fields = module.client.list(UserDefinedFields.path, conditions=equals_all(module.params, FILTERS))
+    fields = module.client.list(CUSTOM_FIELDS, conditions=equals_all(module.params, FILTERS))
     return {"changed": False, "custom_fields": fields}
 
 

@@ -152,10 +152,11 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import LEVELS, SecurityRoles
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_security_roles import LEVELS, SecurityRoles
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
+# The role's only writable key is its name; the levels are verified (module_utils/cw_security_roles.py).
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     permissions=dict(type="list", elements="dict", options=dict(
@@ -172,27 +173,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    params = module.params
-    resource = SecurityRoles(module.client).resource(params["name"], params["permissions"])
-    outcome = ensure(resource, {"name": params["name"]}, params["state"], SecurityRoles.RULES, module.check_mode)
-    result = module.outcome_result(outcome, "security_role")
-    if params["state"] == "absent":
-        return result
-    result["drift"] = resource.drift(params["purge_permissions"])
-    if result["drift"]:
-        steps = "; ".join(d["step"] for d in result["drift"])
-        message = ("security role %s differs from the declared permissions in %d places; Manage's API cannot change "
-                   "them, so make these changes in the UI: %s" % (params["name"], len(result["drift"]), steps))
-        if params["on_matrix_drift"] == "fail":
-            module.fail_json(msg=message, **result)
-        module.warn(message)
-        result["changed"] = True
-    return result
-
-
 def main():
-    ManageModule(ARGUMENT_SPEC).execute(run)
+    run_kind(ManageModule, SecurityRoles, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

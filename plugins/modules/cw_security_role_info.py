@@ -63,8 +63,9 @@ security_roles:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_system import SecurityRoles
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import SECURITY_ROLES
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_security_roles import role_permissions
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -73,11 +74,10 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    roles = SecurityRoles(module.client)
     name = module.params["name"]
-    found = module.client.list(roles.path, conditions=condition("name", "=", name) if name is not None else None)
+    found = module.client.list(SECURITY_ROLES, conditions=condition("name", "=", name) if name is not None else None)
     if module.params["include_permissions"]:
-        found = [dict(role, permissions=roles.permissions(role)) for role in found]
+        found = [dict(role, permissions=role_permissions(module.client, role)) for role in found]
     return {"changed": False, "security_roles": found}
 
 

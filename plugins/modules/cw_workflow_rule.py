@@ -38,7 +38,8 @@ extends_documentation_fragment:
 notes:
   - Manage does not publish the format of event conditions. The collection's test emulator reads them as the
     C(conditions) query language with custom fields written by caption, for example
-    C(Signl4Retrieved_c = False AND status/name = "New (not responded)"). Check a condition on a real instance
+    C(Signl4Retrieved_c = False AND status/name = "New") (a value may hold parentheses, such as the status
+    name New (not responded), which this markup cannot show). Check a condition on a real instance
     with the Manage UI or C(GET /system/workflows/{id}/events/{id}/test) before relying on it.
   - Notify type names are read from Manage (C(/system/workflows/{id}/notifyTypes)). The names this module knows
     requirements for are C(Update Status), C(Update Priority), C(Add Note), C(Update Custom Field), C(Send Email),
@@ -46,8 +47,14 @@ notes:
   - Manage can remove an action's custom-field values only all at once, so removing one value re-creates the
     others.
   - A rule that does not exist yet has no notify types of its own, so its actions' notify types are checked against
-    Manage's list of all notify types (C(/system/workflows/notifyTypes)). One that exists but does not apply to the
-    rule's table type is refused by Manage when the action is written, after the rule and its events.
+    those of another rule of the same table type, or when there is none against Manage's list of all notify types
+    (C(/system/workflows/notifyTypes)). One that does not apply to the table type is then refused by Manage when the
+    action is written; a rule the task created is deleted again, so no half-built rule is left behind.
+  - Event frequencies, C(max_executions), Checkbox and Number values of O(events[].actions[].custom_fields) and
+    custom fields of another table type are checked before anything is written.
+  - Names (the rule's, events', notify types', custom fields') are matched ignoring case and surrounding spaces.
+  - Runs on one controller that ensure the same rule take turns (a lock file under the temporary directory), so
+    parallel runs create it once. See the collection README, section Architecture.
 options:
   name:
     description:
@@ -362,35 +369,38 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflows import WorkflowRules
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import WorkflowRules
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); the other
+# options are names resolved to references, or control options.
 CUSTOM_FIELD_VALUE_SPEC = dict(
     caption=dict(type="str", required=True),
-    value=dict(type="str", required=True),
-    overwrite=dict(type="bool"),
+    value=dict(type="str", required=True, api_key="value"),
+    overwrite=dict(type="bool", api_key="overwriteFlag"),
 )
 ACTION_SPEC = dict(
     notify_type=dict(type="str", required=True),
     board_status=dict(type="str"),
     member=dict(type="str"),
-    email=dict(type="str"),
+    email=dict(type="str", api_key="emailRecipient"),
     priority=dict(type="str"),
-    subject=dict(type="str"),
-    note=dict(type="str"),
-    detail_notes=dict(type="bool"),
-    internal_notes=dict(type="bool"),
-    audit_notes=dict(type="bool"),
-    update_owner=dict(type="bool"),
+    subject=dict(type="str", api_key="subject"),
+    note=dict(type="str", api_key="notes"),
+    detail_notes=dict(type="bool", api_key="detailNotesFlag"),
+    internal_notes=dict(type="bool", api_key="internalNotesFlag"),
+    audit_notes=dict(type="bool", api_key="auditNotesFlag"),
+    update_owner=dict(type="bool", api_key="updateOwnerFlag"),
     custom_fields=dict(type="list", elements="dict", options=CUSTOM_FIELD_VALUE_SPEC),
 )
 EVENT_SPEC = dict(
     name=dict(type="str", required=True),
-    condition=dict(type="str", required=True),
-    execution_time=dict(type="str", choices=["Once", "MultipleTimes", "Continuously"]),
-    frequency_unit=dict(type="str", choices=["Minutes", "Hours", "Days", "Months"]),
-    frequency=dict(type="int"),
-    max_executions=dict(type="int"),
+    condition=dict(type="str", required=True, api_key="eventCondition"),
+    execution_time=dict(type="str", choices=["Once", "MultipleTimes", "Continuously"], api_key="executionTime"),
+    frequency_unit=dict(type="str", choices=["Minutes", "Hours", "Days", "Months"], api_key="frequencyUnit"),
+    frequency=dict(type="int", api_key="frequencyOfExecution"),
+    max_executions=dict(type="int", api_key="maxNumberOfExecution"),
     actions=dict(type="list", elements="dict", options=ACTION_SPEC),
 )
 ARGUMENT_SPEC = dict(
@@ -400,9 +410,9 @@ ARGUMENT_SPEC = dict(
     location=dict(type="str"),
     business_unit=dict(type="str"),
     activate=dict(type="bool"),
-    batch_interval=dict(type="int"),
-    batch_frequency_unit=dict(type="str", choices=["Minutes", "Hours", "Days"]),
-    batch_schedule=dict(type="str", choices=["AnyTime", "MyCompanyOfficeHours", "SlaHours"]),
+    batch_interval=dict(type="int", api_key="batchInterval"),
+    batch_frequency_unit=dict(type="str", choices=["Minutes", "Hours", "Days"], api_key="batchFrequencyUnit"),
+    batch_schedule=dict(type="str", choices=["AnyTime", "MyCompanyOfficeHours", "SlaHours"], api_key="batchSchedule"),
     events=dict(type="list", elements="dict", options=EVENT_SPEC),
     purge_events=dict(type="bool", default=True),
     purge_actions=dict(type="bool", default=True),
@@ -410,13 +420,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    outcome = WorkflowRules(module.client).ensure(module.params, module.check_mode)
-    return module.outcome_result(outcome, "workflow_rule")
-
-
 def main():
-    ManageModule(ARGUMENT_SPEC).execute(run)
+    run_kind(ManageModule, WorkflowRules, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -63,8 +63,8 @@ workflow_rules:
           actions: []
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflows import WorkflowRules
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import read_rules
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -72,7 +72,7 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    return {"changed": False, "workflow_rules": WorkflowRules(module.client).list(module.params["name"])}
+    return {"changed": False, "workflow_rules": read_rules(module.client, module.params["name"])}
 
 
 def main():

@@ -30,7 +30,7 @@ extends_documentation_fragment:
 options:
   team:
     description:
-      - Name or id of the team the app is installed for.
+      - Name or id of the team the app is installed for. It must not be empty, and an unknown team is an error.
     type: str
     required: true
   app:
@@ -143,16 +143,18 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Connectors, secret_keys
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_connectors import Connectors
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); team and
+# app are names resolved to ids, config and secret_config are merged into ``config``.
 ARGUMENT_SPEC = dict(
     team=dict(type="str", required=True),
     app=dict(type="str", default="ConnectWise Manage"),
-    display_name=dict(type="str"),
-    description=dict(type="str"),
-    enabled=dict(type="bool"),
+    display_name=dict(type="str", api_key="customScriptName"),
+    description=dict(type="str", api_key="customScriptDescription"),
+    enabled=dict(type="bool", api_key="enabled"),
     config=dict(type="dict"),
     secret_config=dict(type="dict", no_log=True),
     purge_config=dict(type="bool", default=False),
@@ -161,18 +163,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    connectors = Connectors(module.client)
-    params = module.params
-    resource = connectors.resource(params["team"], params["app"], params["display_name"])
-    desired = connectors.desired(params, resource) if params["state"] == "present" else {}
-    outcome = ensure(resource, desired, params["state"], connectors.rules(params), module.check_mode)
-    hidden = secret_keys([outcome.object, outcome.before, outcome.after], params["secret_config"] or ())
-    return module.outcome_result(outcome, "connector", secret_keys=hidden)
-
-
 def main():
-    Signl4Module(ARGUMENT_SPEC).execute(run)
+    run_kind(Signl4Module, Connectors, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -67,8 +67,8 @@ connectors:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Connectors, secret_keys
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_connectors import connector_instances, secret_keys
 
 ARGUMENT_SPEC = dict(
     team=dict(type="str"),
@@ -78,7 +78,7 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    found = Connectors(module.client).instances(module.params["team"], module.params["app"])
+    found = connector_instances(module.client, module.params["team"], module.params["app"])
     return {"changed": False, "connectors": mask(found, secret_keys(found, module.params["secret_keys"]))}
 
 

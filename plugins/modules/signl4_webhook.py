@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Creates, updates and deletes an outbound webhook in C(/v2/webhooks). SIGNL4 then POSTs a JSON
     notification to its URL for every alert event (created, acknowledged, closed, annotated, ...).
-  - The subscription is found by its O(name). Only the options you give are compared.
+  - The subscription is found by its O(name), ignoring case and surrounding spaces. Only the options you give
+    are compared.
   - The URL usually carries the receiver's secret token, so it is compared but never shown in the
     output or the diff.
 author:
@@ -47,7 +48,8 @@ options:
     type: str
   enabled:
     description:
-      - Whether SIGNL4 delivers to the subscription. SIGNL4 creates subscriptions enabled.
+      - Whether SIGNL4 delivers to the subscription. SIGNL4 creates subscriptions enabled; one created with
+        O(enabled=false) is disabled right after it is created, and deleted again should that fail.
     type: bool
   state:
     description:
@@ -101,30 +103,24 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Webhooks
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import Webhooks
 
+# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); team is a
+# name resolved to its id.
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    url=dict(type="str", no_log=True),
+    name=dict(type="str", required=True, api_key="name"),
+    url=dict(type="str", no_log=True, api_key="extUrl"),
     team=dict(type="str"),
-    description=dict(type="str"),
-    enabled=dict(type="bool"),
+    description=dict(type="str", api_key="description"),
+    enabled=dict(type="bool", api_key="enabled"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 
-def run(module):
-    webhooks = Webhooks(module.client)
-    params = module.params
-    desired = webhooks.desired(params) if params["state"] == "present" else {}
-    outcome = ensure(webhooks.resource(params["name"]), desired, params["state"], check_mode=module.check_mode)
-    return module.outcome_result(outcome, "webhook", secret_keys=Webhooks.SECRET_KEYS)
-
-
 def main():
-    Signl4Module(ARGUMENT_SPEC).execute(run)
+    run_kind(Signl4Module, Webhooks, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,8 @@ webhooks:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.module import Signl4Module
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_resources import Webhooks
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import WEBHOOK_SECRET_KEYS, matching_webhooks
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -66,8 +66,8 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    found = Webhooks(module.client).matching(module.params["name"], module.params["team"])
-    return {"changed": False, "webhooks": mask(found, Webhooks.SECRET_KEYS)}
+    found = matching_webhooks(module.client, module.params["name"], module.params["team"])
+    return {"changed": False, "webhooks": mask(found, WEBHOOK_SECRET_KEYS)}
 
 
 def main():

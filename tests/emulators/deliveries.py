@@ -8,6 +8,7 @@ seconds, and ``drop`` loses the next N outright. All waiting reads the emulator'
 a test on the manual clock steps through delays and retries without sleeping.
 """
 
+import math
 import heapq
 import itertools
 import threading
@@ -71,7 +72,7 @@ class Deliveries:
         values = {}
         for key, value in settings.items():
             kind = type(self.defaults[key])
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
                 raise ValueError("%s must be a number >= 0" % key)
             values[key] = kind(value)
         with self._cond:

@@ -70,6 +70,14 @@ class RunningEmulator:
     def set_latency(self, seconds):
         self.control("POST", "/latency", {"seconds": seconds})
 
+    def use_manual_clock(self):
+        """Freeze the emulator's clock; :meth:`advance` moves it (a reset returns to real time)."""
+        return self.control("POST", "/clock", {"manual": True})
+
+    def advance(self, seconds):
+        """Move the manual clock on: due deliveries and retries go out, rate-limit windows roll."""
+        return self.control("POST", "/clock", {"advance": seconds})
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

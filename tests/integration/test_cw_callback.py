@@ -150,6 +150,7 @@ def test_traffic_conforms_to_the_manage_document(manage):
             "DELETE /system/callbacks/{id}"} <= set(report.checked)
 
 
+@pytest.mark.slow
 def test_a_real_playbook_at_vvv_never_shows_the_url(manage):
     result = run_playbook(PLAYBOOK, {"TEST_CW_URL": manage.url, "TEST_CALLBACK_TOKEN": TOKEN}, args=["-vvv", "--diff"])
     output = result.stdout + result.stderr
@@ -158,3 +159,23 @@ def test_a_real_playbook_at_vvv_never_shows_the_url(manage):
     assert TOKEN not in output
     assert "SIGNL4 sync agent (HA)" in output  # the diff is shown, only the url is hidden
     assert_no_token(manage)
+
+
+def test_payload_version_reaches_the_api_and_reads_back_without_drift(manage):
+    created = run_module("cw_callback", callback(manage, payload_version="2"))
+    assert created["changed"] is True and created["diff"]["after"]["payloadVersion"] == "2"
+    assert [c["payloadVersion"] for c in stored(manage)] == ["2"]
+    manage.clear_requests()
+    assert run_module("cw_callback", callback(manage, payload_version="2"))["changed"] is False
+    assert manage.writes() == []
+    changed = run_module("cw_callback", callback(manage, payload_version="1"))
+    assert changed["changed"] is True and changed["diff"]["after"] == {"payloadVersion": "1"}
+
+
+def test_a_blank_object_or_board_is_an_error_not_a_wider_match(manage):
+    manage.clear_requests()
+    cases = ((dict(object=" "), "needs object"), (dict(level="Status", object="New", board=""), "needs board"))
+    for overrides, message in cases:
+        result = run_module("cw_callback", callback(manage, **overrides))
+        assert result.get("failed") is True and message in result["msg"], result
+    assert manage.writes() == []

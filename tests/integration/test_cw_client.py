@@ -1,16 +1,21 @@
-"""The Manage client against the Manage emulator over real HTTP: discovery, auth, paging, retries."""
+"""The Manage client against the Manage emulator over real HTTP: discovery (and re-discovery, and
+the run cache), auth, paging, retries, cached lookups, concurrent reads."""
 
 import time
 
 import pytest
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient, condition
+from ansible_collections.signl4.connectwise.plugins.module_utils import run_cache as run_cache_module
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import CODEBASE_KIND, ManageClient, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    AuthenticationError, NotFoundError, RateLimitedError, ServerError, ValidationError,
+    AuthenticationError, InputError, NotFoundError, OutcomeUnknownError, RateLimitedError, ValidationError,
 )
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.conftest import MANAGE_ARGS
 from tests.emulators.harness import RunningEmulator
+from tests.support.modules import run_module
 from tests.support.spec_conformance import manage_spec
 
 
@@ -22,12 +27,12 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-def make_client(emulator, sleep=None, **overrides):
+def make_client(emulator, sleep=None, run_cache=None, **overrides):
     options = dict(emulator.connection)
     options.update(overrides)
     retry = RetryPolicy(max_retries=5, sleep=sleep or SleepRecorder())
     return ManageClient(options["cw_url"], options["cw_company_id"], options["cw_public_key"],
-                        options["cw_private_key"], options["cw_client_id"], retry=retry)
+                        options["cw_private_key"], options["cw_client_id"], retry=retry, run_cache=run_cache)
 
 
 def test_codebase_is_discovered_from_companyinfo(manage):
@@ -41,7 +46,7 @@ def test_requests_carry_auth_client_id_and_versioned_accept(manage):
     make_client(manage).list("/service/boards")
     call = [r for r in manage.requests() if r["path"].endswith("/service/boards")][0]
     assert call["headers"]["clientid"] == "00000000-0000-4000-8000-000000000001"
-    assert call["headers"]["accept"] == "application/vnd.connectwise.com+json; version=2019.1"
+    assert call["headers"]["accept"] == "application/vnd.connectwise.com+json; version=2025.8"  # the spec subset's model version
     assert call["headers"]["authorization"] == "***"  # the journal masks it; the emulator checked it
 
 
@@ -90,10 +95,11 @@ def test_429_beyond_the_retry_budget_is_reported(manage):
         client.list("/service/boards")
 
 
-def test_a_failed_post_is_not_blindly_retried(manage):
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_failed_post_is_not_blindly_retried(manage, status):
     client = make_client(manage)
-    manage.inject(500, count=1, method="POST")
-    with pytest.raises(ServerError):
+    manage.inject(status, count=1, method="POST")
+    with pytest.raises(OutcomeUnknownError):
         client.create("/system/userDefinedFields", {"podId": 10, "caption": "Once", "sequenceNumber": 1,
                                                     "fieldTypeIdentifier": "Text"})
     assert len([r for r in manage.requests() if r["method"] == "POST"]) == 1
@@ -126,7 +132,9 @@ def test_2500_records_come_back_complete(big_manage, forward_only):
     ids = [r["id"] for r in records]
     assert len(ids) == total and len(set(ids)) == total
     pages = [r for r in big_manage.requests() if r["path"].endswith("/service/tickets")]
-    assert len(pages) == -(-total // 1000)
+    # Navigable: the last page has no next link. Forward-only: the next link is always there and
+    # the list ends on an empty page (the Manage guide), one request more.
+    assert len(pages) == -(-total // 1000) + (1 if forward_only else 0)
     if forward_only:
         assert all(r["headers"].get("pagination-type") == "forward-only" for r in pages)
     manage_spec().assert_conforms(big_manage.requests(), min_checked=len(pages))
@@ -154,3 +162,157 @@ def test_put_replaces_the_whole_record_and_delete_removes_it(manage):
     with pytest.raises(NotFoundError):
         client.get(path)
     manage_spec().assert_conforms(manage.requests(), path_filter="userDefinedFields", min_checked=4)
+
+
+# ----- lookups cached, with expiry and invalidation -------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def board_reads(emulator):
+    """The board list queries (first pages; a forward-only list ends with an empty page after them)."""
+    return [r for r in emulator.requests()
+            if r["method"] == "GET" and r["path"].endswith("/service/boards") and "pageId" not in r["query"]]
+
+
+def test_lookups_by_name_are_cached(manage):
+    client = make_client(manage)
+    first = client.resolve("/service/boards", "Service Desk", what="board")
+    assert client.resolve("/service/boards", "service desk", what="board") == first  # names match case-insensitively
+    assert len(board_reads(manage)) == 1  # DESIGN.md: lookups are cached for a run; fails with the cache off
+
+
+def test_cached_lookups_expire_after_their_ttl(manage):
+    clock = Clock()
+    client = make_client(manage)
+    client.cache = LookupCache(ttl=300, clock=clock)
+    client.resolve("/service/boards", "Service Desk")
+    clock.now += 299
+    client.resolve("/service/boards", "Service Desk")
+    assert len(board_reads(manage)) == 1
+    clock.now += 2
+    client.resolve("/service/boards", "Service Desk")
+    assert len(board_reads(manage)) == 2
+
+
+def test_a_rename_or_a_404_drops_the_cached_lookups_of_that_collection(manage):
+    client = make_client(manage)
+    board = client.resolve("/service/boards", "Service Desk")
+    client.patch("/service/boards/%d" % board["id"], [{"op": "replace", "path": "name", "value": "Help Desk"}])
+    with pytest.raises(InputError, match="unknown board 'Service Desk'; known: .*Help Desk"):
+        client.resolve("/service/boards", "Service Desk", what="board")  # re-read, not served stale
+    assert client.resolve("/service/boards", "Help Desk")["id"] == board["id"]
+    reads = len(board_reads(manage))
+    with pytest.raises(NotFoundError):
+        client.get("/service/boards/987654")
+    client.resolve("/service/boards", "Help Desk")
+    assert len(board_reads(manage)) == reads + 1
+
+
+# ----- the codebase: re-discovered when the path is gone, shared by the tasks of a run -----------
+
+def test_codebase_is_rediscovered_when_the_api_says_the_path_is_gone(manage, tmp_path):
+    run_cache = RunCache(str(tmp_path))
+    client = make_client(manage, run_cache=run_cache)
+    client.list("/service/priorities")
+    # A cloud upgrade since another task of the run discovered the codebase: the cached one is gone.
+    run_cache.put(CODEBASE_KIND, client.site_key, {"codebase": "v2024_1/", "is_cloud": True})
+    manage.inject(404, count=5, path="^/v2024_1/")  # {"code": "ConnectWiseApi", ...}: the endpoint does not exist
+    manage.clear_requests()
+    upgraded = make_client(manage, run_cache=run_cache)
+    assert len(upgraded.list("/service/priorities")) > 0
+    assert [(r["path"].split("/apis/")[0], r["status"]) for r in manage.requests() if "pageId" not in r["query"]] == [
+        ("/v2024_1", 404), ("/login/companyinfo/signl4demo", 200), ("/v2025_1", 200)]
+    assert run_cache.get(CODEBASE_KIND, client.site_key)["codebase"] == "v2025_1/"
+
+
+def test_a_missing_record_does_not_trigger_rediscovery(manage):
+    client = make_client(manage)
+    client.list("/service/priorities")
+    manage.clear_requests()
+    with pytest.raises(NotFoundError):
+        client.get("/system/userDefinedFields/999999")  # {"code": "NotFound"}: the path exists
+    assert [r["path"] for r in manage.requests()] == ["/v2025_1/apis/3.0/system/userDefinedFields/999999"]
+
+
+def test_two_module_runs_discover_the_codebase_once(manage, tmp_path, monkeypatch):
+    cache_dir = tmp_path / "run-cache"
+    monkeypatch.setenv(run_cache_module.ENV_VAR, str(cache_dir))
+    for _run in range(2):
+        assert not run_module("cw_custom_field_info", manage.connection).get("failed")
+    discoveries = [r for r in manage.requests() if r["path"].startswith("/login/companyinfo")]
+    assert len(discoveries) == 1
+    [entry] = list(cache_dir.iterdir())
+    assert oct(cache_dir.stat().st_mode & 0o777) == "0o700" and oct(entry.stat().st_mode & 0o777) == "0o600"
+    content = entry.read_text()
+    assert "v2025_1/" in content and "demoprivate" not in content and "demopublic" not in content
+
+
+def test_the_run_cache_can_be_turned_off(manage, monkeypatch):
+    monkeypatch.setenv(run_cache_module.ENV_VAR, "off")
+    for _run in range(2):
+        assert not run_module("cw_custom_field_info", manage.connection).get("failed")
+    assert len([r for r in manage.requests() if r["path"].startswith("/login/companyinfo")]) == 2
+
+
+def test_a_run_cache_in_a_directory_others_can_write_is_not_used(manage, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    make_client(manage, run_cache=RunCache(str(shared))).list("/service/priorities")
+    assert list(shared.iterdir()) == []
+
+
+# ----- pooled session: context manager, concurrent reads ------------------------------------------
+
+def test_the_client_is_a_context_manager_and_reads_concurrently(manage):
+    with make_client(manage) as client:
+        fields = client.list("/system/userDefinedFields", fields=["id"])
+        paths = ["/system/userDefinedFields/%d" % field["id"] for field in fields]
+        records = client.get_many(paths)
+        assert [r["id"] for r in records] == [f["id"] for f in fields] and len(records) >= 2
+        pools = client.transport.session.adapters["http://"].poolmanager.pools
+        assert len(pools) == 1  # the pooled connection to the emulator, open while in use
+    assert len(pools) == 0  # closed on leaving the with block
+    with pytest.raises(NotFoundError):
+        make_client(manage).get_many(paths[:1] + ["/system/userDefinedFields/999999"])
+
+
+# ----- lookups shared by the tasks of a run -----------------------------------------------------
+
+def test_lookups_are_shared_across_the_tasks_of_a_run_until_a_write(manage, tmp_path):
+    run_cache = RunCache(str(tmp_path / "run"))
+
+    def task():
+        return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate",
+                            "00000000-0000-4000-8000-000000000001", run_cache=run_cache, share_lookups=True)
+
+    board = task().resolve("/service/boards", "Service Desk")
+    assert task().resolve("/service/boards", "Service Desk") == board
+    assert len(board_reads(manage)) == 1  # the second task was served by the first one's read
+    task().patch("/service/boards/%d" % board["id"], [{"op": "replace", "path": "name", "value": "Help Desk"}])
+    with pytest.raises(InputError, match="unknown /service/boards 'Service Desk'"):
+        task().resolve("/service/boards", "Service Desk")  # the write made every task read again
+    assert len(board_reads(manage)) == 3  # the failed lookup read the list of known names too
+    for entry in (tmp_path / "run").iterdir():
+        assert "demoprivate" not in entry.read_text()
+
+
+def test_module_runs_share_their_board_lookups(manage):
+    args = dict(manage.connection, url="https://sync.example.com/cb?recordId=", type="Ticket", level="Board",
+                object="Service Desk", description="shared lookups")
+    assert run_module("cw_callback", args)["changed"]
+    assert not run_module("cw_callback", args)["changed"]
+    assert len(board_reads(manage)) == 1
+
+
+@pytest.mark.parametrize("value", ["", "  ", None])
+def test_an_empty_name_is_never_looked_up(manage, value):
+    with pytest.raises(InputError, match="a board name is required"):
+        make_client(manage).resolve("/service/boards", value, what="board")
+    assert manage.requests() == []

@@ -137,3 +137,73 @@ def test_traffic_conforms_to_the_manage_document(manage):
     report = manage_spec().assert_conforms(manage.requests(), path_filter="userDefinedFields")
     assert {"POST /system/userDefinedFields", "PATCH /system/userDefinedFields/{id}",
             "DELETE /system/userDefinedFields/{id}", "GET /system/userDefinedFields"} <= set(report.checked)
+
+
+# ----- options never exercised before, each over the wire and back (a mapping typo fails here) -----
+@pytest.mark.parametrize("overrides, api_key, value, changed_value", [
+    (dict(list_view=True), "listViewFlag", True, False),
+    (dict(field_type="Number", number_decimals=2), "numberDecimals", 2, 3),
+    (dict(field_type="Button", button_url="https://kb.example.com/signl4"), "buttonUrl",
+     "https://kb.example.com/signl4", "https://kb.example.com/other"),
+    (dict(screen_id="sv300"), "screenId", "sv300", None),
+])
+def test_each_option_reaches_the_api_and_reads_back_without_drift(manage, overrides, api_key, value, changed_value):
+    created = run_module("cw_custom_field", field(manage, **overrides))
+    assert created["changed"] is True, created.get("msg")
+    assert stored(manage, "Signl4Retrieved_c")[0][api_key] == value
+    assert created["diff"]["after"][api_key] == value
+    manage.clear_requests()
+    assert run_module("cw_custom_field", field(manage, **overrides))["changed"] is False
+    assert manage.writes() == []
+    if changed_value is not None:
+        option = next(name for name in overrides if name != "field_type")
+        changed = run_module("cw_custom_field", field(manage, **dict(overrides, **{option: changed_value})))
+        assert changed["changed"] is True and changed["diff"]["after"] == {api_key: changed_value}
+        assert stored(manage, "Signl4Retrieved_c")[0][api_key] == changed_value
+
+
+def list_field(manage, options, **overrides):
+    return field(manage, caption="Signl4Severity_c", field_type="Text", entry_type="List", options=options,
+                 **overrides)
+
+
+def test_option_sort_order_reaches_the_api_and_a_change_is_one_update(manage):
+    options = [dict(value="High", sort_order=1), dict(value="Low", sort_order=2)]
+    assert run_module("cw_custom_field", list_field(manage, options))["changed"] is True
+    assert [(o["optionValue"], o["sortOrder"]) for o in stored(manage, "Signl4Severity_c")[0]["options"]] == [
+        ("High", 1), ("Low", 2)]
+    assert run_module("cw_custom_field", list_field(manage, options))["changed"] is False
+    swapped = [dict(value="High", sort_order=2), dict(value="Low", sort_order=1)]
+    result = run_module("cw_custom_field", list_field(manage, swapped))
+    assert result["changed"] is True
+    assert sorted((o["optionValue"], o["sortOrder"]) for o in stored(manage, "Signl4Severity_c")[0]["options"]) == [
+        ("High", 2), ("Low", 1)]
+
+
+def test_a_purge_only_change_to_options_is_a_change_and_removes_the_option(manage):
+    both = [dict(value="High"), dict(value="Low")]
+    run_module("cw_custom_field", list_field(manage, both))
+    manage.clear_requests()
+    kept = run_module("cw_custom_field", list_field(manage, [dict(value="High")], purge_options=False))
+    assert kept["changed"] is False and manage.writes() == []
+    check = run_module("cw_custom_field", list_field(manage, [dict(value="High")]), check_mode=True)
+    assert check["changed"] is True and manage.writes() == []
+    purged = run_module("cw_custom_field", list_field(manage, [dict(value="High")]))
+    assert purged["changed"] is True
+    assert [o["optionValue"] for o in purged["diff"]["before"]["options"]] == ["High", "Low"]
+    assert [o["optionValue"] for o in purged["diff"]["after"]["options"]] == ["High"]
+    assert [o["optionValue"] for o in stored(manage, "Signl4Severity_c")[0]["options"]] == ["High"]
+
+
+def test_a_blank_caption_fails_before_any_request(manage):
+    manage.clear_requests()
+    result = run_module("cw_custom_field", field(manage, caption="  "))
+    assert result["failed"] is True and "caption must not be empty" in result["msg"]
+    assert manage.requests() == []
+
+
+def test_names_match_ignoring_case_and_surrounding_spaces(manage):
+    run_module("cw_custom_field", field(manage))
+    manage.clear_requests()
+    again = run_module("cw_custom_field", field(manage, caption="  signl4retrieved_C "))
+    assert again["changed"] is False and manage.writes() == []

@@ -54,8 +54,16 @@ def expected_drift():
 def test_creating_the_role_reports_every_missing_level_as_a_ui_step(manage):
     result = run_module("cw_security_role", role(manage))
     assert result["failed"] is True and result["changed"] is True
-    assert result["security_role"]["name"] == "SIGNL4" and result["diff"] == {"before": {}, "after": {"name": "SIGNL4"}}
+    assert result["security_role"]["name"] == "SIGNL4" and result["diff"]["after"]["name"] == "SIGNL4"
+    assert "name" not in result["diff"]["before"]
     assert sorted((d["function"], d["level"]) for d in result["drift"]) == expected_drift()
+    # The diff shows every differing level before and after, keyed "module > function".
+    levels = result["diff"]["after"]["permissions"]["Service Desk > Close Service Tickets"]
+    assert levels == {"Edit Level": "All", "Inquire Level": "All"}
+    assert result["diff"]["before"]["permissions"]["Service Desk > Close Service Tickets"] == {
+        "Edit Level": "None", "Inquire Level": "None"}
+    assert sorted((function.split(" > ")[1], level) for function, changed in result["diff"]["after"]["permissions"].items()
+                  for level in changed) == expected_drift()
     assert {d["function"] for d in result["drift"]} == {e["function"] for e in SEED_ROLE["permissions"]}
     assert STEP in [d["step"] for d in result["drift"]] and STEP in result["msg"]
     assert [(w["method"], w["path"].split("apis/3.0")[1]) for w in manage.writes()] == [("POST", "/system/securityroles")]

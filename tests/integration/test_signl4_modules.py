@@ -3,7 +3,9 @@ the ensure (create, no change, update, delete), each in check mode without write
 input, secrets in no output (a real ansible-playbook -vvv included), the webhook life cycle seen
 by an outbound subscriber, and the recorded REST traffic checked against the spec subset."""
 
+import concurrent.futures
 import json
+import multiprocessing
 import os
 import re
 
@@ -385,6 +387,7 @@ def playbook_env(signl4, description="Ticket sync"):
             "TEST_CW_PRIVATE_KEY": PRIVATE_KEY, "TEST_DESCRIPTION": description}
 
 
+@pytest.mark.slow
 def test_playbook_secrets_appear_in_no_output_even_at_vvv(signl4):
     first = run_playbook(PLAYBOOK, playbook_env(signl4), args=["-vvv"])
     output = first.stdout + first.stderr
@@ -416,3 +419,42 @@ def test_all_module_traffic_conforms_to_the_spec(signl4):
     webhook(signl4, state="absent")
     report = signl4_spec().assert_conforms(signl4.requests(), min_checked=20)
     assert report.uncovered == []
+
+
+# ----- no lookup widens its scope; one name rule; parallel runs converge ----------------------
+def test_an_empty_team_fails_and_never_touches_another_teams_instance(signl4):
+    assert connector(signl4)["changed"] is True
+    signl4.clear_requests()
+    for options in (dict(team="", state="absent"), dict(team="", enabled=False), dict(team="   ", state="absent")):
+        result = connector(signl4, **options)
+        assert result.get("failed") is True and "team must not be empty" in result["msg"], result
+    for module, options in (("signl4_webhook", dict(name="Hook", url=URL, team="")),
+                            ("signl4_webhook_info", dict(team="")), ("signl4_connector_info", dict(team=""))):
+        result = run_module(module, dict(connection(signl4), **options))
+        assert result.get("failed") is True and "team" in result["msg"], (module, result)
+    assert signl4.writes() == []
+    assert [i["enabled"] for i in client(signl4).script_instances()] == [True]
+
+
+def test_webhook_names_match_ignoring_case_and_surrounding_spaces(signl4):
+    assert webhook(signl4, name="Robust Hook")["changed"] is True
+    signl4.clear_requests()
+    for name in ("Robust Hook ", " robust hook", "ROBUST HOOK"):
+        result = webhook(signl4, name=name)
+        assert result["changed"] is False, (name, result.get("diff"))
+    assert signl4.writes() == []
+    assert [w["name"] for w in client(signl4).webhooks()] == ["Robust Hook"]
+
+
+def _create_webhook_in_a_child(args):
+    return run_module("signl4_webhook", args).get("changed")
+
+
+def test_eight_parallel_runs_create_one_webhook(signl4, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNL4_CONNECTWISE_LOCK_DIR", str(tmp_path))
+    args = dict(connection(signl4), name="Parallel hook", url=URL, team="Service Desk", enabled=False)
+    with concurrent.futures.ProcessPoolExecutor(8, mp_context=multiprocessing.get_context("fork")) as pool:
+        changed = list(pool.map(_create_webhook_in_a_child, [args] * 8))
+    assert sorted(changed) == [False] * 7 + [True]
+    hooks = [w for w in client(signl4).webhooks() if w["name"] == "Parallel hook"]
+    assert len(hooks) == 1 and hooks[0]["enabled"] is False

@@ -1,12 +1,17 @@
-"""The declarative engine on plain dicts: what counts as a change, what a merge keeps, masking."""
+"""The declarative engine on plain dicts: what counts as a change, what a merge keeps, masking;
+the spec-driven option mapping; create under a race or an unknown outcome."""
+
+import importlib
 
 import pytest
 
+from ansible_collections.signl4.connectwise.plugins.module_utils import option_spec
+
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     MASK, REFERENCE, UNORDERED, KeyedList, Outcome, Resource, Rules, changed_keys, ensure, mask, merge_dict,
-    pair_by_key,
+    create, pair_by_key, same_name,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, OutcomeUnknownError
 
 
 class FakeStore(Resource):
@@ -181,3 +186,195 @@ def test_absorb_folds_a_later_write_of_the_same_object():
     assert quiet.changed and quiet.action == "update" and quiet.object == {"id": 1, "on": True}
     unchanged = Outcome(True, {"id": 1}, {}, {"a": 1}, "create").absorb(Outcome(False, {"id": 9}, {}, {}, "none"))
     assert unchanged.object == {"id": 1} and unchanged.action == "create"
+
+
+# ----- the spec drives the option -> API key mapping (module_utils/option_spec.py) -----------
+
+
+ENSURE_MODULES = ("cw_api_member", "cw_callback", "cw_custom_field", "cw_security_role", "cw_workflow_rule",
+                  "signl4_connector", "signl4_webhook")
+# Options each module handles in code (names resolved to references, control options, identity
+# options spelt by the kind). Every other option must carry its API key in the spec, so a new option
+# that is neither fails here instead of being silently ignored.
+HANDLED_IN_CODE = {
+    "cw_api_member": {"role", "location", "business_unit", "default_board", "state"},
+    "cw_callback": {"level", "object", "board", "state"},
+    "cw_custom_field": {"options", "purge_options", "business_units", "locations", "state"},
+    "cw_security_role": {"name", "permissions", "module", "function", "add_level", "edit_level", "delete_level",
+                         "inquire_level", "purge_permissions", "on_matrix_drift", "state"},
+    "cw_workflow_rule": {"name", "table_type", "board", "location", "business_unit", "activate", "events",
+                         "purge_events", "purge_actions", "state", "actions", "notify_type", "board_status", "member",
+                         "priority", "custom_fields", "caption"},
+    "signl4_connector": {"team", "app", "config", "secret_config", "purge_config", "update_secrets", "state"},
+    "signl4_webhook": {"team", "state"},
+}
+
+
+def _options(spec):
+    for option, entry in spec.items():
+        yield option, entry
+        yield from _options(entry.get("options") or {})
+
+
+def _spec(name):
+    return importlib.import_module("ansible_collections.signl4.connectwise.plugins.modules." + name).ARGUMENT_SPEC
+
+
+@pytest.mark.parametrize("name", ENSURE_MODULES)
+def test_every_option_reaches_the_api_or_is_handled_in_code(name):
+    unmapped = sorted(set(option for option, entry in _options(_spec(name)) if "api_key" not in entry)
+                      - HANDLED_IN_CODE[name])
+    assert unmapped == [], "options of %s neither mapped to an API key nor handled in code" % name
+
+
+@pytest.mark.parametrize("name", ENSURE_MODULES)
+def test_the_ansible_spec_has_no_api_keys_and_the_payload_has_every_mapped_option(name):
+    spec = _spec(name)
+    stripped = option_spec.argument_spec(spec)
+    assert not [option for option, entry in _options(stripped) if "api_key" in entry]
+    assert set(o for o, _e in _options(stripped)) == set(o for o, _e in _options(spec))
+    params = dict((option, "value of %s" % option) for option in spec)
+    built = option_spec.payload(spec, params)
+    assert built == dict((entry["api_key"], "value of %s" % option) for option, entry in spec.items() if "api_key" in entry)
+
+
+def test_a_mapping_typo_cannot_drop_an_option():
+    # The option name *is* the spec's key, so a payload can only read options that exist.
+    spec = dict(list_view=dict(type="bool", api_key="listViewFlag"), state=dict(type="str"))
+    assert option_spec.payload(spec, dict(list_view=True, state="present")) == {"listViewFlag": True}
+    assert option_spec.payload(spec, dict(state="present")) == {"listViewFlag": None}
+
+
+def test_required_strings_must_not_be_blank_at_any_depth():
+    spec = dict(name=dict(type="str", required=True), events=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True), note=dict(type="str"))))
+    option_spec.require_non_empty(spec, dict(name="x", events=[dict(name="e", note="")]))
+    with pytest.raises(InputError, match="^name must not be empty"):
+        option_spec.require_non_empty(spec, dict(name=" ", events=None))
+    with pytest.raises(InputError, match=r"events\[1\]\.name must not be empty"):
+        option_spec.require_non_empty(spec, dict(name="x", events=[dict(name="e"), dict(name="")]))
+
+
+def test_one_name_rule():
+    assert same_name(" Robust Hook ") == same_name("robust hook") != same_name("Robust Hook 2")
+
+
+# ----- create: unknown outcome and races ------------------------------------------------------
+class RacingResource(Resource):
+    """A resource whose ``matches`` shows what a parallel run left behind."""
+
+    def __init__(self, others=(), create_error=None, lands=True):
+        self.objects = list(others)
+        self.create_error = create_error
+        self.lands = lands
+        self.deleted = []
+        self.creates = 0
+
+    def find(self):
+        return None
+
+    def create(self, desired):
+        self.creates += 1
+        created = dict(desired, id=len(self.objects) + 10)
+        if self.lands:
+            self.objects.append(created)
+        if self.create_error:
+            raise self.create_error
+        return created
+
+    def matches(self):
+        return list(self.objects)
+
+    def delete(self, current):
+        self.deleted.append(current["id"])
+        self.objects = [o for o in self.objects if o["id"] != current["id"]]
+
+
+def test_a_create_of_unknown_outcome_is_re_read_not_repeated():
+    resource = RacingResource(create_error=OutcomeUnknownError("503 after sending"))
+    assert create(resource, {"name": "x"})["id"] == 10 and resource.creates == 1
+    lost = RacingResource(create_error=OutcomeUnknownError("503 after sending"), lands=False)
+    with pytest.raises(OutcomeUnknownError):
+        create(lost, {"name": "x"})
+    assert lost.creates == 1
+
+
+def test_a_create_race_keeps_the_lowest_id_and_deletes_our_copy():
+    resource = RacingResource(others=[{"id": 3, "name": "x"}])
+    assert create(resource, {"name": "x"}) == {"id": 3, "name": "x"}
+    assert resource.deleted == [11] and [o["id"] for o in resource.objects] == [3]
+    alone = RacingResource()
+    assert create(alone, {"name": "x"})["id"] == 10 and alone.deleted == []
+
+
+class FlakyWebhookApi:
+    """A SIGNL4 API whose webhook POST is applied but answered with an unknown outcome."""
+
+    def __init__(self):
+        self.hooks = {}
+
+    def webhooks(self, team_id=None):
+        return list(self.hooks.values())
+
+    def create_webhook(self, body):
+        self.hooks["w1"] = dict(body, id="w1", enabled=True)  # SIGNL4 creates subscriptions enabled
+        raise OutcomeUnknownError("503 after the POST was sent")
+
+    def disable_webhook(self, webhook_id):
+        self.hooks[webhook_id]["enabled"] = False
+
+    def webhook(self, webhook_id):
+        return self.hooks[webhook_id]
+
+
+def test_a_webhook_whose_create_outcome_is_unknown_still_ends_disabled():
+    from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import WebhookResource
+
+    api = FlakyWebhookApi()
+    outcome = ensure(WebhookResource(api, "Hook"), dict(name="Hook", extUrl="https://r.example.com/", enabled=False))
+    assert outcome.action == "create" and outcome.object["enabled"] is False
+    assert [h["enabled"] for h in api.hooks.values()] == [False]
+
+
+def test_the_object_lock_excludes_a_second_holder_and_names_an_unusable_directory(tmp_path, monkeypatch):
+    import fcntl
+
+    from ansible_collections.signl4.connectwise.plugins.module_utils import object_lock
+
+    monkeypatch.setenv(object_lock.LOCK_DIR_ENV, str(tmp_path))
+    with object_lock.object_lock("site", "kind", "name"):
+        with open(object_lock.lock_path("site", "kind", "name"), "a") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert "name" not in "".join(p.name for p in tmp_path.iterdir())  # the key is hashed
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(object_lock.LOCK_DIR_ENV, str(tmp_path / "file" / "sub"))
+    with pytest.raises(InputError, match="SIGNL4_CONNECTWISE_LOCK_DIR"):
+        with object_lock.object_lock("site", "kind", "name"):
+            pass
+
+
+class AppliedThen503:
+    """A Manage API whose POST is applied but answered with an unknown outcome."""
+
+    def __init__(self):
+        self.records = {}
+
+    def create(self, path, body):
+        self.records.setdefault(path, []).append(dict(body, id=len(self.records.get(path, [])) + 1))
+        raise OutcomeUnknownError("503 after the POST was sent")
+
+    def list(self, path, **_kwargs):
+        return list(self.records.get(path, []))
+
+
+def test_workflow_events_and_actions_of_unknown_outcome_are_found_again_not_posted_twice():
+    from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import (
+        ActionResource, EventResource)
+
+    api = AppliedThen503()
+    event = ensure(EventResource(api, 7, None), {"name": "New ticket", "eventCondition": "x"})
+    assert event.object["id"] == 1 and len(api.records["/system/workflows/7/events"]) == 1
+    action = {"notifyType": {"id": 1, "name": "Add Note"}, "notes": "hi"}
+    created = ensure(ActionResource(api, 7, 1, None), action)
+    assert created.object["id"] == 1 and len(api.records["/system/workflows/7/events/1/actions"]) == 1

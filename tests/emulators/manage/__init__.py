@@ -5,6 +5,15 @@ Serves ``/{codebase}apis/3.0/...`` for any ``vYYYY_N/`` or ``v4_6_release/`` cod
 ``clientId`` header. The resources live in :mod:`.resources` (declared on :mod:`.collection`),
 the conditions language in :mod:`.conditions`, the seeded service desk in :mod:`.seed`.
 Behaviour the vendor sources leave open is listed in ``tests/emulators/ASSUMPTIONS.md``.
+
+Test controls, besides the common ones (reset, journal, faults, latency, clock):
+
+    GET  /__emulator__/callbacks           delivered callbacks: settings, pending, deliveries
+    POST /__emulator__/callbacks           {"duplicates": 2, "delay": 5, "drop": 1, "retries": 2, "timeout": 5}
+    POST /__emulator__/callbacks/drain     {"timeout": 5} -> 200 once nothing due is pending, 504 otherwise
+    POST /__emulator__/memberScope         {"identifier": "apiautomation", "location": 1, "department": 1,
+                                            "board": 2}: the tickets that member may read
+    POST /__emulator__/securityRoles/{id}/settings   role levels, as an administrator sets them in the UI
 """
 
 import base64

@@ -227,6 +227,7 @@ class LikePattern:
 
 # ----- parser ------------------------------------------------------------------------------
 MAX_NESTING = 32  # parentheses deep; deeper conditions are refused with 400, not a RecursionError
+MAX_COMPARISONS = 256  # per parameter; bounds the work one request does while the emulator is locked
 
 
 class _Parser:
@@ -235,6 +236,7 @@ class _Parser:
         self.index = 0
         self.allow_in = allow_in
         self.depth = 0
+        self.comparisons = 0
 
     @property
     def current(self):
@@ -289,6 +291,10 @@ class _Parser:
     def comparison(self):
         if self.current.kind != "PATH" or self.current.value.lower() in KEYWORDS:
             self.fail("a field name")
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise ConditionError("The conditions hold more than %d comparisons (at position %d)."
+                                 % (MAX_COMPARISONS, self.current.position))
         path = self.advance().value
         negated = self.current.is_keyword("not")
         if negated:
@@ -468,7 +474,7 @@ def _against_text(actual, literal):
 
 
 _CONVERSIONS = ((lambda literal: isinstance(literal, dt.datetime), _against_datetime),
-                (lambda literal: _is_number(literal), _against_number),
+                (_is_number, _against_number),
                 (lambda literal: isinstance(literal, str), _against_text))
 
 

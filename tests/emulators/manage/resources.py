@@ -1,8 +1,7 @@
 """The Manage resources the emulator serves, declared on top of :mod:`collection`.
 
 Field lists follow the spec subset (manage-2025.8.subset.json) where it has the schema;
-``/company/companies``, ``/system/locations`` and ``/system/departments`` are not in the
-subset and carry only the fields this project needs.
+``/company/companies`` is not in the subset and carries only the fields this project needs.
 """
 
 import uuid
@@ -23,6 +22,7 @@ NUMERIC_FIELD_TYPES = ("Number", "Percent", "Currency")
 BILLING = ("Billable", "DoNotBill", "NoCharge", "NoDefault")
 LOW_MEDIUM_HIGH = ("Low", "Medium", "High")
 DEFAULT_BOARD = "Service Desk"
+CORPORATE_LEVEL = {"id": 1, "name": "Location"}
 GUID_NAMESPACE = uuid.UUID("6f1c2d52-5b1e-4c1f-9a57-1d6c0c5e0a10")
 
 
@@ -35,19 +35,26 @@ class Locations(Collection):
     key = "locations"
     path = "/system/locations"
     type_name = "Location"
-    fields = "name:str ownerLevelId:int"
+    fields = "name:str ownerLevelId:int structureLevel:ref locationFlag:bool clientFlag:bool"
     required = ("name",)
     max_lengths = {"name": 50}
     unique = ("name",)
+
+    def prepare(self, record, old, now):
+        # the spec requires structureLevel; the corporate structure is not modelled, so every
+        # location hangs on one invented level
+        record.setdefault("structureLevel", dict(CORPORATE_LEVEL))
+        record.setdefault("locationFlag", True)
+        record.setdefault("clientFlag", False)
 
 
 class Departments(Collection):
     key = "departments"
     path = "/system/departments"
     type_name = "Department"
-    fields = "identifier:str name:str inactiveFlag:bool"
+    fields = "identifier:str name:str"
     required = ("identifier", "name")
-    max_lengths = {"identifier": 10, "name": 50}
+    max_lengths = {"identifier": 15, "name": 50}
     unique = ("identifier",)
     lookup_keys = ("identifier", "name")
     reference_fields = ("id", "identifier", "name")

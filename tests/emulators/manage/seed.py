@@ -121,7 +121,7 @@ def load(emulator, extra_tickets=0):
     for name in LOCATIONS:
         collections["locations"].create({"name": name, "ownerLevelId": 1}, when=timestamp(0))
     for identifier, name in DEPARTMENTS:
-        collections["departments"].create({"identifier": identifier, "name": name, "inactiveFlag": False},
+        collections["departments"].create({"identifier": identifier, "name": name},
                                           when=timestamp(0))
     _load_boards(collections)
     for sort, (name, color, level, default) in enumerate(PRIORITIES, start=1):

@@ -681,8 +681,8 @@ class Signl4Emulator(Emulator):
     def control_act(self, request):
         """Act as a SIGNL4 user in the app: acknowledge, close or annotate an alert."""
         spec = request.json or {}
-        actions = {"acknowledge": lambda alert, user: self.acknowledge(alert, user),
-                   "close": lambda alert, user: self.close(alert, user),
+        actions = {"acknowledge": self.acknowledge,
+                   "close": self.close,
                    "annotate": lambda alert, user: self.annotate(alert, user, spec.get("text") or "")}
         if spec.get("action") not in actions:
             raise HttpError(400, {"message": "action must be acknowledge, close or annotate"})

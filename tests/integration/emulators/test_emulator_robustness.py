@@ -63,6 +63,13 @@ def test_like_with_many_wildcards_answers_and_the_server_stays_responsive(cw):
     assert cw.ok("GET", "/service/tickets", conditions='summary like "*%s*"' % "*".join("Printer"))  # still matches
 
 
+def test_conditions_with_too_many_comparisons_are_400(cw):
+    many = " or ".join("id = %d" % n for n in range(257))
+    assert "comparisons" in error(cw.get("/service/tickets", conditions=many), 400, "ApiFindCondition")["message"]
+    assert len(cw.ok("GET", "/service/tickets", conditions=" or ".join("id = %d" % n for n in range(1, 257)),
+                     pageSize=1000)) == 256
+
+
 def test_deeply_nested_conditions_are_400(cw):
     nested = "(" * 1000 + "id = 1" + ")" * 1000
     assert "nested" in error(cw.get("/service/tickets", conditions=nested), 400, "ApiFindCondition")["message"]

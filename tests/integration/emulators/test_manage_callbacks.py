@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.emulators.receiver import Receiver
-from tests.integration.emulators.test_manage_emulator import Api, error, server  # noqa: F401 - fixture
+from tests.integration.emulators.test_manage_emulator import Api, error
 
 TICKETS = "/service/tickets"
 CALLBACKS = "/system/callbacks"
@@ -106,19 +106,19 @@ def test_only_matching_active_callbacks_fire(cw, receiver):
 
 
 def test_refused_deliveries_are_retried_on_the_guides_schedule(cw, receiver):
-    cw.server.control("POST", "/clock", {"manual": True})
+    cw.server.use_manual_clock()
     register(cw, receiver.url)
     receiver.statuses = [429, 404]
     new_ticket(cw)
     drain(cw)
     assert [d["status"] for d in receiver.requests()] == [429]
-    cw.server.control("POST", "/clock", {"advance": 1.9})
+    cw.server.advance(1.9)
     drain(cw)
     assert len(receiver.requests()) == 1  # not yet: the first retry is 2 s later
-    cw.server.control("POST", "/clock", {"advance": 0.1})
+    cw.server.advance(0.1)
     drain(cw)
     assert [d["status"] for d in receiver.requests()] == [429, 404]
-    cw.server.control("POST", "/clock", {"advance": 4})
+    cw.server.advance(4)
     drain(cw)
     attempts = receiver.requests()
     assert [d["status"] for d in attempts] == [429, 404, 200]

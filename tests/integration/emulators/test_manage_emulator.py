@@ -51,13 +51,6 @@ class Api:
         return response.json() if response.content else None
 
 
-@pytest.fixture(scope="module")
-def server():
-    emulator = RunningEmulator("tests.emulators.manage", ARGS)
-    yield emulator
-    emulator.stop()
-
-
 @pytest.fixture
 def cw(server):
     server.reset()

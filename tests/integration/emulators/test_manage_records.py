@@ -4,7 +4,7 @@ import urllib.error
 
 import pytest
 
-from tests.integration.emulators.test_manage_emulator import Api, error, server  # noqa: F401 - fixture
+from tests.integration.emulators.test_manage_emulator import Api, error
 from tests.support.spec_conformance import manage_spec
 
 NOTES = "/service/tickets/%d/notes"
@@ -111,3 +111,22 @@ def test_bad_member_scopes_are_400(cw, body):
     with pytest.raises(urllib.error.HTTPError) as caught:
         cw.server.control("POST", "/memberScope", body)
     assert caught.value.code == 400
+
+
+def test_locations_conform_to_the_vendored_location_schema(cw):
+    locations = cw.ok("GET", "/system/locations")
+    assert [loc["name"] for loc in locations] == ["Tampa Office", "Remote"]
+    assert all(loc["structureLevel"]["name"] for loc in locations)
+    cw.ok("GET", "/system/locations/%d" % locations[0]["id"])
+    report = manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/locations", min_checked=2)
+    assert report.uncovered == []
+
+
+def test_departments_conform_to_the_vendored_department_schema(cw):
+    departments = cw.ok("GET", "/system/departments")
+    assert [(d["identifier"], d["name"]) for d in departments] == [("SVC", "Services"), ("PS", "Professional Services")]
+    created = cw.ok("POST", "/system/departments", 201, json={"identifier": "NOC24X7OPERATNS", "name": "NOC"})
+    cw.ok("GET", "/system/departments/%d" % created["id"])
+    error(cw.post("/system/departments", {"identifier": "X" * 16, "name": "too long"}), 400, "InvalidObject")
+    report = manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/departments", min_checked=3)
+    assert report.uncovered == []

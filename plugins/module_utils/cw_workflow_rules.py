@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Workflow rules as the engine sees them.
+"""Workflow rules (``/system/workflows``) as an object kind.
 
 A rule (``/system/workflows``) owns events (``.../{rule}/events``), an event owns actions
 (``.../events/{event}/actions``) and an action owns the custom-field values it sets
@@ -15,7 +15,9 @@ within its action. Event conditions are passed through exactly as written.
 
 Order of writes: the rule (inactive while it is new), its events, their actions, and only then
 ``activateFlag: true``, because Manage activates a rule only once it has an event. Every name is
-resolved and every match decided before the first write, so bad input never leaves half a rule.
+resolved, every value checked and every match decided before the first write, so bad input
+never leaves half a rule; and should Manage still refuse a later write of a rule this run
+created, the new rule is deleted again.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,41 +25,44 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, patch_operations
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_resources import (
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
     BOARDS,
     BUSINESS_UNITS,
     LOCATIONS,
     MEMBERS,
     PRIORITIES,
     ManageResource,
-    UserDefinedFields,
-    map_options,
     reference,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
+    CASE_INSENSITIVE,
     REFERENCE,
     KeyedList,
     Rules,
     ensure,
+    object_id,
     pair_by_key,
+    same_name,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, OutcomeUnknownError
+from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
+from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, suboptions
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
 
 RULES_PATH = "/system/workflows"
 TABLE_TYPES = RULES_PATH + "/tableTypes"
 ALL_NOTIFY_TYPES = RULES_PATH + "/notifyTypes"
 ACTION_VALUES = RULES_PATH + "/userdefinedfields"
-CUSTOM_FIELDS = UserDefinedFields.path
-
-RULE_OPTIONS = dict(batch_interval="batchInterval", batch_frequency_unit="batchFrequencyUnit",
-                    batch_schedule="batchSchedule")
-EVENT_OPTIONS = dict(name="name", condition="eventCondition", execution_time="executionTime",
-                     frequency_unit="frequencyUnit", frequency="frequencyOfExecution",
-                     max_executions="maxNumberOfExecution")
-ACTION_OPTIONS = dict(subject="subject", email="emailRecipient", note="notes", detail_notes="detailNotesFlag",
-                      internal_notes="internalNotesFlag", audit_notes="auditNotesFlag", update_owner="updateOwnerFlag")
-VALUE_OPTIONS = dict(value="value", overwrite="overwriteFlag")
+INT32_MAX = 2 ** 31 - 1
+# Integer options and the range Manage accepts (int32 fields; a frequency of 0 never fires).
+EVENT_RANGES = (("frequency", 1, INT32_MAX), ("max_executions", 1, INT32_MAX))
+RULE_RANGES = (("batch_interval", 0, INT32_MAX),)
+# Who an action notifies (NotificationRecipientReference), by the option that names the recipient.
+RECIPIENTS = (("member", "Specific Member"), ("email", "Email Address"))
+# What a custom-field value must look like, by the field's type.
+CHECKBOX_VALUES = ("true", "false")
+NUMERIC_FIELD_TYPES = ("Number", "Percent", "Currency")
 
 # The frequency options each execution time takes (the spec's WorkflowEvent descriptions).
 FREQUENCY_OPTIONS = {"Once": (), "MultipleTimes": ("frequency_unit", "frequency", "max_executions"),
@@ -68,16 +73,26 @@ ACTION_TARGETS = {"update status": ("board_status",), "update priority": ("prior
                   "update custom field": ("custom_fields",), "send email": ("subject", ("member", "email")),
                   "assign resource": ("subject", "member"), "create activity": ("subject",)}
 
-RULE_RULES = Rules(tableType=REFERENCE, board=REFERENCE, location=REFERENCE, department=REFERENCE)
-EVENT_RULES = Rules()
+RULE_RULES = Rules(name=CASE_INSENSITIVE, tableType=REFERENCE, board=REFERENCE, location=REFERENCE, department=REFERENCE)
+EVENT_RULES = Rules(name=CASE_INSENSITIVE)
 
 
 def _lower(value):
-    return (value or "").lower()
+    return same_name(value)
+
+
+class RecipientReference(REFERENCE.__class__):
+    """A NotificationRecipientReference: equal when the names are (ids differ per instance). An
+    action read without one (a Manage that does not report it) is not compared on it: the
+    recipient itself (``specificMemberTo`` / ``emailRecipient``) still is."""
+
+    def differs(self, desired, current):
+        return current is not None and same_name((desired or {}).get("name")) != same_name(current.get("name"))
 
 
 ACTION_RULES = Rules(notifyType=REFERENCE, boardStatus=REFERENCE, specificMemberTo=REFERENCE,
-                     servicePriority=REFERENCE, customFields=KeyedList("caption", normalize_key=_lower))
+                     notifyWho=RecipientReference(), servicePriority=REFERENCE,
+                     customFields=KeyedList("caption", normalize_key=_lower))
 
 
 def event_key(event):
@@ -129,6 +144,19 @@ class LoadedResource(ManageResource):
     def find(self):
         return self.current
 
+    def matches(self):
+        return None  # a rule's children: written under the rule's lock, no race to resolve
+
+
+class EventResource(LoadedResource):
+    """A workflow event, found again by name after a create whose outcome is unknown."""
+
+    def __init__(self, client, rule_id, current):
+        LoadedResource.__init__(self, client, events_path(rule_id), current, "workflow event")
+
+    def reread(self, desired):
+        return [event for event in self.client.list(self.path) if _lower(event_key(event)) == _lower(event_key(desired))]
+
 
 class ActionResource(LoadedResource):
     """A workflow action and the custom-field values it sets. The values have endpoints of their
@@ -139,9 +167,19 @@ class ActionResource(LoadedResource):
         self.event_id = event_id
 
     def create(self, desired):
-        action = self.client.create(self.path, dict((k, v) for k, v in desired.items() if k != "customFields"))
+        try:
+            action = self.client.create(self.path, dict((k, v) for k, v in desired.items() if k != "customFields"))
+        except OutcomeUnknownError:
+            # The POST may have been applied: find the action by its key instead of posting it again.
+            found = self.reread(desired)
+            if not found:
+                raise
+            action = min(found, key=object_id)
         action["customFields"] = [self._add_value(action["id"], value) for value in desired.get("customFields", [])]
         return action
+
+    def reread(self, desired):
+        return [action for action in self.client.list(self.path) if _lower(action_key(action)) == _lower(action_key(desired))]
 
     def update(self, current, changes, after):
         changes = dict(changes)
@@ -173,6 +211,12 @@ class ActionResource(LoadedResource):
 
 # ----- the desired rule -------------------------------------------------------------------
 
+def check_range(spec, ranges, what):
+    for option, low, high in ranges:
+        if spec.get(option) is not None and not low <= spec[option] <= high:
+            raise InputError("%s%s must be between %d and %d, got %d" % (what, option, low, high, spec[option]))
+
+
 def check_event_options(spec):
     """What can be refused about an event without asking Manage."""
     needed = FREQUENCY_OPTIONS[spec["execution_time"] or "Once"]
@@ -182,6 +226,7 @@ def check_event_options(spec):
         if option not in needed and spec[option] is not None:
             times = [time for time, options in FREQUENCY_OPTIONS.items() if option in options]
             raise InputError("event %r: %s applies only to execution_time %s" % (spec["name"], option, " or ".join(times)))
+    check_range(spec, EVENT_RANGES, "event %r: " % spec["name"])
     for action in spec["actions"] or []:
         check_action_options(spec["name"], action)
 
@@ -191,53 +236,99 @@ def check_action_options(event_name, spec):
         choices = need if isinstance(need, tuple) else (need,)
         if all(spec[option] in (None, "", []) for option in choices):
             raise InputError("event %r: a %r action needs %s" % (event_name, spec["notify_type"], " or ".join(choices)))
+    if spec.get("member") and spec.get("email"):
+        raise InputError("event %r: an action notifies either a member or an email address, not both" % event_name)
     require_length(spec["subject"], 100, "subject")
     require_length(spec["email"], 250, "email")
     _unique([value["caption"] for value in spec["custom_fields"] or []], "custom fields in an action of event %r" % event_name)
 
 
+def check_custom_value(field, value, table_name, table_names):
+    """Refuse a value Manage would refuse: a field of another table type's screen, a Checkbox
+    value other than true/false, a number field's value that is not a number."""
+    where = [field.get(key) for key in ("podDescription", "screenDescription") if field.get(key)]
+    others = [name for name in where if same_name(name) in table_names and same_name(name) != same_name(table_name)]
+    if others and not any(same_name(name) == same_name(table_name) for name in where):
+        raise InputError("custom field %r belongs to %s, not to the rule's table type %s"
+                         % (field.get("caption"), others[0], table_name))
+    kind = field.get("fieldTypeIdentifier")
+    if kind == "Checkbox" and str(value).strip().lower() not in CHECKBOX_VALUES:
+        raise InputError("custom field %r is a Checkbox: its value must be true or false, got %r" % (field.get("caption"), value))
+    if kind in NUMERIC_FIELD_TYPES and not _is_number(value):
+        raise InputError("custom field %r is a %s field: its value must be a number, got %r" % (field.get("caption"), kind, value))
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 class DesiredRule:
     """The module's options checked and resolved to Manage's shapes, and every event and action
     matched with what exists, before anything is written. Unknown names raise ``InputError``
-    naming the known ones (``ManageClient.resolve``)."""
+    naming the known ones (``ManageClient.resolve``). ``spec`` is the module's argument spec: its
+    ``api_key`` entries map options to API fields at every level."""
 
-    def __init__(self, client, params, current):
+    def __init__(self, client, spec, params, current):
         self.client = client
+        self.spec = spec
         self.params = params
         self.current = current or {}
-        for spec in params["events"] or []:
-            check_event_options(spec)
-        _unique([spec["name"] for spec in params["events"] or []], "event names")
+        for event in params["events"] or []:
+            check_event_options(event)
+        check_range(params, RULE_RANGES, "")
+        _unique([event["name"] for event in params["events"] or []], "event names")
         self.fields = self._rule_fields()
         self.board = self.fields.get("board") or self.current.get("board")
-        # A new rule has no notify types of its own yet; the global list stands in.
-        self.notify_types = "%s/%s/notifyTypes" % (RULES_PATH, current["id"]) if current else ALL_NOTIFY_TYPES
-        events = None if params["events"] is None else [self._event(spec) for spec in params["events"]]
+        self.table = self.fields.get("tableType") or self.current.get("tableType") or {}
+        self.notify_types = self._notify_types_path()
+        self.notify_type_names = set()
+        events = None if params["events"] is None else [self._event(event) for event in params["events"]]
         self.events = self._pair_events(events)
         self.activate_last = self._activation(events)
 
     # ----- the rule itself --------------------------------------------------------------
     def _rule_fields(self):
-        params, resolve = self.params, self.client.resolve
-        fields = map_options(params, RULE_OPTIONS)
-        fields["name"] = params["name"]
-        if params["table_type"] is not None:
-            table = resolve(TABLE_TYPES, params["table_type"], what="workflow table type")
-            current_table = self.current.get("tableType") or {}
-            if self.current and current_table.get("id") != table["id"]:
-                raise InputError("workflow rule %r is for table type %r; Manage cannot change a rule's table type "
-                                 "(remove the rule and create it again)" % (params["name"], current_table.get("name")))
-            fields["tableType"] = reference(table, "id", "identifier", "name")
-        elif not self.current:
-            raise InputError("creating workflow rule %r needs table_type" % params["name"])
-        if params["board"] is not None:
-            fields["board"] = reference(resolve(BOARDS, params["board"], what="board"), "id", "name")
-        if params["location"] is not None:
-            fields["location"] = reference(resolve(LOCATIONS, params["location"], what="location"), "id", "name")
-        if params["business_unit"] is not None:
-            unit = resolve(BUSINESS_UNITS, params["business_unit"], what="business unit")
-            fields["department"] = reference(unit, "id", "identifier", "name")
+        params = self.params
+        fields = payload(self.spec, params)
+        fields["name"] = params["name"].strip()
+        fields["tableType"] = self._table_type()
+        fields["board"] = self._reference(BOARDS, params["board"], "board")
+        fields["location"] = self._reference(LOCATIONS, params["location"], "location")
+        fields["department"] = self._reference(BUSINESS_UNITS, params["business_unit"], "business unit",
+                                               ("id", "identifier", "name"))
         return fields
+
+    def _reference(self, path, name, what, keys=("id", "name")):
+        return None if name is None else reference(self.client.resolve(path, name.strip(), what=what), *keys)
+
+    def _table_type(self):
+        name = self.params["table_type"]
+        if name is None:
+            if not self.current:
+                raise InputError("creating workflow rule %r needs table_type" % self.params["name"])
+            return None
+        table = self.client.resolve(TABLE_TYPES, name.strip(), what="workflow table type")
+        current_table = self.current.get("tableType") or {}
+        if self.current and current_table.get("id") != table["id"]:
+            raise InputError("workflow rule %r is for table type %r; Manage cannot change a rule's table type "
+                             "(remove the rule and create it again)" % (self.params["name"], current_table.get("name")))
+        return reference(table, "id", "identifier", "name")
+
+    def _notify_types_path(self):
+        """The rule's own notify types; for a new rule those of another rule of its table type,
+        else Manage's list of all notify types (which cannot tell which apply to the table type)."""
+        if self.current:
+            return "%s/%s/notifyTypes" % (RULES_PATH, self.current["id"])
+        if self.params["events"] and self.table.get("id") is not None:
+            siblings = self.client.list(RULES_PATH, conditions=condition("tableType/id", "=", self.table["id"]),
+                                        fields=["id"], page_size=1)
+            if siblings:
+                return "%s/%s/notifyTypes" % (RULES_PATH, siblings[0]["id"])
+        return ALL_NOTIFY_TYPES
 
     def _activation(self, events):
         """Whether ``activateFlag: true`` must wait until the events exist; refuse an active rule
@@ -264,27 +355,39 @@ class DesiredRule:
 
     # ----- events and actions -----------------------------------------------------------
     def _event(self, spec):
-        event = map_options(spec, EVENT_OPTIONS)
+        event = payload(suboptions(self.spec, "events"), spec)
+        event["name"] = spec["name"].strip()
         event["actions"] = None if spec["actions"] is None else [self._action(spec["name"], a) for a in spec["actions"]]
         if event["actions"]:
             _unique([action_key(action) for action in event["actions"]], "actions in event %r" % spec["name"])
         return event
 
     def _action(self, event_name, spec):
-        resolve = self.client.resolve
-        action = map_options(spec, ACTION_OPTIONS)
-        notify_type = resolve(self.notify_types, spec["notify_type"], what="notify type")
+        action = payload(suboptions(self.spec, "events", "actions"), spec)
+        notify_type = self.client.resolve(self.notify_types, spec["notify_type"].strip(), what="notify type")
+        self.notify_type_names.add(spec["notify_type"].strip())
         action["notifyType"] = reference(notify_type, "id", "identifier", "name")
         if spec["board_status"] is not None:
-            action["boardStatus"] = reference(self._status(event_name, spec["board_status"]), "id", "name")
+            action["boardStatus"] = reference(self._status(event_name, spec["board_status"].strip()), "id", "name")
         if spec["member"] is not None:
-            member = resolve(MEMBERS, spec["member"], field="identifier", what="member")
+            member = self.client.resolve(MEMBERS, spec["member"].strip(), field="identifier", what="member")
             action["specificMemberTo"] = reference(member, "id", "identifier")
-        if spec["priority"] is not None:
-            action["servicePriority"] = reference(resolve(PRIORITIES, spec["priority"], what="priority"), "id", "name")
+        for option, recipient in RECIPIENTS:
+            if spec[option] is not None:
+                action["notifyWho"] = {"name": recipient}
+        action["servicePriority"] = self._reference(PRIORITIES, spec["priority"], "priority")
         if spec["custom_fields"] is not None:
             action["customFields"] = [self._custom_value(value) for value in spec["custom_fields"]]
         return action
+
+    def recheck_notify_types(self, rule_id):
+        """Once a new rule exists, its own notify types are known: an action's notify type checked only
+        against the list of all of them is checked again, before any event or action is written."""
+        if self.notify_types != ALL_NOTIFY_TYPES:
+            return
+        own = "%s/%s/notifyTypes" % (RULES_PATH, rule_id)
+        for name in self.notify_type_names:
+            self.client.resolve(own, name, what="notify type for table type %s" % self.table.get("name"))
 
     def _status(self, event_name, name):
         if not self.board:
@@ -293,8 +396,10 @@ class DesiredRule:
                                    what="%r status" % self.board.get("name"))
 
     def _custom_value(self, spec):
-        field = self.client.resolve(CUSTOM_FIELDS, spec["caption"], field="caption", what="custom field")
-        value = map_options(spec, VALUE_OPTIONS)
+        field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
+        table_names = set(same_name(t.get("name")) for t in self.client.list(TABLE_TYPES, fields=["id", "name"]))
+        check_custom_value(field, spec["value"], self.table.get("name"), table_names)
+        value = payload(suboptions(self.spec, "events", "actions", "custom_fields"), spec)
         value.update(caption=field["caption"], userDefinedFieldId=field["id"])
         return value
 
@@ -320,56 +425,91 @@ def plan_children(desired, current, key, purge, what):
 
 # ----- reading and ensuring whole rules ----------------------------------------------------
 
-class WorkflowRules:
-    """Workflow rules with their events, actions and custom-field values, read and ensured."""
+class RuleResource(LoadedResource):
+    """The rule itself: read beforehand with its events; re-read by name after a create."""
 
-    path = RULES_PATH
+    def __init__(self, client, current, name):
+        LoadedResource.__init__(self, client, RULES_PATH, current, "workflow rule")
+        self.name = name
 
-    def __init__(self, client):
-        self.client = client
+    def matches(self):
+        return [rule for rule in self.client.list(RULES_PATH, conditions=condition("name", "=", self.name))
+                if same_name(rule.get("name")) == same_name(self.name)]
 
-    # ----- reading ----------------------------------------------------------------------
-    def list(self, name=None):
-        """The rules (all, or those named ``name``), each with ``events``, each event with
-        ``actions``, each action with ``customFields``: Manage's records, nested."""
-        rules = self.client.list(RULES_PATH, conditions=condition("name", "=", name) if name else None)
-        return [self._load(rule) for rule in rules]
+    def adopt(self, winner):
+        raise InputError("another run created workflow rule %r at the same moment; its copy (id %s) is kept and "
+                         "this run's deleted; run again to converge on it" % (self.name, winner.get("id")))
 
-    def find(self, name):
-        require_length(name, 100, "name")
-        rules = self.list(name)
-        if len(rules) > 1:
-            raise InputError("%d workflow rules are named %r; rename or remove the extra ones" % (len(rules), name))
-        return rules[0] if rules else None
 
-    def _load(self, rule):
-        events = self.client.list(events_path(rule["id"]))
-        return dict(rule, events=[self._load_event(rule["id"], event) for event in events])
+# ----- reading ---------------------------------------------------------------------------
 
-    def _load_event(self, rule_id, event):
-        actions = self.client.list(actions_path(rule_id, event["id"]))
-        return dict(event, actions=[self._load_action(event["id"], action) for action in actions])
+def read_rules(client, name=None):
+    """The rules (all, or those named ``name``), each with ``events``, each event with
+    ``actions``, each action with ``customFields``: Manage's records, nested."""
+    rules = client.list(RULES_PATH, conditions=condition("name", "=", name.strip()) if name is not None else None)
+    if name is not None:
+        rules = [rule for rule in rules if same_name(rule.get("name")) == same_name(name)]
+    return [_load_rule(client, rule) for rule in rules]
 
-    def _load_action(self, event_id, action):
-        values = self.client.list("%s/events/%s/actions/%s" % (ACTION_VALUES, event_id, action["id"]))
-        return dict(action, customFields=values)
 
-    # ----- ensuring ---------------------------------------------------------------------
-    def ensure(self, params, check_mode=False):
-        """Bring the rule named ``params["name"]`` to ``params["state"]``; returns an engine
-        Outcome whose object is the nested rule and whose diff nests events and actions."""
-        current = self.find(params["name"])
+def find_rule(client, name):
+    require_length(name, 100, "name")
+    rules = read_rules(client, name)
+    if len(rules) > 1:
+        raise InputError("%d workflow rules are named %r; rename or remove the extra ones" % (len(rules), name))
+    return rules[0] if rules else None
+
+
+def _load_rule(client, rule):
+    events = client.list(events_path(rule["id"]))
+    return dict(rule, events=[_load_event(client, rule["id"], event) for event in events])
+
+
+def _load_event(client, rule_id, event):
+    actions = client.list(actions_path(rule_id, event["id"]))
+    return dict(event, actions=[_load_action(client, event["id"], action) for action in actions])
+
+
+def _load_action(client, event_id, action):
+    values = client.list("%s/events/%s/actions/%s" % (ACTION_VALUES, event_id, action["id"]))
+    return dict(action, customFields=values)
+
+
+# ----- ensuring ----------------------------------------------------------------------------
+
+class WorkflowRules(ObjectKind):
+    """Workflow rules with their events, actions and custom-field values. ``apply`` returns an
+    engine Outcome whose object is the nested rule and whose diff nests events and actions."""
+
+    result_key = "workflow_rule"
+
+    def identity(self, params):
+        return params["name"]
+
+    def apply(self, params, check_mode):
+        current = find_rule(self.client, params["name"].strip())
         if params["state"] == "absent":
             outcome = ensure(LoadedResource(self.client, RULES_PATH, current, "workflow rule"), {}, "absent",
                              check_mode=check_mode)
         else:
-            outcome = self._ensure_present(DesiredRule(self.client, params, current), current, check_mode)
+            outcome = self._ensure_present(DesiredRule(self.client, self.spec, params, current), current, check_mode)
         outcome.before, outcome.after = without_info(outcome.before), without_info(outcome.after)
         return outcome
 
     def _ensure_present(self, desired, current, check_mode):
-        resource = LoadedResource(self.client, RULES_PATH, current, "workflow rule")
+        resource = RuleResource(self.client, current, desired.fields["name"])
         outcome = ensure(resource, desired.fields, rules=RULE_RULES, check_mode=check_mode)
+        if outcome.action != "create" or check_mode:
+            return self._ensure_children(desired, outcome, check_mode)
+        try:
+            desired.recheck_notify_types(outcome.object["id"])
+            return self._ensure_children(desired, outcome, check_mode)
+        except (ApiError, InputError):
+            # Never leave half a rule: one this run created goes again with what it holds.
+            self.client.delete("%s/%s" % (RULES_PATH, outcome.object["id"]))
+            raise
+
+    def _ensure_children(self, desired, outcome, check_mode):
         rule_id = outcome.object.get("id")
         children, events = [], []
         for name, want, have, verb, actions in desired.events:
@@ -388,7 +528,7 @@ class WorkflowRules:
         return outcome
 
     def _ensure_event(self, rule_id, desired, current, actions, check_mode):
-        resource = LoadedResource(self.client, events_path(rule_id), current, "workflow event")
+        resource = EventResource(self.client, rule_id, current)
         if desired is None:
             return ensure(resource, {}, "absent", check_mode=check_mode)
         fields = dict((key, value) for key, value in desired.items() if key != "actions")

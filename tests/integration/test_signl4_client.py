@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    AuthenticationError, ConflictError, InputError, NotFoundError, RateLimitedError, ServerError, TransportError,
+    AuthenticationError, ConflictError, InputError, NotFoundError, OutcomeUnknownError, RateLimitedError, TransportError,
     ValidationError,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import (
@@ -186,7 +187,7 @@ def test_users_by_e_mail_and_teams_by_name(signl4):
     assert client.resolve_team(SECOND_TEAM_ID)["name"] == "Network Operations"
     signl4.clear_requests()
     client.resolve_team("Service Desk")
-    assert signl4.requests() == []  # cached for the client's lifetime
+    assert signl4.requests() == []  # cached (for the TTL, see test_team_lookups_expire_and_a_404_drops_them)
     with pytest.raises(InputError) as caught:
         client.resolve_team("Night Shift")
     assert "known: Network Operations, Service Desk" in str(caught.value)
@@ -251,9 +252,9 @@ def test_inbound_events_are_retried_on_429_but_never_on_500(signl4):
     signl4.inject(429, count=1, retry_after=1, path="/webhook/")
     assert client.trigger("t", "m")
     signl4.inject(500, count=1, path="/webhook/")
-    with pytest.raises(ServerError) as caught:
+    with pytest.raises(OutcomeUnknownError) as caught:
         client.trigger("t", "m")
-    assert caught.value.status == 500
+    assert caught.value.status == 500 and "may have been applied" in str(caught.value)
     assert [r["status"] for r in calls(signl4, "/webhook/")] == [429, 201, 500]  # a 500 may have raised it
 
 
@@ -345,3 +346,60 @@ def test_client_closes_its_pooled_connections_as_a_context_manager(signl4):
         pools = client.transport.session.get_adapter(signl4.url).poolmanager.pools
         assert len(pools) == 1
     assert len(pools) == 0
+
+
+# ----- cached lookups: expiry and invalidation; reads sent as POST ------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_team_lookups_expire_and_a_404_drops_them(signl4):
+    clock = Clock()
+    client = make_client(signl4, lookup_cache=LookupCache(ttl=300, clock=clock))
+    client.resolve_team("Service Desk")
+    client.resolve_team("Service Desk")
+    assert len(calls(signl4, "/v2/teams")) == 1
+    clock.now += 301
+    client.resolve_team("Service Desk")
+    assert len(calls(signl4, "/v2/teams")) == 2
+    with pytest.raises(NotFoundError):
+        client.team("no-such-team")  # a team we resolved may be gone too
+    client.resolve_team("Service Desk")
+    assert len([c for c in calls(signl4, "/v2/teams") if c["path"].endswith("/v2/teams")]) == 3
+
+
+def test_the_paged_alert_query_is_a_read_and_retried_on_503(signl4):
+    sleep = SleepRecorder()
+    client = make_client(signl4, sleep=sleep)
+    signl4.inject(503, count=1, path="/v2/alerts/paged")
+    assert client.alerts_page(user_id=RENE["id"])["results"] is not None
+    assert [c["status"] for c in calls(signl4, "/v2/alerts/paged")] == [503, 204] and len(sleep.waits) == 1
+
+
+def test_a_post_that_writes_is_not_retried_on_503(signl4):
+    client = make_client(signl4)
+    signl4.inject(503, count=1, path="/v2/webhooks", method="POST")
+    with pytest.raises(OutcomeUnknownError):
+        client.create_webhook({"name": "x", "extUrl": "https://h/x", "teamId": DEFAULT_TEAM_ID})
+    assert len(calls(signl4, "/v2/webhooks", "POST")) == 1
+
+
+def test_team_lookups_are_shared_across_tasks_but_never_between_api_keys(signl4, tmp_path):
+    from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
+    run_cache = RunCache(str(tmp_path / "run"))
+
+    def task(key=DEFAULT_API_KEY):
+        return make_client(signl4, api_key=key, run_cache=run_cache, share_lookups=True)
+
+    team = task().resolve_team("Service Desk")
+    assert task().resolve_team("service desk") == team
+    assert len(calls(signl4, "/v2/teams")) == 1
+    with pytest.raises(AuthenticationError):
+        task("An0ther-subscription-key").resolve_team("Service Desk")  # asks SIGNL4, which refuses the key
+    for entry in (tmp_path / "run").iterdir():
+        assert DEFAULT_API_KEY not in entry.read_text() and "An0ther" not in entry.read_text()

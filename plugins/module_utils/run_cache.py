@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, signl4.connectwise contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small cache shared by the tasks of a run on the controller (each task is its own process).
+
+It holds only facts that are no secret and whose staleness costs a re-read at most, such as the
+Manage codebase of a site (a stale codebase answers 404, and the client then discovers it again).
+Entries live in one JSON file each under the user's runtime directory (``$XDG_RUNTIME_DIR``, else
+the temp directory), in a directory of mode 0700 owned by the user, files of mode 0600, for
+``ttl`` seconds. ``SIGNL4_CONNECTWISE_RUN_CACHE`` names another directory, or ``off`` turns the
+cache off. Any error reading or writing it is ignored: the cache is an optimisation only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+import time
+import uuid
+
+ENV_VAR = "SIGNL4_CONNECTWISE_RUN_CACHE"
+DEFAULT_TTL = 300.0
+LOOKUP_TTL = 60.0
+
+
+def default_directory():
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return None if configured.lower() in ("off", "0", "false", "no") else configured
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return os.path.join(base, "signl4.connectwise-%d" % os.getuid())
+
+
+class RunCache:
+    """``get(kind, key)`` / ``put(kind, key, value)`` / ``drop(kind, key)`` of JSON values."""
+
+    def __init__(self, directory=None, ttl=DEFAULT_TTL, clock=None):
+        self.directory = directory
+        self.ttl = float(ttl)
+        self.clock = clock or time.time
+
+    @classmethod
+    def default(cls):
+        """The cache of this user's runs, or ``None`` when it is turned off."""
+        directory = default_directory()
+        return cls(directory) if directory else None
+
+    def _path(self, kind, key):
+        digest = hashlib.sha256(("%s\n%s" % (kind, key)).encode("utf-8")).hexdigest()[:32]
+        return os.path.join(self.directory, "%s-%s.json" % (kind, digest))
+
+    def _safe_directory(self):
+        """Create the directory 0700; refuse one that another user owns or others may write."""
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        info = os.lstat(self.directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise OSError("run cache directory %s is not private to this user" % self.directory)
+
+    def get(self, kind, key):
+        try:
+            with open(self._path(kind, key)) as handle:
+                entry = json.load(handle)
+            if entry.get("key") == key and self.clock() < float(entry["expires"]):
+                return entry["value"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return None
+
+    def put(self, kind, key, value, ttl=None):
+        ttl = self.ttl if ttl is None else float(ttl)
+        try:
+            self._safe_directory()
+            handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            try:
+                os.fchmod(handle, 0o600)
+                with os.fdopen(handle, "w") as out:
+                    json.dump({"key": key, "expires": self.clock() + ttl, "value": value}, out)
+                os.replace(temp, self._path(kind, key))
+            except BaseException:
+                os.unlink(temp)
+                raise
+        except (OSError, TypeError, ValueError):
+            pass
+
+    def drop(self, kind, key):
+        try:
+            os.unlink(self._path(kind, key))
+        except OSError:
+            pass
+
+
+class SharedLookups:
+    """Name lookups shared by the tasks of a run (a board resolved by one task serves the next),
+    for ``ttl`` seconds, keyed by ``site`` (API origin and company).
+
+    Every write a client makes drops the entries of the collections its path is in: each
+    collection has a generation (a random token) that is part of every entry's key, and a write
+    replaces it, so no task reads an entry from before that write. A change made outside the run
+    is seen once the short TTL has passed. Entries hold the looked-up records (boards, statuses,
+    members, teams), never a credential."""
+
+    KIND = "lookup"
+    GENERATION = "lookup-generation"
+
+    def __init__(self, run_cache, site, ttl=LOOKUP_TTL):
+        self.run_cache = run_cache
+        self.site = site
+        self.ttl = float(ttl)
+
+    def _generation(self, collection):
+        return self.run_cache.get(self.GENERATION, "%s|%s" % (self.site, collection)) or "0"
+
+    def get_or_load(self, collection, key, load):
+        """The shared record of ``key`` (a string) in ``collection``, else ``load()`` (shared
+        unless it raises)."""
+        shared_key = "%s|%s|%s|%s" % (self.site, collection, self._generation(collection), key)
+        record = self.run_cache.get(self.KIND, shared_key)
+        if record is not None:
+            return record
+        record = load()
+        self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl)
+        return record
+
+    def invalidate(self, path):
+        """After a write to ``path`` (``/service/boards/5``): a new generation for each collection
+        the path is in (``/service``, ``/service/boards``, ``/service/boards/5``)."""
+        parts = [part for part in path.lower().split("/") if part]
+        for end in range(1, len(parts) + 1):
+            collection = "/" + "/".join(parts[:end])
+            # The generation outlives every entry made under the one before it.
+            self.run_cache.put(self.GENERATION, "%s|%s" % (self.site, collection), uuid.uuid4().hex, ttl=4 * self.ttl)

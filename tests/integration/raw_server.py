@@ -1,0 +1,66 @@
+"""A scripted HTTP server on 127.0.0.1 for what the emulators cannot send: bodies that are not
+JSON, exact header spellings, answers that never come. A real server over real sockets, not a
+mock: each request gets the next scripted answer (the last one repeats) and is recorded."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+class Answer:
+    def __init__(self, status=200, body=b"", headers=None, delay=0.0, content_type="application/json"):
+        self.status = status
+        self.body = body.encode("utf-8") if isinstance(body, str) else body
+        self.headers = dict(headers or {})
+        self.headers.setdefault("Content-Type", content_type)
+        self.delay = delay
+
+
+class RawServer:
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with server.lock:
+                    parts = urlsplit(self.path)
+                    server.requests.append({"method": self.command, "path": parts.path,
+                                            "query": dict(parse_qsl(parts.query)), "body": body})
+                    answer = server.answers.pop(0) if len(server.answers) > 1 else server.answers[0]
+                if answer.delay:
+                    time.sleep(answer.delay)
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+            def log_message(self, fmt, *args):
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
