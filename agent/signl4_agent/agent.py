@@ -11,7 +11,7 @@ import threading
 import time
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, CancelledError, InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
@@ -65,8 +65,8 @@ class Agent:
         self.requested = set()  # ticket ids from Manage callbacks, to run at once
         self.intents_waiting = False  # an outbound webhook recorded work
         self.metrics = Metrics()
-        # the clients' retries wait on the agent's stop event (``retry`` is injectable for tests)
-        retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, sleep=self.sleep)
+        # the clients' retry waits end when the agent stops (``retry`` is injectable for tests)
+        retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, cancel=self.stopping)
         self.manage = build_manage(config, retry)
         self.signl4 = build_signl4(config, retry)
         self.manage.transport.session.hooks["response"].append(self.metrics.observe("manage"))
@@ -103,7 +103,7 @@ class Agent:
         Read with a client of the receiver's own: the worker's session is not shared across threads."""
         with self.lock:
             if self.key_client is None:
-                self.key_client = build_manage(self.config, RetryPolicy(max_retries=1, sleep=self.sleep))
+                self.key_client = build_manage(self.config, RetryPolicy(max_retries=1, cancel=self.stopping))
         try:
             body = self.key_client.request("GET", key_url).json()
         except (ApiError, ValueError) as exc:
@@ -161,7 +161,7 @@ class Agent:
         server = self._start_server() if serve_http else None
         try:
             self._loop()
-        except Stopping:
+        except (Stopping, CancelledError):
             pass
         finally:
             if server is not None:

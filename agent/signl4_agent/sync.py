@@ -21,6 +21,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     ConflictError,
     InputError,
     NotFoundError,
+    OutcomeUnknownError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -35,7 +36,7 @@ log = logging.getLogger("signl4_agent.sync")
 
 WORDS = {AlertStatus.ACKNOWLEDGED: ACKNOWLEDGED, AlertStatus.CLOSED: RESOLVED}
 KINDS = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.CLOSED: "close"}
-OUTAGES = (TransportError, ServerError, RateLimitedError)
+OUTAGES = (TransportError, ServerError, RateLimitedError, OutcomeUnknownError)  # 5xx of a write: outcome unknown
 OWNER_WHEN = {AlertStatus.ACKNOWLEDGED: ("acknowledge", "both"), AlertStatus.CLOSED: ("close", "both")}
 
 

@@ -13,7 +13,6 @@ import yaml
 from tests.emulators.harness import REPO_ROOT
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflows import WorkflowRules
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 
 SEED_RULES = os.path.join(REPO_ROOT, "tests", "integration", "data", "seed_workflow_rules.yml")
@@ -21,13 +20,6 @@ WEBHOOK_TOKEN = "hook-token-0123456789abcdef"
 CALLBACK_TOKEN = "callback-token-0123456789abcdef"
 ACTING_USER = "rene@example.com"
 OLIVIA = "olivia.oncall@example.com"
-RULE_DEFAULTS = dict(location=None, business_unit=None, batch_interval=None, batch_frequency_unit=None,
-                     batch_schedule=None, purge_events=True, purge_actions=True, state="present")
-EVENT_DEFAULTS = dict(execution_time="Once", frequency_unit=None, frequency=None, max_executions=None, actions=[])
-ACTION_DEFAULTS = dict(subject=None, email=None, note=None, detail_notes=None, internal_notes=None, audit_notes=None,
-                       update_owner=None, board_status=None, member=None, priority=None, custom_fields=None)
-
-
 def manage_client(manage):
     c = manage.connection
     return ManageClient(c["cw_url"], c["cw_company_id"], c["cw_public_key"], c["cw_private_key"], c["cw_client_id"])
@@ -37,17 +29,28 @@ def signl4_client(signl4):
     return Signl4Client(signl4.url + "/api", "demo-signl4-api-key", "demoteamsecret")
 
 
-def _rule_params(rule):
-    params = dict(RULE_DEFAULTS, **rule)
-    params["events"] = []
+def _one(client, path, name, field="name"):
+    return client.list(path, conditions='%s = "%s"' % (field, name))[0]
+
+
+def _create_rule(client, rule):
+    """One seed rule written straight through the REST API (rule, events, actions, action values)."""
+    table = _one(client, "/system/workflows/tableTypes", rule["table_type"])
+    board = _one(client, "/service/boards", rule["board"])
+    created = client.create("/system/workflows", {"name": rule["name"], "tableType": {"id": table["id"]},
+                                                  "board": {"id": board["id"]}})
     for event in rule["events"]:
-        event = dict(EVENT_DEFAULTS, **event)
-        event["actions"] = [dict(ACTION_DEFAULTS, **action) for action in event["actions"]]
-        for action in event["actions"]:
-            if action["custom_fields"]:
-                action["custom_fields"] = [dict(dict(overwrite=None), **v) for v in action["custom_fields"]]
-        params["events"].append(event)
-    return params
+        made = client.create("/system/workflows/%d/events" % created["id"],
+                             {"name": event["name"], "eventCondition": event["condition"], "executionTime": "Once"})
+        for action in event.get("actions") or []:
+            body = {"notifyType": {"id": _one(client, "/system/workflows/notifyTypes", action["notify_type"])["id"]}}
+            if action.get("board_status"):
+                status = _one(client, "/service/boards/%d/statuses" % board["id"], action["board_status"])
+                body["boardStatus"] = {"id": status["id"], "name": status["name"]}
+            written = client.create("/system/workflows/%d/events/%d/actions" % (created["id"], made["id"]), body)
+            for value in action.get("custom_fields") or []:
+                client.create("/system/workflows/userdefinedfields/events/%d" % made["id"],
+                              {"actionId": written["id"], "caption": value["caption"], "value": value["value"]})
 
 
 def provision(manage):
@@ -58,9 +61,8 @@ def provision(manage):
             client.create("/system/userDefinedFields", dict(podId=10, caption=caption, fieldTypeIdentifier=kind,
                                                             entryTypeIdentifier="EntryField", sequenceNumber=sequence))
         with open(SEED_RULES, encoding="utf-8") as handle:
-            rules = yaml.safe_load(handle)
-        for rule in rules:
-            WorkflowRules(client).ensure(_rule_params(rule))
+            for rule in yaml.safe_load(handle):
+                _create_rule(client, rule)
 
 
 def free_port():

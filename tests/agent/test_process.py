@@ -152,3 +152,20 @@ def test_slow_senders_and_garbage_do_not_take_the_agent_down(provisioned, tmp_pa
     finally:
         code, err = agent.stop()
     assert code == 0, err
+
+
+def test_sigterm_interrupts_a_retry_wait(provisioned, tmp_path):
+    """Manage asks for a two-minute pause; SIGTERM still ends the agent cleanly (the harness would
+    SIGKILL it after 15 s, which fails the exit-code check)."""
+    manage, signl4 = provisioned
+    port = support.free_port()
+    agent = support.AgentProcess(support.write_config(tmp_path, support.config(tmp_path, manage, signl4, port=port)), port)
+    try:
+        assert agent.wait_ready(), agent.stop()
+        manage.inject(429, count=50, retry_after=120, path="/test")
+        agent.get("/healthz")
+        assert support.wait_for(lambda: any(r["status"] == 429 for r in manage.requests()))
+    finally:
+        code, err = agent.stop()
+    assert code == 0, err
+    assert json.loads(err.splitlines()[-1])["message"] == "stopped"
