@@ -20,6 +20,8 @@ WEBHOOK_TOKEN = "hook-token-0123456789abcdef"
 CALLBACK_TOKEN = "callback-token-0123456789abcdef"
 ACTING_USER = "rene@example.com"
 OLIVIA = "olivia.oncall@example.com"
+
+
 def manage_client(manage):
     c = manage.connection
     return ManageClient(c["cw_url"], c["cw_company_id"], c["cw_public_key"], c["cw_private_key"], c["cw_client_id"])
