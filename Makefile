@@ -9,7 +9,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export PYTHONPATH := $(abspath .)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: demo test pytest pytest-fast complexity sanity lint docs bench clean
+# The integration playbooks also run on the oldest ansible-core the collection supports (meta/runtime.yml).
+CORE216_VENV ?= .venv-core216
+CORE216 := ansible-core==2.16.19
+# ansible-test keeps venvs, caches and a pip shim under ~/.ansible/test: give it a home of its own.
+SANITY_HOME ?= $(abspath build/sanity-home)
+
+.PHONY: demo test pytest pytest-fast complexity test-core216 sanity lint docs changelog bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -24,7 +30,7 @@ $(LINK):
 demo: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.demo
 
-test: complexity pytest sanity lint docs
+test: complexity pytest test-core216 demo sanity lint docs changelog
 
 # McCabe complexity <= 10 per function (the project's rule, servicenow.itsm's cap), checked by ruff.
 COMPLEXITY_PATHS := plugins tests/emulators $(wildcard agent)
@@ -38,8 +44,18 @@ pytest-fast: $(BIN)/.installed $(LINK)
 pytest: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration
 
+$(CORE216_VENV)/bin/.installed: requirements.txt
+	test -x $(CORE216_VENV)/bin/python || $(PYTHON) -m venv $(CORE216_VENV)
+	$(CORE216_VENV)/bin/pip install -q --disable-pip-version-check $(CORE216) -r requirements.txt
+	touch $@
+
+test-core216: $(BIN)/.installed $(LINK) $(CORE216_VENV)/bin/.installed
+	SIGNL4_TEST_ANSIBLE_BIN=$(abspath $(CORE216_VENV))/bin $(BIN)/python -m pytest -q -p no:xdist \
+		tests/integration/test_site.py -k "first_run or never_provisioned or syntax"
+
 sanity: $(BIN)/.installed
-	hack/sanity.sh
+	mkdir -p $(SANITY_HOME)
+	HOME=$(SANITY_HOME) hack/sanity.sh
 
 lint: $(BIN)/.installed $(LINK)
 	$(BIN)/ansible-lint --offline --nocolor
@@ -51,6 +67,10 @@ docs: $(BIN)/.installed
 # writes tests/bench/RESULTS.md. `python -m tests.bench.provisioning --quick` is the short smoke run.
 bench: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.bench.provisioning
+
+# A release's changelog from the fragments, on a scratch copy so the checkout keeps its fragments.
+changelog: $(BIN)/.installed
+	hack/changelog.sh
 
 clean:
 	rm -rf build .pytest_cache tests/output

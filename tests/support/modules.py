@@ -12,6 +12,7 @@ import sys
 from unittest import mock
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from tests.emulators.harness import REPO_ROOT
@@ -34,7 +35,11 @@ def _fail_json(self, msg, **result):
 
 
 def run_module(name, args, check_mode=False, diff=True):
-    """Run ``signl4.connectwise.<name>`` with ``args``; returns the result (``failed`` set on failure)."""
+    """Run ``signl4.connectwise.<name>`` with ``args``; returns the result (``failed`` set on failure,
+    ``warnings`` holding the warnings this run emitted)."""
+    # Ansible runs each module in a process of its own; in-process runs share ansible-core's
+    # warning registry, which de-duplicates, so it is emptied for every run.
+    module_warnings._global_warnings.clear()
     module = importlib.import_module("ansible_collections.signl4.connectwise.plugins.modules." + name)
     full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(full_args), \
@@ -43,6 +48,7 @@ def run_module(name, args, check_mode=False, diff=True):
         try:
             module.main()
         except ModuleExit as done:
+            done.result.setdefault("warnings", list(module_warnings.get_warning_messages()))
             return done.result
     raise AssertionError("module %s returned without exit_json/fail_json" % name)
 

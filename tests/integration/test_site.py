@@ -1,0 +1,390 @@
+"""playbooks/site.yml (the role signl4.connectwise.integration) and playbooks/export.yml, run with
+ansible-playbook against both emulators: the first run creates everything and ends with the manual
+steps; once an administrator has done them (the Manage emulator's UI control) a re-run changes nothing
+and writes nothing; --check on a never-provisioned system exits 0; --check --diff shows each kind of
+edit made behind Ansible's back, and a normal run repairs what the APIs allow; export -> site.yml
+reports changed=0.
+
+SIGNL4_TEST_ANSIBLE_BIN (a directory holding ansible-playbook and python) runs the same playbooks with
+another ansible-core, such as the 2.16 of `make test-core216`.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
+from tests.emulators.harness import REPO_ROOT
+from tests.emulators.signl4.seed import DEFAULT_API_KEY
+from tests.support.modules import run_module
+
+pytestmark = pytest.mark.slow  # every test here runs ansible-playbook or ansible-inventory
+
+SITE = os.path.join("playbooks", "site.yml")
+EXPORT = os.path.join("playbooks", "export.yml")
+HOST = "tenant1"
+ANSIBLE_BIN = os.environ.get("SIGNL4_TEST_ANSIBLE_BIN") or os.path.dirname(sys.executable)
+MEMBER_KEYS = dict(integration_api_member_public_key="memberpublic", integration_api_member_private_key="MemberPriv4te")
+AGENT = dict(integration_signl4_sync_mode="agent", integration_agent_url="https://sync.example.com",
+             integration_agent_webhook_token="AgentT0ken-0123456789")
+with open(os.path.join(REPO_ROOT, "tests", "integration", "data", "seed_security_role.yml")) as handle:
+    SEED_ROLE = yaml.safe_load(handle)
+LEVELS = ("add_level", "edit_level", "delete_level", "inquire_level")
+FIRST_STEP = "1. System > Security Roles > SIGNL4 > Service Desk > Close Service Tickets: set Edit Level to All (now None)"
+
+
+def write_inventory(tmp_path, manage, signl4, **host_vars):
+    """One Manage tenant as an inventory host, the way playbooks/inventory/example lays it out."""
+    variables = dict(
+        ansible_connection="local", ansible_python_interpreter=os.path.join(ANSIBLE_BIN, "python"),
+        integration_cw_url=manage.url, integration_cw_company_id="signl4demo", integration_cw_public_key="demopublic",
+        integration_cw_private_key="demoprivate", integration_cw_client_id="00000000-0000-4000-8000-000000000001",
+        integration_signl4_api_url=signl4.url + "/api", integration_signl4_api_key=DEFAULT_API_KEY,
+        integration_signl4_team="Service Desk", integration_api_member_location="Tampa Office",
+        integration_api_member_business_unit="Services")
+    variables.update(host_vars)
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump({"all": {"children": {"manage_tenants": {"hosts": {HOST: variables}}}}}))
+    return str(path)
+
+
+def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0")
+    command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", inventory, playbook] + list(args)
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command += ["--check", "--diff"]
+    return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+def recap(result):
+    for line in result.stdout.splitlines():
+        if line.startswith(HOST) and "ok=" in line:
+            return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
+    raise AssertionError("no PLAY RECAP:\n" + result.stdout[-3000:] + result.stderr[-3000:])
+
+
+def pending_steps(result):
+    """The numbered lines of the play's last list of manual steps."""
+    return re.findall(r'^\s+"(\d+\. .*)",?$', result.stdout, re.M)
+
+
+def manage_client(manage):
+    return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate", "00000000-0000-4000-8000-000000000001")
+
+
+def signl4_client(signl4):
+    return Signl4Client(signl4.url + "/api", DEFAULT_API_KEY)
+
+
+def connector(signl4):
+    """The one connector app instance, with its configuration (the list leaves it out)."""
+    client = signl4_client(signl4)
+    return client.script_instance(client.script_instances()[0]["instanceId"])
+
+
+def role_id(manage):
+    return manage_client(manage).find("/system/securityRoles", 'name = "SIGNL4"')[0]["id"]
+
+
+def click_levels(manage, entries):
+    """The administrator setting levels in Manage's UI."""
+    manage.control("POST", "/securityRoles/%d/settings" % role_id(manage), [
+        dict(module=e["module"], function=e["function"], **{level.split("_", 1)[0]: e[level] for level in LEVELS if level in e})
+        for e in entries])
+
+
+def converge(tmp_path, manage, signl4, **host_vars):
+    """First run (creates everything, lists the role's steps), then the administrator's clicks."""
+    inventory = write_inventory(tmp_path, manage, signl4, **dict(MEMBER_KEYS, **host_vars))
+    first = play(inventory)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    click_levels(manage, SEED_ROLE["permissions"])
+    return inventory, first
+
+
+def rule(manage, name):
+    return manage_client(manage).find("/system/workflows", 'name = "%s"' % name)[0]
+
+
+def events(manage, rule_id):
+    return manage_client(manage).list("/system/workflows/%d/events" % rule_id)
+
+
+def replace(path_value_pairs):
+    return [{"op": "replace", "path": path, "value": value} for path, value in path_value_pairs]
+
+
+def test_first_run_lists_manual_steps_then_converges_without_writes(tmp_path, manage, signl4):
+    inventory = write_inventory(tmp_path, manage, signl4, integration_fail_on_pending_steps=True, **MEMBER_KEYS)
+    first = play(inventory, args=["-vvv"])
+    # Everything the API allows is provisioned, then the play fails on the pending steps, as asked.
+    assert first.returncode == 2 and "manual step(s) pending" in first.stdout, first.stdout[-3000:]
+    for secret in ("demoprivate", "MemberPriv4te", "memberpublic", DEFAULT_API_KEY):
+        assert secret not in first.stdout + first.stderr, secret
+    steps = pending_steps(first)
+    assert steps[0] == FIRST_STEP and len(steps) == 22, steps
+    assert all(step.startswith("%d. " % n) for n, step in enumerate(steps, 1))
+    assert "Allow Access" in steps[-2] and "Resource Scheduling: enable it" in steps[-1]
+    client = manage_client(manage)
+    assert {"Signl4Retrieved_c", "Signl4Status_c", "Signl4User_c"} <= {f["caption"] for f in client.list("/system/userDefinedFields")}
+    assert len(client.find("/system/workflows", 'name like "SIGNL4 - *"')) == 3
+    member = client.find("/system/apiMembers", 'identifier = "signl4"')[0]
+    assert member["securityRole"]["name"] == "SIGNL4" and member["serviceDefaultBoard"]["name"] == "Service Desk"
+    instance = connector(signl4)
+    assert instance["enabled"] and instance["config"]["workflowTriggerSignls"] == "SIGNL4 - Trigger Signls"
+
+    click_levels(manage, SEED_ROLE["permissions"])
+    manage.clear_requests()
+    signl4.clear_requests()
+    second = play(inventory)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert recap(second)["changed"] == 0, second.stdout
+    assert manage.writes() == [] and signl4.writes() == []
+    assert '"Nothing pending."' in second.stdout
+
+
+def test_check_on_never_provisioned_system_exits_0_and_says_what_it_would_do(tmp_path, manage, signl4):
+    inventory = write_inventory(tmp_path, manage, signl4)
+    result = play(inventory, check=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert manage.writes() == [] and signl4.writes() == []
+    assert recap(result)["failed"] == 0 and recap(result)["changed"] >= 6
+    assert "Would create or update API member signl4 with security role SIGNL4" in result.stdout
+    assert "Would create or update workflow rule SIGNL4 - Update Signls; its actions set Signl4Status_c" in result.stdout
+    assert '"caption": "Signl4Retrieved_c"' in result.stdout  # the diff of a field it would create
+    steps = pending_steps(result)
+    assert steps[0] == FIRST_STEP and "API Keys: click +" in steps[-1]
+
+    agent = play(write_inventory(tmp_path, manage, signl4, **AGENT), check=True)
+    assert agent.returncode == 0, agent.stdout[-4000:]
+    assert "Outbound webhook to the sync agent" in agent.stdout and manage.writes() == [] and signl4.writes() == []
+
+
+# A List field of the MSP's own next to the guide's three, so that an option can be edited too.
+PRIORITY_FIELD = dict(caption="Signl4Priority_c", field_type="Text", entry_type="List", sequence_number=23,
+                      options=[dict(value="Low", sort_order=1), dict(value="High", sort_order=2, default=True)])
+
+
+def with_priority_field():
+    fields = [dict(caption=caption, field_type=kind, sequence_number=number) for caption, kind, number in
+              (("Signl4Retrieved_c", "Checkbox", 20), ("Signl4Status_c", "Text", 21), ("Signl4User_c", "Text", 22))]
+    return dict(integration_custom_fields=fields + [PRIORITY_FIELD])
+
+
+def edit_condition(manage, signl4):
+    client, trigger = manage_client(manage), rule(manage, "SIGNL4 - Trigger Signls")
+    event = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
+    path = "/system/workflows/%d/events/%d" % (trigger["id"], event["id"])
+    client.patch(path, replace([("eventCondition", 'Signl4Retrieved_c = False AND status/name = "New"')]))
+
+    def undo():
+        client.patch(path, replace([("eventCondition", event["eventCondition"])]))
+    return undo, "Workflow rules", "SIGNL4 - Trigger Signls", [
+        '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New\\""',
+        "dateEntered > [2025-01-01T00:00:00Z]"]
+
+
+def edit_field_setting(manage, signl4):
+    client = manage_client(manage)
+    field = client.find("/system/userDefinedFields", 'caption = "Signl4User_c"')[0]
+    path = "/system/userDefinedFields/%d" % field["id"]
+    client.patch(path, replace([("displayOnScreenFlag", True)]))
+
+    def undo():
+        client.patch(path, replace([("displayOnScreenFlag", False)]))
+    return undo, "Custom fields on service tickets", "Signl4User_c", [
+        '-    "displayOnScreenFlag": true', '+    "displayOnScreenFlag": false']
+
+
+def edit_field_option(manage, signl4):
+    client = manage_client(manage)
+    field = client.find("/system/userDefinedFields", 'caption = "Signl4Priority_c"')[0]
+    options = [dict(o, optionValue="Urgent") if o["optionValue"] == "High" else o for o in field["options"]]
+    path = "/system/userDefinedFields/%d" % field["id"]
+    client.patch(path, replace([("options", options)]))
+
+    def undo():
+        client.patch(path, replace([("options", field["options"])]))
+    return undo, "Custom fields on service tickets", "Signl4Priority_c", ['"Urgent"', '"High"']
+
+
+def edit_action_status(manage, signl4):
+    client, tickets = manage_client(manage), rule(manage, "SIGNL4 - Update CW Tickets")
+    event = [e for e in events(manage, tickets["id"]) if e["name"] == "Signl acknowledged"][0]
+    path = "/system/workflows/%d/events/%d/actions" % (tickets["id"], event["id"])
+    board = client.find("/service/boards", 'name = "Service Desk"')[0]
+    assigned = client.find("/service/boards/%d/statuses" % board["id"], 'name = "Assigned"')[0]
+    action = client.list(path)[0]
+    client.patch("%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": assigned["id"]})]))
+
+    def undo():
+        client.patch("%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": action["boardStatus"]["id"]})]))
+    return undo, "Workflow rules", "SIGNL4 - Update CW Tickets", ['"Assigned"', '"In Progress"']
+
+
+def edit_role_matrix(manage, signl4):
+    click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="All")])
+
+    def undo():
+        click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
+    return undo, "Least-privilege security role (levels verified; the REST API cannot write them)", None, [
+        '"1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)"',
+        '-            "Delete Level": "All"', '+            "Delete Level": "None"']  # the levels in the diff
+
+
+def edit_connector_config(manage, signl4):
+    instance, client = connector(signl4), signl4_client(signl4)
+    secrets = dict(privateApiKey="MemberPriv4te", publicApiKey="memberpublic")
+    client.update_script_instance(instance["instanceId"], dict(config=dict(instance["config"], ownerAssignment="never", **secrets)))
+
+    def undo():
+        client.update_script_instance(instance["instanceId"], dict(config=dict(instance["config"], **secrets)))
+    return undo, "Connector app (SIGNL4's cloud runs the sync)", None, ['"ownerAssignment": "never"', '"ownerAssignment": "acknowledged_and_closed"']
+
+
+def task_output(output, task):
+    """The output of the task named ``task``."""
+    return output.split("TASK [signl4.connectwise.integration : %s]" % task, 1)[1].split("\nTASK [", 1)[0]
+
+
+def test_check_diff_shows_exactly_each_edit_behind_ansibles_back_and_a_run_repairs_it(tmp_path, manage, signl4):
+    inventory = converge(tmp_path, manage, signl4, **with_priority_field())[0]
+    assert recap(play(inventory))["changed"] == 0
+    edits = (edit_condition, edit_field_setting, edit_field_option, edit_action_status, edit_role_matrix, edit_connector_config)
+    for edit in edits:
+        undo, task, item, shown = edit(manage, signl4)
+        manage.clear_requests()
+        signl4.clear_requests()
+        drift = play(inventory, check=True)
+        assert drift.returncode == 0, drift.stdout[-4000:]
+        assert manage.writes() == [] and signl4.writes() == [], edit.__name__
+        assert recap(drift)["changed"] == 1, (edit.__name__, drift.stdout)
+        changed = task_output(drift.stdout, task)
+        assert ("changed: [tenant1] => (item=%s)" % item if item else "changed: [tenant1]") in changed, changed
+        for text in shown:
+            assert text in (drift.stdout if task.startswith("Least") else changed), (edit.__name__, text, changed)
+        undo()  # put it back by hand: the next check must show the next edit alone
+
+    # All of them at once: a normal run repairs everything the APIs can write; the role's level stays a UI step.
+    for edit in edits:
+        edit(manage, signl4)
+    repair = play(inventory)
+    assert repair.returncode == 0 and recap(repair)["changed"] == 4, repair.stdout[-3000:]
+    assert pending_steps(repair)[0] == (
+        "1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)")
+    click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
+    manage.clear_requests()
+    signl4.clear_requests()
+    again = play(inventory)
+    assert recap(again)["changed"] == 0 and manage.writes() == [] and signl4.writes() == [], again.stdout[-3000:]
+
+
+def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path, manage, signl4):
+    secrets = ("demoprivate", "MemberPriv4te", AGENT["integration_agent_webhook_token"], DEFAULT_API_KEY)
+    inventory = write_inventory(tmp_path, manage, signl4, **dict(MEMBER_KEYS, **AGENT))
+    first = play(inventory, args=["-vvv"])
+    assert first.returncode == 0, first.stdout[-4000:]
+    for secret in secrets:
+        assert secret not in first.stdout + first.stderr, secret
+    hooks = signl4_client(signl4).webhooks()
+    assert [h["name"] for h in hooks] == ["ConnectWise sync agent"] and signl4_client(signl4).script_instances() == []
+    callbacks = manage_client(manage).list("/system/callbacks")
+    assert [(c["type"], c["level"], c["url"]) for c in callbacks] == [
+        ("Ticket", "Board", "https://sync.example.com/manage/callback?recordId=")]
+    click_levels(manage, SEED_ROLE["permissions"])
+
+    hook = hooks[0]
+    signl4_client(signl4).update_webhook(hook["id"], dict(name=hook["name"], extUrl="https://evil.example.com/steal",
+                                                          teamId=hook.get("teamId")))
+    signl4.clear_requests()
+    drift = play(inventory, check=True)
+    assert drift.returncode == 0 and recap(drift)["changed"] == 1, drift.stdout[-4000:]
+    assert "changed: [tenant1]" in drift.stdout.split("Outbound webhook to the sync agent", 1)[1].split("TASK", 1)[0]
+    assert "evil.example.com" not in drift.stdout and AGENT["integration_agent_webhook_token"] not in drift.stdout
+    assert signl4.writes() == []
+    repair = play(inventory)
+    assert recap(repair)["changed"] == 1
+    assert recap(play(inventory))["changed"] == 0
+
+    # Back to SIGNL4's connector: the agent's webhook and callback go away.
+    back = play(write_inventory(tmp_path, manage, signl4, integration_agent_url=AGENT["integration_agent_url"], **MEMBER_KEYS))
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert signl4_client(signl4).webhooks() == [] and manage_client(manage).list("/system/callbacks") == []
+    assert len(signl4_client(signl4).script_instances()) == 1
+
+
+# What an MSP adds to "SIGNL4 - Update CW Tickets" in Manage: every kind of action the export has to carry.
+ACKNOWLEDGED_ACTIONS = [
+    dict(notify_type="Update Status", board_status="In Progress"),
+    dict(notify_type="Add Note", note="Acknowledged in SIGNL4.", internal_notes=True, detail_notes=False),
+    dict(notify_type="Send Email", member="jdoe", subject="Signl acknowledged"),
+    dict(notify_type="Send Email", email="noc@contoso-msp.com", subject="Signl acknowledged"),
+    dict(notify_type="Update Priority", priority="Priority 2 - Quick Response"),
+    dict(notify_type="Update Custom Field", custom_fields=[dict(caption="Signl4User_c", value="sync", overwrite=True)]),
+]
+
+
+def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
+    """An MSP's live setup (a trigger condition of its own, more actions, another owner assignment, a
+    config entry the role does not name) exported as variables; site.yml with them changes nothing,
+    while the defaults would."""
+    inventory = converge(tmp_path, manage, signl4)[0]
+    more = run_module("cw_workflow_rule", dict(manage.connection, name="SIGNL4 - Update CW Tickets", purge_actions=False, events=[
+        dict(name="Signl acknowledged", condition='Signl4Retrieved_c = True AND Signl4Status_c = "Acknowledged"',
+             actions=ACKNOWLEDGED_ACTIONS)]))
+    assert more["changed"] and not more.get("failed"), more
+    client = manage_client(manage)
+    trigger = rule(manage, "SIGNL4 - Trigger Signls")
+    new_ticket = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
+    own = 'Signl4Retrieved_c = False AND priority/name = "Priority 1 - Emergency Response"'
+    client.patch("/system/workflows/%d/events/%d" % (trigger["id"], new_ticket["id"]), replace([("eventCondition", own)]))
+    instance = connector(signl4)
+    signl4_client(signl4).update_script_instance(instance["instanceId"], dict(
+        config=dict(instance["config"], ownerAssignment="acknowledged", privateApiKey="MemberPriv4te",
+                    publicApiKey="memberpublic", pollSeconds=30)))
+
+    manage.clear_requests()
+    signl4.clear_requests()
+    exported = play(inventory, EXPORT, args=["-e", "integration_export_dir=%s" % tmp_path])
+    assert exported.returncode == 0, exported.stdout[-3000:]
+    variables = yaml.safe_load((tmp_path / (HOST + ".yml")).read_text())
+    assert variables["integration_workflow_rules"][0]["events"][0]["condition"] == own
+    acknowledged = variables["integration_workflow_rules"][2]["events"][0]
+    assert len(acknowledged["actions"]) == len(ACKNOWLEDGED_ACTIONS), acknowledged
+    for declared in ACKNOWLEDGED_ACTIONS:  # every option the MSP set comes back, whatever the order
+        assert any(all(action.get(k) == v for k, v in declared.items()) for action in acknowledged["actions"]), declared
+    assert variables["integration_signl4_connector_owner_assignment"] == "acknowledged"
+    assert variables["integration_signl4_connector_extra_config"] == {"pollSeconds": 30}
+    assert len(variables["integration_security_role_permissions"]) == len(SEED_ROLE["permissions"])
+    assert "MemberPriv4te" not in (tmp_path / (HOST + ".yml")).read_text()
+    assert manage.writes() == [] and signl4.writes() == []  # export only reads
+
+    adopted = play(inventory, args=["-e", "@%s" % (tmp_path / (HOST + ".yml"))])
+    assert adopted.returncode == 0 and recap(adopted)["changed"] == 0, adopted.stdout[-4000:]
+    assert manage.writes() == [] and signl4.writes() == []
+    assert recap(play(inventory, check=True))["changed"] == 2  # the role's defaults would undo the rules and the connector
+
+
+def test_example_inventory_resolves_several_tenants():
+    command = [os.path.join(ANSIBLE_BIN, "ansible-inventory"), "-i", "playbooks/inventory/example", "--list"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=True)
+    hosts = json.loads(result.stdout)["_meta"]["hostvars"]
+    assert len(hosts) >= 2 and {h["integration_signl4_sync_mode"] for h in hosts.values()} == {"connector", "agent"}
+    assert all(h["integration_cw_private_key"] == "{{ vault_cw_private_key }}" for h in hosts.values())
+
+
+@pytest.mark.parametrize("playbook", [SITE, EXPORT])
+def test_playbooks_pass_syntax_check_with_the_example_inventory(playbook):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"))
+    command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "playbooks/inventory/example", "--syntax-check", playbook]
+    result = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
