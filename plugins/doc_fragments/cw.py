@@ -62,7 +62,7 @@ options:
     default: true
   cw_timeout:
     description:
-      - Seconds to wait for a connection and for each HTTP response; a positive, finite number.
+      - Seconds to wait for a connection and for each HTTP response; a positive, finite number, at most 3600.
       - Each request, its retries and their waits included, ends within twice this time (60 seconds by default).
     type: float
     default: 30.0

@@ -32,6 +32,7 @@ LIST_ENTRY_TYPES = ("List", "Option")
 REQUIRED_ON_CREATE = (("podId", "pod_id"), ("fieldTypeIdentifier", "field_type"), ("sequenceNumber", "sequence_number"))
 # (API key, limit, option)
 MAX_LENGTHS = (("screenId", 25, "screen_id"), ("helpText", 1000, "help_text"), ("buttonUrl", 1000, "button_url"))
+INT32_MAX = 2 ** 31 - 1
 
 
 def _given(key):
@@ -41,6 +42,9 @@ def _given(key):
 # Each rule: (applies to (field, desired), is refused (field, desired), message formatted with the field).
 # ``field`` is the field as it would be after the task; ``desired`` holds only what the task sets.
 FIELD_RULES = (
+    (_given("podId"),
+     lambda field, desired: not 1 <= desired["podId"] <= INT32_MAX,
+     "pod_id must be a positive 32-bit integer, got {podId}"),
     (lambda field, desired: field.get("sequenceNumber") is not None,
      lambda field, desired: not 1 <= field["sequenceNumber"] <= 500,
      "sequence_number must be between 1 and 500, got {sequenceNumber}"),
@@ -74,8 +78,8 @@ class CustomFields(ObjectKind):
         conditions = [condition("caption", "=", caption)]
         if params.get("pod_id") is not None:
             conditions.append(condition("podId", "=", params["pod_id"]))
-        if params.get("screen_id"):
-            conditions.append(condition("screenId", "=", params["screen_id"]))
+        # Not the screen: Manage keeps captions unique per pod, so a field whose screen differs is the
+        # same field with a screen to change, not a second one to create.
         return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
                                    name_field="caption", name=caption)
 
@@ -123,6 +127,9 @@ def validate_options(options, existing, entry):
             raise InputError("entry_type %s needs at least one entry in options" % entry)
     elif options:
         raise InputError("options apply only to entry_type List or Option, not %s" % (entry or "EntryField"))
+    for option in options or []:
+        if option.get("sortOrder") is not None and not 0 <= option["sortOrder"] <= INT32_MAX:
+            raise InputError("options.sort_order must be between 0 and %d, got %d" % (INT32_MAX, option["sortOrder"]))
     values = [option.get("optionValue") for option in options or []]
     duplicates = sorted(set(value for value in values if values.count(value) > 1))
     if duplicates:

@@ -138,7 +138,8 @@ class Signl4Client(PooledClient):
 
     def __init__(self, api_url=DEFAULT_API_URL, api_key=None, team_secret=None, validate_certs=True, timeout=30.0,
                  retry=None, log=None, clock=None, deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
-        api_url = str(api_url or DEFAULT_API_URL).strip().rstrip("/")
+        # None means the default; an empty value (an unset Jinja variable, say) is an error, not the default.
+        api_url = str(DEFAULT_API_URL if api_url is None else api_url).strip().rstrip("/")
         check_http_url(api_url, "signl4_api_url")
         self.api_key = api_key
         self.team_secret = team_secret

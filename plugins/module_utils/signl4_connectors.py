@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Resource, Rules, same_name
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, UnexpectedResponseError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_objects import (
     ConfigEntries,
@@ -42,8 +42,10 @@ def connector_instances(client, team=None, app=None):
     """Installed apps with their config, optionally of one team and one app (empty names fail)."""
     wanted_team = team_id(client, team)
     app_id = None if app is None else client.resolve_app(app.strip())["scriptId"]
-    return [client.script_instance(i["instanceId"]) for i in client.script_instances([wanted_team] if wanted_team else None)
-            if app_id is None or i.get("scriptId") == app_id]
+    listed = client.script_instances([wanted_team] if wanted_team else None)
+    if any(not isinstance(i, dict) or not i.get("instanceId") for i in listed):
+        raise UnexpectedResponseError("SIGNL4 listed an app instance without an instanceId", api="SIGNL4")
+    return [client.script_instance(i["instanceId"]) for i in listed if app_id is None or i.get("scriptId") == app_id]
 
 
 class Connectors(ObjectKind):

@@ -58,14 +58,18 @@ IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE", "PATCH")
 DEADLINE_FACTOR = 2.0  # a request's overall deadline, in timeouts
 
 
+MAX_TIMEOUT = 3600.0
+
+
 def check_seconds(value, option):
-    """A positive, finite number of seconds, or :class:`InputError` naming ``option``."""
+    """A number of seconds above 0 and at most :data:`MAX_TIMEOUT` (sockets refuse larger ones),
+    or :class:`InputError` naming ``option``."""
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         seconds = float("nan")
-    if math.isnan(seconds) or math.isinf(seconds) or seconds <= 0:
-        raise InputError("%s must be a positive, finite number of seconds, got %r" % (option, value))
+    if math.isnan(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+        raise InputError("%s must be a positive, finite number of seconds up to %d, got %r" % (option, MAX_TIMEOUT, value))
     return seconds
 
 
@@ -247,7 +251,7 @@ class Transport:
             return expect()
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
             raise self.unexpected(response, "a body that is not JSON")
         if expect is not None and not isinstance(body, expect):
             raise self.unexpected(response, "a JSON %s where %s was expected (%s)" % (
@@ -268,7 +272,7 @@ class Transport:
     def _error(self, response, call):
         try:
             body = response.json() if response.content else None
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         code, message, errors = self.error_parser(response.status_code, body, response.text)
         cls = error_class_for_status(response.status_code)

@@ -8,8 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
-
-from urllib.parse import urlsplit
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import check_http_url
 
 
 def require_length(value, limit, what):
@@ -18,7 +17,13 @@ def require_length(value, limit, what):
 
 
 def require_http_url(url, what):
-    """Fail unless ``url`` is an absolute http(s) URL. The URL itself is not echoed: it may hold a token."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise InputError("%s is not an absolute http:// or https:// URL (value not shown, it may hold a token)" % what)
+    """Fail unless ``url`` is an absolute http(s) URL with a host and a valid port (the same rule as
+    the connection URLs). The URL itself is not echoed: it may hold a token."""
+    try:
+        check_http_url(url, what)
+        valid = not any(c.isspace() for c in url)
+    except InputError:
+        valid = False
+    if not valid:
+        raise InputError("%s is not an absolute http:// or https:// URL with a host and a valid port "
+                         "(value not shown, it may hold a token)" % what)

@@ -13,7 +13,7 @@ short_description: Manage ConnectWise Manage custom fields (user defined fields)
 version_added: 0.1.0
 description:
   - Creates, updates and deletes a custom field in C(/system/userDefinedFields).
-  - The field is found by its O(caption), within O(pod_id) and O(screen_id) when they are given.
+  - The field is found by its O(caption), within O(pod_id) when it is given (Manage keeps captions unique per pod; O(screen_id) is a setting, not part of the match).
   - Only the options you give are compared; an update sends a PATCH with just the keys that differ.
 author:
   - signl4.connectwise maintainers (@signl4)
@@ -31,10 +31,12 @@ options:
     description:
       - The id of the pod (the screen area) the field is placed on.
       - Used with O(caption) to find the field; required when the field has to be created.
+      - Manage's pods cannot be listed over REST, so Manage itself refuses an unknown pod (with its own message);
+        nothing is created then.
     type: int
   screen_id:
     description:
-      - The screen id (at most 25 characters). Used with O(caption) to find the field when given.
+      - The screen id (at most 25 characters).
     type: str
   field_type:
     description:

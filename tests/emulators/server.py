@@ -21,6 +21,9 @@ class _Handler(BaseHTTPRequestHandler):
     emulator = None  # set per server class
     max_body = MAX_BODY
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two sends; with Nagle's algorithm the body would wait for the client's
+    # delayed ACK (tens of ms per answer), which real servers do not make their clients wait for.
+    disable_nagle_algorithm = True
 
     def setup(self):
         self.timeout = self.read_timeout

@@ -44,7 +44,6 @@ COUNTS = OrderedDict([
     ("signl4_connector_info", 100),
 ])
 BLOCK = 12
-FAST = "tests.support.nodelay_emulator"
 RUN_CACHE = "SIGNL4_CONNECTWISE_RUN_CACHE"  # where the clients share codebases and lookups between the tasks of a run
 TEAMS = {"service desk": "5b0b1a5e-0000-4000-8000-00000000a001", "network operations": "5b0b1a5e-0000-4000-8000-00000000a002"}
 # Where each writing module's objects live, and which of their fields make an object "named" by a case.
@@ -61,8 +60,8 @@ CASE_KEY = {"cw_workflow_rule": "name", "cw_custom_field": "caption", "cw_api_me
 
 @pytest.fixture(scope="module")
 def fuzz_manage():
-    server = RunningEmulator(FAST, ["--emulator", "tests.emulators.manage", "--company-id", "signl4demo",
-                                    "--public-key", "demopublic", "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID])
+    server = RunningEmulator("tests.emulators.manage", ["--company-id", "signl4demo", "--public-key", "demopublic",
+                                                        "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID])
     server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
                              cw_private_key=PRIVATE_KEY, cw_client_id=CLIENT_ID)
     yield server
@@ -71,7 +70,7 @@ def fuzz_manage():
 
 @pytest.fixture(scope="module")
 def fuzz_signl4():
-    server = RunningEmulator(FAST, ["--emulator", "tests.emulators.signl4", "--api-key", API_KEY, "--team-secret", TEAM_SECRET])
+    server = RunningEmulator("tests.emulators.signl4", ["--api-key", API_KEY, "--team-secret", TEAM_SECRET])
     server.connection = dict(signl4_api_url=server.url + "/api", signl4_api_key=API_KEY, signl4_team_secret=TEAM_SECRET)
     yield server
     server.stop()

@@ -243,7 +243,7 @@ def test_a_401_names_the_options_to_check(manage):
     ("cw_url", "http://[::1", "cw_url is not a valid URL"),
     ("cw_url", "http://h:99999", "cw_url is not a valid URL (Port out of range"),
     ("cw_url", "ftp://h", "cw_url must be an absolute http:// or https:// URL"),
-    ("cw_timeout", -1, "cw_timeout must be a positive, finite number of seconds, got -1"),
+    ("cw_timeout", -1, "cw_timeout must be a positive, finite number of seconds up to 3600, got -1"),
     ("cw_timeout", float("inf"), "cw_timeout must be a positive, finite number"),
     ("cw_timeout", float("nan"), "cw_timeout must be a positive, finite number"),
     ("cw_client_id", "", "cw_client_id is required (or the CW_CLIENT_ID environment variable)"),

@@ -27,7 +27,16 @@ EXCEPTION_TEXT = ("Traceback", "Error(", "Exception(", "object has no attribute"
                   "unhashable", "Max retries exceeded", "HTTPConnectionPool", "HTTPSConnectionPool", "urllib3",
                   " object at 0x", "MODULE FAILURE", "KeyError", "IndexError")
 # A failure after writes that the module reports by design: Manage's API cannot set a role's levels.
-WRITES_THEN_FAILS_BY_DESIGN = ("differs from the declared permissions",)
+WRITES_THEN_FAILS_BY_DESIGN = (
+    "differs from the declared permissions",
+    # Manage lists a rule's notify types only once the rule exists (there is no list per table type):
+    # with no other rule of that table type to ask, a new rule is created inactive, checked and deleted
+    # again, leaving nothing behind (cw_workflow_rule NOTES).
+    "unknown notify type for table type",
+)
+# Inputs only Manage can check, because what they name cannot be listed over REST: a refused write
+# changes nothing and the failure carries Manage's own message (cw_custom_field's pod_id).
+REFUSED_BY_THE_API_BY_DESIGN = ("podId: The pod",)
 
 
 class Case:
@@ -114,7 +123,7 @@ LOOKUP_OPTIONS = ("team", "board", "location", "business_unit", "role", "default
 
 # The options that say which object a case is about; with ``state: absent`` the others are not used,
 # so a bad value in them may be ignored.
-IDENTITY = {"cw_workflow_rule": ("name",), "cw_custom_field": ("caption", "pod_id", "screen_id"),
+IDENTITY = {"cw_workflow_rule": ("name",), "cw_custom_field": ("caption", "pod_id"),
             "cw_api_member": ("identifier",), "cw_callback": ("url", "type", "level", "object", "board"),
             "cw_security_role": ("name",), "signl4_webhook": ("name",),
             "signl4_connector": ("team", "app", "display_name")}
@@ -419,8 +428,9 @@ def failure_violations(case, result, writes):
         # A write the API applied (2xx) makes a half-built object (or one rolled back); one it refused
         # changed nothing, but the input was not checked before it was sent.
         applied = [w for w in writes if not re.search(r"-> [45]\d\d$", w)]
-        kind = "failed after writing" if applied else "invalid write sent (refused by the API)"
-        found.append((kind, "%s; writes: %s" % (msg[:200], writes[:6])))
+        if applied or not any(text in msg for text in REFUSED_BY_THE_API_BY_DESIGN):
+            kind = "failed after writing" if applied else "invalid write sent (refused by the API)"
+            found.append((kind, "%s; writes: %s" % (msg[:200], writes[:6])))
     if case.expect == VALID:
         found.append(("valid input refused", msg[:300]))
     return found
