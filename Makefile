@@ -69,6 +69,11 @@ lint: $(BIN)/.installed $(LINK)
 docs: $(BIN)/.installed
 	hack/docs.sh
 
+# Benchmarks, not part of `make test`: each prints its figures and the conditions of the run and
+# writes tests/bench/RESULTS.md. `python -m tests.bench.provisioning --quick` is the short smoke run.
+bench: $(BIN)/.installed $(LINK)
+	$(BIN)/python -m tests.bench.provisioning
+
 # A release's changelog from the fragments, on a scratch copy so the checkout keeps its fragments.
 changelog: $(BIN)/.installed
 	hack/changelog.sh

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print their figures and the conditions of the run (see RESULTS.md)."""
