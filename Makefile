@@ -43,6 +43,12 @@ pytest-fast: $(BIN)/.installed $(LINK)
 
 pytest: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration
+	$(BIN)/python -m pytest -q -n 2 tests/agent
+
+# The sync agent as one zipapp (agent/ + plugins/module_utils); run it in a venv holding agent/requirements.txt.
+.PHONY: agent
+agent: $(BIN)/.installed
+	$(BIN)/python agent/build_zipapp.py build/signl4-agent.pyz
 
 $(CORE216_VENV)/bin/.installed: requirements.txt
 	test -x $(CORE216_VENV)/bin/python || $(PYTHON) -m venv $(CORE216_VENV)

@@ -30,9 +30,12 @@ import os
 import platform
 import re
 import resource
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -247,6 +250,10 @@ def run_playbook(tool, systems, check):
         "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "PYTHONPATH": REPO_ROOT,
     })
+    # The collection shares lookups between the tasks of a run through a run cache that outlives the run
+    # (60 s); each run starts with an empty one, so a re-run does not profit from the run before it.
+    run_cache = tempfile.mkdtemp(prefix="bench-run-cache-")
+    env["SIGNL4_CONNECTWISE_RUN_CACHE"] = os.path.join(run_cache, "cache")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), PLAYBOOKS[tool]]
     if check:
         command.append("--check")
@@ -256,6 +263,7 @@ def run_playbook(tool, systems, check):
     result = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, check=False)
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    shutil.rmtree(run_cache, ignore_errors=True)
     manage, signl4 = systems.journals()
     output = result.stdout + result.stderr
     return {
@@ -455,7 +463,9 @@ def render(args, cond, seed, table, latencies, problems, state_note, sample_tail
              "emulators' journals (the benchmark's own control calls are not journaled); *repeated GETs* are",
              "GETs of a URL already fetched in the same run; *tasks run* = ok + skipped + failed + ignored in",
              "the play recap (Ansible's per-task cost is most of the wall time at low latency). Both",
-             "playbooks run with Ansible's defaults (linear strategy, no pipelining, local connection).", "",
+             "playbooks run with Ansible's defaults (linear strategy, no pipelining, local connection). Each",
+             "run starts with an empty run cache of its own (`SIGNL4_CONNECTWISE_RUN_CACHE`): the collection's",
+             "lookups are shared by the tasks of one run, not carried over from the run before (they live 60 s).", "",
              "### Conditions", "",
              "- date: %s; commit: %s" % (cond["date"], cond["commit"]),
              "- machine: %s; load average at start: %s; at end: %s" % (cond["machine"], cond["load"], cond["load_end"]),
@@ -523,6 +533,37 @@ def render(args, cond, seed, table, latencies, problems, state_note, sample_tail
     return "\n".join(lines)
 
 
+def state_note_of(states):
+    """One sentence on whether both tools left the same objects after their first run."""
+    if states.get("collection") == states.get("uri"):
+        state = states["uri"]
+        events = [event for rule in state["rules"] for event in rule["events"]]
+        actions = [action for event in events for action in event["actions"]]
+        return ("After the first run both tools left the same objects in both emulators, compared without ids "
+                "and timestamps: %d custom fields, %d rules with %d events, %d actions and %d action values, "
+                "roles %s, %d API member(s), %d callback(s), %d webhook(s), %d connector instance(s)." % (
+                    len(state["custom_fields"]), len(state["rules"]), len(events), len(actions),
+                    sum(len(a["values"]) for a in actions), ", ".join(state["roles"]), len(state["api_members"]),
+                    len(state["callbacks"]), len(state["webhooks"]), len(state["connectors"])))
+    differing = sorted(k for k in states.get("uri", {}) if states["uri"][k] != states.get("collection", {}).get(k))
+    print("state differs:\n" + json.dumps({k: {t: states[t].get(k) for t in states} for k in differing}, indent=1))
+    return "After the first run the two tools' objects DIFFER in: %s." % ", ".join(differing)
+
+
+def failure_tails(results, latencies):
+    """The output's last lines of the first failed run of each tool and phase."""
+    tails, seen = [], set()
+    for latency in latencies:
+        for rep in results[latency]:
+            for tool in TOOLS:
+                for phase in [p for p in ("check-empty",) + PHASES if p in rep[tool]]:
+                    run = rep[tool][phase]
+                    if run["tail"] and (tool, phase) not in seen:
+                        seen.add((tool, phase))
+                        tails.append(("%s %s (latency %.2f s)" % (tool, phase, latency), run["tail"]))
+    return tails
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="latency 0 only, 1 repetition")
@@ -541,6 +582,7 @@ def main(argv=None):
     seed = load_seed()
     cond = conditions()
     print("conditions: %s" % json.dumps(cond), flush=True)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))  # stop the emulators on kill too
     systems = Systems()
     results, states = {}, {}
     try:
@@ -564,29 +606,8 @@ def main(argv=None):
     cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     table = summarise(results, args.latencies)
     problems = problems_of(results, args.latencies)
-    if states.get("collection") == states.get("uri"):
-        state = states["uri"]
-        events = [event for rule in state["rules"] for event in rule["events"]]
-        actions = [action for event in events for action in event["actions"]]
-        state_note = ("After the first run both tools left the same objects in both emulators, compared without ids "
-                      "and timestamps: %d custom fields, %d rules with %d events, %d actions and %d action values, "
-                      "roles %s, %d API member(s), %d callback(s), %d webhook(s), %d connector instance(s)." % (
-                          len(state["custom_fields"]), len(state["rules"]), len(events), len(actions),
-                          sum(len(a["values"]) for a in actions), ", ".join(state["roles"]), len(state["api_members"]),
-                          len(state["callbacks"]), len(state["webhooks"]), len(state["connectors"])))
-    else:
-        differing = sorted(k for k in states.get("uri", {}) if states["uri"][k] != states.get("collection", {}).get(k))
-        state_note = "After the first run the two tools' objects DIFFER in: %s." % ", ".join(differing)
-        print("state differs:\n" + json.dumps({k: {t: states[t].get(k) for t in states} for k in differing}, indent=1))
-    tails, seen = [], set()
-    for latency in args.latencies:
-        for rep in results[latency]:
-            for tool in TOOLS:
-                for phase in [p for p in ("check-empty",) + PHASES if p in rep[tool]]:
-                    run = rep[tool][phase]
-                    if run["tail"] and (tool, phase) not in seen:
-                        seen.add((tool, phase))
-                        tails.append(("%s %s (latency %.2f s)" % (tool, phase, latency), run["tail"]))
+    state_note = state_note_of(states)
+    tails = failure_tails(results, args.latencies)
     text = render(args, cond, seed, table, args.latencies, problems, state_note, tails, results)
     print("\n" + text)
     with open(args.output, "w", encoding="utf-8") as handle:

@@ -12,7 +12,6 @@ import sys
 from unittest import mock
 
 from ansible.module_utils import basic
-from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from tests.emulators.harness import REPO_ROOT
@@ -37,18 +36,19 @@ def _fail_json(self, msg, **result):
 def run_module(name, args, check_mode=False, diff=True):
     """Run ``signl4.connectwise.<name>`` with ``args``; returns the result (``failed`` set on failure,
     ``warnings`` holding the warnings this run emitted)."""
-    # Ansible runs each module in a process of its own; in-process runs share ansible-core's
-    # warning registry, which de-duplicates, so it is emptied for every run.
-    module_warnings._global_warnings.clear()
+    # Warnings are caught at AnsibleModule.warn: in-process runs share ansible-core's de-duplicating
+    # registry, which a controller-side import in the same process also bypasses for stderr.
+    warnings = []
     module = importlib.import_module("ansible_collections.signl4.connectwise.plugins.modules." + name)
     full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(full_args), \
             mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json):
+            mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json), \
+            mock.patch.object(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning)):
         try:
             module.main()
         except ModuleExit as done:
-            done.result.setdefault("warnings", list(module_warnings.get_warning_messages()))
+            done.result.setdefault("warnings", warnings)
             return done.result
     raise AssertionError("module %s returned without exit_json/fail_json" % name)
 

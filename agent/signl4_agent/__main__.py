@@ -1,0 +1,82 @@
+"""``python -m signl4_agent {run,once,check-config,status} --config FILE``."""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+
+from signl4_agent import config as config_module
+from signl4_agent import logs
+
+log = logging.getLogger("signl4_agent")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="signl4-agent", description="ConnectWise Manage <-> SIGNL4 sync agent")
+    parser.add_argument("command", choices=("run", "once", "check-config", "status"))
+    parser.add_argument("--config", required=True, help="the YAML configuration file")
+    return parser
+
+
+def _agent(config):
+    from signl4_agent.agent import Agent
+    return Agent(config)
+
+
+def cmd_run(config):
+    agent = _agent(config)
+    signal.signal(signal.SIGTERM, agent.stop)
+    signal.signal(signal.SIGINT, agent.stop)
+    agent.run()
+    return 0
+
+
+def cmd_once(config):
+    agent = _agent(config)
+    try:
+        ok = agent.safe(agent.cycle)
+        print(json.dumps(dict(ok=ok, **agent.store.counts())))
+        return 0 if ok else 1
+    finally:
+        agent.close()
+
+
+def cmd_check_config(config):
+    """Reach both APIs read-only: the three workflow rules, the custom fields, the acting user."""
+    from signl4_agent.checks import check
+    report = check(config)
+    print(json.dumps(report, indent=2))
+    return 0 if report["ok"] else 1
+
+
+def cmd_status(config):
+    from signl4_agent.store import SqliteStore
+    store = SqliteStore(config["state"]["path"])
+    try:
+        report = dict(store.counts(), last_good_cycle=store.get("last_good_cycle"),
+                      tickets=[dict(ticket=t["ticket_id"], generation=t["generation"], alert=t["alert_id"],
+                                    status=t["alert_status"]) for t in store.tickets()[-50:]],
+                      pending=[dict(key=i["key"], attempts=i["attempts"], error=i["error"]) for i in store.pending_intents()])
+    finally:
+        store.close()
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "status": cmd_status}
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        config = config_module.load(args.config)
+    except config_module.ConfigError as exc:
+        print("signl4-agent: configuration error: %s" % exc, file=sys.stderr)
+        return 2
+    logs.setup(config["logging"]["level"], config_module.secrets(config))
+    return COMMANDS[args.command](config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The agent process: clients, store, receiver and the loop that runs the sync.
+
+Every wait is on one event, so SIGTERM (or a callback, or an accepted webhook) interrupts it at
+once; the clients' retry sleeps use the same event and give up when the agent stops.
+"""
+
+import ctypes
+import ctypes.util
+import logging
+import threading
+import time
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, CancelledError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
+
+from signl4_agent import inbound, ratelimit, sync
+from signl4_agent.manage import TicketDesk
+from signl4_agent.metrics import Metrics
+from signl4_agent.store import SqliteStore
+
+log = logging.getLogger("signl4_agent")
+MAX_BACKOFF = 300.0
+POLL_OVERLAP = 5.0  # seconds re-read at each SIGNL4 poll, against clock skew
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim``: hand the heap freed after a cycle back to the system (a cycle parses
+    pages of tickets; without it the resident size keeps the high-water mark of fragmented arenas)."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
+TRIM = _malloc_trim()
+
+
+class Stopping(Exception):
+    """The agent is shutting down: abandon the current wait (and the request retrying)."""
+
+
+def build_manage(config, retry):
+    m = config["manage"]
+    return ManageClient(m["url"], m["company_id"], m["public_key"], m["private_key"], m["client_id"],
+                        codebase=m["codebase"], api_version=m["api_version"], validate_certs=m["validate_certs"],
+                        timeout=m["timeout"], retry=retry)
+
+
+def build_signl4(config, retry):
+    s = config["signl4"]
+    return Signl4Client(s["api_url"], s["api_key"], s["team_secret"], validate_certs=s["validate_certs"],
+                        timeout=s["timeout"], retry=retry)
+
+
+class Agent:
+    def __init__(self, config, clock=time.time, retry=None):
+        self.config = config
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+        self.requested = set()  # ticket ids from Manage callbacks, to run at once
+        self.intents_waiting = False  # an outbound webhook recorded work
+        self.metrics = Metrics()
+        # the clients' retry waits end when the agent stops (``retry`` is injectable for tests)
+        retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, cancel=self.stopping)
+        self.manage = build_manage(config, retry)
+        self.signl4 = build_signl4(config, retry)
+        self.manage.transport.session.hooks["response"].append(self.metrics.observe("manage"))
+        self.signl4.transport.session.hooks["response"].append(self.metrics.observe("signl4"))
+        self.store = SqliteStore(config["state"]["path"])
+        self.desk = TicketDesk(self.manage, config)
+        limiters = ratelimit.limiters(config["signl4"]["plan"], wait=self.sleep)
+        self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock)
+        self.verifier = inbound.CallbackVerifier(config["manage"]["url"], self._signing_key)
+        self.failures = 0
+        self.last_good = None
+        self.key_client = None
+
+    # ----- waiting ----------------------------------------------------------------------
+    def sleep(self, seconds):
+        if self.stopping.wait(seconds):
+            raise Stopping()
+
+    def stop(self, *args):
+        self.stopping.set()
+        self.wake.set()
+
+    def wake_up(self, ticket_id=None):
+        """Run a cycle for ``ticket_id`` (a callback) or the pending intents (a webhook) now."""
+        with self.lock:
+            if ticket_id is not None:
+                self.requested.add(int(ticket_id))
+            else:
+                self.intents_waiting = True
+        self.wake.set()
+
+    def _signing_key(self, key_url):
+        """The callback signing key Manage publishes at ``key_url`` (its own host, checked before).
+        Read with a client of the receiver's own: the worker's session is not shared across threads."""
+        with self.lock:
+            if self.key_client is None:
+                self.key_client = build_manage(self.config, RetryPolicy(max_retries=1, cancel=self.stopping))
+        try:
+            body = self.key_client.request("GET", key_url).json()
+        except (ApiError, ValueError) as exc:
+            log.warning("cannot read the callback signing key: %s", exc)
+            raise inbound.BadRequest("the signing key could not be read", 401)
+        key = body.get("signing_key") if isinstance(body, dict) else None
+        if not key:
+            raise inbound.BadRequest("Manage served no signing key", 401)
+        return key
+
+    # ----- cycles -----------------------------------------------------------------------
+    def cycle(self, ticket_id=None):
+        """One pass: pending intents, the trigger, the status updates (one ticket or all)."""
+        started = time.monotonic()
+        sync.run_pending(self.ctx)
+        sync.trigger_cycle(self.ctx, ticket_id)
+        sync.update_cycle(self.ctx, ticket_id)
+        if ticket_id is None and self.config["signl4"]["poll_alerts"]:
+            self.poll_signl4()
+        sync.run_pending(self.ctx)
+        if ticket_id is None:
+            self.metrics.cycle_seconds.set(time.monotonic() - started)
+            self.last_good = self.clock()
+            self.metrics.last_good_cycle.set(self.last_good)
+            self.store.put("last_good_cycle", self.last_good)
+            TRIM()
+
+    def poll_signl4(self):
+        since = self.store.get("signl4_polled")
+        now = self.clock()
+        sync.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
+        self.store.put("signl4_polled", now)
+
+    def safe(self, step, *args):
+        """Run ``step``; an API or input error is logged and counted, and the agent backs off."""
+        try:
+            step(*args)
+            self.failures = 0
+            return True
+        except (ApiError, InputError) as exc:
+            if isinstance(exc, sync.OUTAGES):
+                self.metrics.last_failure["signl4" if getattr(exc, "api", "") == "SIGNL4" else "manage"] = self.clock()
+            self.failures += 1
+            self.metrics.errors.labels(kind=type(exc).__name__).inc()
+            log.error("cycle failed (%d in a row): %s", self.failures, exc)
+            return False
+
+    def backoff(self):
+        if not self.failures:
+            return self.config["poll_interval"]
+        return min(MAX_BACKOFF, self.config["poll_interval"] * 2 ** min(self.failures - 1, 8))
+
+    def run(self, serve_http=True):
+        """Cycle until stopped; ``serve_http`` starts the receiver."""
+        server = self._start_server() if serve_http else None
+        try:
+            self._loop()
+        except (Stopping, CancelledError):
+            pass
+        finally:
+            if server is not None:
+                server.close()
+            self.close()
+        log.info("stopped")
+
+    def _loop(self):
+        next_full = 0.0
+        while not self.stopping.is_set():
+            if time.monotonic() >= next_full:
+                self.safe(self.cycle)
+                next_full = time.monotonic() + self.backoff()
+            self._run_requested()
+            if not self.stopping.is_set():
+                self.wake.wait(max(0.0, next_full - time.monotonic()))
+                self.wake.clear()
+
+    def _run_requested(self):
+        with self.lock:
+            tickets, self.requested = sorted(self.requested), set()
+            intents, self.intents_waiting = self.intents_waiting, False
+        for ticket_id in tickets:
+            self.safe(self.cycle, ticket_id)
+        if intents and not tickets and not self.stopping.is_set():
+            self.safe(sync.run_pending, self.ctx)
+
+    def _start_server(self):
+        from signl4_agent.receiver import Receiver, serve
+        server = serve(Receiver(self, self.config), self.config)
+        thread = threading.Thread(target=server.run, name="receiver", daemon=True)
+        thread.start()
+        log.info("listening on %s:%s", self.config["listen"]["host"], server.effective_port)
+        return server
+
+    # ----- reports ----------------------------------------------------------------------
+    def health(self):
+        now = self.clock()
+        last = self.last_good
+        sides = dict((api, self._side(api, now)) for api in ("manage", "signl4"))
+        age = None if last is None else round(now - last, 1)
+        healthy = age is not None and age <= self.config["stale_after"]
+        return dict(healthy=healthy, last_good_cycle_age=age, pending=len(self.store.pending_intents()), **sides)
+
+    def _side(self, api, now):
+        """Reachable: the last answer of that API was good (an outage since says otherwise)."""
+        ok, failed = self.metrics.last_ok.get(api), self.metrics.last_failure.get(api)
+        return dict(reachable=ok is not None and (failed is None or ok >= failed),
+                    last_ok_age=None if ok is None else round(now - ok, 1))
+
+    def close(self):
+        if self.key_client is not None:
+            self.key_client.close()
+        self.manage.close()
+        self.signl4.close()
+        self.store.close()

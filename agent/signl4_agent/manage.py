@@ -1,0 +1,173 @@
+"""Ticket-level Manage operations the sync needs, built on the collection's ``ManageClient``.
+
+Workflow rules are read by name and their events classified by what their conditions test (the
+seed's rules: the trigger event tests ``Signl4Retrieved_c`` false, the update events test
+``Signl4Status_c`` against "Acknowledged" / "Resolved"). Rules are cached for ``RULES_TTL``
+seconds, so an idle cycle costs one ``/test`` per event in use and nothing else.
+"""
+
+import re
+import time
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
+
+RULES_PATH = "/system/workflows"
+TICKETS = "/service/tickets"
+MEMBERS = "/system/members"
+CUSTOM_FIELDS = "/system/userDefinedFields"
+RULES_TTL = 300.0
+# Tickets per page of a /test or a query: a thousand full tickets are megabytes of JSON held at
+# once; a hundred keep the agent's memory flat and cost extra calls only when that many match.
+PAGE_SIZE = 100
+ACKNOWLEDGED, RESOLVED = "Acknowledged", "Resolved"
+
+
+def _mentions(text, word):
+    return re.search(r"\b%s\b" % re.escape(word), text or "", re.IGNORECASE) is not None
+
+
+def classify_trigger(events, retrieved):
+    """``{"trigger": event, "after_close": event, "after_acknowledge": event}`` (absent keys: none)."""
+    found = {}
+    for event in events:
+        condition_text = event.get("eventCondition") or ""
+        if not _mentions(condition_text, retrieved):
+            continue
+        if _mentions(condition_text, RESOLVED):
+            found.setdefault("after_close", event)
+        elif _mentions(condition_text, ACKNOWLEDGED):
+            found.setdefault("after_acknowledge", event)
+        else:
+            found.setdefault("trigger", event)
+    return found
+
+
+def classify_update(events, status_field):
+    """``{"acknowledge": event, "close": event}``: an event testing the status field against
+    "Acknowledged" acknowledges (it may test "Resolved" too), one testing only "Resolved" closes."""
+    found = {}
+    for event in events:
+        condition_text = event.get("eventCondition") or ""
+        if not _mentions(condition_text, status_field):
+            continue
+        if _mentions(condition_text, ACKNOWLEDGED):
+            found.setdefault("acknowledge", event)
+        elif _mentions(condition_text, RESOLVED):
+            found.setdefault("close", event)
+    return found
+
+
+def custom_value(ticket, caption):
+    for field in ticket.get("customFields") or []:
+        if (field.get("caption") or "").lower() == caption.lower():
+            return field.get("value")
+    return None
+
+
+class TicketDesk:
+    """What the sync does in Manage: evaluate workflow events, read and change tickets, notes, members."""
+
+    def __init__(self, client, config, clock=time.monotonic):
+        self.client = client
+        self.config = config
+        self.clock = clock
+        self._rules = {}
+        self._members = {}
+
+    # ----- workflow rules ---------------------------------------------------------------
+    def rule(self, name, with_actions=False):
+        """The rule named ``name`` with its ``events`` (and their ``actions``); cached."""
+        cached = self._rules.get(name)
+        if cached and self.clock() - cached[0] < RULES_TTL:
+            return cached[1]
+        rules = self.client.list(RULES_PATH, conditions=condition("name", "=", name))
+        if len(rules) != 1:
+            raise InputError("workflow rule %r: %s" % (name, "not found in Manage" if not rules else "%d rules share that name" % len(rules)))
+        rule = dict(rules[0])
+        rule["events"] = self.client.list("%s/%s/events" % (RULES_PATH, rule["id"]))
+        if with_actions:
+            for event in rule["events"]:
+                event["actions"] = self._actions(rule["id"], event["id"])
+        self._rules[name] = (self.clock(), rule)
+        return rule
+
+    def forget_rules(self):
+        self._rules = {}
+
+    def _actions(self, rule_id, event_id):
+        actions = self.client.list("%s/%s/events/%s/actions" % (RULES_PATH, rule_id, event_id))
+        for action in actions:
+            action["customFields"] = self.client.list(
+                "%s/userdefinedfields/events/%s/actions/%s" % (RULES_PATH, event_id, action["id"]))
+        return actions
+
+    def matching(self, rule, event, ticket_id=None, conditions=None):
+        """Tickets the event's condition selects now (``GET .../events/{id}/test``)."""
+        extra = all_of(condition("id", "=", int(ticket_id)) if ticket_id is not None else None, conditions)
+        path = "%s/%s/events/%s/test" % (RULES_PATH, rule["id"], event["id"])
+        for item in self.client.iterate(path, conditions=extra or None, page_size=PAGE_SIZE):
+            ticket = item.get("ticket", item) if isinstance(item, dict) else None
+            if isinstance(ticket, dict) and ticket.get("id") is not None:
+                yield ticket
+
+    def query(self, conditions, custom_field_conditions, ticket_id=None):
+        """The REST trigger source: tickets matching the configured conditions."""
+        extra = all_of(condition("id", "=", int(ticket_id)) if ticket_id is not None else None, conditions)
+        return self.client.iterate(TICKETS, conditions=extra or None, custom_field_conditions=custom_field_conditions,
+                                   page_size=PAGE_SIZE)
+
+    # ----- tickets ----------------------------------------------------------------------
+    def ticket(self, ticket_id):
+        try:
+            return self.client.get("%s/%d" % (TICKETS, int(ticket_id)))
+        except NotFoundError:
+            return None
+
+    def update(self, ticket, fields=None, custom=None):
+        """One PATCH: top-level ``fields`` and custom field values by caption (Manage replaces the
+        whole ``customFields`` array, so every entry is sent back). Returns the new ticket."""
+        operations = [{"op": "replace", "path": key, "value": value} for key, value in (fields or {}).items()]
+        if custom:
+            wanted = dict((caption.lower(), value) for caption, value in custom.items())
+            entries = []
+            for entry in ticket.get("customFields") or []:
+                entry = dict((k, v) for k, v in entry.items() if k in ("id", "caption", "value"))
+                if entry.get("caption", "").lower() in wanted:
+                    entry["value"] = wanted.pop(entry["caption"].lower())
+                entries.append(entry)
+            if wanted:
+                raise InputError("ticket %s has no custom field(s) %s" % (ticket["id"], ", ".join(sorted(wanted))))
+            operations.append({"op": "replace", "path": "customFields", "value": entries})
+        if not operations:
+            return ticket
+        return self.client.patch("%s/%d" % (TICKETS, ticket["id"]), operations)
+
+    def notes(self, ticket_id):
+        try:
+            return self.client.list("%s/%d/notes" % (TICKETS, int(ticket_id)))
+        except NotFoundError:
+            return []
+
+    def add_note(self, ticket_id, text, flags):
+        body = dict(text=text, **flags)
+        return self.client.create("%s/%d/notes" % (TICKETS, int(ticket_id)), body)
+
+    def related(self, ticket_id, what):
+        """``tasks`` or ``configurations`` of a ticket; an endpoint Manage lacks reads as none."""
+        try:
+            return self.client.list("%s/%d/%s" % (TICKETS, int(ticket_id), what))
+        except NotFoundError:
+            return []
+
+    # ----- members ----------------------------------------------------------------------
+    def member_by_email(self, email):
+        """The active member whose office e-mail is ``email`` (case-insensitive), or None."""
+        key = (email or "").strip().lower()
+        if not key:
+            return None
+        if key not in self._members:
+            found = self.client.list(MEMBERS, conditions=all_of(condition("officeEmail", "=", key),
+                                                                condition("inactiveFlag", "=", False)))
+            self._members[key] = found[0] if len(found) == 1 else None
+        return self._members[key]

@@ -1,0 +1,114 @@
+"""The agent's HTTP endpoints, as one WSGI application served by waitress.
+
+    POST /signl4/{webhook_token}           SIGNL4 outbound webhooks
+    POST /manage/{callback_token}/callback  Manage callbacks (when listen.callback_token is set)
+    GET  /healthz                           each side reachable, age of the last good cycle (503 when stale)
+    GET  /metrics                           Prometheus
+
+A wrong token answers 404 (as an unknown path: nothing tells a prober the path exists); a
+malformed body answers 400 and writes nothing; bodies over ``listen.max_body_bytes`` 413.
+"""
+
+import hmac
+import json
+import logging
+
+from signl4_agent import inbound
+from signl4_agent.metrics import CONTENT_TYPE
+
+log = logging.getLogger("signl4_agent.receiver")
+REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+           405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large", 503: "Service Unavailable"}
+
+
+def _token_ok(given, expected):
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+class Receiver:
+    def __init__(self, agent, config):
+        self.agent = agent
+        self.listen = config["listen"]
+        self.max_body = self.listen["max_body_bytes"]
+
+    def __call__(self, environ, start_response):
+        status, body, content_type = self.dispatch(environ)
+        start_response("%d %s" % (status, REASONS.get(status, "")),
+                       [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def dispatch(self, environ):
+        method, parts = environ["REQUEST_METHOD"], [p for p in environ.get("PATH_INFO", "").split("/") if p]
+        if parts == ["healthz"] or parts == ["metrics"]:
+            if method != "GET":
+                return self._json(405, {"error": "method not allowed"})
+            return self.health() if parts == ["healthz"] else (200, self.agent.metrics.render(), CONTENT_TYPE)
+        if len(parts) == 2 and parts[0] == "signl4" and _token_ok(parts[1], self.listen["webhook_token"]):
+            return self._post(environ, method, "signl4", self.signl4)
+        if len(parts) == 3 and parts[0] == "manage" and parts[2] == "callback" and \
+                _token_ok(parts[1], self.listen["callback_token"]):
+            return self._post(environ, method, "manage", self.manage)
+        if parts and parts[0] in ("signl4", "manage"):
+            self.agent.metrics.deliveries.labels(source=parts[0], outcome="bad_token").inc()
+            log.warning("refused a %s request to /%s/... with a wrong token or path", method, parts[0])
+        return self._json(404, {"error": "not found"})
+
+    def _post(self, environ, method, source, handler):
+        if method != "POST":
+            return self._json(405, {"error": "method not allowed"})
+        try:
+            body = self._body(environ)
+            outcome = handler(body, environ)
+        except inbound.BadRequest as exc:
+            self.agent.metrics.deliveries.labels(source=source, outcome="rejected").inc()
+            log.warning("refused a %s delivery: %s", source, exc)
+            return self._json(exc.status, {"error": str(exc)})
+        except Exception:  # noqa: BLE001 - the receiver stays up; the sender retries or polling catches up
+            self.agent.metrics.deliveries.labels(source=source, outcome="error").inc()
+            log.exception("a %s delivery failed", source)
+            return self._json(503, {"error": "try again later"})
+        self.agent.metrics.deliveries.labels(source=source, outcome=outcome).inc()
+        return self._json(200, {"outcome": outcome})
+
+    def _body(self, environ):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise inbound.BadRequest("bad Content-Length")
+        if length > self.max_body:
+            raise inbound.BadRequest("body larger than %d bytes" % self.max_body, 413)
+        if length <= 0:
+            raise inbound.BadRequest("empty body")
+        return environ["wsgi.input"].read(length)
+
+    def signl4(self, body, environ):
+        outcome = inbound.accept_outbound(self.agent.store, body)
+        if outcome == "accepted":
+            self.agent.wake_up()
+        return outcome
+
+    def manage(self, body, environ):
+        data = inbound.parse_json(body)
+        ticket_id = self.agent.verifier.verify(body, environ.get("HTTP_X_CONTENT_SIGNATURE"), data)
+        if ticket_id is None:
+            return "ignored"
+        self.agent.wake_up(ticket_id)
+        return "accepted"
+
+    def health(self):
+        report = self.agent.health()
+        return self._json(200 if report["healthy"] else 503, report)
+
+    @staticmethod
+    def _json(status, data):
+        return status, json.dumps(data).encode("utf-8"), "application/json"
+
+
+def serve(app, config):
+    """A started waitress server (``run()`` it on a thread, ``close()`` to stop)."""
+    from waitress.server import create_server
+    listen = config["listen"]
+    return create_server(app, host=listen["host"], port=listen["port"], threads=4,
+                         max_request_body_size=listen["max_body_bytes"], channel_timeout=listen["channel_timeout"],
+                         cleanup_interval=max(1, min(30, listen["channel_timeout"])),
+                         ident="signl4-agent", expose_tracebacks=False)

@@ -1,0 +1,91 @@
+"""Malformed configuration -> a clear error naming the key; secrets from files and the environment."""
+
+import pytest
+
+from signl4_agent import config as config_module
+from signl4_agent.config import ConfigError, validate
+
+
+def minimal(**overrides):
+    raw = {"manage": dict(url="https://na.myconnectwise.net", company_id="contoso", public_key="pub",
+                          private_key="priv", client_id="00000000-0000-4000-8000-000000000001"),
+           "signl4": dict(api_key="key", team_secret="secret", acting_user="ops@example.com"),
+           "listen": dict(webhook_token="0123456789abcdef0123"),
+           "state": dict(path="/tmp/state.db")}
+    for key, value in overrides.items():
+        section, name = key.split("__", 1) if "__" in key else (key, "")
+        if name:
+            raw.setdefault(section, {})[name] = value
+        else:
+            raw[section] = value
+    return raw
+
+
+def test_defaults_mirror_the_connector_app():
+    config = validate(minimal(), env={})
+    assert config["workflows"] == {"trigger": "SIGNL4 - Trigger Signls", "update_signls": "SIGNL4 - Update Signls",
+                                   "update_tickets": "SIGNL4 - Update CW Tickets"}
+    assert config["custom_fields"] == {"retrieved": "Signl4Retrieved_c", "status": "Signl4Status_c", "user": "Signl4User_c"}
+    assert config["status_mappings"] == dict(manage_acknowledge=True, manage_close=True, signl4_acknowledge=True,
+                                             signl4_close=True)
+    assert (config["owner_assignment"], config["reopen"], config["poll_interval"]) == ("acknowledge", "new_signl", 30.0)
+    assert config["signl4"]["api_url"] == "https://connect.signl4.com/api"
+    assert config["stale_after"] == 120.0
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(manage__url=None), "manage.url: required"),
+    (dict(manage__private_key=None), "manage.private_key: required (or private_key_file, or the environment variable CW_PRIVATE_KEY)"),
+    (dict(manage__url="na.myconnectwise.net"), "manage.url: must start with http:// or https://"),
+    (dict(manage__timeout="fast"), "manage.timeout: expected float, got str"),
+    (dict(manage__colour="blue"), "manage.colour: unknown key"),
+    (dict(signl4__plan="gold"), "signl4.plan: 'gold' is not one of free, commercial"),
+    (dict(signl4__poll_alerts="yes"), "signl4.poll_alerts: expected bool, got str"),
+    (dict(owner_assignment="sometimes"), "owner_assignment: 'sometimes' is not one of never, acknowledge, close, both"),
+    (dict(reopen="maybe"), "reopen: 'maybe' is not one of new_signl, reopen, ignore"),
+    (dict(details=["company", "weather"]), "details: unknown value(s) weather"),
+    (dict(details="company"), "details: expected list, got str"),
+    (dict(poll_interval=0), "poll_interval: must be at least 1 second"),
+    (dict(poll_interval=True), "poll_interval: expected float, got bool"),
+    (dict(listen__port=70000), "listen.port: must be between 0"),
+    (dict(listen__port="80"), "listen.port: expected int, got str"),
+    (dict(listen__webhook_token="short"), "listen.webhook_token: must be at least 16 characters"),
+    (dict(filters__boards=[1]), "filters.boards: expected a list of names"),
+    (dict(status_mappings__signl4_close="no"), "status_mappings.signl4_close: expected bool, got str"),
+    (dict(notes__internal_analysis=False), "notes: at least one of"),
+    (dict(workflows=["a"]), "workflows: expected a mapping"),
+    (dict(colour="blue"), "colour: unknown key"),
+    (dict(state__path=None), "state.path: required"),
+])
+def test_malformed_config_names_the_key(overrides, message):
+    with pytest.raises(ConfigError) as caught:
+        validate(minimal(**overrides), env={})
+    assert message in str(caught.value)
+
+
+def test_not_a_mapping():
+    with pytest.raises(ConfigError, match=r"\(top level\): expected a mapping"):
+        validate(["manage"], env={})
+
+
+def test_secrets_from_files_and_environment(tmp_path):
+    key_file = tmp_path / "cw.key"
+    key_file.write_text("from-file\n")
+    raw = minimal(manage__private_key=None, signl4__api_key=None)
+    raw["manage"]["private_key_file"] = str(key_file)
+    config = validate(raw, env={"SIGNL4_API_KEY": "from-env"})
+    assert config["manage"]["private_key"] == "from-file"
+    assert config["signl4"]["api_key"] == "from-env"
+    assert "from-file" in config_module.secrets(config) and "from-env" in config_module.secrets(config)
+    raw["manage"]["private_key_file"] = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="manage.private_key_file: cannot read"):
+        validate(raw, env={})
+
+
+def test_load_reports_yaml_errors(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text("manage: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        config_module.load(str(path), env={})
+    with pytest.raises(ConfigError, match="cannot read"):
+        config_module.load(str(tmp_path / "none.yml"), env={})
