@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
-from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SNAPSHOT_TTL, SharedLookups
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
     PooledClient,
@@ -184,7 +184,6 @@ class ManageClient(PooledClient):
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.run_cache = run_cache
         self.shared_lookups = SharedLookups(run_cache, self.site_key) if run_cache and share_lookups else None
-        self.shared_lists = SharedLookups(run_cache, self.site_key, SNAPSHOT_TTL) if self.shared_lookups else None
         self.discoveries = 0
 
     @classmethod
@@ -329,16 +328,6 @@ class ManageClient(PooledClient):
 
     def list(self, path, **kwargs):
         return list(self.iterate(path, **kwargs))
-
-    def shared_list(self, path, conditions=None):
-        """Every record of ``path`` matching ``conditions``, read once for the tasks of a run (for
-        ``SNAPSHOT_TTL`` seconds, dropped by any write to the collection), or ``None`` when this
-        client shares nothing. Only a decision that nothing needs writing may rest on it: an
-        object kind reads its object afresh before any write (``ObjectKind.ensure``)."""
-        if self.shared_lists is None:
-            return None
-        return self.shared_lists.get_or_load(path.lower().rstrip("/"), "list?%s" % (conditions or ""),
-                                             lambda: self.list(path, conditions=conditions))
 
     def count(self, path, conditions=None, custom_field_conditions=None):
         params = self._query(conditions, custom_field_conditions)

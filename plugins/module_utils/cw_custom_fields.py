@@ -19,7 +19,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     UNORDERED,
     KeyedList,
     Rules,
-    same_name,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
@@ -69,7 +68,6 @@ class CustomFields(ObjectKind):
     locations are given by name and resolved to ids."""
 
     result_key = "custom_field"
-    shares_list = True  # the fields of a pod, read once for the tasks of a run
 
     def identity(self, params):
         return params["caption"]
@@ -82,11 +80,8 @@ class CustomFields(ObjectKind):
             conditions.append(condition("podId", "=", params["pod_id"]))
         # Not the screen: Manage keeps captions unique per pod, so a field whose screen differs is the
         # same field with a screen to change, not a second one to create.
-        resource = CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
-                                       name_field="caption", name=caption)
-        if self.from_shared_list:
-            resource.shared = "" if params.get("pod_id") is None else condition("podId", "=", params["pod_id"])
-        return resource
+        return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
+                                   name_field="caption", name=caption)
 
     def rules(self, params):
         return Rules(caption=CASE_INSENSITIVE, options=KeyedList("optionValue", purge=params["purge_options"]),
@@ -109,16 +104,6 @@ class CustomFields(ObjectKind):
 
 
 class CustomFieldResource(ManageResource):
-    """``shared``: the pod's condition (``""`` for every pod) to find the field in the run's shared list
-    of the pod's fields instead of asking Manage (a comparison only, see ``ObjectKind.ensure``)."""
-
-    shared = None
-
-    def matches(self):
-        if self.shared is None:
-            return super(CustomFieldResource, self).matches()
-        return [field for field in self.client.shared_list(self.path, self.shared or None)
-                if same_name(field.get("caption")) == same_name(self.name)]
 
     def validate(self, desired, current):
         field = dict(current or {})

@@ -524,10 +524,8 @@ class RuleResource(LoadedResource):
 
 # ----- reading ---------------------------------------------------------------------------
 
-def _rules_named(client, name=None, shared=False):
-    rules = client.shared_list(RULES_PATH) if shared else None
-    if rules is None:
-        rules = client.list(RULES_PATH, conditions=condition("name", "=", name.strip()) if name is not None else None)
+def _rules_named(client, name=None):
+    rules = client.list(RULES_PATH, conditions=condition("name", "=", name.strip()) if name is not None else None)
     if name is not None:
         rules = [rule for rule in rules if same_name(rule.get("name")) == same_name(name)]
     return rules
@@ -546,12 +544,11 @@ def read_rules(client, name=None):
     return rules
 
 
-def find_rule(client, name, shared=False):
-    """The rule named ``name`` with its ``events`` (or ``None``), from the run's shared list of rules
-    when ``shared``. Their actions and the actions' values are read by :class:`DesiredRule`, only
-    where they are compared or purged."""
+def find_rule(client, name):
+    """The rule named ``name`` with its ``events`` (or ``None``). Their actions and the actions'
+    values are read by :class:`DesiredRule`, only where they are compared or purged."""
     require_length(name, 100, "name")
-    rules = [dict(rule) for rule in _rules_named(client, name, shared)]
+    rules = [dict(rule) for rule in _rules_named(client, name)]
     if len(rules) > 1:
         raise InputError("%d workflow rules are named %r; rename or remove the extra ones" % (len(rules), name))
     load_children(client, [(rule, events_path(rule["id"]), "events") for rule in rules])
@@ -565,13 +562,12 @@ class WorkflowRules(ObjectKind):
     engine Outcome whose object is the nested rule and whose diff nests events and actions."""
 
     result_key = "workflow_rule"
-    shares_list = True  # the rules, read once for the tasks of a run (their events are read per rule)
 
     def identity(self, params):
         return params["name"]
 
     def apply(self, params, check_mode):
-        current = find_rule(self.client, params["name"].strip(), shared=self.from_shared_list)
+        current = find_rule(self.client, params["name"].strip())
         if params["state"] == "absent":
             outcome = ensure(LoadedResource(self.client, RULES_PATH, current, "workflow rule"), {}, "absent",
                              check_mode=check_mode)

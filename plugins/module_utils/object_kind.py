@@ -23,7 +23,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Rules, ensure, same_name
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_lock import object_lock
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import (
     argument_spec,
@@ -42,10 +41,6 @@ class ObjectKind:
 
     result_key = None  # the module's return value holding the object
     secret_keys = ()  # API keys shown as ``********`` in results and diffs
-    # A kind whose ``resource``/``apply`` can find its object in a list shared by the tasks of a run
-    # (``client.shared_list``) while ``from_shared_list`` is set: see :meth:`ensure`.
-    shares_list = False
-    from_shared_list = False
 
     def __init__(self, client, spec):
         self.client = client
@@ -70,24 +65,7 @@ class ObjectKind:
         """Bring the object to ``params["state"]`` while holding its controller lock."""
         with object_lock("signl4.connectwise", lock_scope(self.client), type(self).__name__,
                          same_name(self.identity(params))):
-            outcome = self._unchanged_in_shared_list(params)
-            return outcome if outcome is not None else self.apply(params, check_mode)
-
-    def _unchanged_in_shared_list(self, params):
-        """One list read serves all the objects of a kind in a run: the object is first compared, as
-        in check mode, with the list the run shares. When that finds nothing to change, that is the
-        outcome. Anything else (a change, an error, a 404 of a record gone since) is decided again on a fresh read, so a stale
-        entry costs a re-read and can never cause a write."""
-        if not self.shares_list or getattr(self.client, "shared_lists", None) is None:
-            return None
-        self.from_shared_list = True
-        try:
-            outcome = self.apply(params, True)
-        except (InputError, NotFoundError):  # a stale entry (a record gone since): decided on a fresh read
-            return None
-        finally:
-            self.from_shared_list = False
-        return None if outcome.changed or outcome.failure or outcome.warnings else outcome
+            return self.apply(params, check_mode)
 
     def apply(self, params, check_mode):
         resource = self.resource(params)

@@ -26,9 +26,6 @@ import uuid
 ENV_VAR = "SIGNL4_CONNECTWISE_RUN_CACHE"
 DEFAULT_TTL = 300.0
 LOOKUP_TTL = 60.0
-# A list of objects that the tasks of a run compare against (custom fields, workflow rules): short,
-# since an object changed outside the run within it is seen only once it has passed.
-SNAPSHOT_TTL = 20.0
 
 
 def default_directory():

@@ -21,12 +21,6 @@ extends_documentation_fragment:
   - signl4.connectwise.cw
   - signl4.connectwise.cw.action_group
   - signl4.connectwise.attributes
-notes:
-  - "The tasks of a run find their fields (those of the pod when O(pod_id) is given) in one list read that they share for 20 seconds
-    (in the run cache, like the lookups by name; a write drops it). Only a finding that nothing needs to change
-    rests on it. Anything else is decided again on a fresh read, so a stale list never causes a write. A change
-    made outside the run is seen once the 20 seconds have passed, or at once with
-    E(SIGNL4_CONNECTWISE_RUN_CACHE=off)."
 options:
   caption:
     description:

@@ -36,11 +36,6 @@ extends_documentation_fragment:
   - signl4.connectwise.cw.action_group
   - signl4.connectwise.attributes
 notes:
-  - "The tasks of a run find their rules (their events, actions and values are read per rule) in one list read that they share for 20 seconds
-    (in the run cache, like the lookups by name; a write drops it). Only a finding that nothing needs to change
-    rests on it. Anything else is decided again on a fresh read, so a stale list never causes a write. A change
-    made outside the run is seen once the 20 seconds have passed, or at once with
-    E(SIGNL4_CONNECTWISE_RUN_CACHE=off)."
   - Manage does not publish the format of event conditions. The collection's test emulator reads them as the
     C(conditions) query language with custom fields written by caption, for example
     C(Signl4Retrieved_c = False AND status/name = "New") (a value may hold parentheses, such as the status

@@ -66,15 +66,15 @@ def set_role_levels(manage):
 
 
 # The calls each task of a no-change run may make, on a new run's cache (nothing shared from the run
-# that provisioned): (label, reads, name lookups and discovery). One list read serves all the custom
-# fields of the pod and all the rules of the run (shared by the tasks, see ObjectKind.ensure).
+# that provisioned): (label, reads, name lookups and discovery). Objects are read afresh in every task:
+# a list shared across tasks would hide a change made behind Ansible's back until it expired.
 BUDGET = [
-    ("custom field Signl4Retrieved_c", 1, 1),  # the pod's fields; the codebase, discovered once per run
-    ("custom field Signl4Status_c", 0, 0),
-    ("custom field Signl4User_c", 0, 0),
-    ("rule SIGNL4 - Trigger Signls", 2, 0),  # the rules, its events (no actions declared: none read)
-    ("rule SIGNL4 - Update Signls", 5, 0),  # events, 2 action lists, 2 value lists
-    ("rule SIGNL4 - Update CW Tickets", 3, 0),  # events, 2 action lists (no values declared: none read)
+    ("custom field Signl4Retrieved_c", 1, 1),  # the field; the codebase, discovered once per run
+    ("custom field Signl4Status_c", 1, 0),
+    ("custom field Signl4User_c", 1, 0),
+    ("rule SIGNL4 - Trigger Signls", 2, 0),  # rule, events (no actions declared: none read)
+    ("rule SIGNL4 - Update Signls", 6, 0),  # rule, events, 2 action lists, 2 value lists
+    ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule, events, 2 action lists (no values declared: none read)
     ("security role", 2, 0),  # role, settings
     ("API member", 1, 0),  # role, location, business unit, board compared by the names Manage returns
     ("callback", 1, 1),  # the callbacks of type/level/object; the board's id (objectId holds only the id)
@@ -174,41 +174,22 @@ def outside_client(manage):
     return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate", "00000000-0000-4000-8000-000000000001")
 
 
-def test_a_stale_shared_list_costs_a_re_read_and_never_a_wrong_write(provisioned):
+def test_an_edit_behind_ansibles_back_is_seen_by_the_next_task_at_once(provisioned):
+    """Lookups are shared by the tasks of a run; the objects compared never are."""
     manage, signl4 = provisioned
-    tasks = [args for label, _module, args in seed_tasks(manage, signl4) if label.startswith("custom field")]
-    assert run_module("cw_custom_field", tasks[0])["changed"] is False  # the run now shares the pod's fields
+    tasks = dict((label, args) for label, _module, args in seed_tasks(manage, signl4))
+    assert run_module("cw_custom_field", tasks["custom field Signl4Status_c"])["changed"] is False
+    assert run_module("cw_workflow_rule", tasks["rule SIGNL4 - Update Signls"])["changed"] is False
     outside = outside_client(manage)
-    extra = dict(tasks[0], caption="Signl4Extra_c", sequence_number=30)
-    outside.create("/system/userDefinedFields", {"podId": 10, "caption": "Signl4Extra_c", "fieldTypeIdentifier": "Checkbox",
-                                                 "entryTypeIdentifier": "EntryField", "sequenceNumber": 30,
-                                                 "helpText": extra["help_text"], "displayOnScreenFlag": False,
-                                                 "readOnlyFlag": True})
-    status = outside.find("/system/userDefinedFields", 'caption = "Signl4Status_c"')[0]
-    outside.patch("/system/userDefinedFields/%d" % status["id"], [{"op": "replace", "path": "helpText", "value": "outside"}])
-    manage.clear_requests()
-    # Missing from the shared list, but created meanwhile: found by the fresh read, not created twice.
-    again = run_module("cw_custom_field", extra)
-    assert again["changed"] is False and manage.writes() == []
-    assert len(manage.requests()) == 1
-    # A change decided on the shared list is decided again on a fresh read: the diff holds what is there.
-    changed = run_module("cw_custom_field", dict(tasks[1], help_text="new help"))
-    assert changed["changed"] is True and changed["diff"]["before"] == {"helpText": "outside"}
-    assert [w["request_json"] for w in manage.writes()] == [[{"op": "replace", "path": "helpText", "value": "new help"}]]
-    assert outside.find("/system/userDefinedFields", 'caption = "Signl4Extra_c"')[0]["id"]
-    assert len(outside.find("/system/userDefinedFields", 'caption = "Signl4Extra_c"')) == 1
-
-
-def test_a_rule_changed_outside_is_read_afresh_before_its_write(provisioned):
-    manage, signl4 = provisioned
-    tasks = [args for label, _module, args in seed_tasks(manage, signl4) if label.startswith("rule")]
-    assert run_module("cw_workflow_rule", tasks[0])["changed"] is False  # the run now shares the rules
-    outside = outside_client(manage)
-    rule = outside.find("/system/workflows", 'name = "%s"' % tasks[1]["name"])[0]
-    outside.delete("/system/workflows/%d" % rule["id"])
-    manage.clear_requests()
-    result = run_module("cw_workflow_rule", tasks[1])
-    # The shared list still holds the rule; its events cannot be read (404): decided again afresh, created.
-    assert not result.get("failed"), result.get("msg")
-    assert result["changed"] is True and result["diff"]["before"] == {}
-    assert len(outside.find("/system/workflows", 'name = "%s"' % tasks[1]["name"])) == 1
+    field = outside.find("/system/userDefinedFields", 'caption = "Signl4Status_c"')[0]
+    outside.patch("/system/userDefinedFields/%d" % field["id"], [{"op": "replace", "path": "helpText", "value": "outside"}])
+    rule = outside.find("/system/workflows", 'name = "SIGNL4 - Update Signls"')[0]
+    event = outside.list("/system/workflows/%d/events" % rule["id"])[0]
+    action = outside.list("/system/workflows/%d/events/%d/actions" % (rule["id"], event["id"]))[0]
+    value = outside.list("/system/workflows/userdefinedfields/events/%d/actions/%d" % (event["id"], action["id"]))[0]
+    outside.patch("/system/workflows/userdefinedfields/%d" % value["id"], [{"op": "replace", "path": "value", "value": "x"}])
+    checked = run_module("cw_custom_field", tasks["custom field Signl4Status_c"], check_mode=True)
+    assert checked["changed"] is True and checked["diff"]["before"] == {"helpText": "outside"}
+    checked = run_module("cw_workflow_rule", tasks["rule SIGNL4 - Update Signls"], check_mode=True)
+    assert checked["changed"] is True
+    assert "customFields" in str(checked["diff"]["before"]["events"])
