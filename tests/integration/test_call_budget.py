@@ -152,8 +152,8 @@ def test_drift_in_a_reference_is_still_found_and_looked_up_for_the_write(provisi
     manage, signl4 = provisioned
     tasks = dict((label, (module, args)) for label, module, args in seed_tasks(manage, signl4))
     module, args = tasks["rule SIGNL4 - Update CW Tickets"]
-    drifted = dict(args, events=[dict(args["events"][0], actions=[dict(notify_type="Update Status",
-                                                                        board_status="Assigned")])] + args["events"][1:])
+    first = dict(args["events"][0], actions=[dict(notify_type="Update Status", board_status="Assigned")])
+    drifted = dict(args, events=[first] + args["events"][1:])
     manage.clear_requests()
     result = run_module(module, drifted)
     assert result["changed"] is True
