@@ -96,19 +96,21 @@ def test_kill_9_loses_nothing_and_duplicates_nothing(provisioned, cw, tmp_path):
     from_signl4, from_manage = ids[::2], ids[1::2]
     chaos = Chaos(path, port, KILLS, rng)
     try:
-        _wait("a Signl for every ticket", lambda: all(support.alerts(signl4, i) for i in ids))
+        # Each phase also waits for its share of the kills, so that every kill happens however fast the
+        # agent is (kills come at random moments; a phase may be done before its share has fallen).
+        _wait("a Signl for every ticket", lambda: chaos.kills >= KILLS // 3 and all(support.alerts(signl4, i) for i in ids))
         manage.clear_requests()  # the transitions are counted from here on (the journal has a byte budget)
         for ticket_id in from_signl4:
             support.act(signl4, "acknowledge", ticket_id)
         for ticket_id in from_manage:
             support.set_status(cw, ticket_id, "In Progress")
-        _wait("the acknowledgements", lambda: all(t["status"]["name"] == "In Progress" for t in _tickets(cw, from_signl4))
+        _wait("the acknowledgements", lambda: chaos.kills >= 2 * KILLS // 3 and all(t["status"]["name"] == "In Progress" for t in _tickets(cw, from_signl4))
               and all(support.alerts(signl4, i)[0]["status"]["statusCode"] == 2 for i in from_manage))
         for ticket_id in from_signl4:
             support.act(signl4, "close", ticket_id)
         for ticket_id in from_manage:
             support.set_status(cw, ticket_id, "Closed (resolved)")
-        _wait("the closes", lambda: all(t["status"]["name"] == "Closed (resolved)" for t in _tickets(cw, from_signl4))
+        _wait("the closes", lambda: chaos.kills >= KILLS and all(t["status"]["name"] == "Closed (resolved)" for t in _tickets(cw, from_signl4))
               and all(support.alerts(signl4, i)[0]["status"]["statusCode"] == 4 for i in from_manage))
         _wait("the status field", lambda: all(support.custom(t, "Signl4Status_c") == "Resolved" for t in _tickets(cw, ids)))
     finally:
