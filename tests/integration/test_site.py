@@ -381,7 +381,10 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
 def test_example_inventory_resolves_several_tenants():
     command = [os.path.join(ANSIBLE_BIN, "ansible-inventory"), "-i", "playbooks/inventory/example", "--list"]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=True)
-    hosts = json.loads(result.stdout)["_meta"]["hostvars"]
+    listing = json.loads(result.stdout)
+    hosts = {name: listing["_meta"]["hostvars"][name] for name in listing["manage_tenants"]["hosts"]}
+    agents = [listing["_meta"]["hostvars"][name] for name in listing["agent_hosts"]["hosts"]]
+    assert agents and all(a["sync_agent_webhook_token"] == "{{ hostvars['fabrikam'].vault_agent_webhook_token }}" for a in agents)
     assert len(hosts) >= 2 and {h["integration_signl4_sync_mode"] for h in hosts.values()} == {"connector", "agent"}
     assert all(h["integration_cw_private_key"] == "{{ vault_cw_private_key }}" for h in hosts.values())
 
