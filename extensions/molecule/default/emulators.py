@@ -12,7 +12,7 @@ import time
 from types import SimpleNamespace
 
 from tests.agent import support
-from tests.emulators.harness import REPO_ROOT
+from tests.emulators.harness import REPO_ROOT, RunningEmulator
 
 MANAGE = ("tests.emulators.manage", ["--company-id", "signl4demo", "--public-key", "demopublic",
                                      "--private-key", "demoprivate", "--client-id", "00000000-0000-4000-8000-000000000001"])
@@ -42,16 +42,10 @@ def _manage(state):
 
 
 def _signl4(state):
-    emulator = SimpleNamespace(url=state["signl4_url"])
-    emulator.control = lambda method, path, body=None: _control(state["signl4_url"], method, path, body)
+    """Enough of the SIGNL4 emulator's harness for ``support.alerts``: its test controls over HTTP."""
+    emulator = RunningEmulator.__new__(RunningEmulator)  # the running process is not ours: only its URL
+    emulator.url = state["signl4_url"]
     return emulator
-
-
-def _control(url, method, path, body):
-    from tests.emulators.harness import RunningEmulator
-    emulator = RunningEmulator.__new__(RunningEmulator)
-    emulator.url = url
-    return emulator.control(method, path, body)
 
 
 def start(sandbox):
