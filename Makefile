@@ -30,7 +30,7 @@ $(LINK):
 demo: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.demo
 
-test: complexity pytest test-core216 demo molecule sanity lint docs changelog
+test: complexity pytest test-core216 demo sanity lint docs changelog
 
 # McCabe complexity <= 10 per function (the project's rule, servicenow.itsm's cap), checked by ruff.
 COMPLEXITY_PATHS := plugins tests/emulators $(wildcard agent)
@@ -51,7 +51,8 @@ agent: $(BIN)/.installed
 	$(BIN)/python agent/build_zipapp.py build/signl4-agent.pyz
 
 # The sync_agent role's molecule scenario (extensions/molecule/default): converge into a sandbox, idempotence,
-# verify with a one-shot agent run against the emulators (measured 33 s and 98 s on the shared 2-core machine).
+# verify with a one-shot agent run against the emulators. Not in `test`: 33 s, 47 s and 98 s measured on the
+# shared 2-core machine, over the ~40 s budget (tests/integration/test_sync_agent_role.py covers the same in pytest).
 molecule: $(BIN)/.installed $(LINK)
 	$(BIN)/molecule test
 
