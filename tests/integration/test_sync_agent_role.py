@@ -169,3 +169,11 @@ def pins(path):
 def test_the_roles_requirements_are_the_agents():
     assert pins(os.path.join(REPO_ROOT, "roles", "sync_agent", "files", "requirements.txt")) == \
         pins(os.path.join(REPO_ROOT, "agent", "requirements.txt"))
+
+
+def test_check_mode_on_a_fresh_host_reports_changes_and_writes_nothing_there(tmp_path, manage_server, signl4_server):
+    result = play(tmp_path, role_vars(tmp_path, manage_server, signl4_server), args=["--check", "--diff"])
+    assert recap(result)["changed"] > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name not in ("hosts.yml", "controller")] == []
+    for secret in SECRETS:
+        assert secret not in result.stdout + result.stderr, secret
