@@ -206,8 +206,9 @@ class Demo:
             "summary": "Disk full on FS02", "company": {"identifier": "Fabrikam"}, "board": {"name": "Service Desk"},
             "status": {"name": "New (not responded)"}, "priority": {"name": "Priority 2 - Quick Response"},
             "contactName": "Megan Bowen"})
-        show("3. A new ticket in Manage", "#%d %s (%s, %s)" % (self.ticket["id"], self.ticket["summary"],
-                                                                 self.ticket["board"]["name"], self.ticket["status"]["name"]))
+        ticket = self.ticket
+        show("3. A new ticket in Manage", "#%d %s (%s, %s)" % (
+            ticket["id"], ticket["summary"], ticket["board"]["name"], ticket["status"]["name"]))
         alert = wait_for(self.alert, "no Signl appeared in SIGNL4:\n" + self.agent_log())
         status = alert.get("status") or {}
         show("   ...and its Signl in SIGNL4 (Manage's callback woke the agent)", "alert %s: %s (status code %s: new)" % (
