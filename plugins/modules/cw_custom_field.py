@@ -13,7 +13,8 @@ short_description: Manage ConnectWise Manage custom fields (user defined fields)
 version_added: 0.1.0
 description:
   - Creates, updates and deletes a custom field in C(/system/userDefinedFields).
-  - The field is found by its O(caption), within O(pod_id) when it is given (Manage keeps captions unique per pod; O(screen_id) is a setting, not part of the match).
+  - The field is found by its O(caption), within O(pod_id) when it is given (Manage keeps captions unique per
+    pod; O(screen_id) is a setting, not part of the match).
   - Only the options you give are compared; an update sends a PATCH with just the keys that differ.
 author:
   - signl4.connectwise maintainers (@signl4)

@@ -565,7 +565,7 @@ def failure_tails(results, latencies):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--quick", action="store_true", help="latency 0 only, 1 repetition")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per cell (default: %(default)s)")
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 0.1, 0.25],

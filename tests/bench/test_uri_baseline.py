@@ -32,7 +32,7 @@ def call(url, method, headers, body=None):
 
 def manage(systems, method, path, body=None):
     auth = base64.b64encode(("%s+%s:%s" % (CW["company_id"], CW["public_key"], CW["private_key"])).encode()).decode()
-    path, _, query = path.partition("?")
+    path, query = (path.split("?", 1) + [""])[:2]
     url = "%s/%sapis/3.0%s" % (systems.manage.url, CW["codebase"], path) + ("?" + urllib.parse.quote(query, safe="=&") if query else "")
     return call(url, method,
                 {"Authorization": "Basic " + auth, "clientId": CW["client_id"]}, body)
@@ -71,7 +71,7 @@ def test_uri_baseline_provisions_then_writes_nothing_then_repairs_drift(systems)
     manage(systems, "PATCH", "/system/workflows/%d/events/%d" % (rule["id"], close["id"]),
            replace("eventCondition", "Signl4Retrieved_c = True"))
     added = manage(systems, "POST", "/system/workflows/%d/events" % rule["id"],
-           {"name": "Added by hand", "eventCondition": "Signl4Retrieved_c = True", "executionTime": "Once"})
+                   {"name": "Added by hand", "eventCondition": "Signl4Retrieved_c = True", "executionTime": "Once"})
     action = manage(systems, "GET", "/system/workflows/%d/events/%d/actions" % (rule["id"], close["id"]))[0]
     value = manage(systems, "GET", "/system/workflows/userdefinedfields/events/%d/actions/%d" % (close["id"], action["id"]))[0]
     manage(systems, "PATCH", "/system/workflows/userdefinedfields/%d" % value["id"], replace("value", "Closed"))
