@@ -32,7 +32,7 @@ HOST = "tenant1"
 ANSIBLE_BIN = os.environ.get("SIGNL4_TEST_ANSIBLE_BIN") or os.path.dirname(sys.executable)
 MEMBER_KEYS = dict(integration_api_member_public_key="memberpublic", integration_api_member_private_key="MemberPriv4te")
 AGENT = dict(integration_signl4_sync_mode="agent", integration_agent_url="https://sync.example.com",
-             integration_agent_webhook_token="AgentT0ken-0123456789")
+             integration_agent_webhook_token="AgentT0ken-0123456789", integration_agent_callback_token="CallbackT0ken-0123456789")
 with open(os.path.join(REPO_ROOT, "tests", "integration", "data", "seed_security_role.yml")) as handle:
     SEED_ROLE = yaml.safe_load(handle)
 LEVELS = ("add_level", "edit_level", "delete_level", "inquire_level")
@@ -289,7 +289,8 @@ def test_check_diff_shows_exactly_each_edit_behind_ansibles_back_and_a_run_repai
 
 
 def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path, manage, signl4):
-    secrets = ("demoprivate", "MemberPriv4te", AGENT["integration_agent_webhook_token"], DEFAULT_API_KEY)
+    secrets = ("demoprivate", "MemberPriv4te", AGENT["integration_agent_webhook_token"],
+               AGENT["integration_agent_callback_token"], DEFAULT_API_KEY)
     inventory = write_inventory(tmp_path, manage, signl4, **dict(MEMBER_KEYS, **AGENT))
     first = play(inventory, args=["-vvv"])
     assert first.returncode == 0, first.stdout[-4000:]
@@ -299,7 +300,9 @@ def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path,
     assert [h["name"] for h in hooks] == ["ConnectWise sync agent"] and signl4_client(signl4).script_instances() == []
     callbacks = manage_client(manage).list("/system/callbacks")
     assert [(c["type"], c["level"], c["url"]) for c in callbacks] == [
-        ("Ticket", "Board", "https://sync.example.com/manage/callback?recordId=")]
+        ("Ticket", "Board", "https://sync.example.com/manage/CallbackT0ken-0123456789/callback?recordId=")]
+    # the bundled agent's receiver paths (agent/README.md "Endpoints"): the tokens are path segments
+    assert hooks[0]["extUrl"] == "https://sync.example.com/signl4/AgentT0ken-0123456789"
     click_levels(manage, SEED_ROLE["permissions"])
 
     hook = hooks[0]
@@ -316,7 +319,8 @@ def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path,
     assert recap(play(inventory))["changed"] == 0
 
     # Back to SIGNL4's connector: the agent's webhook and callback go away.
-    back = play(write_inventory(tmp_path, manage, signl4, integration_agent_url=AGENT["integration_agent_url"], **MEMBER_KEYS))
+    back = play(write_inventory(tmp_path, manage, signl4, integration_agent_url=AGENT["integration_agent_url"],
+                                integration_agent_callback_token=AGENT["integration_agent_callback_token"], **MEMBER_KEYS))
     assert back.returncode == 0, back.stdout[-3000:]
     assert signl4_client(signl4).webhooks() == [] and manage_client(manage).list("/system/callbacks") == []
     assert len(signl4_client(signl4).script_instances()) == 1
@@ -377,7 +381,10 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
 def test_example_inventory_resolves_several_tenants():
     command = [os.path.join(ANSIBLE_BIN, "ansible-inventory"), "-i", "playbooks/inventory/example", "--list"]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=True)
-    hosts = json.loads(result.stdout)["_meta"]["hostvars"]
+    listing = json.loads(result.stdout)
+    hosts = {name: listing["_meta"]["hostvars"][name] for name in listing["manage_tenants"]["hosts"]}
+    agents = [listing["_meta"]["hostvars"][name] for name in listing["agent_hosts"]["hosts"]]
+    assert agents and all(a["sync_agent_webhook_token"] == "{{ hostvars['fabrikam'].vault_agent_webhook_token }}" for a in agents)
     assert len(hosts) >= 2 and {h["integration_signl4_sync_mode"] for h in hosts.values()} == {"connector", "agent"}
     assert all(h["integration_cw_private_key"] == "{{ vault_cw_private_key }}" for h in hosts.values())
 

@@ -1,0 +1,179 @@
+"""roles/sync_agent through site.yml's agent play, into a sandbox (service manager ``none``): files and
+modes, idempotence, no secret at -vvv, the unit accepted by ``systemd-analyze verify``, and the installed
+agent (its own virtualenv and zipapp) running one cycle against both emulators."""
+
+import getpass
+import grp
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.agent import support
+from tests.emulators.harness import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+SITE = os.path.join("playbooks", "site.yml")
+HOST = "agent1"
+SECRETS = ("demoprivate", "demo-signl4-api-key", "demoteamsecret", support.WEBHOOK_TOKEN, support.CALLBACK_TOKEN)
+
+
+def role_vars(prefix, manage_server, signl4_server, **overrides):
+    variables = dict(
+        ansible_connection="local", ansible_python_interpreter=sys.executable, ansible_become=False,
+        sync_agent_service_manager="none", sync_agent_create_user=False,
+        sync_agent_user=getpass.getuser(), sync_agent_group=grp.getgrgid(os.getgid()).gr_name,
+        sync_agent_install_dir=str(prefix / "opt"), sync_agent_config_dir=str(prefix / "etc"),
+        sync_agent_state_dir=str(prefix / "state"), sync_agent_unit_dir=str(prefix / "systemd"),
+        sync_agent_python=sys.executable,
+        # missing on purpose: the role builds the zipapp on the controller
+        sync_agent_zipapp_src=str(prefix / "controller" / "signl4-agent.pyz"),
+        sync_agent_manage_url=manage_server.url, sync_agent_manage_company_id="signl4demo",
+        sync_agent_manage_public_key="demopublic", sync_agent_manage_private_key="demoprivate",
+        sync_agent_manage_client_id="00000000-0000-4000-8000-000000000001", sync_agent_manage_timeout=5,
+        sync_agent_signl4_api_url=signl4_server.url + "/api", sync_agent_signl4_api_key="demo-signl4-api-key",
+        sync_agent_signl4_team_secret="demoteamsecret", sync_agent_signl4_acting_user=support.ACTING_USER,
+        sync_agent_signl4_timeout=5, sync_agent_webhook_token=support.WEBHOOK_TOKEN,
+        sync_agent_callback_token=support.CALLBACK_TOKEN, sync_agent_listen_port=0, sync_agent_poll_interval=1)
+    variables.update(overrides)
+    return variables
+
+
+def play(prefix, variables, args=()):
+    inventory = prefix / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"agent_hosts": {"hosts": {HOST: variables}}}}}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), SITE] + list(args)
+    result = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result
+
+
+def recap(result):
+    for line in result.stdout.splitlines():
+        if line.startswith(HOST) and "ok=" in line:
+            return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
+    raise AssertionError("no PLAY RECAP:\n" + result.stdout[-3000:])
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, manage_server, signl4_server):
+    """The role run twice into one sandbox: the first time at -vvv with --diff, the second to show it converged."""
+    prefix = tmp_path_factory.mktemp("sync-agent")
+    variables = role_vars(prefix, manage_server, signl4_server)
+    first = play(prefix, variables, args=["-vvv", "--diff"])
+    second = play(prefix, variables)
+    return dict(prefix=prefix, variables=variables, first=first, second=second)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_installs_code_venv_config_and_unit_with_tight_modes(installed):
+    prefix = installed["prefix"]
+    assert recap(installed["first"])["changed"] > 0
+    config = prefix / "etc" / "agent.yml"
+    assert mode(config) == 0o600 and os.stat(config).st_uid == os.getuid()
+    assert mode(prefix / "etc") == 0o700 and mode(prefix / "state") == 0o700
+    assert (prefix / "controller" / "signl4-agent.pyz").exists()  # built on the controller, then copied
+    assert (prefix / "opt" / "signl4-agent.pyz").read_bytes() == (prefix / "controller" / "signl4-agent.pyz").read_bytes()
+    rendered = yaml.safe_load(config.read_text())
+    assert rendered["listen"] == {"host": "127.0.0.1", "port": 0, "webhook_token": support.WEBHOOK_TOKEN,
+                                  "callback_token": support.CALLBACK_TOKEN}
+    assert rendered["manage"]["timeout"] == 5 and rendered["manage"]["validate_certs"] is True
+    assert rendered["state"] == {"path": str(prefix / "state" / "state.db")}
+    frozen = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), "-m", "pip", "freeze"],
+                            capture_output=True, text=True, check=True).stdout.lower().splitlines()
+    for pin in pins(os.path.join(REPO_ROOT, "agent", "requirements.txt")):
+        assert pin.lower() in frozen
+
+
+def test_second_run_changes_nothing(installed):
+    assert recap(installed["second"])["changed"] == 0, installed["second"].stdout[-4000:]
+
+
+def test_no_secret_in_the_output_at_vvv_with_diff(installed):
+    output = installed["first"].stdout + installed["first"].stderr
+    assert "agent.yml" in output  # the -vvv output is there, with the config task in it
+    for secret in SECRETS:
+        assert secret not in output, secret
+
+
+def test_a_config_change_notifies_the_restart_handler(installed):
+    variables = dict(installed["variables"], sync_agent_poll_interval=2)
+    changed = play(installed["prefix"], variables)
+    assert recap(changed)["changed"] == 1
+    assert "RUNNING HANDLER [signl4.connectwise.sync_agent : Restart the sync agent]" in changed.stdout
+    assert yaml.safe_load((installed["prefix"] / "etc" / "agent.yml").read_text())["poll_interval"] == 2
+    assert "RUNNING HANDLER" not in play(installed["prefix"], variables).stdout  # nothing changed, no restart
+
+
+def test_the_unit_is_hardened_and_systemd_accepts_it(installed):
+    unit = (installed["prefix"] / "systemd" / "signl4-agent.service").read_text()
+    for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "Restart=on-failure",
+                      "ReadWritePaths=%s" % (installed["prefix"] / "state"), "CapabilityBoundingSet=\n"):
+        assert directive in unit
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (apt-get install systemd), so the unit cannot be verified here")
+    verified = subprocess.run([analyze, "verify", str(installed["prefix"] / "systemd" / "signl4-agent.service")],
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
+
+
+def test_the_unit_under_var_lib_uses_state_directory(tmp_path, manage_server, signl4_server):
+    from ansible.template import Templar  # noqa: F401 - only to fail early without ansible
+    variables = role_vars(tmp_path, manage_server, signl4_server, sync_agent_state_dir="/var/lib/signl4-agent")
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m", "ansible.builtin.template",
+         "-a", "src=%s dest=%s" % (os.path.join(REPO_ROOT, "roles", "sync_agent", "templates", "signl4-agent.service.j2"),
+                                   tmp_path / "unit"),
+         "-e", json.dumps(dict(variables, sync_agent_venv="/opt/v", sync_agent_zipapp="/opt/a.pyz",
+                               sync_agent_config_file="/etc/a.yml"))],
+        env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0"),
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    unit = (tmp_path / "unit").read_text()
+    assert "StateDirectory=signl4-agent\nStateDirectoryMode=0700\n" in unit and "ReadWritePaths" not in unit
+
+
+def test_the_installed_agent_runs_one_cycle_against_the_emulators(installed, manage, signl4):
+    support.provision(manage)
+    with support.manage_client(manage) as client:
+        ticket = support.new_ticket(client)
+    prefix = installed["prefix"]
+    config = str(prefix / "etc" / "agent.yml")
+    once = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz"),
+                           "once", "--config", config], capture_output=True, text=True, timeout=120, check=False,
+                          cwd=str(prefix), env={"PATH": os.environ["PATH"]})
+    assert once.returncode == 0, once.stderr[-3000:]
+    assert json.loads(once.stdout)["ok"] is True
+    assert len(support.alerts(signl4, ticket["id"])) == 1
+    for secret in SECRETS:
+        assert secret not in once.stdout + once.stderr
+
+
+def pins(path):
+    with open(path, encoding="utf-8") as handle:
+        return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+
+
+def test_the_roles_requirements_are_the_agents():
+    assert pins(os.path.join(REPO_ROOT, "roles", "sync_agent", "files", "requirements.txt")) == \
+        pins(os.path.join(REPO_ROOT, "agent", "requirements.txt"))
+
+
+def test_check_mode_on_a_fresh_host_reports_changes_and_writes_nothing_there(tmp_path, manage_server, signl4_server):
+    result = play(tmp_path, role_vars(tmp_path, manage_server, signl4_server), args=["--check", "--diff"])
+    assert recap(result)["changed"] > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name not in ("hosts.yml", "controller")] == []
+    for secret in SECRETS:
+        assert secret not in result.stdout + result.stderr, secret
