@@ -30,7 +30,7 @@ $(LINK):
 demo: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.demo
 
-test: complexity pytest test-core216 demo sanity lint docs changelog
+test: complexity pytest test-core216 demo molecule sanity lint docs changelog
 
 # McCabe complexity <= 10 per function (the project's rule, servicenow.itsm's cap), checked by ruff.
 COMPLEXITY_PATHS := plugins tests/emulators $(wildcard agent)
