@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from tests.emulators.common import Response
 from tests.emulators.manage import seed
 from tests.emulators.manage.collection import Collection, manage_error
-from tests.emulators.manage.resources import guid
+from tests.emulators.manage.resources import MemberIdSpace, guid
 
 LEVELS = ("None", "My", "All")
 LEVEL_FIELDS = {"add": "addLevel", "edit": "editLevel", "delete": "deleteLevel", "inquire": "inquireLevel"}
@@ -171,7 +171,7 @@ class SecurityRoleSettings(Collection):
         raise manage_error(400, "InvalidObject", message)
 
 
-class ApiMembers(Collection):
+class ApiMembers(MemberIdSpace, Collection):
     key = "apiMembers"
     path = "/system/apiMembers"
     type_name = "ApiMember"
@@ -191,14 +191,6 @@ class ApiMembers(Collection):
     read_only = ("inactiveDate",)
     lookup_keys = ("identifier",)
     reference_fields = ("id", "identifier", "name")
-
-    @property
-    def next_id(self):
-        return self.emulator.next_member_id
-
-    @next_id.setter
-    def next_id(self, value):
-        self.emulator.next_member_id = value
 
     def clear(self):
         super().clear()

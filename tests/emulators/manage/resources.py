@@ -179,7 +179,19 @@ API_MEMBER_FIELDS = ("identifier", "inactiveFlag", "inactiveDate", "timeZone", "
                      "serviceDefaultBoard", "notes", "excludedServiceBoardIds", "_info")
 
 
-class Members(Collection):
+class MemberIdSpace:
+    """Members and API members draw their ids from one counter on the emulator, as on real Manage."""
+
+    @property
+    def next_id(self):
+        return self.emulator.next_member_id
+
+    @next_id.setter
+    def next_id(self, value):
+        self.emulator.next_member_id = value
+
+
+class Members(MemberIdSpace, Collection):
     key = "members"
     path = "/system/members"
     type_name = "Member"
@@ -213,15 +225,8 @@ class Members(Collection):
         name = " ".join(part for part in (record["firstName"], record["lastName"]) if part)
         return {"id": record["id"], "identifier": record["identifier"], "name": name}
 
-    # API members share the members' id space and are listed with them (licenseClass "A"), as on
-    # real Manage (django-connectwise filters them out of /system/members by licenseClass).
-    @property
-    def next_id(self):
-        return self.emulator.next_member_id
-
-    @next_id.setter
-    def next_id(self, value):
-        self.emulator.next_member_id = value
+    # API members share the members' id space (MemberIdSpace) and are listed with them (licenseClass
+    # "A"), as on real Manage (django-connectwise filters them out of /system/members by licenseClass).
 
     def in_scope(self, scope):
         return super().in_scope(scope) + [self.api_member_view(record) for record
