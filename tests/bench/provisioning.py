@@ -24,10 +24,8 @@ run's calls are also given as a ratio to the read floor, computed from the seed 
 
 import argparse
 import base64
-import datetime as dt
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -42,6 +40,8 @@ import urllib.request
 
 import yaml
 
+from tests.bench import results as results_file
+from tests.bench.results import conditions
 from tests.emulators.harness import REPO_ROOT, RunningEmulator
 
 BENCH_DIR = os.path.join(REPO_ROOT, "tests", "bench")
@@ -329,21 +329,6 @@ def ratio(a, b):
     return a / b if b else float("nan")
 
 
-def conditions():
-    load = os.getloadavg()
-    ansible_version = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "--version"],
-                                     capture_output=True, text=True, check=False).stdout.splitlines()[0]
-    return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": "%s %s, nproc %d" % (platform.system(), platform.machine(), os.cpu_count() or 0),
-        "load": "%.2f %.2f %.2f" % load,
-        "python": platform.python_version(),
-        "ansible": ansible_version.strip(),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                                 text=True, check=False).stdout.strip() or "unknown",
-    }
-
-
 def summarise(results, latencies):
     """``{latency: {phase: {tool: {metric: [values]}}}}`` from the raw runs."""
     table = {}
@@ -441,10 +426,8 @@ def render(args, cond, seed, table, latencies, problems, state_note, sample_tail
     floor_items = read_floor(seed)
     floor = sum(n for _what, n, _system in floor_items)
     lookups = unavoidable_lookups()
-    lines = ["# Benchmark results", "",
-             "Written by `tests/bench/provisioning.py` (`make bench`). A figure without its script is not a result:",
-             "rerun it and compare side by side; these machines are shared and noisy.", "",
-             "## Provisioning (benchmark 4)", "",
+    lines = ["## Provisioning (benchmark 4)", "",
+             "Script: `tests/bench/provisioning.py` (`make bench`).", "",
              "The seed set (3 custom fields; the 3 `SIGNL4 - ...` workflow rules with their 7 events, 4 actions",
              "and 2 action custom-field values; the least-privilege security role; the API member; a Manage",
              "callback; the SIGNL4 connector app instance; an outbound webhook) provisioned on the emulators",
@@ -610,8 +593,7 @@ def main(argv=None):
     tails = failure_tails(results, args.latencies)
     text = render(args, cond, seed, table, args.latencies, problems, state_note, tails, results)
     print("\n" + text)
-    with open(args.output, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    results_file.write_section("provisioning", text, path=args.output)
     print("written: %s" % os.path.relpath(args.output, REPO_ROOT))
     return 0
 

@@ -1,0 +1,85 @@
+"""What every benchmark script shares: the conditions of a run and its section of ``RESULTS.md``.
+
+Each script owns one section of ``tests/bench/RESULTS.md``, between ``<!-- BEGIN name -->`` and
+``<!-- END name -->``; :func:`write_section` replaces only that section, so the scripts can be rerun
+one at a time (``make bench`` and ``make chaos`` run them all) and the others' figures stay.
+"""
+
+import datetime as dt
+import os
+import platform
+import re
+import subprocess
+import sys
+
+from tests.emulators.harness import REPO_ROOT
+
+RESULTS = os.path.join(REPO_ROOT, "tests", "bench", "RESULTS.md")
+HEADER = """# Benchmark results
+
+Written by the scripts in `tests/bench/` (`make bench`; `make chaos` for the reliability and security suite).
+Each section names its script and the conditions of its run. A figure without its script is not a result:
+rerun it and compare side by side; these machines are shared and noisy.
+"""
+# The order sections appear in, whichever script writes first.
+ORDER = ("provisioning", "agent-latency", "agent-idle", "agent-burst", "agent-scale", "chaos", "bad-input", "secrets")
+
+
+def _ansible_version():
+    binary = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False, timeout=60).stdout
+    except OSError:
+        return "not installed"
+    return (out.splitlines() or ["unknown"])[0].strip()
+
+
+def conditions():
+    """Machine, load, versions and commit: printed and written with every result."""
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": "%s %s, nproc %d" % (platform.system(), platform.machine(), os.cpu_count() or 0),
+        "load": "%.2f %.2f %.2f" % os.getloadavg(),
+        "python": platform.python_version(),
+        "ansible": _ansible_version(),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                 text=True, check=False).stdout.strip() or "unknown",
+    }
+
+
+def conditions_lines(cond):
+    """The conditions as Markdown list lines (``load_end`` too when the caller recorded it)."""
+    lines = ["- date: %s; commit: %s" % (cond["date"], cond["commit"]),
+             "- machine: %s; load average at start: %s%s" % (
+                 cond["machine"], cond["load"], "; at end: %s" % cond["load_end"] if cond.get("load_end") else ""),
+             "- Python %s; %s" % (cond["python"], cond["ansible"])]
+    return lines + ["- %s: %s" % (key, value) for key, value in cond.items()
+                    if key not in ("date", "commit", "machine", "load", "load_end", "python", "ansible")]
+
+
+def _sections(text):
+    found = {}
+    for match in re.finditer(r"<!-- BEGIN (\S+) -->\n(.*?)<!-- END \1 -->\n", text, re.S):
+        found[match.group(1)] = match.group(2)
+    return found
+
+
+def write_section(name, markdown, path=RESULTS):
+    """Replace section ``name`` of the results file with ``markdown`` (keeping every other section)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            sections = _sections(handle.read())
+    except FileNotFoundError:
+        sections = {}
+    sections[name] = markdown.rstrip("\n") + "\n"
+    names = [n for n in ORDER if n in sections] + sorted(n for n in sections if n not in ORDER)
+    body = "".join("\n<!-- BEGIN %s -->\n%s<!-- END %s -->\n" % (n, sections[n], n) for n in names)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(HEADER + body)
+    return path
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile (``fraction`` 0.95 = p95) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered), int(-(-fraction * len(ordered) // 1))) - 1)]
