@@ -4,19 +4,24 @@ Deliveries run on one background thread so that the API answer never waits for a
 Delivery is at least once: a receiver that fails is retried after the policy's delays (same
 payload, same body bytes). Test switches (``configure``) make it worse on purpose:
 ``duplicates`` sends every delivery that many times, ``delay`` holds each one back for some
-seconds, and ``drop`` loses the next N outright. All waiting reads the emulator's clock, so
-a test on the manual clock steps through delays and retries without sleeping.
+seconds, ``jitter`` adds a random 0..jitter seconds to each copy on its own (so deliveries
+overtake each other and a duplicate may come long after its twin; ``seed`` seeds those draws),
+and ``drop`` loses the next N outright. All waiting reads the emulator's clock, so a test on the
+manual clock steps through delays and retries without sleeping. ``counts`` in the snapshot: how
+many were published, sent as extra copies, held back (delay or jitter) and dropped.
 """
 
 import math
 import heapq
 import itertools
+import random
 import threading
 import time
 import urllib.error
 import urllib.request
 
-COMMON_SETTINGS = dict(duplicates=1, delay=0.0, drop=0)
+COMMON_SETTINGS = dict(duplicates=1, delay=0.0, jitter=0.0, seed=0, drop=0)
+COUNTS = ("published", "duplicated", "delayed", "dropped")
 
 
 class RetryPolicy:
@@ -54,6 +59,8 @@ class Deliveries:
         self._generation = 0
         self.settings = dict(self.defaults)
         self.log = []
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self._rng = random.Random(0)
         threading.Thread(target=self._run, name=name, daemon=True).start()
 
     # ----- test controls ------------------------------------------------------------
@@ -63,6 +70,8 @@ class Deliveries:
             self._queue = []
             self.settings = dict(self.defaults)
             self.log = []
+            self.counts = dict.fromkeys(COUNTS, 0)
+            self._rng = random.Random(0)
             self._cond.notify_all()
 
     def configure(self, **settings):
@@ -77,11 +86,14 @@ class Deliveries:
             values[key] = kind(value)
         with self._cond:
             self.settings.update(values)
+            if "seed" in values:
+                self._rng = random.Random(values["seed"])
             return dict(self.settings)
 
     def snapshot(self):
         with self._cond:
-            return dict(settings=dict(self.settings), pending=len(self._queue) + self._busy, deliveries=list(self.log))
+            return dict(settings=dict(self.settings), pending=len(self._queue) + self._busy, deliveries=list(self.log),
+                        counts=dict(self.counts))
 
     def condition(self):
         """Notified when the clock moves, so the queue re-checks what is due."""
@@ -105,19 +117,24 @@ class Deliveries:
         request once, so retries and duplicates carry the same bytes; ``key`` names it in the log."""
         with self._cond:
             settings = self.settings
+            self.counts["published"] += 1
             if settings["drop"] > 0:
                 settings["drop"] -= 1
+                self.counts["dropped"] += 1
                 for url in urls:
                     self.log.append(dict(id=key, url=url, payload=payload, status="dropped", attempt=0,
                                          time=self.clock.time()))
                 return
             body, headers = render(payload)
-            due = self.clock.monotonic() + settings["delay"]
+            copies = max(1, settings["duplicates"])
             for url in urls:
-                for _copy in range(max(1, settings["duplicates"])):
+                for _copy in range(copies):
+                    held = settings["delay"] + (self._rng.uniform(0, settings["jitter"]) if settings["jitter"] else 0.0)
+                    self.counts["delayed"] += held > 0
                     delivery = dict(id=key, url=url, payload=payload, body=body, headers=headers, attempt=1,
                                     generation=self._generation)
-                    heapq.heappush(self._queue, (due, next(self._seq), delivery))
+                    heapq.heappush(self._queue, (self.clock.monotonic() + held, next(self._seq), delivery))
+                self.counts["duplicated"] += copies - 1
             self._cond.notify_all()
 
     # ----- the delivery thread ------------------------------------------------------
