@@ -37,6 +37,7 @@ log = logging.getLogger("signl4_agent.sync")
 WORDS = {AlertStatus.ACKNOWLEDGED: ACKNOWLEDGED, AlertStatus.CLOSED: RESOLVED}
 KINDS = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.CLOSED: "close"}
 OUTAGES = (TransportError, ServerError, RateLimitedError, OutcomeUnknownError)  # 5xx of a write: outcome unknown
+HAS_ANNOTATIONS = 2  # bit of an alert's ``flags``
 OWNER_WHEN = {AlertStatus.ACKNOWLEDGED: ("acknowledge", "both"), AlertStatus.CLOSED: ("close", "both")}
 
 
@@ -417,7 +418,7 @@ def annotation_note(ctx, intent, ticket=None):
     if not record or record["generation"] < 1:
         return IGNORED
     flags = ctx.config["notes"]
-    text = "%s (SIGNL4): %s" % ((payload.get("user") or {}).get("username") or "SIGNL4 user", payload["text"])
+    text = "%s (SIGNL4): %s" % (_user_name(ctx, payload.get("user") or {}), payload["text"])
     write_note(ctx, ticket_id, text, dict(detailDescriptionFlag=flags["detail_description"],
                                           internalAnalysisFlag=flags["internal_analysis"],
                                           resolutionFlag=flags["resolution"],
@@ -426,14 +427,28 @@ def annotation_note(ctx, intent, ticket=None):
     return DONE
 
 
+def _user_name(ctx, user):
+    """The annotating user's name: from the webhook, or (a polled annotation has only the id) from SIGNL4."""
+    if user.get("username"):
+        return user["username"]
+    if user.get("id"):
+        ctx.pace("rest")
+        try:
+            return ctx.signl4.user(user["id"]).get("name") or "SIGNL4 user"
+        except NotFoundError:
+            pass
+    return "SIGNL4 user"
+
+
 def write_note(ctx, ticket_id, text, flags, reference):
     """Add a note unless the ticket has it already (written before a crash): the note carries a
-    reference (annotation id, or alert and transition), looked for before writing."""
-    text = "%s\n[SIGNL4 ref %s]" % (text, reference)
-    if any((note.get("text") or "") == text for note in ctx.desk.notes(ticket_id)):
+    reference (annotation id, or alert and transition), looked for before writing. Only the
+    reference is compared: the same annotation may arrive by webhook or by poll, whose texts differ."""
+    marker = "[SIGNL4 ref %s]" % reference
+    if any(marker in (note.get("text") or "") for note in ctx.desk.notes(ticket_id)):
         return
     try:
-        ctx.desk.add_note(ticket_id, text, flags)
+        ctx.desk.add_note(ticket_id, "%s\n%s" % (text, marker), flags)
     except NotFoundError:
         log.warning("ticket %s is gone from Manage; note not written", ticket_id)
         return
@@ -448,19 +463,48 @@ EXECUTORS = {"raise": raise_signl, "signl4_status": signl4_status, "reopen": reo
 
 def poll_alerts(ctx, since):
     """Alerts modified since ``since`` (unix time) whose status moved past what the store knows
-    become the same intents an outbound webhook would have recorded (same keys: no double work)."""
+    become the same intents an outbound webhook would have recorded (same keys: no double work);
+    so do their annotations (timeline entries), which a webhook lost while the agent was down
+    would otherwise never bring."""
     ctx.pace("rest")
     modified = datetime.datetime.fromtimestamp(since, datetime.timezone.utc)
     for alert in ctx.signl4.alerts(user_id=ctx.acting_user, modified_since=modified):
         external_id = str(alert.get("externalId") or "")
-        code = (alert.get("status") or {}).get("statusCode")
-        if not external_id.isdigit() or code not in (AlertStatus.ACKNOWLEDGED, AlertStatus.CLOSED):
+        if not external_id.isdigit():
             continue
         record = ctx.store.ticket(int(external_id))
-        if not belongs(record, alert.get("id"), alert.get("eventId")) or record["alert_status"] >= code:
+        if not record or record["generation"] < 1:
             continue
-        history = alert.get("history") or {}
-        user_id = history.get("closedBy") if code == AlertStatus.CLOSED else (history.get("acknowledgements") or [None])[-1]
-        payload = dict(status=code, alert_id=alert["id"], event_id=alert.get("eventId"),
-                       user={"id": user_id} if user_id else {})
-        ctx.store.add_intent(transition_key(alert["id"], code, record), "manage_status", int(external_id), payload)
+        if (alert.get("flags") or 0) & HAS_ANNOTATIONS and _raised_by_agent(record, alert):
+            poll_annotations(ctx, int(external_id), alert["id"])
+        _poll_status(ctx, int(external_id), record, alert)
+
+
+def _raised_by_agent(record, alert):
+    return belongs(record, alert.get("id"), alert.get("eventId")) or alert.get("id") in record["old_alerts"]
+
+
+def _poll_status(ctx, ticket_id, record, alert):
+    code = (alert.get("status") or {}).get("statusCode")
+    if code not in (AlertStatus.ACKNOWLEDGED, AlertStatus.CLOSED):
+        return
+    if not belongs(record, alert.get("id"), alert.get("eventId")) or record["alert_status"] >= code:
+        return
+    history = alert.get("history") or {}
+    user_id = history.get("closedBy") if code == AlertStatus.CLOSED else (history.get("acknowledgements") or [None])[-1]
+    payload = dict(status=code, alert_id=alert["id"], event_id=alert.get("eventId"),
+                   user={"id": user_id} if user_id else {})
+    ctx.store.add_intent(transition_key(alert["id"], code, record), "manage_status", ticket_id, payload)
+
+
+def poll_annotations(ctx, ticket_id, alert_id):
+    """The alert's annotations as ``note`` intents (key ``note:<annotation id>``, as the webhook's)."""
+    ctx.pace("rest")
+    details = ctx.signl4.alert_details(alert_id, user_id=ctx.acting_user)
+    for entry in details.get("timelineEntries") or []:
+        kind = str(entry.get("entryType") or entry.get("entrytype") or "").lower()
+        if kind != "annotation" or not entry.get("id") or not str(entry.get("text") or "").strip():
+            continue
+        payload = dict(alert_id=alert_id, annotation_id=entry["id"], text=entry["text"],
+                       user={"id": entry["userId"]} if entry.get("userId") else {})
+        ctx.store.add_intent("note:%s" % entry["id"], "note", ticket_id, payload)
