@@ -1,0 +1,649 @@
+"""Chaos suite of the sync agent (issue 12): kill -9 at random moments while Manage answers 429 and
+5xx in bursts, SIGNL4 is down for minutes and deliveries both ways are duplicated, delayed and
+reordered; afterwards exactly one Signl per ticket, every transition applied once, every note once.
+
+    python -m tests.bench.chaos [--seed N] [--tickets 500] [--kills 20] [--signl4-down 120] [--quick]
+
+One seed (printed; random by default) drives everything random: the tickets' plans, when they are
+created and acted on, the kill moments, the fault bursts, the delivery settings (the emulators'
+duplicate/delay/jitter draws are seeded from it too). Thread timing still varies between runs, so
+a seed reproduces the workload and the faults, not every interleaving.
+
+How it works:
+- both emulators run as processes; the agent (``python -m signl4_agent run``, SIGNL4 polling on,
+  Manage callbacks registered, ``owner_assignment: both``) reaches each through a recording proxy
+  (tests/bench/proxy.py): its writes are counted there, exactly, whatever the emulators' journals
+  keep. The workload talks to the emulators directly.
+- the ledger: for every ticket a seeded plan of transitions, each made by one side (a SIGNL4 user
+  acknowledging/closing through the emulator's ``/act``, or a Manage status change to "In
+  Progress"/"Closed (resolved)"), and annotations written in SIGNL4. A transition is made once
+  the previous one of that ticket has synced; annotations come at any time.
+- SIGNL4 down: its proxy closes its listening socket and cuts open connections for
+  ``--signl4-down`` seconds (connection refused, as a stopped server; the emulator keeps its state,
+  which a restarted emulator process would lose). SIGNL4 users cannot act meanwhile (the workload
+  defers their actions); outbound webhooks already queued are still delivered.
+- Manage faults: bursts of 429 (with Retry-After) and 500/502/503 through the emulator's
+  ``/faults`` (count, method, path), at seeded moments; they hit whoever calls, the workload too.
+- kills: SIGKILL at seeded moments, the agent restarted at once each time.
+- at the end the suite waits (at most ``--final-wait`` seconds) until every expected state is
+  reached, the agent has no pending intents and both emulators' delivery queues are empty, waits
+  out the longest delivery delay for late duplicates, then compares the ledger with the final state
+  of both emulators and the counts at the proxies. Exit 1 on any mismatch.
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import signal
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.emulators.harness import REPO_ROOT, RunningEmulator
+
+sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
+sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
+
+from tests.agent import support  # noqa: E402
+from tests.bench import results  # noqa: E402
+from tests.bench.proxy import RecordingProxy  # noqa: E402
+from tests.conftest import MANAGE_ARGS  # noqa: E402
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient  # noqa: E402
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, OutcomeUnknownError  # noqa: E402
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy  # noqa: E402
+
+NEW, IN_PROGRESS, CLOSED = "New (not responded)", "In Progress", "Closed (resolved)"
+WORD = {IN_PROGRESS: "Acknowledged", CLOSED: "Resolved"}
+ALERT_CODE = {IN_PROGRESS: 2, CLOSED: 4}
+ACT_STATUS = {"acknowledge": IN_PROGRESS, "close": CLOSED}
+ACTORS = (support.OLIVIA, "nick@example.com")  # SIGNL4 users who act; rene@ is the agent's own user
+# plans: transitions in order, each (side, target status); weights of how often each plan is drawn
+PLANS = (
+    (10, ()),
+    (15, (("s4", IN_PROGRESS),)),
+    (10, (("cw", IN_PROGRESS),)),
+    (15, (("s4", IN_PROGRESS), ("s4", CLOSED))),
+    (15, (("s4", IN_PROGRESS), ("cw", CLOSED))),
+    (15, (("cw", IN_PROGRESS), ("s4", CLOSED))),
+    (10, (("cw", IN_PROGRESS), ("cw", CLOSED))),
+    (5, (("s4", CLOSED),)),
+    (5, (("cw", CLOSED),)),
+)
+FAULT_PATHS = (None, r"/service/tickets", r"/events/\d+/test", r"/notes", r"/system/workflows")
+
+
+class Killer:
+    """Kills the agent with SIGKILL at given moments (seconds after ``start``), restarting it each time."""
+
+    def __init__(self, path, port, moments):
+        self.path, self.port = path, port
+        self.moments = sorted(moments)
+        self.kills = 0
+        self.agent = support.AgentProcess(path, port)
+        self.done = threading.Event()
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        for moment in self.moments:
+            if self.done.wait(max(0.0, self.started + moment - time.monotonic())):
+                return
+            self.agent.proc.send_signal(signal.SIGKILL)
+            self.agent.proc.wait()
+            self.kills += 1
+            self.agent = support.AgentProcess(self.path, self.port)
+
+    def all_done(self):
+        return self.kills == len(self.moments)
+
+    def finish(self):
+        self.done.set()
+        self.thread.join()
+        self.agent.wait_ready()  # a just restarted agent has not installed its SIGTERM handler yet
+        return self.agent.stop()
+
+
+class AgentLedger:
+    """What the agent sent through the proxies: ticket status PATCHes, notes, SIGNL4 status changes, events."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.status_patches = collections.Counter()  # (ticket id, status name) -> 2xx PATCHes setting it
+        self.notes_posted = collections.Counter()  # ticket id -> 2xx note POSTs
+        self.signl4_changes = collections.Counter()  # (alert id, acknowledge|close) -> 200s
+        self.signl4_refused = collections.Counter()  # (alert id, action) -> 409s (already done)
+        self.events_sent = 0
+        self.faults_seen = collections.Counter()  # status -> injected faults the agent got
+        self.calls = collections.Counter()  # api -> requests
+        self.status_ids = {}  # status name -> id on the Service Desk board
+
+    def manage(self, method, path, status, sent):
+        with self.lock:
+            self.calls["manage"] += 1
+            if status in (429, 500, 502, 503):
+                self.faults_seen[status] += 1
+            if not 200 <= status < 300:
+                return
+            parts = path.split("?")[0].rstrip("/").split("/")
+            if method == "PATCH" and parts[-2:-1] == ["tickets"]:
+                for op in sent or []:
+                    if op.get("path") == "status":
+                        self.status_patches[(int(parts[-1]), _status_key(op.get("value")))] += 1
+            elif method == "POST" and parts[-1] == "notes":
+                self.notes_posted[int(parts[-2])] += 1
+
+    def signl4(self, method, path, status, sent):
+        with self.lock:
+            self.calls["signl4"] += 1
+            parts = path.split("?")[0].rstrip("/").split("/")
+            if method == "POST" and parts[-1] in ("acknowledge", "close"):
+                target = self.signl4_changes if status == 200 else self.signl4_refused
+                target[(parts[-2], parts[-1])] += status in (200, 409)
+            elif method == "POST" and "webhook" in parts and status == 201:
+                self.events_sent += 1
+
+
+def _status_key(value):
+    """A status reference by name or id (the agent sends the workflow action's status id)."""
+    if isinstance(value, dict):
+        return value.get("name") if value.get("name") is not None else value.get("id")
+    return value
+
+
+class Ticket:
+    def __init__(self, number, plan, annotations):
+        self.number = number
+        self.plan = list(plan)  # [(side, status, actor)]
+        self.annotations = annotations  # [(delay after the Signl, actor, text)]
+        self.id = None
+        self.step = 0
+        self.waiting = "signl"  # signl | ready | sync | done
+        self.ready_at = 0.0
+        self.signl_seen = None
+        self.done_annotations = []  # (actor, text)
+
+
+class Workload:
+    """Creates the tickets at their moments and walks each through its plan (the ledger)."""
+
+    def __init__(self, rng, manage, signl4, cw, tickets, duration, signl4_proxy):
+        self.rng, self.manage, self.signl4, self.cw = rng, manage, signl4, cw
+        self.signl4_proxy = signl4_proxy
+        self.started = time.monotonic()
+        self.tickets = []
+        for number in range(tickets):
+            plan = rng.choices([p for _w, p in PLANS], weights=[w for w, _p in PLANS])[0]
+            plan = [(side, status, rng.choice(ACTORS)) for side, status in plan]
+            annotations = [(rng.uniform(0, 30), rng.choice(ACTORS), "chaos annotation [a:%d-%d-%d]"
+                            % (number, k, rng.randrange(10 ** 6))) for k in range(rng.choice((0, 0, 1, 1, 2)))]
+            self.tickets.append(Ticket(number, plan, annotations))
+        self.create_at = sorted(rng.uniform(0, duration) for _n in range(tickets))
+        self.created = 0
+        self.actions = collections.Counter()
+
+    def elapsed(self):
+        return time.monotonic() - self.started
+
+    def finished(self):
+        return self.created == len(self.tickets) and all(
+            t.waiting == "done" and len(t.done_annotations) == len(t.annotations) for t in self.tickets)
+
+    def tick(self):
+        while self.created < len(self.tickets) and self.create_at[self.created] <= self.elapsed():
+            self._create(self.tickets[self.created])
+            self.created += 1
+        live = [t for t in self.tickets[:self.created] if t.waiting != "done" or len(t.done_annotations) < len(t.annotations)]
+        if not live:
+            return
+        alerts = _alerts_by_external_id(self.signl4)
+        tickets = _read_tickets(self.cw, [t.id for t in live if t.waiting in ("signl", "sync")])
+        for ticket in live:
+            self._advance(ticket, alerts.get(str(ticket.id)) or [], tickets.get(ticket.id))
+
+    def _create(self, ticket):
+        summary = "Chaos %04d" % ticket.number
+        try:
+            ticket.id = support.new_ticket(self.cw, summary=summary)["id"]
+        except OutcomeUnknownError:  # a 5xx burst caught the POST: it may have been applied
+            found = self.cw.list("/service/tickets", conditions='summary = "%s"' % summary)
+            ticket.id = found[0]["id"] if found else support.new_ticket(self.cw, summary=summary)["id"]
+        self.actions["tickets created"] += 1
+
+    def _advance(self, ticket, alerts, current):
+        now = self.elapsed()
+        if alerts and ticket.signl_seen is None:
+            ticket.signl_seen = now
+        if ticket.signl_seen is not None and not self.signl4_proxy.is_down:
+            for delay, actor, text in ticket.annotations[len(ticket.done_annotations):]:
+                if now < ticket.signl_seen + delay:
+                    break
+                support.act(self.signl4, "annotate", ticket.id, user=actor, text=text)
+                ticket.done_annotations.append((actor, text))
+                self.actions["annotations in SIGNL4"] += 1
+        if ticket.waiting == "signl":
+            if alerts and current and support.custom(current, "Signl4Retrieved_c") is True:
+                self._next(ticket, now)
+        elif ticket.waiting == "sync":
+            if current and _synced(ticket.plan[ticket.step - 1], alerts, current):
+                self._next(ticket, now)
+        elif ticket.waiting == "ready" and now >= ticket.ready_at:
+            self._act(ticket)
+
+    def _next(self, ticket, now):
+        if ticket.step >= len(ticket.plan):
+            ticket.waiting = "done"
+        else:
+            ticket.waiting, ticket.ready_at = "ready", now + self.rng.uniform(0.2, 4.0)
+
+    def _act(self, ticket):
+        side, status, actor = ticket.plan[ticket.step]
+        if side == "s4":
+            if self.signl4_proxy.is_down:
+                return  # the SIGNL4 app is down for its users too
+            support.act(self.signl4, "acknowledge" if status == IN_PROGRESS else "close", ticket.id, user=actor)
+            self.actions["transitions in SIGNL4"] += 1
+        else:
+            support.set_status(self.cw, ticket.id, status)
+            self.actions["transitions in Manage"] += 1
+        ticket.step += 1
+        ticket.waiting = "sync"
+
+
+def _synced(step, alerts, current):
+    side, status, _actor = step
+    if support.custom(current, "Signl4Status_c") != WORD[status]:
+        return False
+    if side == "s4":
+        return current["status"]["name"] == status
+    return bool(alerts) and alerts[0]["status"]["statusCode"] == ALERT_CODE[status]
+
+
+def _alerts_by_external_id(signl4):
+    found = collections.defaultdict(list)
+    for alert in signl4.control("GET", "/state")["alerts"]:
+        found[alert.get("externalId")].append(alert)
+    return found
+
+
+def _read_tickets(cw, ids, batch=100):
+    found = {}
+    for first in range(0, len(ids), batch):
+        chunk = ids[first:first + batch]
+        if chunk:
+            for ticket in cw.list("/service/tickets", conditions="id in (%s)" % ", ".join(str(i) for i in chunk)):
+                found[ticket["id"]] = ticket
+    return found
+
+
+class FaultBursts:
+    """Bursts of 429 and 5xx from Manage at seeded moments (the emulator's ``/faults``)."""
+
+    def __init__(self, rng, manage, until):
+        self.manage = manage
+        self.schedule, moment = [], rng.uniform(2, 10)
+        while moment < until:
+            status = rng.choice((429, 429, 500, 502, 503))
+            spec = dict(status=status, count=rng.randint(2, 10))
+            if status == 429:
+                spec["retry_after"] = rng.randint(1, 3)
+            method, path = rng.choice((None, "GET", "GET", "PATCH", "POST")), rng.choice(FAULT_PATHS)
+            if method:
+                spec["method"] = method
+            if path:
+                spec["path"] = path
+            self.schedule.append((moment, spec))
+            moment += rng.uniform(3, 15)
+        self.injected = collections.Counter()
+        self.done = threading.Event()
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        for moment, spec in self.schedule:
+            if self.done.wait(max(0.0, self.started + moment - time.monotonic())):
+                return
+            self.manage.control("POST", "/faults", spec)
+            self.injected[spec["status"]] += spec["count"]
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        self.manage.control("DELETE", "/faults")
+
+
+class Signl4Outage:
+    """SIGNL4 unreachable (its proxy down) for ``seconds`` from ``start`` seconds on."""
+
+    def __init__(self, proxy, start, seconds):
+        self.proxy, self.start, self.seconds = proxy, start, seconds
+        self.began = self.ended = None
+        self.t0 = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        time.sleep(self.start)
+        self.proxy.down()
+        self.began = time.monotonic() - self.t0
+        print("%7.1f s  SIGNL4 down (connections refused) for %.0f s" % (self.began, self.seconds), flush=True)
+        time.sleep(self.seconds)
+        self.proxy.up()
+        self.ended = time.monotonic() - self.t0
+        print("%7.1f s  SIGNL4 up again" % self.ended, flush=True)
+
+
+def _delivery_settings(rng):
+    return dict(duplicates=rng.choice((2, 2, 3)), delay=round(rng.uniform(0.0, 1.0), 2),
+                jitter=round(rng.uniform(2.0, 5.0), 2), seed=rng.randrange(1 << 30))
+
+
+# ----- the end: catch up, then compare -----------------------------------------------------------
+
+def _expected(ticket):
+    """Final state a ticket must reach: (ticket status, status field, alert code, SIGNL4 user or None)."""
+    status, word, code, user = NEW, None, 1, None
+    for side, target, actor in ticket.plan:
+        status, word, code = target, WORD[target], ALERT_CODE[target]
+        if side == "s4":
+            user = actor  # owner_assignment: both
+    return status, word, code, user
+
+
+def _note_counts(cw, ticket):
+    notes = cw.list("/service/tickets/%d/notes" % ticket.id)
+    counts = [sum(1 for n in notes if text in (n.get("text") or "")) for _delay, _actor, text in ticket.annotations]
+    return counts, len(notes)
+
+
+def _caught_up(workload, signl4, manage, cw, killer):
+    alerts = _alerts_by_external_id(signl4)
+    tickets = _read_tickets(cw, [t.id for t in workload.tickets])
+    for ticket in workload.tickets:
+        status, word, code, _user = _expected(ticket)
+        current, found = tickets.get(ticket.id), alerts.get(str(ticket.id)) or []
+        if not current or not found or current["status"]["name"] != status or found[0]["status"]["statusCode"] != code \
+                or (word and support.custom(current, "Signl4Status_c") != word):
+            return False
+    if any(min(_note_counts(cw, t)[0] or [1]) < 1 for t in workload.tickets if t.annotations):
+        return False
+    health = killer.agent.get("/healthz")
+    if health[0] is None or json.loads(health[1] or b"{}").get("pending") != 0:
+        return False
+    return signl4.control("GET", "/outbound")["pending"] == 0 and manage.control("GET", "/callbacks")["pending"] == 0
+
+
+def _compare(workload, signl4, cw, ledger, members):
+    """Every mismatch between the ledger and the final state, as text; and the counts."""
+    problems, counts = [], collections.Counter()
+    state = signl4.control("GET", "/state")["alerts"]
+    per_external = collections.Counter(a.get("externalId") for a in state)
+    alert_of = dict((a.get("externalId"), a) for a in state)
+    tickets = _read_tickets(cw, [t.id for t in workload.tickets])
+    for ticket in workload.tickets:
+        status, word, code, user = _expected(ticket)
+        signls = per_external[str(ticket.id)]
+        counts["tickets"] += 1
+        counts["Signls"] += signls
+        if signls != 1:
+            problems.append("ticket %d: %d Signls" % (ticket.id, signls))
+            continue
+        alert, current = alert_of[str(ticket.id)], tickets[ticket.id]
+        problems += _check_state(ticket, alert, current, (status, word, code, user), members)
+        problems += _check_transitions(ticket, alert, ledger, counts)
+        problems += _check_notes(cw, ticket, ledger, counts)
+    return problems, counts
+
+
+def _check_state(ticket, alert, current, expected, members):
+    status, word, code, user = expected
+    found = (current["status"]["name"], support.custom(current, "Signl4Status_c") or None,
+             alert["status"]["statusCode"], support.custom(current, "Signl4User_c") or None)
+    problems = []
+    if found != (status, word, code, user):
+        problems.append("ticket %d: expected status/field/alert/user %r, found %r" % (ticket.id, (status, word, code, user), found))
+    if support.custom(current, "Signl4Retrieved_c") is not True:
+        problems.append("ticket %d: Signl4Retrieved_c not set" % ticket.id)
+    if user and (current.get("owner") or {}).get("id") != members[user]:
+        problems.append("ticket %d: owner %r, expected member %r" % (ticket.id, current.get("owner"), members[user]))
+    return problems
+
+
+def _check_transitions(ticket, alert, ledger, counts):
+    problems = []
+    expected_patches = collections.Counter(status for side, status, _a in ticket.plan if side == "s4")
+    expected_changes = collections.Counter(("acknowledge" if status == IN_PROGRESS else "close")
+                                           for side, status, _a in ticket.plan if side == "cw")
+    for status in (IN_PROGRESS, CLOSED):
+        applied = ledger.status_patches[(ticket.id, status)] + ledger.status_patches[(ticket.id, ledger.status_ids[status])]
+        counts["transitions SIGNL4 -> Manage expected"] += expected_patches[status]
+        counts["transitions SIGNL4 -> Manage applied"] += applied
+        if applied != expected_patches[status]:
+            problems.append("ticket %d: %d agent PATCHes to %r, expected %d" % (ticket.id, applied, status, expected_patches[status]))
+    for action in ("acknowledge", "close"):
+        applied = ledger.signl4_changes[(alert["id"], action)]
+        counts["transitions Manage -> SIGNL4 expected"] += expected_changes[action]
+        counts["transitions Manage -> SIGNL4 applied"] += applied
+        counts["Manage -> SIGNL4 repeats refused (409)"] += ledger.signl4_refused[(alert["id"], action)]
+        if applied != expected_changes[action]:
+            problems.append("ticket %d: %d agent %ss in SIGNL4, expected %d" % (ticket.id, applied, action, expected_changes[action]))
+    return problems
+
+
+def _check_notes(cw, ticket, ledger, counts):
+    if not ticket.annotations and not ledger.notes_posted[ticket.id]:
+        return []
+    per_annotation, total = _note_counts(cw, ticket)
+    counts["notes expected"] += len(ticket.annotations)
+    counts["notes written"] += total
+    counts["note POSTs by the agent"] += ledger.notes_posted[ticket.id]
+    if per_annotation != [1] * len(ticket.annotations) or total != len(ticket.annotations):
+        return ["ticket %d: notes per annotation %r (%d notes in all), expected one each" % (ticket.id, per_annotation, total)]
+    return []
+
+
+# ----- the run -----------------------------------------------------------------------------------
+
+def _members(cw):
+    """Give two Manage members the SIGNL4 actors' e-mails (owner assignment); actor -> member id."""
+    members = [m for m in cw.list("/system/members", conditions="inactiveFlag = false") if m["identifier"] != "apiautomation"]
+    found = {}
+    for actor, member in zip(ACTORS, members):
+        cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": actor}])
+        found[actor] = member["id"]
+    return found
+
+
+def _client(manage):
+    c = manage.connection
+    return ManageClient(c["cw_url"], c["cw_company_id"], c["cw_public_key"], c["cw_private_key"], c["cw_client_id"],
+                        retry=RetryPolicy(max_retries=10, backoff_base=0.2, backoff_max=3.0))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=None, help="drives everything random (default: a random one)")
+    parser.add_argument("--tickets", type=int, default=500)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--signl4-down", type=float, default=120.0, help="seconds SIGNL4 is unreachable")
+    parser.add_argument("--duration", type=float, default=None, help="seconds over which the tickets are created "
+                        "(default: 0.8 s per ticket)")
+    parser.add_argument("--final-wait", type=float, default=900.0, help="at most this long for the agent to catch up")
+    parser.add_argument("--quick", action="store_true", help="40 tickets, 4 kills, SIGNL4 down 10 s")
+    parser.add_argument("--no-results", action="store_true", help="do not write tests/bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.tickets, args.kills, args.signl4_down = 40, 4, 10.0
+    if args.seed is None:
+        args.seed = random.randrange(1 << 30)
+    if args.duration is None:
+        args.duration = max(30.0, 0.8 * args.tickets)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cond = results.conditions()
+    cond["mode"] = "quick" if args.quick else "full"
+    cond["seed"] = args.seed
+    print("\n".join(results.conditions_lines(cond)), flush=True)
+    print("chaos: %d tickets over %.0f s, %d kills, SIGNL4 down %.0f s, seed %d"
+          % (args.tickets, args.duration, args.kills, args.signl4_down, args.seed), flush=True)
+    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
+        outcome = run(args, Path(tmp))
+    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    _report(args, cond, outcome)
+    return 0 if not outcome["problems"] else 1
+
+
+def run(args, workdir):
+    rng = random.Random(args.seed)
+    manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
+    signl4 = RunningEmulator("tests.emulators.signl4", [])
+    ledger = AgentLedger()
+    manage_proxy = RecordingProxy(int(manage.url.rsplit(":", 1)[1]), ledger.manage)
+    signl4_proxy = RecordingProxy(int(signl4.url.rsplit(":", 1)[1]), ledger.signl4)
+    manage.connection = dict(cw_url=manage.url, cw_company_id="signl4demo", cw_public_key="demopublic",
+                             cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
+    killer = None
+    try:
+        support.provision(manage)
+        with _client(manage) as cw:
+            members = _members(cw)
+            board = cw.list("/service/boards", conditions='name = "Service Desk"')[0]
+            ledger.status_ids = dict((s["name"], s["id"]) for s in cw.list("/service/boards/%d/statuses" % board["id"]))
+            port = support.free_port()
+            proxied = type("Proxied", (), {"url": manage_proxy.url})
+            proxied_signl4 = type("Proxied", (), {"url": signl4_proxy.url})
+            raw = support.config(workdir, proxied, proxied_signl4, port=port, signl4={"poll_alerts": True},
+                                 poll_interval=1, owner_assignment="both")
+            path = support.write_config(workdir, raw)
+            agent_url = "http://127.0.0.1:%d" % port
+            support.subscribe(signl4, "%s/signl4/%s" % (agent_url, support.WEBHOOK_TOKEN))
+            cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent_url, support.CALLBACK_TOKEN),
+                                            "objectId": 1, "type": "ticket", "level": "owner", "description": "agent"})
+            outbound, callbacks = _delivery_settings(rng), _delivery_settings(rng)
+            signl4.control("POST", "/outbound", outbound)
+            manage.control("POST", "/callbacks", callbacks)
+            print("SIGNL4 outbound webhooks: %s; Manage callbacks: %s" % (outbound, callbacks), flush=True)
+            workload = Workload(rng, manage, signl4, cw, args.tickets, args.duration, signl4_proxy)
+            active = args.duration + 30
+            moments = [rng.uniform(3, active) for _k in range(args.kills)]
+            outage = Signl4Outage(signl4_proxy, rng.uniform(0.2, 0.6) * args.duration, args.signl4_down)
+            faults = FaultBursts(rng, manage, active)
+            killer = Killer(path, port, moments)
+            started = time.monotonic()
+            last_print = 0
+            while not (workload.finished() and killer.all_done() and outage.ended is not None):
+                workload.tick()
+                if time.monotonic() - last_print > 15:
+                    last_print = time.monotonic()
+                    done = sum(1 for t in workload.tickets if t.waiting == "done")
+                    print("%7.1f s  tickets %d/%d created, %d through their plan; kills %d/%d; %s"
+                          % (time.monotonic() - started, workload.created, args.tickets, done, killer.kills,
+                             args.kills, dict(workload.actions)), flush=True)
+                time.sleep(0.5)
+            faults.stop()
+            workload_seconds = time.monotonic() - started
+            print("%7.1f s  workload done; waiting for the agent to catch up (at most %.0f s)"
+                  % (workload_seconds, args.final_wait), flush=True)
+            caught = support.wait_for(lambda: _caught_up(workload, signl4, manage, cw, killer),
+                                      timeout=args.final_wait, interval=2)
+            catch_up = time.monotonic() - started - workload_seconds
+            settle = max(outbound["delay"] + outbound["jitter"], callbacks["delay"] + callbacks["jitter"]) + 8
+            time.sleep(settle)  # late duplicates still land and must change nothing
+            code, err = killer.finish()
+            problems, counts = _compare(workload, signl4, cw, ledger, members)
+            if not caught:
+                problems.insert(0, "the agent did not catch up within %.0f s" % args.final_wait)
+            if code != 0:
+                problems.append("the agent exited %s on SIGTERM: %s" % (code, err[-500:]))
+            return dict(problems=problems, counts=counts, kills=killer.kills, ledger=ledger, faults=faults,
+                        outbound=signl4.control("GET", "/outbound")["counts"],
+                        callbacks=manage.control("GET", "/callbacks")["counts"], outage=outage,
+                        workload=dict(workload.actions), seconds=(workload_seconds, catch_up, settle),
+                        refused=signl4_proxy.refused, deliveries=(outbound, callbacks))
+    finally:
+        if killer is not None and killer.agent.proc.poll() is None:
+            killer.finish()
+        manage_proxy.close()
+        signl4_proxy.close()
+        manage.stop()
+        signl4.stop()
+
+
+def _report(args, cond, outcome):
+    counts, ledger, faults = outcome["counts"], outcome["ledger"], outcome["faults"]
+    rows = [
+        ("seed", args.seed),
+        ("tickets", counts["tickets"]),
+        ("Signls (in SIGNL4, for those tickets)", counts["Signls"]),
+        ("Signls per ticket", "all 1" if counts["Signls"] == counts["tickets"] and not any(
+            "Signls" in p for p in outcome["problems"]) else "NOT all 1"),
+        ("Signls raised by the agent (events sent)", ledger.events_sent),
+        ("transitions SIGNL4 -> Manage: expected / applied", "%d / %d" % (
+            counts["transitions SIGNL4 -> Manage expected"], counts["transitions SIGNL4 -> Manage applied"])),
+        ("transitions Manage -> SIGNL4: expected / applied", "%d / %d" % (
+            counts["transitions Manage -> SIGNL4 expected"], counts["transitions Manage -> SIGNL4 applied"])),
+        ("Manage -> SIGNL4 repeats SIGNL4 refused (409, harmless)", counts["Manage -> SIGNL4 repeats refused (409)"]),
+        ("notes: expected / written", "%d / %d" % (counts["notes expected"], counts["notes written"])),
+        ("note POSTs by the agent", counts["note POSTs by the agent"]),
+        ("kills (SIGKILL)", "%d of %d" % (outcome["kills"], args.kills)),
+        ("SIGNL4 down", "%.0f s (from %.0f s on); %d open connections cut" % (
+            args.signl4_down, outcome["outage"].began or -1, outcome["refused"])),
+        ("Manage faults injected (bursts: answers)", "%d: %s" % (len(faults.schedule), dict(faults.injected))),
+        ("Manage faults the agent got", dict(ledger.faults_seen)),
+        ("SIGNL4 outbound webhooks: published / extra copies / delayed", "%(published)d / %(duplicated)d / %(delayed)d"
+         % outcome["outbound"]),
+        ("Manage callbacks: published / extra copies / delayed", "%(published)d / %(duplicated)d / %(delayed)d"
+         % outcome["callbacks"]),
+        ("workload actions", ", ".join("%s %d" % kv for kv in sorted(outcome["workload"].items()))),
+        ("agent API calls (Manage, SIGNL4)", "%d, %d" % (ledger.calls["manage"], ledger.calls["signl4"])),
+        ("wall: workload / catch-up / settle", "%.0f s / %.0f s / %.0f s" % outcome["seconds"]),
+        ("mismatches", len(outcome["problems"])),
+    ]
+    print()
+    for name, value in rows:
+        print("%-58s %s" % (name, value))
+    for problem in outcome["problems"][:50]:
+        print("MISMATCH: " + problem)
+    if args.no_results:
+        return
+    outbound, callbacks = outcome["deliveries"]
+    lines = [
+        "## Chaos (suite part: reliability)", "",
+        "Script: `tests/bench/chaos.py` (`make chaos`); reproduce with `python -m tests.bench.chaos --seed %d%s`."
+        % (args.seed, " --quick" if args.quick else ""), "",
+        "%d tickets created over %.0f s, each with a seeded plan of transitions made by one side at a time (SIGNL4 "
+        "users acknowledging/closing through the emulator's `/act`, Manage status changes) and annotations in "
+        "SIGNL4; meanwhile the agent is killed with SIGKILL %d times (restarted at once), Manage answers 429 "
+        "(Retry-After) and 500/502/503 in bursts, SIGNL4 is unreachable for %.0f s (its proxy refuses "
+        "connections; the emulator keeps its state), and both delivery queues duplicate, delay and reorder "
+        "(SIGNL4 outbound: %s; Manage callbacks: %s). The agent's writes are counted at recording proxies; "
+        "the final state is read from both emulators after the agent caught up (its pending intents 0, "
+        "both delivery queues empty, every expected state reached; bounded by %.0f s) and late "
+        "duplicates had %.0f s more to land." % (args.tickets, args.duration, args.kills, args.signl4_down,
+                                                  _settings_text(outbound), _settings_text(callbacks),
+                                                  args.final_wait, outcome["seconds"][2]), "",
+        "### Conditions", *results.conditions_lines(cond), "",
+        "### Counts", "", "| what | count |", "|---|---|",
+        *["| %s | %s |" % (name, value) for name, value in rows],
+    ]
+    if outcome["problems"]:
+        lines += ["", "### Mismatches", ""] + ["- " + p for p in outcome["problems"][:50]]
+    path = results.write_section("chaos", "\n".join(lines) + "\n")
+    print("wrote the chaos section of %s" % path)
+
+
+def _settings_text(settings):
+    return "%d copies, delay %.2f s + jitter up to %.2f s" % (settings["duplicates"], settings["delay"], settings["jitter"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
