@@ -1,7 +1,8 @@
 """kill -9 at random points while the agent syncs many tickets, restarted each time: in the end
 exactly one Signl per ticket and every transition applied once.
 
-CI runs a modest version; the full one is
+The machinery (Killer) is the chaos suite's, tests/bench/chaos.py, which adds faults, outages and
+duplicated deliveries. CI runs a modest version; the full one is
 ``AGENT_CRASH_TICKETS=200 AGENT_CRASH_KILLS=25 pytest -s tests/agent/test_crash.py``.
 Outbound webhooks sent while the agent is down are lost after SIGNL4's retries, so the agent
 polls SIGNL4 too (``signl4.poll_alerts``): that is the path which catches up.
@@ -11,11 +12,10 @@ import collections
 import json
 import os
 import random
-import signal
-import threading
 import urllib.request
 
 from tests.agent import support
+from tests.bench.chaos import Killer
 
 TICKETS = int(os.environ.get("AGENT_CRASH_TICKETS", "16"))
 KILLS = int(os.environ.get("AGENT_CRASH_KILLS", "4"))
@@ -23,31 +23,13 @@ SEED = int(os.environ.get("AGENT_CRASH_SEED", str(random.randrange(1 << 30))))
 FINAL_WAIT = float(os.environ.get("AGENT_CRASH_WAIT", "240"))
 
 
-class Chaos:
-    """Runs the agent and kills it with SIGKILL at random moments, restarting it each time."""
-
-    def __init__(self, path, port, kills, rng):
-        self.path, self.port, self.kills_left, self.rng = path, port, kills, rng
-        self.kills = 0
-        self.agent = support.AgentProcess(path, port)
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while self.kills_left > 0 and not self.done.wait(self.rng.uniform(0.3, 2.5)):
-            self.agent.proc.send_signal(signal.SIGKILL)
-            self.agent.proc.wait()
-            self.kills += 1
-            self.kills_left -= 1
-            self.agent = support.AgentProcess(self.path, self.port)
-
-    def finish(self):
-        self.kills_left = 0
-        self.done.set()
-        self.thread.join()
-        self.agent.wait_ready()  # a just restarted agent has not installed its SIGTERM handler yet
-        return self.agent.stop()
+def _kill_moments(rng, kills):
+    """Seconds from the start at which to kill: 0.3 to 2.5 s apart."""
+    moments, moment = [], 0.0
+    for unused in range(kills):
+        moment += rng.uniform(0.3, 2.5)
+        moments.append(moment)
+    return moments
 
 
 def _wait(what, predicate):
@@ -94,7 +76,7 @@ def test_kill_9_loses_nothing_and_duplicates_nothing(provisioned, cw, tmp_path):
     support.subscribe(signl4, "http://127.0.0.1:%d/signl4/%s" % (port, support.WEBHOOK_TOKEN))
     ids = [support.new_ticket(cw, summary="Crash test %03d" % n)["id"] for n in range(TICKETS)]
     from_signl4, from_manage = ids[::2], ids[1::2]
-    chaos = Chaos(path, port, KILLS, rng)
+    chaos = Killer(path, port, _kill_moments(rng, KILLS))
     try:
         # Each phase also waits for its share of the kills, so that every kill happens however fast the
         # agent is (kills come at random moments; a phase may be done before its share has fallen).
