@@ -11,6 +11,7 @@ same port again. The emulator behind keeps its state throughout.
 import http.client
 import json
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):  # a killed agent resets its connections: expected
+            super().handle_error(request, client_address)
 
 
 class RecordingProxy:
