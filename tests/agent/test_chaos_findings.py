@@ -2,10 +2,28 @@
 
 import json
 
-from tests.agent import support
-from tests.agent.test_flows import make_agent  # noqa: F401 - the fixture
+import pytest
 
+from tests.agent import support
+
+from signl4_agent import config as config_module
 from signl4_agent import inbound, sync
+from signl4_agent.agent import Agent
+
+
+@pytest.fixture
+def make_agent(tmp_path, provisioned):
+    """An agent in process, without its receiver: SIGNL4's outbound webhooks reach nobody."""
+    manage, signl4 = provisioned
+    made = []
+
+    def make(**overrides):
+        made.append(Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={})))
+        return made[-1]
+
+    yield make
+    for agent in made:
+        agent.close()
 
 
 def _annotation_notification(signl4, ticket_id, delivery_id):
@@ -18,12 +36,12 @@ def _annotation_notification(signl4, ticket_id, delivery_id):
                 annotation=dict(message=annotation["text"], id=annotation["id"]))
 
 
-def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_agent, provisioned, cw):  # noqa: F811
+def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_agent, provisioned, cw):
     """SIGNL4 retries an outbound webhook for about 1.4 s; an agent restarting after kill -9 takes
     longer, so the annotation's notification is lost. The SIGNL4 poll reads the annotations of
     the alerts modified since (their timeline) and writes the note; the late webhook adds nothing."""
     manage, signl4 = provisioned
-    agent = make_agent(receiver=False, signl4={"poll_alerts": True})  # no receiver: every webhook is lost
+    agent = make_agent(signl4={"poll_alerts": True})  # no receiver: every webhook is lost
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
@@ -38,11 +56,11 @@ def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_age
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 
-def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, provisioned, cw):  # noqa: F811
+def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, provisioned, cw):
     """The webhook names the user, a polled annotation only has the user's id (the name is looked
     up, and may have changed or be unavailable): the reference alone says the note is there."""
     manage, signl4 = provisioned
-    agent = make_agent(receiver=False)
+    agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
     flags = dict(internalAnalysisFlag=True)

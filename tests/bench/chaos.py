@@ -41,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from tests.emulators.harness import REPO_ROOT, RunningEmulator
@@ -54,7 +53,7 @@ from tests.bench import results  # noqa: E402
 from tests.bench.proxy import RecordingProxy  # noqa: E402
 from tests.conftest import MANAGE_ARGS  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient  # noqa: E402
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, OutcomeUnknownError  # noqa: E402
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import OutcomeUnknownError  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy  # noqa: E402
 
 NEW, IN_PROGRESS, CLOSED = "New (not responded)", "In Progress", "Closed (resolved)"
@@ -628,9 +627,9 @@ def _report(args, cond, outcome):
         "(SIGNL4 outbound: %s; Manage callbacks: %s). The agent's writes are counted at recording proxies; "
         "the final state is read from both emulators after the agent caught up (its pending intents 0, "
         "both delivery queues empty, every expected state reached; bounded by %.0f s) and late "
-        "duplicates had %.0f s more to land." % (args.tickets, args.duration, args.kills, args.signl4_down,
-                                                  _settings_text(outbound), _settings_text(callbacks),
-                                                  args.final_wait, outcome["seconds"][2]), "",
+        "duplicates had %.0f s more to land." % (
+            args.tickets, args.duration, args.kills, args.signl4_down, _settings_text(outbound),
+            _settings_text(callbacks), args.final_wait, outcome["seconds"][2]), "",
         "### Conditions", *results.conditions_lines(cond), "",
         "### Counts", "", "| what | count |", "|---|---|",
         *["| %s | %s |" % (name, value) for name, value in rows],

@@ -4,12 +4,22 @@ chaos suite (tests/bench/chaos.py) needs. On the manual clock the order is exact
 The machinery is tests/emulators/deliveries.py, shared by SIGNL4's outbound webhooks and Manage's
 callbacks; it is driven here through the SIGNL4 emulator."""
 
-from tests.integration.emulators.test_signl4_emulator import Api, receiver, subscribe  # noqa: F401 - fixture
+import pytest
+
+from tests.emulators.receiver import Receiver
+from tests.integration.emulators.test_signl4_emulator import Api, subscribe
 
 COUNT = 12
 
 
-def _publish(signl4, receiver, copies=1):  # noqa: F811 - the fixture, passed on
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+def _publish(signl4, receiver, copies=1):
     """Raise COUNT alerts (external ids 0..COUNT-1), step the manual clock past every jitter,
     and return the external ids in the order the receiver got their notifications."""
     api = Api(signl4)
@@ -20,13 +30,13 @@ def _publish(signl4, receiver, copies=1):  # noqa: F811 - the fixture, passed on
     return [int(p["alert"]["externalEventId"]) for p in receiver.wait_for(COUNT * copies)]
 
 
-def test_without_jitter_notifications_arrive_in_the_order_they_were_raised(signl4, receiver):  # noqa: F811
+def test_without_jitter_notifications_arrive_in_the_order_they_were_raised(signl4, receiver):
     subscribe(Api(signl4), receiver.url)
     signl4.control("POST", "/clock", {"manual": True})
     assert _publish(signl4, receiver) == list(range(COUNT))
 
 
-def test_jitter_reorders_deliveries_and_a_seed_reproduces_the_order(signl4, receiver):  # noqa: F811
+def test_jitter_reorders_deliveries_and_a_seed_reproduces_the_order(signl4, receiver):
     subscribe(Api(signl4), receiver.url)
     signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/outbound", {"jitter": 4, "seed": 11})
@@ -44,7 +54,7 @@ def test_jitter_reorders_deliveries_and_a_seed_reproduces_the_order(signl4, rece
     assert _publish(signl4, receiver) == first  # same seed, same order
 
 
-def test_a_duplicate_arrives_apart_from_its_twin(signl4, receiver):  # noqa: F811
+def test_a_duplicate_arrives_apart_from_its_twin(signl4, receiver):
     subscribe(Api(signl4), receiver.url)
     signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/outbound", {"jitter": 4, "seed": 5, "duplicates": 2})
