@@ -207,11 +207,13 @@ class Workload:
 
     def _create(self, ticket):
         summary = "Chaos %04d" % ticket.number
-        try:
-            ticket.id = support.new_ticket(self.cw, summary=summary)["id"]
-        except OutcomeUnknownError:  # a 5xx burst caught the POST: it may have been applied
-            found = self.cw.list("/service/tickets", conditions='summary = "%s"' % summary)
-            ticket.id = found[0]["id"] if found else support.new_ticket(self.cw, summary=summary)["id"]
+        while ticket.id is None:
+            try:
+                ticket.id = support.new_ticket(self.cw, summary=summary)["id"]
+            except OutcomeUnknownError:  # a 5xx burst caught the POST: it may have been applied
+                time.sleep(0.2)
+                found = self.cw.list("/service/tickets", conditions='summary = "%s"' % summary)
+                ticket.id = found[0]["id"] if found else None
         self.actions["tickets created"] += 1
 
     def _advance(self, ticket, alerts, current):
