@@ -173,19 +173,36 @@ class Agent:
         next_full = 0.0
         while not self.stopping.is_set():
             if time.monotonic() >= next_full:
-                self.safe(self.cycle)
+                self.full_cycle()
                 next_full = time.monotonic() + self.backoff()
             self._run_requested()
             if not self.stopping.is_set():
                 self.wake.wait(max(0.0, next_full - time.monotonic()))
                 self.wake.clear()
 
+    def full_cycle(self):
+        """A cycle over every ticket; the tickets callbacks asked for before it began are covered."""
+        with self.lock:
+            covered = set(self.requested)
+        if self.safe(self.cycle):
+            with self.lock:
+                self.requested -= covered
+
     def _run_requested(self):
+        """Cycles for the tickets callbacks named, or the pending intents a webhook recorded. The
+        first failure stops them: a burst of callbacks during an outage is one failure, not one
+        each (which would push the back-off to its maximum within a second). While backing off,
+        nothing runs here: the next full cycle covers what was asked for."""
+        if self.failures:
+            return
         with self.lock:
             tickets, self.requested = sorted(self.requested), set()
             intents, self.intents_waiting = self.intents_waiting, False
-        for ticket_id in tickets:
-            self.safe(self.cycle, ticket_id)
+        for index, ticket_id in enumerate(tickets):
+            if not self.safe(self.cycle, ticket_id):
+                with self.lock:
+                    self.requested.update(tickets[index:])
+                return
         if intents and not tickets and not self.stopping.is_set():
             self.safe(sync.run_pending, self.ctx)
 

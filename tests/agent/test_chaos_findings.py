@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
+
 from tests.agent import support
 
 from signl4_agent import config as config_module
@@ -67,3 +69,29 @@ def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, pro
     sync.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): on it", flags, reference="ann-1")
     sync.write_note(agent.ctx, ticket["id"], "SIGNL4 user (SIGNL4): on it", flags, reference="ann-1")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
+
+
+def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_covers_them(provisioned, cw, tmp_path):
+    """Each callback ran a cycle of its own and each failure doubled the back-off: one burst of
+    502s met by a handful of callbacks put the agent's next full cycle minutes away (seen in the
+    chaos suite: 15 failures within a second, the back-off at its 5-minute cap)."""
+    manage, signl4 = provisioned
+    raw = support.config(tmp_path, manage, signl4, poll_interval=10)
+    agent = Agent(config_module.validate(raw, env={}), retry=RetryPolicy(max_retries=1, sleep=lambda seconds: None))
+    try:
+        ids = [support.new_ticket(cw, summary="Burst %d" % n)["id"] for n in range(5)]
+        manage.inject(502, count=1000)
+        for ticket_id in ids:
+            agent.wake_up(ticket_id)
+        agent._run_requested()
+        assert agent.failures == 1 and agent.backoff() == 10  # one poll interval, not 2 ** 4 of them
+        assert agent.requested == set(ids)  # kept for later, not lost
+        manage.clear_requests()
+        agent._run_requested()  # backing off: nothing is tried before the next full cycle
+        assert agent.failures == 1 and manage.requests() == []
+        manage.control("DELETE", "/faults")
+        agent.full_cycle()
+        assert agent.failures == 0 and agent.requested == set()  # the full cycle looked at them all
+        assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
+    finally:
+        agent.close()
