@@ -23,10 +23,12 @@ How it works:
   which a restarted emulator process would lose). SIGNL4 users cannot act meanwhile (the workload
   defers their actions); outbound webhooks already queued are still delivered.
 - Manage faults: bursts of 429 (with Retry-After) and 500/502/503 through the emulator's
-  ``/faults`` (count, method, path), at seeded moments; they hit whoever calls, the workload too.
+  ``/faults`` (count, method, path), at seeded moments, each cleared after a window of 1 to 8 s;
+  they hit whoever calls, the workload too.
 - kills: SIGKILL at seeded moments, the agent restarted at once each time.
 - at the end the suite waits (at most ``--final-wait`` seconds) until every expected state is
-  reached, the agent has no pending intents and both emulators' delivery queues are empty, waits
+  reached, the agent is healthy (``/healthz`` 200: a full cycle succeeded lately) with no pending
+  intents, and both emulators' delivery queues are empty, waits
   out the longest delivery delay for late duplicates, then compares the ledger with the final state
   of both emulators and the counts at the proxies. Exit 1 on any mismatch.
 """
@@ -37,6 +39,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -102,9 +105,16 @@ class Killer:
         return self.kills == len(self.moments)
 
     def finish(self):
+        """Stop the agent with SIGTERM: ``(exit code, its output)``. An agent that does not stop in 15 s
+        gets SIGABRT, whose thread dump (``PYTHONFAULTHANDLER``, set by the suite) ends its output."""
         self.done.set()
         self.thread.join()
         self.agent.wait_ready()  # a just restarted agent has not installed its SIGTERM handler yet
+        self.agent.proc.terminate()
+        try:
+            self.agent.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.agent.proc.send_signal(signal.SIGABRT)
         return self.agent.stop()
 
 
@@ -283,7 +293,9 @@ def _read_tickets(cw, ids, batch=100):
 
 
 class FaultBursts:
-    """Bursts of 429 and 5xx from Manage at seeded moments (the emulator's ``/faults``)."""
+    """Bursts of 429 and 5xx from Manage at seeded moments (the emulator's ``/faults``): each burst is
+    up to ``count`` faulty answers within a window of 1 to 8 s, what is left of it cleared at the
+    window's end (a fault count alone would wait, however long, for requests to consume it)."""
 
     def __init__(self, rng, manage, until):
         self.manage = manage
@@ -298,8 +310,9 @@ class FaultBursts:
                 spec["method"] = method
             if path:
                 spec["path"] = path
-            self.schedule.append((moment, spec))
-            moment += rng.uniform(3, 15)
+            window = rng.uniform(1, 8)
+            self.schedule.append((moment, window, spec))
+            moment += window + rng.uniform(3, 15)
         self.injected = collections.Counter()
         self.done = threading.Event()
         self.started = time.monotonic()
@@ -307,11 +320,14 @@ class FaultBursts:
         self.thread.start()
 
     def _run(self):
-        for moment, spec in self.schedule:
+        for moment, window, spec in self.schedule:
             if self.done.wait(max(0.0, self.started + moment - time.monotonic())):
                 return
             self.manage.control("POST", "/faults", spec)
             self.injected[spec["status"]] += spec["count"]
+            if self.done.wait(window):
+                return
+            self.manage.control("DELETE", "/faults")
 
     def stop(self):
         self.done.set()
@@ -374,8 +390,8 @@ def _caught_up(workload, signl4, manage, cw, killer):
             return False
     if any(min(_note_counts(cw, t)[0] or [1]) < 1 for t in workload.tickets if t.annotations):
         return False
-    health = killer.agent.get("/healthz")
-    if health[0] is None or json.loads(health[1] or b"{}").get("pending") != 0:
+    health = killer.agent.get("/healthz")  # 200: a full cycle succeeded lately (not backing off)
+    if health[0] != 200 or json.loads(health[1] or b"{}").get("pending") != 0:
         return False
     return signl4.control("GET", "/outbound")["pending"] == 0 and manage.control("GET", "/callbacks")["pending"] == 0
 
@@ -490,6 +506,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    os.environ["PYTHONFAULTHANDLER"] = "1"  # the agents it starts dump their threads on SIGABRT (see Killer.finish)
+    signal.signal(signal.SIGTERM, lambda *unused: sys.exit(143))  # stopped: still stop the emulators and the agent
     cond = results.conditions()
     cond["mode"] = "quick" if args.quick else "full"
     cond["seed"] = args.seed
@@ -598,8 +616,8 @@ def _report(args, cond, outcome):
         ("kills (SIGKILL)", "%d of %d" % (outcome["kills"], args.kills)),
         ("SIGNL4 down", "%.0f s (from %.0f s on); %d open connections cut" % (
             args.signl4_down, outcome["outage"].began or -1, outcome["refused"])),
-        ("Manage faults injected (bursts: answers)", "%d: %s" % (len(faults.schedule), dict(faults.injected))),
-        ("Manage faults the agent got", dict(ledger.faults_seen)),
+        ("Manage fault bursts: how many, faulty answers at most", "%d, %s" % (len(faults.schedule), dict(faults.injected))),
+        ("Manage faulty answers the agent got", dict(ledger.faults_seen)),
         ("SIGNL4 outbound webhooks: published / extra copies / delayed", "%(published)d / %(duplicated)d / %(delayed)d"
          % outcome["outbound"]),
         ("Manage callbacks: published / extra copies / delayed", "%(published)d / %(duplicated)d / %(delayed)d"
