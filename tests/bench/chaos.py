@@ -605,7 +605,7 @@ def _report(args, cond, outcome):
         ("Signls (in SIGNL4, for those tickets)", counts["Signls"]),
         ("Signls per ticket", "all 1" if counts["Signls"] == counts["tickets"] and not any(
             "Signls" in p for p in outcome["problems"]) else "NOT all 1"),
-        ("Signls raised by the agent (events sent)", ledger.events_sent),
+        ("Signls raised by the agent (events sent; with the Manage seed's own new tickets)", ledger.events_sent),
         ("transitions SIGNL4 -> Manage: expected / applied", "%d / %d" % (
             counts["transitions SIGNL4 -> Manage expected"], counts["transitions SIGNL4 -> Manage applied"])),
         ("transitions Manage -> SIGNL4: expected / applied", "%d / %d" % (
