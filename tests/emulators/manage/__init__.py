@@ -275,5 +275,5 @@ def add_arguments(parser):
     parser.add_argument("--tickets", type=int, default=0,
                         help="extra generated tickets to seed, for paging tests (default: %(default)s)")
     parser.add_argument("--new-tickets", type=int, default=None,
-                        help="of the generated tickets, the first N are 'New (not responded)' and no others "
+                        help="of the generated tickets, the last N are 'New (not responded)' and no others "
                              "(default: every generated status in turn)")

@@ -118,9 +118,9 @@ def timestamp(minutes):
 
 def load(emulator, extra_tickets=0, new_tickets=None):
     """Create the seeded records, then ``extra_tickets`` generated ones (deterministic). With
-    ``new_tickets``, the first that many generated tickets are in ``NEW_STATUS`` and the others in
-    the other generated statuses in turn (a desk with a known number of new tickets, for load
-    tests); without, every generated status comes in turn."""
+    ``new_tickets``, the last (newest) that many generated tickets are in ``NEW_STATUS`` and the
+    others in the other generated statuses in turn (a desk with a known number of new tickets, for
+    load tests); without, every generated status comes in turn."""
     collections = emulator.collections
     for name in LOCATIONS:
         collections["locations"].create({"name": name, "ownerLevelId": 1}, when=timestamp(0))
@@ -140,7 +140,7 @@ def load(emulator, extra_tickets=0, new_tickets=None):
     for minutes, ticket in enumerate(TICKETS):
         collections["tickets"].create(_ticket(collections, *ticket), when=timestamp(60 * (minutes + 1)))
     for number in range(1, extra_tickets + 1):
-        collections["tickets"].create(_generated_ticket(number, generated_status(number, new_tickets)),
+        collections["tickets"].create(_generated_ticket(number, generated_status(number, new_tickets, extra_tickets)),
                                       when=timestamp(24 * 60 + number))
 
 
@@ -189,11 +189,11 @@ def _ticket(collections, summary, company, board, status, priority, owner, conta
     return ticket
 
 
-def generated_status(number, new_tickets=None):
-    """The status of generated ticket ``number`` (from 1)."""
+def generated_status(number, new_tickets=None, generated=0):
+    """The status of generated ticket ``number`` (from 1) of ``generated``."""
     if new_tickets is None:
         return GENERATED_STATUSES[number % len(GENERATED_STATUSES)]
-    if number <= new_tickets:
+    if number > generated - new_tickets:
         return NEW_STATUS
     others = GENERATED_STATUSES[1:]
     return others[number % len(others)]
