@@ -197,6 +197,8 @@ def burst_once(workdir, emulators, number):
         rss, peak = memory_kb(agent.proc.pid)
     finally:
         code, output = agent.stop()
+    if "Traceback" in output or code != 0:
+        print("agent exit %s; its log ends:\n%s" % (code, output[output.find("Traceback") - 2000:][-6000:]), flush=True)
     alerts = emulators.alerts()
     times = sorted(alert_time(a) for a in alerts)
     run = dict(expected=expected, raised=len(alerts), duplicates=duplicates(alerts), exit=code, done=bool(done),
