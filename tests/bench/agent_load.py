@@ -257,7 +257,10 @@ def burst_markdown(args, cond, runs):
         % (expected, floor_issue),
         "(from 0) cannot go before (k // 150) x 15 s nor (k // 600) x 60 s after the first, so the last of %d"
         % expected,
-        "goes at %d s at the earliest (the 15 s window decides; the first 150 go at once)." % floor_exact, "",
+        "goes at %d s at the earliest (the 15 s window decides; the first 150 go at once)." % floor_exact,
+        "Above the floor: SIGNL4 gives `X-RateLimit-Reset` in whole seconds, and the client waits for it once",
+        "a window is used up, so each 15 s window takes up to 16 s; then the last window's Signls take their",
+        "own time to send.", "",
         "### Conditions", "",
     ] + results.conditions_lines(cond) + [
         "", "### Figures", "",
@@ -459,7 +462,9 @@ def scale_markdown(args, cond, r):
         "*Peak RSS* is VmHWM, reset before each cycle (`/proc/self/clear_refs`). The state DB size is the",
         "SQLite file plus its WAL. Correctness: every changed ticket's Signl acknowledged/closed in SIGNL4 and",
         "its `Signl4Status_c` written (else *lost*), no other Signl moved (*spurious*), one Signl per ticket,",
-        "no 429, no 5xx.", "",
+        "no 429, no 5xx. The full cycle is above its floor for the reason the burst is (whole-second",
+        "`X-RateLimit-Reset`: up to 16 s per 15 s window). An idle cycle's floor is 4 calls (one `/test` per",
+        "event in use); one that finds a workflow rule's 5-minute cache expired reads that rule again (2 more).", "",
         "### Conditions", "",
     ] + results.conditions_lines(cond) + ["", "### Figures", "",
                                           "| what | figure |", "|---|---|"]
