@@ -538,6 +538,8 @@ def latency_section(cond, args, runs, failures):
                  args.samples, args.gap_min, args.gap_max, args.seed, 1000 * args.watch_interval, args.seed + 1,
                  IN_PROGRESS), "", "### Conditions"]
     lines += results.conditions_lines(cond) + ["", "### Latency", ""] + latency_tables(runs)
+    lines += ["", "Errors the agents counted (`signl4_agent_errors_total`, all kinds): %s." % ", ".join(
+        "%s %s" % (mode["name"], "+".join("%.0f" % r["agent_errors"] for r in reps)) for mode, reps in runs)]
     lines += ["", target_line(runs), "", "Correctness: %s." % ("every Signl raised exactly once, every acknowledge "
                                                                 "applied with its owner, no 5xx, no echo, the agent "
                                                                 "alive" if not failures else "FAILED: " +
