@@ -193,8 +193,8 @@ class Emulators:
         support.provision(self.manage)
         with support.manage_client(self.manage) as cw:  # Olivia (SIGNL4) is this member in Manage
             member = cw.list("/system/members", conditions='identifier = "%s"' % OWNER)[0]
-            cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail",
-                                                              "value": support.OLIVIA}])
+            change = [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}]
+            cw.patch("/system/members/%d" % member["id"], change)
 
     def server_errors(self):
         """``{emulator: count}`` of journaled answers >= 500."""
@@ -222,9 +222,8 @@ class Deployment:
             raise RuntimeError("agent did not start: %s" % self.agent.stop()[1][-2000:])
         if push:
             with support.manage_client(emulators.manage) as cw:
-                cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (self.agent.url,
-                                                                                           support.CALLBACK_TOKEN),
-                                                "objectId": 1, "type": "ticket", "level": "owner",
+                url = "%s/manage/%s/callback?recordId=" % (self.agent.url, support.CALLBACK_TOKEN)
+                cw.create("/system/callbacks", {"url": url, "objectId": 1, "type": "ticket", "level": "owner",
                                                 "description": "agent"})
             support.subscribe(emulators.signl4, "%s/signl4/%s" % (self.agent.url, support.WEBHOOK_TOKEN))
 
@@ -445,8 +444,8 @@ def latency_tables(runs):
               "| mode | p50 s | p95 s | max s |", "|---|---|---|---|"]
     for mode, reps in runs:
         figures = [summarize(r["raised"]["stamped"]) for r in reps]
-        lines.append("| %s | %s |" % (mode["raise_label"], " | ".join(_fmt(spread([f[k] for f in figures])[0])
-                                                               for k in ("p50", "p95", "max"))))
+        cells = [_fmt(spread([f[key] for f in figures])[0]) for key in ("p50", "p95", "max")]
+        lines.append("| %s | %s |" % (mode["raise_label"], " | ".join(cells)))
     return lines
 
 
@@ -490,8 +489,8 @@ def modes(args):
 
 def _print_summary(label, values):
     figures = summarize(values)
-    print("  %-60s n=%d p50=%s p95=%s max=%s" % (label, figures["n"], _fmt(figures["p50"]), _fmt(figures["p95"]),
-                                                _fmt(figures["max"])), flush=True)
+    print("  %-60s n=%d p50=%s p95=%s max=%s" % (
+        label, figures["n"], _fmt(figures["p50"]), _fmt(figures["p95"]), _fmt(figures["max"])), flush=True)
 
 
 def measure_latency(emulators, workdir, args, failures):
@@ -540,10 +539,9 @@ def latency_section(cond, args, runs, failures):
     lines += results.conditions_lines(cond) + ["", "### Latency", ""] + latency_tables(runs)
     lines += ["", "Errors the agents counted (`signl4_agent_errors_total`, all kinds): %s." % ", ".join(
         "%s %s" % (mode["name"], "+".join("%.0f" % r["agent_errors"] for r in reps)) for mode, reps in runs)]
-    lines += ["", target_line(runs), "", "Correctness: %s." % ("every Signl raised exactly once, every acknowledge "
-                                                                "applied with its owner, no 5xx, no echo, the agent "
-                                                                "alive" if not failures else "FAILED: " +
-                                                                "; ".join(failures))]
+    verdict = "FAILED: " + "; ".join(failures) if failures else \
+        "every Signl raised exactly once, every acknowledge applied with its owner, no 5xx, no echo, the agent alive"
+    lines += ["", target_line(runs), "", "Correctness: %s." % verdict]
     return "\n".join(lines)
 
 
