@@ -108,9 +108,11 @@ def cpu_seconds(stat_text):
 
 
 def memory_kb(status_text):
-    """``(VmRSS, VmHWM)`` in kB from the text of ``/proc/<pid>/status``."""
+    """``{rss, hwm, anon}`` in kB from the text of ``/proc/<pid>/status``: VmRSS, VmHWM and RssAnon (the
+    process's own heap and stacks; the file-backed rest of VmRSS shrinks when the kernel reclaims it)."""
     values = dict(line.split(":", 1) for line in status_text.splitlines() if ":" in line)
-    return int(values["VmRSS"].split()[0]), int(values["VmHWM"].split()[0])
+    return dict((key, int(values[name].split()[0])) for key, name in (("rss", "VmRSS"), ("hwm", "VmHWM"),
+                                                                       ("anon", "RssAnon")))
 
 
 def parse_iso(text):
@@ -361,8 +363,8 @@ def run_deployment(emulators, workdir, name, poll_interval, push, args, failures
 
 def _proc_sample(pid):
     base = "/proc/%d/" % pid
-    rss, hwm = memory_kb(Path(base + "status").read_text())
-    return dict(at=time.monotonic(), cpu=cpu_seconds(Path(base + "stat").read_text()), rss=rss, hwm=hwm)
+    return dict(memory_kb(Path(base + "status").read_text()), at=time.monotonic(),
+                cpu=cpu_seconds(Path(base + "stat").read_text()))
 
 
 def _warm_up(deployment, count):
@@ -449,6 +451,11 @@ def latency_tables(runs):
     return lines
 
 
+def _memory_row(label, minutes, samples, key):
+    values = [s[key] / 1024.0 for s in samples]
+    return "| %.1f | %d | %s | %.1f | %.1f | %.1f |" % (minutes, len(samples), label, values[0], values[-1], max(values))
+
+
 def idle_tables(idle):
     counts = idle["cycles"]
     manage = [c.get("manage", 0) for c in counts]
@@ -467,11 +474,11 @@ def idle_tables(idle):
             statistics.mean(total) / floor))
     lines += ["", "Calls in the idle window: %d in the emulators' journals, %d counted by the agent's own "
               "`signl4_agent_api_calls_total`." % (idle["journal"], idle["agent_counted"]), "",
-              "| idle minutes | VmRSS start MB | VmRSS end MB | VmRSS max MB | VmHWM MB | CPU s (utime+stime) | CPU s per idle minute |",
-              "|---|---|---|---|---|---|---|",
-              "| %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.3f |" % (
-                  minutes, samples[0]["rss"] / 1024.0, samples[-1]["rss"] / 1024.0,
-                  max(s["rss"] for s in samples) / 1024.0, samples[-1]["hwm"] / 1024.0, cpu, cpu / max(minutes, 1e-9))]
+              "| idle minutes | samples | memory, MB | start | end | max | VmHWM MB at end | CPU s (utime+stime) | CPU s per idle minute |",
+              "|---|---|---|---|---|---|---|---|---|",
+              _memory_row("VmRSS", minutes, samples, "rss") + " %.1f | %.2f | %.3f |" % (
+                  samples[-1]["hwm"] / 1024.0, cpu, cpu / max(minutes, 1e-9)),
+              _memory_row("RssAnon", minutes, samples, "anon") + " | | |"]
     return lines
 
 

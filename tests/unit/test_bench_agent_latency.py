@@ -46,8 +46,8 @@ def test_proc_parsers_read_cpu_and_memory():
     # the comm may hold spaces and parentheses; utime and stime are fields 14 and 15
     stat = "4242 (python (x) y) S 1 4242 4242 0 -1 4194304 100 0 0 0 %d %d 0 0 20 0 3 0" % (3 * ticks, ticks)
     assert bench.cpu_seconds(stat) == pytest.approx(4.0)
-    status = "Name:\tpython\nVmHWM:\t   40000 kB\nVmRSS:\t   35000 kB\nThreads:\t3\n"
-    assert bench.memory_kb(status) == (35000, 40000)
+    status = "Name:\tpython\nVmHWM:\t   40000 kB\nVmRSS:\t   35000 kB\nRssAnon:\t   12000 kB\nThreads:\t3\n"
+    assert bench.memory_kb(status) == dict(rss=35000, hwm=40000, anon=12000)
 
 
 def test_parse_iso_reads_signl4_timestamps():
