@@ -111,8 +111,8 @@ def memory_kb(status_text):
     """``{rss, hwm, anon}`` in kB from the text of ``/proc/<pid>/status``: VmRSS, VmHWM and RssAnon (the
     process's own heap and stacks; the file-backed rest of VmRSS shrinks when the kernel reclaims it)."""
     values = dict(line.split(":", 1) for line in status_text.splitlines() if ":" in line)
-    return dict((key, int(values[name].split()[0])) for key, name in (("rss", "VmRSS"), ("hwm", "VmHWM"),
-                                                                       ("anon", "RssAnon")))
+    names = (("rss", "VmRSS"), ("hwm", "VmHWM"), ("anon", "RssAnon"))
+    return dict((key, int(values[name].split()[0])) for key, name in names)
 
 
 def parse_iso(text):
