@@ -29,6 +29,7 @@ import random
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
@@ -368,6 +369,20 @@ class PooledClient:
     def close(self):
         if self.transport is not None:
             self.transport.close()
+
+    def prepare(self):
+        """What must happen once before reads go out in parallel (Manage: codebase discovery)."""
+
+    def concurrently(self, *reads, **kwargs):
+        """Call each zero-argument ``read`` at the same time on the pooled session (at most
+        ``max_workers``, default 4); results in the order given. The first error is raised once all
+        reads have ended. Only for reads: a write must never race another request."""
+        if len(reads) <= 1:
+            return [read() for read in reads]
+        self.prepare()
+        with ThreadPoolExecutor(max_workers=min(kwargs.get("max_workers", 4), len(reads))) as pool:
+            futures = [pool.submit(read) for read in reads]
+            return [future.result() for future in futures]
 
     def __enter__(self):
         return self

@@ -77,8 +77,8 @@ BUDGET = [
     ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule, events, 2 action lists (no values declared: none read)
     ("security role", 2, 0),  # role, settings
     ("API member", 1, 0),  # role, location, business unit, board compared by the names Manage returns
-    ("callback", 1, 1),  # the callbacks of type/level/object; the board's id (objectId holds only the id)
-    ("connector", 2, 2),  # instance list, instance; the app and the team by name
+    ("callback", 1, 1),  # the callbacks of type/level, with the board lookup concurrently (objectId holds only the id)
+    ("connector", 2, 1),  # instance list (with the team lookup, concurrently), instance; the app by the name it carries
     ("webhook", 1, 0),  # the webhook list; the team is shared from the connector's task
 ]
 READS = sum(reads for _label, reads, _lookups in BUDGET)
