@@ -258,6 +258,8 @@ class ManageClient(PooledClient):
         self._ensure_base()
         base = self.transport.base_url
         writes = method.upper() != "GET"
+        if writes:
+            self.verify_shared_lookups()
         try:
             try:
                 return self.transport.request(method, path, **kwargs)
