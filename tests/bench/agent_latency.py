@@ -52,6 +52,7 @@ TARGET_P95 = 1.0  # seconds, ticket -> Signl with callbacks (issue 12)
 IN_PROGRESS = "In Progress"  # the seed's "Signl acknowledged" action sets this status
 OWNER = "asmith"  # the Manage member given Olivia's office e-mail: the owner an acknowledge assigns
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+RULE_READ = re.compile(r"/system/workflows(/\d+/events)?/?$", re.IGNORECASE)  # the agent caches these 5 minutes
 
 
 # ----- pure helpers (tests/unit/test_bench_agent_latency.py) -----------------------------------
@@ -79,14 +80,16 @@ def spread(figures):
 
 
 def cycles(entries, gap):
-    """Calls per agent cycle: ``entries`` are ``(unix time, api)`` of journaled calls; a pause longer
-    than ``gap`` seconds starts a new cycle. The first and last groups may be cut by the window and
-    are dropped. Returns one ``{api: calls}`` per complete cycle."""
+    """Calls per agent cycle: ``entries`` are ``(unix time, api, path)`` of journaled calls; a pause
+    longer than ``gap`` seconds starts a new cycle. The first and last groups may be cut by the window
+    and are dropped. Returns one ``{api: calls, "rule_reads": reads of workflow rules or their events}``
+    per complete cycle."""
     groups, last = [], None
-    for stamp, api in sorted(entries):
+    for stamp, api, path in sorted(entries):
         if last is None or stamp - last > gap:
-            groups.append({})
+            groups.append({"rule_reads": 0})
         groups[-1][api] = groups[-1].get(api, 0) + 1
+        groups[-1]["rule_reads"] += 1 if RULE_READ.search(path) else 0
         last = stamp
     return groups[1:-1]
 
@@ -384,7 +387,7 @@ def _warm_up(deployment, count):
 def _journal_entries(emulators):
     entries = []
     for api, emulator in (("manage", emulators.manage), ("signl4", emulators.signl4)):
-        entries.extend((r["time"], api) for r in emulator.requests())
+        entries.extend((r["time"], api, r["path"]) for r in emulator.requests())
     return entries
 
 
@@ -472,7 +475,11 @@ def idle_tables(idle):
             len(counts), statistics.mean(manage), min(manage), max(manage), statistics.mean(signl4), min(signl4),
             max(signl4), statistics.mean(total), floor, idle["floor"]["manage"], idle["floor"]["signl4"],
             statistics.mean(total) / floor))
-    lines += ["", "Calls in the idle window: %d in the emulators' journals, %d counted by the agent's own "
+    at_floor = sum(1 for t in total if t == floor)
+    rereads = sum(1 for c in counts if c["rule_reads"])
+    lines += ["", "Cycles at the floor: %d of %d; cycles that re-read workflow rules (the agent caches a rule and its "
+              "events for 5 minutes): %d." % (at_floor, len(counts), rereads),
+              "", "Calls in the idle window: %d in the emulators' journals, %d counted by the agent's own "
               "`signl4_agent_api_calls_total`." % (idle["journal"], idle["agent_counted"]), "",
               "| idle minutes | samples | memory, MB | start | end | max | VmHWM MB at end | CPU s (utime+stime) | CPU s per idle minute |",
               "|---|---|---|---|---|---|---|---|---|",

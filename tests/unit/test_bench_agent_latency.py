@@ -25,12 +25,15 @@ def test_spread_is_median_min_max_without_missing_values():
 
 
 def test_cycles_split_at_pauses_and_drop_the_cut_ends():
-    entries = [(0.00, "manage"), (0.01, "signl4"),  # the tail of a cycle the window cut: dropped
-               (2.00, "manage"), (2.01, "manage"), (2.02, "signl4"),
-               (4.00, "manage"), (4.03, "signl4"), (4.05, "manage"), (4.06, "manage"),
-               (6.00, "manage")]  # a cycle still running when the window closed: dropped
+    test, poll = "/v4_6_release/apis/3.0/system/workflows/5/events/9/test", "/api/v2/alerts/paged"
+    entries = [(0.00, "manage", test), (0.01, "signl4", poll),  # the tail of a cycle the window cut: dropped
+               (2.00, "manage", test), (2.01, "manage", test), (2.02, "signl4", poll),
+               (4.00, "manage", "/v4_6_release/apis/3.0/system/workflows"), (4.01, "manage", "/x/system/workflows/5/events"),
+               (4.02, "manage", test), (4.03, "signl4", poll), (4.05, "manage", test), (4.06, "manage", test),
+               (6.00, "manage", test)]  # a cycle still running when the window closed: dropped
     shuffled = entries[::-1]  # the two journals arrive one after the other, not in time order
-    assert bench.cycles(shuffled, gap=1.0) == [{"manage": 2, "signl4": 1}, {"manage": 3, "signl4": 1}]
+    assert bench.cycles(shuffled, gap=1.0) == [{"manage": 2, "signl4": 1, "rule_reads": 0},
+                                               {"manage": 5, "signl4": 1, "rule_reads": 2}]
     assert bench.cycles([], gap=1.0) == []
 
 
