@@ -55,7 +55,8 @@ def _field(data, name, kind, required=True):
 
 
 def outbound_intent(store, data):
-    """``(delivery id, intent or None)`` for a SIGNL4 notification; raises :class:`BadRequest`."""
+    """``(delivery id, intent or None)`` for a SIGNL4 notification; raises :class:`BadRequest`.
+    An alert event is checked whole before it is matched to a ticket: malformed is 400 either way."""
     delivery_id = _field(data, "id", str)
     event_type = _field(data, "eventType", int)
     if event_type not in ALERT_EVENTS:
@@ -63,23 +64,29 @@ def outbound_intent(store, data):
     alert = _field(data, "alert", dict)
     alert_id = _field(alert, "id", str)
     external_id = _field(alert, "externalEventId", str, required=False)
-    user = _field(data, "user", dict, required=False) or {}
+    user = _user(_field(data, "user", dict, required=False) or {})
+    payload = _event_payload(event_type, data, alert, alert_id, user)
     ticket_id = _record_id(external_id)
     record = store.ticket(ticket_id) if ticket_id else None
     if record is None or not _may_be_ours(record, alert_id, alert.get("eventId")):
         return delivery_id, None  # not a Signl of this agent
     if event_type == 201:
-        status = _field(alert, "statusCode", int)
-        if status not in (2, 4):
+        if payload["status"] not in (2, 4):
             return delivery_id, None
-        payload = dict(status=status, alert_id=alert_id, event_id=alert.get("eventId"), user=_user(user))
-        return delivery_id, (transition_key(alert_id, status, record), "manage_status", ticket_id, payload)
+        return delivery_id, (transition_key(alert_id, payload["status"], record), "manage_status", ticket_id, payload)
+    if event_type == 203:
+        return delivery_id, ("note:%s" % payload["annotation_id"], "note", ticket_id, payload)
+    return delivery_id, ("alert_id:%s" % alert_id, None, ticket_id, payload)
+
+
+def _event_payload(event_type, data, alert, alert_id, user):
+    if event_type == 201:
+        return dict(status=_field(alert, "statusCode", int), alert_id=alert_id, event_id=alert.get("eventId"), user=user)
     if event_type == 203:
         annotation = _field(data, "annotation", dict)
-        payload = dict(alert_id=alert_id, annotation_id=_field(annotation, "id", str),
-                       text=_field(annotation, "message", str), user=_user(user))
-        return delivery_id, ("note:%s" % payload["annotation_id"], "note", ticket_id, payload)
-    return delivery_id, ("alert_id:%s" % alert_id, None, ticket_id, dict(alert_id=alert_id, event_id=alert.get("eventId")))
+        return dict(alert_id=alert_id, annotation_id=_field(annotation, "id", str),
+                    text=_field(annotation, "message", str), user=user)
+    return dict(alert_id=alert_id, event_id=alert.get("eventId"))
 
 
 def _record_id(text):
