@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from signl4_agent.logs import MASK, variants
+
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
 DETAILS = ("notes", "tasks", "company", "contact", "priority", "board", "configurations")
@@ -32,7 +34,6 @@ SECRET_ENV = {
 REQUIRED = object()
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_SECRET_BYTES = 64 * 1024
-MASK = "********"
 _ECHOABLE = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]{0,23}")  # a mistyped choice, shown back; nothing longer
 
 
@@ -76,9 +77,11 @@ TOP_LEVEL = dict(owner_assignment=(str, "acknowledge", OWNER_ASSIGNMENT), reopen
                  stale_after=(float, None, None))
 
 
-def _shown(value):
+def _shown(value, quoted=True):
     """``value`` as an error message may show it: short words only (a pasted secret is not shown)."""
-    return repr(value) if isinstance(value, str) and _ECHOABLE.fullmatch(value) else "the value given"
+    if isinstance(value, str) and _ECHOABLE.fullmatch(value):
+        return repr(value) if quoted else value
+    return "the value given" if quoted else "(a value not shown)"
 
 
 def _number(key, kind, value):
@@ -99,8 +102,7 @@ def _typed(key, kind, value, choices):
     if choices and kind is list:
         bad = [item for item in value if not isinstance(item, str) or item not in choices]
         if bad:
-            shown = ", ".join(item if isinstance(item, str) and _ECHOABLE.fullmatch(item) else "(a value not shown)"
-                              for item in bad[:5])
+            shown = ", ".join(_shown(item, quoted=False) for item in bad[:5])
             raise ConfigError("%s: unknown value(s) %s; choose from %s" % (key, shown, ", ".join(choices)))
     elif choices and value not in choices:
         raise ConfigError("%s: %s is not one of %s" % (key, _shown(value), ", ".join(choices)))
@@ -170,12 +172,7 @@ def _secret_values(raw, env):
 
 
 def _masked(message, secrets):
-    from urllib.parse import quote, quote_plus
-    import base64
-    forms = set()
-    for secret in secrets:
-        forms.update((secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(secret.encode()).decode()))
-    for form in sorted(forms, key=len, reverse=True):
+    for form in sorted(set(form for secret in secrets for form in variants(secret)), key=len, reverse=True):
         message = message.replace(form, MASK)
     return message
 

@@ -32,7 +32,7 @@ def test_malformed_requests_get_4xx_and_change_nothing(manage, signl4, tmp_path)
         outcome = fuzz_agent.fuzz_http(target, seed(), REQUESTS, progress=lambda line: None)
     finally:
         output = target.stop()
-    assert outcome["tally"].total() == REQUESTS
+    assert outcome["tally"].total() == REQUESTS + 1  # and one stalled sender alongside
     failures = fuzz_agent.http_failures(outcome)
     assert not failures, "\n".join(failures)
     assert "Traceback" not in output
@@ -51,6 +51,8 @@ def test_the_generator_is_seeded():
         return [case.raw for case in generator.cases(count)]
     assert first(50) == first(50)
     assert set(fuzz_agent.WEIGHTS) == set(fuzz_agent.CLASSES)
+    assert all(hasattr(generator_class, "make_" + kind) for kind in fuzz_agent.CLASSES
+               for generator_class in [fuzz_agent.Generator])
 
 
 # ----- inbound: each defect the fuzz found (503 or a write where a 4xx or "ignored" belongs) -------

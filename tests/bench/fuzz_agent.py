@@ -75,6 +75,8 @@ CLASSES = {
     "protocol": ("malformed request line, Content-Length, Transfer-Encoding, HTTP version", {400}),
     "partial_body": ("a body shorter than its Content-Length, then the sender closes", {NO_ANSWER, 400}),
     "slow_body": ("a valid-looking event sent in slow chunks (within channel_timeout)", {200, 400}),
+    "stalled_body": ("part of a body, then nothing (the sender keeps the connection open; concurrent with the "
+                     "rest): dropped after channel_timeout", {NO_ANSWER, 408}),
 }
 
 
@@ -83,12 +85,13 @@ CLASSES = {
 class Case:
     """One request: its class, its bytes, and how to send them."""
 
-    def __init__(self, kind, raw, chunks=None, close_early=False, note=""):
+    def __init__(self, kind, raw, chunks=None, close_early=False, note="", timeout=15.0):
         self.kind = kind
         self.raw = raw
         self.chunks = chunks  # send in these pieces with a pause between them (slow sender)
         self.close_early = close_early  # half-close after sending: the body is incomplete
         self.note = note
+        self.timeout = timeout  # how long the fuzz waits for an answer
 
     @property
     def allowed(self):
@@ -354,6 +357,11 @@ class Generator:
                            content_length=False)
         return Case("partial_body", raw, close_early=True)
 
+    def make_stalled_body(self):
+        body = json.dumps(self.event()).encode()
+        raw = http_request("POST", self.webhook_path(), [("Content-Type", "application/json")], body)
+        return Case("stalled_body", raw[:-len(body) // 2], timeout=120.0)
+
     def make_slow_body(self):
         event = self.event(event_type=self.rnd.choice([202, 300]))
         raw = http_request("POST", self.webhook_path(), [("Content-Type", "application/json")], json.dumps(event).encode())
@@ -365,7 +373,8 @@ class Generator:
 WEIGHTS = {"bad_token": 10, "unknown_path": 6, "wrong_method": 6, "webhook_bad_body": 12, "webhook_oversized": 2,
            "webhook_bad_fields": 14, "webhook_ignored": 14, "callback_bad_body": 5, "callback_bad_signature": 8,
            "callback_bad_id": 4, "callback_ignored": 3, "callback_unknown_ticket": 2, "health_metrics": 8,
-           "huge_headers": 1, "protocol": 3, "partial_body": 0.2, "slow_body": 0.2}
+           "huge_headers": 1, "protocol": 3, "partial_body": 0.2, "slow_body": 0.2,
+           "stalled_body": 0}  # stalled senders are not drawn: fuzz_http runs a few alongside
 
 
 def _break(event, mutation, wrong, rnd):
@@ -404,9 +413,9 @@ def _set(holder, name, value, rnd):
 
 # ----- sending ---------------------------------------------------------------------------------
 
-def send(port, case, timeout=15.0, pause=0.05):
+def send(port, case, pause=0.05):
     """The status the agent answered (int), or ``NO_ANSWER``; plus the body."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=case.timeout) as sock:
         try:
             if case.chunks:
                 for chunk in case.chunks:
@@ -430,7 +439,7 @@ def _read_all(sock):
     while True:
         try:
             piece = sock.recv(65536)
-        except ConnectionResetError:
+        except (ConnectionResetError, socket.timeout):
             break
         if not piece:
             break
@@ -561,12 +570,26 @@ class Tally:
         return sum(sum(c.values()) for c in self.answers.values())
 
 
-def fuzz_http(target, seed, count, progress=print):
-    """Send ``count`` generated requests; returns the tally and the RSS samples (kB)."""
+def stalled(port, generator, count):
+    """``count`` senders that stop half-way through a body, each on its own thread; join() them."""
+    answers, threads = [], []
+    for unused in range(count):
+        case = generator.make_stalled_body()
+        thread = threading.Thread(target=lambda c=case: answers.append((c,) + send(port, c)), daemon=True)
+        thread.start()
+        threads.append(thread)
+    return answers, threads
+
+
+def fuzz_http(target, seed, count, stalled_senders=1, progress=print):
+    """Send ``count`` generated requests (and ``stalled_senders`` alongside); returns the tally,
+    the RSS samples (kB) and what the checks need."""
     tally, samples = Tally(), []
     before = state_hash(target.db)
     pid = target.agent.proc.pid
-    for number, case in enumerate(target.generator(seed).cases(count), start=1):
+    generator = target.generator(seed)
+    stalled_answers, threads = stalled(target.port, target.generator(seed + 1), stalled_senders)
+    for number, case in enumerate(generator.cases(count), start=1):
         status, body = send(target.port, case)
         tally.add(case, status, body)
         if number % SAMPLE_EVERY == 0 or number == 1:
@@ -576,6 +599,10 @@ def fuzz_http(target, seed, count, progress=print):
             if number % (SAMPLE_EVERY * 8) == 0:
                 progress("  %6d requests, VmRSS %.1f MB, violations %d" % (number, samples[-1][1] / 1024.0,
                                                                           len(tally.violations)))
+    for thread in threads:
+        thread.join(180)
+    for case, status, body in stalled_answers:
+        tally.add(case, status, body)
     alive = target.agent.proc.poll() is None
     if alive:
         samples.append((tally.total(), rss_kb(pid)[0]))
@@ -653,11 +680,12 @@ class ConfigGenerator:
             raw = valid_config(self.workdir)
             mutation = self.mutations[number % len(self.mutations)]
             label, result = mutation(raw)
+            kind = mutation.__name__[len("mut_"):]
             if isinstance(result, str):
-                yield label, result
+                yield kind, label, result
             else:
                 text = json.dumps(result) if self.rnd.random() < 0.3 else _yaml(result)
-                yield label, text
+                yield kind, label, text
 
     def pick_key(self, raw):
         section = self.rnd.choice(["manage", "signl4", "listen", "state"])
@@ -861,8 +889,8 @@ def fuzz_configs(seed, count, cli_every, workdir, progress=print):
     """Every config in-process; every ``cli_every``-th also through ``check-config``."""
     prepare_config_files(workdir)
     failures, labels, cli_runs = [], Counter(), 0
-    for number, (label, text) in enumerate(ConfigGenerator(seed, workdir).configs(count)):
-        labels[label.split(" ")[0] + " " + label.split(" ")[1] if " " in label else label] += 1
+    for number, (kind, label, text) in enumerate(ConfigGenerator(seed, workdir).configs(count)):
+        labels[kind] += 1
         problem = check_config_in_process(label, text, workdir)
         if problem:
             failures.append("in-process: " + problem)
@@ -917,11 +945,12 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--configs", type=int, default=600)
     parser.add_argument("--cli-every", type=int, default=10, help="every Nth config also through check-config")
+    parser.add_argument("--stalled", type=int, default=3, help="senders that stall half-way, alongside the fuzz")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="1,000 requests, 120 configs: a smoke run")
     args = parser.parse_args(argv)
     if args.quick:
-        args.requests, args.configs, args.cli_every = 1000, 120, 20
+        args.requests, args.configs, args.cli_every, args.stalled = 1000, 120, 20, 1
     args.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10 ** 6)
     cond = results.conditions()
     cond["mode"] = "quick" if args.quick else "full"
@@ -936,7 +965,7 @@ def main(argv=None):
             target.start()
             print("agent up on port %d; %d Signls known; fuzzing %d requests (seed %d)"
                   % (target.port, len(target.known), args.requests, args.seed))
-            http = fuzz_http(target, args.seed, args.requests)
+            http = fuzz_http(target, args.seed, args.requests, args.stalled)
         finally:
             target.stop()
         failures = http_failures(http)

@@ -11,11 +11,12 @@ everything they printed, logged, rendered or stored for every secret in every fo
 3. The installed agent (its virtualenv + zipapp) runs at DEBUG and does real work: a new ticket raises
    a Signl (Manage's callback wakes it), the Signl is acknowledged and annotated in SIGNL4 (the
    outbound webhook updates the ticket and adds a note), the ticket is resolved in Manage (the agent
-   closes the Signl). Then SIGTERM.
+   closes the Signl). Then SIGTERM, and ``check-config``, ``once`` and ``status`` at DEBUG.
 4. Every secret (Manage private key, the Basic pair ``company+public:private``, the API member's
    private key, SIGNL4 API key, team secret, webhook token, callback token) is searched raw,
-   URL-encoded (path, component, plus), base64 (standard and URL-safe; the Basic header forms too) and
-   JSON-escaped, in: the playbook runs' stdout/stderr, the agent's log, every file under the sandbox
+   URL-encoded (path, component, plus), base64 (standard and URL-safe; the Basic header forms too),
+   JSON-escaped (once and twice) and cut to its first 12 characters, in: the playbook runs'
+   stdout/stderr and Ansible's log file, the agent's log and CLI output, every file under the sandbox
    (install dir with virtualenv and zipapp, config dir, state dir with the database and its WAL/SHM,
    unit dir), the run's HOME (``~/.ansible``), the run cache, and the state database's content dumped
    as SQL. Allowed: the agent's own config file (it is the place for them) and the inventory the
@@ -71,7 +72,8 @@ def forms(name, secret):
     found = {"raw": secret, "url": quote(secret, safe=""), "url-path": quote(secret), "url-plus": quote_plus(secret),
              "base64": base64.b64encode(secret.encode()).decode(),
              "base64-url": base64.urlsafe_b64encode(secret.encode()).decode(),
-             "json": json.dumps(secret)[1:-1], "json-ascii-slash": json.dumps(secret)[1:-1].replace("/", "\\/")}
+             "json": json.dumps(secret)[1:-1], "json-ascii-slash": json.dumps(secret)[1:-1].replace("/", "\\/"),
+             "json-twice": json.dumps(json.dumps(secret)[1:-1])[1:-1], "first 12 characters": secret[:12]}
     if name == "manage private key":
         for label, pair in (("basic pair", "%s+%s:%s" % (COMPANY, PUBLIC_KEY, secret)),):
             encoded = base64.b64encode(pair.encode()).decode()
@@ -172,7 +174,8 @@ def inventory(sandbox, manage, signl4, port):
 def play(sandbox, inventory_path, args):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0", HOME=str(sandbox / "home"),
-               SIGNL4_CONNECTWISE_RUN_CACHE=str(sandbox / "run-cache"), PYTHONPATH=REPO_ROOT)
+               SIGNL4_CONNECTWISE_RUN_CACHE=str(sandbox / "run-cache"), PYTHONPATH=REPO_ROOT,
+               ANSIBLE_LOG_PATH=str(sandbox / "home" / "ansible.log"))
     for name in ("ANSIBLE_LOCAL_TEMP", "ANSIBLE_REMOTE_TEMP", "ANSIBLE_CONFIG"):
         env.pop(name, None)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory_path, SITE] + args
@@ -184,12 +187,19 @@ def play(sandbox, inventory_path, args):
 class InstalledAgent:
     def __init__(self, sandbox, port):
         opt = sandbox / "opt"
+        self.command = [str(opt / "venv" / "bin" / "python"), str(opt / "signl4-agent.pyz")]
+        self.config = str(sandbox / "etc" / "agent.yml")
+        self.sandbox = sandbox
         self.url = "http://127.0.0.1:%d" % port
         self.log_path = sandbox / "agent.log"
         self.log = open(self.log_path, "w", encoding="utf-8")
-        self.proc = subprocess.Popen([str(opt / "venv" / "bin" / "python"), str(opt / "signl4-agent.pyz"), "run",
-                                      "--config", str(sandbox / "etc" / "agent.yml")], cwd=str(sandbox),
+        self.proc = subprocess.Popen(self.command + ["run", "--config", self.config], cwd=str(sandbox),
                                      stdout=self.log, stderr=self.log)
+
+    def cli(self, command):
+        """``check-config`` / ``status`` / ``once``: their stdout and stderr (DEBUG, as configured)."""
+        return subprocess.run(self.command + [command, "--config", self.config], cwd=str(self.sandbox),
+                              capture_output=True, text=True, timeout=120, check=False)
 
     def healthy(self):
         try:
@@ -274,6 +284,11 @@ def run(sandbox, quick, progress=print):
         timings["agent work"] = time.monotonic() - started
         perms = permissions(sandbox)  # while the agent runs: the WAL and SHM exist now
         steps["agent exit 0"] = agent.stop() == 0
+        for command in ("check-config", "once", "status"):
+            result = agent.cli(command)
+            steps["agent %s exit 0" % command] = result.returncode == 0
+            scan.text("agent %s stdout" % command, result.stdout)
+            scan.text("agent %s stderr (DEBUG)" % command, result.stderr)
         perms.update(("%s after stop" % name, value) for name, value in permissions(sandbox).items()
                      if name.endswith("state.db"))
     finally:
