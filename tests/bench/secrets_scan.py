@@ -319,7 +319,7 @@ def markdown(cond, scan, perms, steps, timings, failures):
     lines += results.conditions_lines(cond)
     lines += ["", "### What ran", "", "| step | ok |", "|---|---|"]
     lines += ["| %s | %s |" % (name, "yes" if ok else "NO") for name, ok in steps.items()]
-    lines += ["", "timings: " + ", ".join("%s %.0f s" % item for item in timings.items()), "",
+    lines += ["", "timings: " + ", ".join("%s %.1f s" % item for item in timings.items()), "",
               "### Files scanned and hits", "", "| source | bytes | hits |", "|---|---|---|"]
     for source, size, hits, allowed in scan.rows:
         lines.append("| %s | %d | %s |" % (source, size, ("allowed: %d form(s)" % len(hits)) if allowed
