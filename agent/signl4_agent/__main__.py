@@ -3,7 +3,9 @@
 import argparse
 import json
 import logging
+import os
 import signal
+import stat
 import sys
 
 from signl4_agent import config as config_module
@@ -64,6 +66,28 @@ def cmd_status(config):
     return 0
 
 
+def private_files(config, config_path):
+    """What the agent creates (the state database, its WAL and SHM) is for its user alone, whatever
+    the umask it was started with; an existing state file is narrowed, a config file open to others
+    is reported (it holds the secrets)."""
+    os.umask(0o077)
+    path = config["state"]["path"]
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+        except OSError:
+            pass
+    try:
+        mode = stat.S_IMODE(os.stat(config_path).st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("the configuration file %s is open to other users (mode %s): it holds secrets, chmod 600 it",
+                    config_path, oct(mode))
+
+
 COMMANDS = {"run": cmd_run, "once": cmd_once, "check-config": cmd_check_config, "status": cmd_status}
 
 
@@ -75,6 +99,7 @@ def main(argv=None):
         print("signl4-agent: configuration error: %s" % exc, file=sys.stderr)
         return 2
     logs.setup(config["logging"]["level"], config_module.secrets(config))
+    private_files(config, args.config)
     return COMMANDS[args.command](config)
 
 

@@ -1,13 +1,20 @@
 """The agent's YAML configuration: parsed, defaulted and validated at start.
 
-Every error names the key (``manage.url: required``). Secrets may be written in the file, read
-from ``<key>_file`` (a path) or taken from an environment variable (``SECRET_ENV``); the file
-wins over ``_file``, which wins over the environment.
+Every error names the key (``manage.url: required``) on one line and never shows a secret: values
+are echoed only when they are short words, and every secret the file or the environment holds is
+masked. Secrets may be written in the file, read from ``<key>_file`` (a path) or taken from an
+environment variable (``SECRET_ENV``); the file wins over ``_file``, which wins over the environment.
 """
 
+import math
 import os
+import re
+import stat
+from urllib.parse import urlsplit
 
 import yaml
+
+from signl4_agent.logs import MASK, variants
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
@@ -25,6 +32,9 @@ SECRET_ENV = {
     "listen.callback_token": "SIGNL4_AGENT_CALLBACK_TOKEN",
 }
 REQUIRED = object()
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_SECRET_BYTES = 64 * 1024
+_ECHOABLE = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]{0,23}")  # a mistyped choice, shown back; nothing longer
 
 
 class ConfigError(ValueError):
@@ -67,30 +77,56 @@ TOP_LEVEL = dict(owner_assignment=(str, "acknowledge", OWNER_ASSIGNMENT), reopen
                  stale_after=(float, None, None))
 
 
-def _typed(key, kind, value, choices):
+def _shown(value, quoted=True):
+    """``value`` as an error message may show it: short words only (a pasted secret is not shown)."""
+    if isinstance(value, str) and _ECHOABLE.fullmatch(value):
+        return repr(value) if quoted else value
+    return "the value given" if quoted else "(a value not shown)"
+
+
+def _number(key, kind, value):
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ConfigError("%s: number out of range" % key)
+    if kind is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError("%s: must be a finite number" % key)
+    return value
+
+
+def _typed(key, kind, value, choices):
+    value = _number(key, kind, value)
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         raise ConfigError("%s: expected %s, got %s" % (key, kind.__name__, type(value).__name__))
     if choices and kind is list:
-        bad = [item for item in value if item not in choices]
+        bad = [item for item in value if not isinstance(item, str) or item not in choices]
         if bad:
-            raise ConfigError("%s: unknown value(s) %s; choose from %s" % (key, ", ".join(map(str, bad)), ", ".join(choices)))
+            shown = ", ".join(_shown(item, quoted=False) for item in bad[:5])
+            raise ConfigError("%s: unknown value(s) %s; choose from %s" % (key, shown, ", ".join(choices)))
     elif choices and value not in choices:
-        raise ConfigError("%s: %r is not one of %s" % (key, value, ", ".join(choices)))
+        raise ConfigError("%s: %s is not one of %s" % (key, _shown(value), ", ".join(choices)))
     if kind in (int, float) and value < 0:
         raise ConfigError("%s: must not be negative" % key)
     return value
 
 
 def _secret_from_file(key, path):
-    if not isinstance(path, str):
+    if not isinstance(path, str) or not path or "\0" in path:
         raise ConfigError("%s_file: expected a path" % key)
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError("%s_file: %s is not a regular file" % (key, path))
+            data = handle.read(MAX_SECRET_BYTES + 1)
     except OSError as exc:
         raise ConfigError("%s_file: cannot read %s (%s)" % (key, path, exc.strerror))
+    if len(data) > MAX_SECRET_BYTES:
+        raise ConfigError("%s_file: %s is larger than %d bytes" % (key, path, MAX_SECRET_BYTES))
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError("%s_file: %s is not UTF-8 text" % (key, path))
 
 
 def _value(key, section, name, spec, env):
@@ -113,21 +149,51 @@ def _section(name, raw, specs, env):
     if not isinstance(raw, dict):
         raise ConfigError("%s: expected a mapping" % name)
     known = set(specs) | set(key + "_file" for key in specs if "%s.%s" % (name, key) in SECRET_ENV)
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - known, key=str)
     if unknown:
-        raise ConfigError("%s.%s: unknown key; known: %s" % (name, unknown[0], ", ".join(sorted(known))))
+        raise ConfigError("%s.%s: unknown key; known: %s" % (name, _key_name(unknown[0]), ", ".join(sorted(known))))
     return dict((key, _value("%s.%s" % (name, key), raw, key, spec, env)) for key, spec in specs.items())
+
+
+def _key_name(key):
+    """An unknown key as an error names it: a string key cut to 40 characters, else its type."""
+    return key[:40] if isinstance(key, str) else "(a %s key)" % type(key).__name__
+
+
+def _secret_values(raw, env):
+    """The secrets ``raw`` and ``env`` hold at their own keys: masked in every error message."""
+    values = [env.get(name) for name in SECRET_ENV.values()]
+    for key in SECRET_ENV:
+        section, name = key.split(".")
+        holder = raw.get(section) if isinstance(raw, dict) else None
+        if isinstance(holder, dict):
+            values.append(holder.get(name))
+    return [value for value in values if isinstance(value, str) and len(value) >= 4]
+
+
+def _masked(message, secrets):
+    for form in sorted(set(form for secret in secrets for form in variants(secret)), key=len, reverse=True):
+        message = message.replace(form, MASK)
+    return message
 
 
 def validate(raw, env=None):
     """A complete config dict from the parsed YAML ``raw``; raises :class:`ConfigError`."""
     env = os.environ if env is None else env
+    try:
+        return _validate(raw, env)
+    except ConfigError as exc:
+        raise ConfigError(_masked(" ".join(str(exc).split()), _secret_values(raw, env))) from None
+
+
+def _validate(raw, env):
     if not isinstance(raw, dict):
         raise ConfigError("(top level): expected a mapping of sections")
     schema = _schema()
-    unknown = sorted(set(raw) - set(schema) - set(TOP_LEVEL))
+    unknown = sorted(set(raw) - set(schema) - set(TOP_LEVEL), key=str)
     if unknown:
-        raise ConfigError("%s: unknown key; known: %s" % (unknown[0], ", ".join(sorted(set(schema) | set(TOP_LEVEL)))))
+        raise ConfigError("%s: unknown key; known: %s" % (_key_name(unknown[0]),
+                                                         ", ".join(sorted(set(schema) | set(TOP_LEVEL)))))
     config = dict((name, _section(name, raw.get(name), specs, env)) for name, specs in schema.items())
     for key, spec in TOP_LEVEL.items():
         config[key] = _value(key, raw, key, spec, env)
@@ -135,14 +201,36 @@ def validate(raw, env=None):
     return config
 
 
+def _check_url(key, url):
+    """An http(s) URL with a host and a valid port (the URL itself is not shown: it may hold a password)."""
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError("%s: must start with http:// or https://" % key)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ConfigError("%s: not a valid URL (host or port)" % key)
+    if not parts.hostname or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise ConfigError("%s: not a valid URL (host or port)" % key)
+
+
+def _check_ranges(config):
+    if not 1 <= config["poll_interval"] <= 86400:
+        raise ConfigError("poll_interval: must be at least 1 second and at most 86400 (a day)")
+    if config["stale_after"] is not None and config["stale_after"] <= 0:
+        raise ConfigError("stale_after: must be more than 0 seconds")
+    for section in ("manage", "signl4"):
+        if not 0 < config[section]["timeout"] <= 3600:
+            raise ConfigError("%s.timeout: must be more than 0 and at most 3600 seconds" % section)
+
+
 def _check_semantics(config):
-    if config["poll_interval"] < 1:
-        raise ConfigError("poll_interval: must be at least 1 second")
+    _check_ranges(config)
     for key in ("boards", "priorities"):
         if not all(isinstance(item, str) and item for item in config["filters"][key]):
             raise ConfigError("filters.%s: expected a list of names" % key)
-    if not config["manage"]["url"].startswith(("http://", "https://")):
-        raise ConfigError("manage.url: must start with http:// or https://")
+    _check_url("manage.url", config["manage"]["url"])
+    _check_url("signl4.api_url", config["signl4"]["api_url"])
     if not any(config["notes"][flag] for flag in ("detail_description", "internal_analysis", "resolution")):
         raise ConfigError("notes: at least one of detail_description, internal_analysis, resolution must be true "
                           "(Manage files every note under one of them)")
@@ -154,20 +242,46 @@ def _check_semantics(config):
 def _check_listen(listen):
     if not 0 <= listen["port"] < 65536:
         raise ConfigError("listen.port: must be between 0 (any free port) and 65535")
+    if not 1024 <= listen["max_body_bytes"] <= 16 * 1024 * 1024:
+        raise ConfigError("listen.max_body_bytes: must be between 1024 and 16777216")
+    if not 1 <= listen["channel_timeout"] <= 3600:
+        raise ConfigError("listen.channel_timeout: must be between 1 and 3600 seconds")
     for key in ("webhook_token", "callback_token"):
         token = listen[key]
         if token is not None and (len(token) < 16 or "/" in token):
             raise ConfigError("listen.%s: must be at least 16 characters without '/'" % key)
 
 
-def load(path, env=None):
+def _read(path):
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError("%s: cannot read (%s)" % (path, exc.strerror))
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError("%s: larger than %d bytes" % (path, MAX_CONFIG_BYTES))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("%s: not UTF-8 (byte %d)" % (path, exc.start))
+
+
+def _yaml_error(path, exc):
+    """Where and what, without the quoted lines of the file (they may hold a secret)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = " at line %d, column %d" % (mark.line + 1, mark.column + 1) if mark else ""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return ConfigError("%s: not valid YAML%s: %s" % (path, where, problem))
+
+
+def load(path, env=None):
+    text = _read(path)
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError("%s: not valid YAML (%s)" % (path, exc))
+        raise _yaml_error(path, exc)
+    except RecursionError:
+        raise ConfigError("%s: not valid YAML: nested too deeply" % path)
     return validate(raw, env)
 
 

@@ -23,6 +23,8 @@ log = logging.getLogger("signl4_agent.inbound")
 
 ALERT_EVENTS = (200, 201, 203)
 KEY_TTL = 3600.0
+MAX_KEYS = 16  # signing keys cached: Manage rotates its key rarely; a sender cannot grow the cache
+MAX_TICKET_ID = 2 ** 31 - 1  # Manage record ids are 32-bit
 
 
 class BadRequest(ValueError):
@@ -36,8 +38,8 @@ class BadRequest(ValueError):
 def parse_json(body):
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("body is not JSON")
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest("body is not JSON (or nested too deeply)")
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
     return data
@@ -53,7 +55,8 @@ def _field(data, name, kind, required=True):
 
 
 def outbound_intent(store, data):
-    """``(delivery id, intent or None)`` for a SIGNL4 notification; raises :class:`BadRequest`."""
+    """``(delivery id, intent or None)`` for a SIGNL4 notification; raises :class:`BadRequest`.
+    An alert event is checked whole before it is matched to a ticket: malformed is 400 either way."""
     delivery_id = _field(data, "id", str)
     event_type = _field(data, "eventType", int)
     if event_type not in ALERT_EVENTS:
@@ -61,23 +64,48 @@ def outbound_intent(store, data):
     alert = _field(data, "alert", dict)
     alert_id = _field(alert, "id", str)
     external_id = _field(alert, "externalEventId", str, required=False)
-    user = _field(data, "user", dict, required=False) or {}
-    record = store.ticket(int(external_id)) if (external_id or "").isdigit() else None
-    if record is None:
+    user = _user(_field(data, "user", dict, required=False) or {})
+    payload = _event_payload(event_type, data, alert, alert_id, user)
+    ticket_id = _record_id(external_id)
+    record = store.ticket(ticket_id) if ticket_id else None
+    if record is None or not _may_be_ours(record, alert_id, alert.get("eventId")):
         return delivery_id, None  # not a Signl of this agent
-    ticket_id = int(external_id)
     if event_type == 201:
-        status = _field(alert, "statusCode", int)
-        if status not in (2, 4):
+        if payload["status"] not in (2, 4):
             return delivery_id, None
-        payload = dict(status=status, alert_id=alert_id, event_id=alert.get("eventId"), user=_user(user))
-        return delivery_id, (transition_key(alert_id, status, record), "manage_status", ticket_id, payload)
+        return delivery_id, (transition_key(alert_id, payload["status"], record), "manage_status", ticket_id, payload)
+    if event_type == 203:
+        return delivery_id, ("note:%s" % payload["annotation_id"], "note", ticket_id, payload)
+    return delivery_id, ("alert_id:%s" % alert_id, None, ticket_id, payload)
+
+
+def _event_payload(event_type, data, alert, alert_id, user):
+    if event_type == 201:
+        return dict(status=_field(alert, "statusCode", int), alert_id=alert_id, event_id=alert.get("eventId"), user=user)
     if event_type == 203:
         annotation = _field(data, "annotation", dict)
-        payload = dict(alert_id=alert_id, annotation_id=_field(annotation, "id", str),
-                       text=_field(annotation, "message", str), user=_user(user))
-        return delivery_id, ("note:%s" % payload["annotation_id"], "note", ticket_id, payload)
-    return delivery_id, ("alert_id:%s" % alert_id, None, ticket_id, dict(alert_id=alert_id, event_id=alert.get("eventId")))
+        return dict(alert_id=alert_id, annotation_id=_field(annotation, "id", str),
+                    text=_field(annotation, "message", str), user=user)
+    return dict(alert_id=alert_id, event_id=alert.get("eventId"))
+
+
+def _record_id(text):
+    """The ticket id an external id names (ASCII digits within Manage's id range), else None."""
+    text = text or ""
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_TICKET_ID else None
+
+
+def _may_be_ours(record, alert_id, event_id):
+    """Whether the alert can be a Signl the agent raised for this ticket: the current one, an earlier
+    one, or, while the raise is in flight and neither id is known yet, maybe (the executor decides)."""
+    if alert_id == record["alert_id"] or alert_id in record["old_alerts"]:
+        return True
+    if record["alert_id"]:
+        return False
+    return not record["event_id"] or record["event_id"] == event_id
 
 
 def _user(user):
@@ -115,6 +143,8 @@ class CallbackVerifier:
                 return cached[1]
         key = self.fetch_key(key_url)
         with self.lock:
+            if len(self.keys) >= MAX_KEYS:
+                self.keys.pop(min(self.keys, key=lambda url: self.keys[url][0]))
             self.keys[key_url] = (self.clock(), key)
         return key
 
@@ -131,7 +161,8 @@ class CallbackVerifier:
         if (urlsplit(key_url).hostname or "").lower() not in self.hosts:
             raise BadRequest("Metadata.key_url is not on the Manage host", 401)
         for fresh in (False, True):  # a rotated key: read it again once
-            if hmac.compare_digest(self.signature(self._key(key_url, fresh), body), signature):
+            expected = self.signature(self._key(key_url, fresh), body).encode("ascii")
+            if hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
                 return _ticket_id(data)
         raise BadRequest("bad x-content-signature", 401)
 
@@ -140,8 +171,9 @@ def _ticket_id(data):
     if str(data.get("Type") or "").lower() != "ticket":
         return None
     record_id = data.get("ID")
-    if isinstance(record_id, str) and record_id.isdigit():
-        record_id = int(record_id)
-    if not isinstance(record_id, int) or isinstance(record_id, bool):
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        record_id = str(record_id)
+    record_id = _record_id(record_id) if isinstance(record_id, str) else None
+    if record_id is None:
         raise BadRequest("ID must be a ticket id")
     return record_id

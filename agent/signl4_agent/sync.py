@@ -11,6 +11,7 @@ Alert status as the agent knows it (store ``alert_status``) only moves forward (
 not move it forward is stale or the echo of the agent's own change, and is ignored.
 """
 
+import contextlib
 import datetime
 import logging
 import time
@@ -58,6 +59,12 @@ class Context:
         limiter = self.limiters.get(scope)
         if limiter:
             limiter.acquire()
+
+    def paced(self, scope):
+        """``with ctx.paced(scope):`` around one request: waits like ``pace`` and counts the request
+        from its answer, so a slow request cannot push the next window's first one past SIGNL4's count."""
+        limiter = self.limiters.get(scope)
+        return limiter.slot() if limiter else contextlib.nullcontext()
 
     @property
     def acting_user(self):
@@ -227,8 +234,8 @@ def _send_signl(ctx, intent, ticket, record, payload):
     found = find_new_alert(ctx, ticket["id"], set(known)) if intent["attempts"] > 0 else None
     if found is None:
         ctx.store.update_intent(intent["id"], attempt=True)  # from here on, the Signl may exist
-        ctx.pace("events")
-        event_id = ctx.signl4.webhook_event(signl_payload(ctx, ticket)).get("eventId")
+        with ctx.paced("events"):
+            event_id = ctx.signl4.webhook_event(signl_payload(ctx, ticket)).get("eventId")
         alert_id = None
         ctx.metrics.signls_raised.inc()
     else:

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
     BOARDS,
@@ -65,6 +67,11 @@ def callback_level(kind, level):
     return canonical[level.strip().lower()]
 
 
+def looked_up_by_name(kind, level):
+    """Whether the object a level watches is named (and needs a lookup) rather than given by id."""
+    return level in OBJECTS_BY_NAME or (kind == "Ticket" and level == "Status")
+
+
 def matching_callbacks(client, kind=None, level=None):
     conditions = [condition(field, "=", value) for field, value in (("type", kind), ("level", level)) if value is not None]
     return client.list(CALLBACKS, conditions=all_of(*conditions) or None)
@@ -80,11 +87,16 @@ class Callbacks(ObjectKind):
         return "%s/%s/%s" % (params["type"], params["level"], params.get("object"))
 
     def resource(self, params):
-        """Checks url, type, level and object, resolving the object's name, before anything is written."""
+        """Checks url, type, level and object, resolving the object's name, before anything is written.
+        A name lookup and the read of the callbacks of that type and level go out together; the
+        callbacks are then narrowed to the object's id in memory."""
         require_http_url(params["url"], "url")
         kind, level = params["type"], callback_level(params["type"], params["level"])
-        object_id = self.object_id(kind, level, params.get("object"), params.get("board"))
-        return CallbackResource(self.client, params["url"], kind, level, object_id)
+        resolve = functools.partial(self.object_id, kind, level, params.get("object"), params.get("board"))
+        if not looked_up_by_name(kind, level):
+            return CallbackResource(self.client, params["url"], kind, level, resolve())
+        object_id, listed = self.client.concurrently(resolve, functools.partial(matching_callbacks, self.client, kind, level))
+        return CallbackResource(self.client, params["url"], kind, level, object_id, listed)
 
     def rules(self, params):
         return Rules(type=CASE_INSENSITIVE, level=CASE_INSENSITIVE)
@@ -121,13 +133,19 @@ class Callbacks(ObjectKind):
 class CallbackResource(ManageResource):
     """The callback with this url among those of the type, level and object (queried without the url)."""
 
-    def __init__(self, client, url, kind, level, object_id):
+    def __init__(self, client, url, kind, level, object_id, listed=None):
         conditions = all_of(condition("type", "=", kind), condition("level", "=", level), condition("objectId", "=", object_id))
         super(CallbackResource, self).__init__(client, CALLBACKS, conditions, "callback")
         self.url, self.kind, self.level, self.object_id = url, kind, level, object_id
+        self._listed = listed  # the callbacks of this type and level, read with the lookup; used once
 
     def matches(self):
-        return [c for c in self.client.find(self.path, self.find_conditions) if c.get("url") == self.url]
+        listed, self._listed = self._listed, None
+        if listed is None:
+            listed = self.client.find(self.path, self.find_conditions)
+        else:
+            listed = [c for c in listed if c.get("objectId") == self.object_id]
+        return [c for c in listed if c.get("url") == self.url]
 
     def find(self):
         matches = self.matches()

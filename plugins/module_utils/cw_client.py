@@ -19,9 +19,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import functools
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
@@ -258,6 +258,8 @@ class ManageClient(PooledClient):
         self._ensure_base()
         base = self.transport.base_url
         writes = method.upper() != "GET"
+        if writes:
+            self.verify_shared_lookups()
         try:
             try:
                 return self.transport.request(method, path, **kwargs)
@@ -351,13 +353,10 @@ class ManageClient(PooledClient):
         return self._concurrently(self.list, paths, max_workers)
 
     def _concurrently(self, read, paths, max_workers):
-        paths = list(paths)
+        return self.concurrently(*[functools.partial(read, path) for path in paths], max_workers=max_workers)
+
+    def prepare(self):
         self._ensure_base()  # discovery once, before the threads
-        if len(paths) <= 1:
-            return [read(path) for path in paths]
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(paths))) as pool:
-            futures = [pool.submit(read, path) for path in paths]
-            return [future.result() for future in futures]
 
     def find(self, path, conditions, **kwargs):
         """All records matching ``conditions``."""

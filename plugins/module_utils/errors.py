@@ -73,6 +73,11 @@ class UnexpectedResponseError(ApiError):
     a list where one object was due)."""
 
 
+class StaleLookupError(IntegrationError):
+    """A name looked up by another task of the run no longer names the same record. Raised before
+    the write that would have used it; the object is then worked out again from fresh lookups."""
+
+
 class CancelledError(IntegrationError):
     """A retry wait was interrupted (``RetryPolicy.interrupt()``, e.g. on SIGTERM in the agent)."""
 

@@ -19,7 +19,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, CancelledError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
+    ApiError,
+    CancelledError,
+    InputError,
+    StaleLookupError,
+)
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
@@ -124,7 +129,7 @@ class ApiModule(AnsibleModule):
             result = run(self)
         except InputError as exc:
             self.fail_json(msg=str(exc))
-        except CancelledError as exc:
+        except (CancelledError, StaleLookupError) as exc:
             self.fail_json(msg=str(exc))
         except ApiError as exc:
             self.fail_json(msg=str(exc), api_error=exc.to_dict())

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Rules, ensure, same_name
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import StaleLookupError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_lock import object_lock
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import (
     argument_spec,
@@ -65,7 +66,11 @@ class ObjectKind:
         """Bring the object to ``params["state"]`` while holding its controller lock."""
         with object_lock("signl4.connectwise", lock_scope(self.client), type(self).__name__,
                          same_name(self.identity(params))):
-            return self.apply(params, check_mode)
+            try:
+                return self.apply(params, check_mode)
+            except StaleLookupError:
+                # A name shared by another task changed; nothing was sent with it. Work the object out again.
+                return self.apply(params, check_mode)
 
     def apply(self, params, check_mode):
         resource = self.resource(params)

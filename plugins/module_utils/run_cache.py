@@ -20,8 +20,11 @@ import json
 import os
 import stat
 import tempfile
+import threading
 import time
 import uuid
+
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import StaleLookupError
 
 ENV_VAR = "SIGNL4_CONNECTWISE_RUN_CACHE"
 DEFAULT_TTL = 300.0
@@ -102,7 +105,11 @@ class SharedLookups:
     collection has a generation (a random token) that is part of every entry's key, and a write
     replaces it, so no task reads an entry from before that write. A change made outside the run
     is seen once the short TTL has passed. Entries hold the looked-up records (boards, statuses,
-    members, teams), never a credential."""
+    members, teams), never a credential.
+
+    A stale entry may cost a re-read, never a wrong write: every entry a task took from another
+    task is remembered, and :meth:`verify` (called by the clients before each write) looks them up
+    again and raises :class:`StaleLookupError` when one changed, before anything is sent."""
 
     KIND = "lookup"
     GENERATION = "lookup-generation"
@@ -111,6 +118,8 @@ class SharedLookups:
         self.run_cache = run_cache
         self.site = site
         self.ttl = float(ttl)
+        self._unverified = {}  # shared key -> (load, record): taken from another task, not checked since
+        self._lock = threading.Lock()
 
     def _generation(self, collection):
         return self.run_cache.get(self.GENERATION, "%s|%s" % (self.site, collection)) or "0"
@@ -121,10 +130,29 @@ class SharedLookups:
         shared_key = "%s|%s|%s|%s" % (self.site, collection, self._generation(collection), key)
         record = self.run_cache.get(self.KIND, shared_key)
         if record is not None:
+            with self._lock:
+                self._unverified[shared_key] = (load, record)
             return record
         record = load()
         self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl)
         return record
+
+    def verify(self, concurrently):
+        """Look up again every entry taken from another task since the last check (``concurrently``
+        runs the loads, e.g. ``client.concurrently``); raises :class:`StaleLookupError` naming the
+        ones that changed, after sharing their fresh records. Nothing to check: no request."""
+        with self._lock:
+            pending, self._unverified = self._unverified, {}
+        if not pending:
+            return
+        keys = sorted(pending)
+        fresh = concurrently(*[pending[key][0] for key in keys])
+        stale = [key for key, record in zip(keys, fresh) if record != pending[key][1]]
+        for key, record in zip(keys, fresh):
+            self.run_cache.put(self.KIND, key, record, ttl=self.ttl)
+        if stale:
+            raise StaleLookupError("looked up again before writing, these names changed: %s"
+                                   % ", ".join("%s %s" % tuple(key.rsplit("|", 3)[1::2]) for key in stale))
 
     def invalidate(self, path):
         """After a write to ``path`` (``/service/boards/5``): a new generation for each collection

@@ -218,6 +218,8 @@ class Signl4Client(PooledClient):
             raise InputError("the SIGNL4 API key is required: set signl4_api_key or SIGNL4_API_KEY")
         headers = dict(kwargs.pop("headers", None) or {})
         headers[API_KEY_HEADER] = self.api_key
+        if method.upper() != "GET":
+            self.verify_shared_lookups()
         self._pace(self._scope(path))
         try:
             response = self.transport.request(method, path, headers=headers, **kwargs)

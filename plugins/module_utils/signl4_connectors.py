@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Resource, Rules, same_name
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, UnexpectedResponseError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
@@ -55,9 +57,18 @@ class Connectors(ObjectKind):
         return "%s/%s/%s" % (params["team"], params["app"], params.get("display_name"))
 
     def resource(self, params):
-        """Resolves the team and the app by name first: unknown names fail before anything is written."""
-        app_id = self.client.resolve_app(params["app"].strip())["scriptId"]
-        return ConnectorResource(self.client, team_id(self.client, params["team"]), app_id, params.get("display_name"))
+        """Resolves the team by name while the installed apps are read. The app is recognised by the
+        name or id its instances carry; the catalogue is read only when no instance of the team has it
+        (then an unknown app fails there, before anything is written)."""
+        team, listed = self.client.concurrently(functools.partial(team_id, self.client, params["team"]),
+                                                self.client.script_instances)
+        if any(not isinstance(i, dict) or not i.get("instanceId") for i in listed):
+            raise UnexpectedResponseError("SIGNL4 listed an app instance without an instanceId", api="SIGNL4")
+        listed = [i for i in listed if i.get("teamId") == team]
+        app = params["app"].strip()
+        installed = [i for i in listed if i.get("scriptId") == app or (i.get("scriptName") and same_name(i["scriptName"]) == same_name(app))]
+        app_id = installed[0]["scriptId"] if installed else self.client.resolve_app(app)["scriptId"]
+        return ConnectorResource(self.client, team, app_id, params.get("display_name"), listed)
 
     def desired(self, params, resource):
         desired = super(Connectors, self).desired(params, resource)
@@ -78,14 +89,18 @@ class Connectors(ObjectKind):
 
 class ConnectorResource(Resource):
 
-    def __init__(self, client, team, app_id, display_name=None):
+    def __init__(self, client, team, app_id, display_name=None, listed=None):
         self.client = client
         self.team_id = team
         self.app_id = app_id
         self.display_name = display_name
+        self._listed = listed  # the team's instances, read with the team lookup; used once
 
     def matches(self):
-        found = [i for i in self.client.script_instances([self.team_id]) if i.get("scriptId") == self.app_id]
+        listed, self._listed = self._listed, None
+        if listed is None:
+            listed = self.client.script_instances([self.team_id])
+        found = [i for i in listed if i.get("scriptId") == self.app_id]
         if len(found) > 1 and self.display_name:
             named = [i for i in found if same_name(i.get("customScriptName")) == same_name(self.display_name)]
             found = named or found

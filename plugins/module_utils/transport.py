@@ -29,12 +29,14 @@ import random
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     CancelledError,
     InputError,
     OutcomeUnknownError,
+    StaleLookupError,
     TransportError,
     UnexpectedResponseError,
     error_class_for_status,
@@ -364,10 +366,38 @@ class PooledClient:
     is closed with ``close()``, by ``with client:`` or ``contextlib.closing(client)``."""
 
     transport = None
+    shared_lookups = None  # run_cache.SharedLookups when lookups are shared with the run's other tasks
+    cache = None  # cache.LookupCache of this client's own lookups
+
+    def verify_shared_lookups(self):
+        """Before a write: names this client took from another task's lookups are looked up again;
+        a changed one raises :class:`StaleLookupError` (and this client forgets its lookups), so a
+        stale entry costs a re-read, never a wrong write."""
+        if self.shared_lookups is None:
+            return
+        try:
+            self.shared_lookups.verify(self.concurrently)
+        except StaleLookupError:
+            self.cache.invalidate()
+            raise
 
     def close(self):
         if self.transport is not None:
             self.transport.close()
+
+    def prepare(self):
+        """What must happen once before reads go out in parallel (Manage: codebase discovery)."""
+
+    def concurrently(self, *reads, **kwargs):
+        """Call each zero-argument ``read`` at the same time on the pooled session (at most
+        ``max_workers``, default 4); results in the order given. The first error is raised once all
+        reads have ended. Only for reads: a write must never race another request."""
+        if len(reads) <= 1:
+            return [read() for read in reads]
+        self.prepare()
+        with ThreadPoolExecutor(max_workers=min(kwargs.get("max_workers", 4), len(reads))) as pool:
+            futures = [pool.submit(read) for read in reads]
+            return [future.result() for future in futures]
 
     def __enter__(self):
         return self

@@ -128,7 +128,7 @@ class Systems:
     def env(self):
         return {"BENCH_CW_URL": self.manage.url, "BENCH_CW_COMPANY_ID": CW["company_id"],
                 "BENCH_CW_PUBLIC_KEY": CW["public_key"], "BENCH_CW_PRIVATE_KEY": CW["private_key"],
-                "BENCH_CW_CLIENT_ID": CW["client_id"], "BENCH_SIGNL4_URL": self.signl4.url,
+                "BENCH_CW_CLIENT_ID": CW["client_id"], "BENCH_CW_CODEBASE": CW["codebase"], "BENCH_SIGNL4_URL": self.signl4.url,
                 "BENCH_SIGNL4_API_KEY": S4["api_key"], "BENCH_SIGNL4_TEAM_SECRET": S4["team_secret"]}
 
     def reset(self, latency):
@@ -491,7 +491,16 @@ def render(args, cond, seed, table, latencies, problems, state_note, sample_tail
               "Not in the floor, but needed by any comparison that starts from names, because the API keeps only",
               "an id there: %s. Floor plus these lookups: %d GETs. Codebase discovery" % (
                   "; ".join("%s (%d, %s)" % item for item in lookups), floor + sum(n for _w, n, _s in lookups)),
-              "(`/login/companyinfo`) is not needed either: the uri playbook has the codebase in its URL.", ""]
+              "(`/login/companyinfo`) is not needed either: the uri playbook has the codebase in its URL, and the",
+              "collection's tasks are given the same codebase through `cw_codebase` (without it, the first Manage",
+              "task of a run discovers it once: one more call).", "",
+              "The collection reads independent things of one task at the same time: a callback's board lookup",
+              "with the callbacks of its type and level, the SIGNL4 team lookup with the app instances, a rule's",
+              "action lists and action values event by event. Its first run reads more than the uri playbook's:",
+              "each created object is read back once (two runs creating the same object at once must end with",
+              "one), and names are looked up and checked before the first write (table and notify types,",
+              "statuses, the custom fields an action sets, the app catalogue) where the uri playbook writes names",
+              "and lets the API refuse them.", ""]
     lines += ["### State check", "", state_note, ""]
     lines += ["### Problems seen in these runs", ""]
     lines += ["- %s" % note for note in problems] or ["- none: every run exited 0, no failed task, no write in a check or no-change run."]

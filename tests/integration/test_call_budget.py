@@ -77,8 +77,8 @@ BUDGET = [
     ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule, events, 2 action lists (no values declared: none read)
     ("security role", 2, 0),  # role, settings
     ("API member", 1, 0),  # role, location, business unit, board compared by the names Manage returns
-    ("callback", 1, 1),  # the callbacks of type/level/object; the board's id (objectId holds only the id)
-    ("connector", 2, 2),  # instance list, instance; the app and the team by name
+    ("callback", 1, 1),  # the callbacks of type/level, with the board lookup concurrently (objectId holds only the id)
+    ("connector", 2, 1),  # instance list (with the team lookup, concurrently), instance; the app by the name it carries
     ("webhook", 1, 0),  # the webhook list; the team is shared from the connector's task
 ]
 READS = sum(reads for _label, reads, _lookups in BUDGET)
@@ -193,3 +193,19 @@ def test_an_edit_behind_ansibles_back_is_seen_by_the_next_task_at_once(provision
     checked = run_module("cw_workflow_rule", tasks["rule SIGNL4 - Update Signls"], check_mode=True)
     assert checked["changed"] is True
     assert "customFields" in str(checked["diff"]["before"]["events"])
+
+
+def test_a_stale_shared_lookup_costs_a_re_read_never_a_wrong_write(manage):
+    """A board renamed behind the run's back while its lookup is shared by the run's tasks: the next
+    task's write looks the name up again first and lands on the board that has the name now."""
+    callback = dict(manage.connection, type="Ticket", level="Board", object="Service Desk")
+    first = run_module("cw_callback", dict(callback, url="https://a.example.com/cb?recordId="))
+    old_id = first["callback"]["objectId"]
+    outside = outside_client(manage)
+    other = outside.find("/service/boards", 'name = "Network Operations"')[0]
+    outside.patch("/service/boards/%d" % old_id, [{"op": "replace", "path": "name", "value": "Old Service Desk"}])
+    outside.patch("/service/boards/%d" % other["id"], [{"op": "replace", "path": "name", "value": "Service Desk"}])
+    manage.clear_requests()
+    second = run_module("cw_callback", dict(callback, url="https://b.example.com/cb?recordId="))
+    assert second["changed"] is True and second["callback"]["objectId"] == other["id"] != old_id
+    assert [(w["method"], w["request_json"]["objectId"]) for w in manage.writes()] == [("POST", other["id"])]

@@ -64,6 +64,19 @@ def test_the_url_is_part_of_the_match(manage):
     assert len(stored(manage, type="ticket", level="board")) == 2
 
 
+def test_the_same_url_on_another_board_is_another_callback(manage):
+    """The callbacks of a type and level are read together with the board lookup and narrowed to the
+    board's id in memory: one on another board is never the match, nor touched."""
+    first = run_module("cw_callback", callback(manage, object="Network Operations"))
+    manage.clear_requests()
+    result = run_module("cw_callback", callback(manage))
+    assert result["changed"] is True and result["diff"]["before"] == {}
+    assert [w["method"] for w in manage.writes()] == ["POST"]
+    boards = sorted(c["objectId"] for c in stored(manage, type="ticket", level="board"))
+    assert boards == sorted([first["callback"]["objectId"], result["callback"]["objectId"]]) and boards[0] != boards[1]
+    assert run_module("cw_callback", callback(manage, object="Network Operations"))["changed"] is False
+
+
 def test_absent_deletes_then_is_no_change(manage):
     run_module("cw_callback", callback(manage))
     result = run_module("cw_callback", callback(manage, state="absent"))

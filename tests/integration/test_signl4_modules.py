@@ -227,6 +227,36 @@ def test_connector_create_no_change_update_delete(signl4):
     signl4_spec().assert_conforms(signl4.requests())
 
 
+def test_connector_is_recognised_by_the_app_name_its_instance_carries(signl4):
+    """No-change reads the instance list (with the team lookup) and the instance, not the catalogue;
+    the app given by its id matches too."""
+    connector(signl4)
+    for app in ("ConnectWise Manage", CONNECTWISE_APP_ID):
+        signl4.clear_requests()
+        assert connector(signl4, app=app)["changed"] is False
+        assert not [r for r in signl4.requests() if r["path"].endswith("/scripts/inventory")]
+        assert writes(signl4) == []
+
+
+def test_connector_of_another_team_is_not_the_match(signl4):
+    """An instance of the same app in another team is neither matched nor touched: the new team gets its own."""
+    other = connector(signl4, team="Network Operations")["connector"]
+    signl4.clear_requests()
+    mine = connector(signl4)
+    assert mine["changed"] is True and mine["diff"]["before"] == {}
+    assert writes(signl4) == ["POST /v2/scripts/instances"]
+    assert mine["connector"]["teamId"] == DEFAULT_TEAM_ID and other["teamId"] == SECOND_TEAM_ID
+    assert mine["connector"]["instanceId"] != other["instanceId"]
+
+
+def test_connector_of_an_unknown_app_fails_before_any_write(signl4):
+    connector(signl4)  # the team has an instance, of another app
+    signl4.clear_requests()
+    result = connector(signl4, app="No Such App")
+    assert result.get("failed") and "No Such App" in result["msg"]
+    assert writes(signl4) == []
+
+
 def test_connector_check_mode_predicts_without_writing(signl4):
     predicted = connector(signl4, check_mode=True)
     assert predicted["changed"] is True and predicted["connector"]["config"]["privateApiKey"] == MASK

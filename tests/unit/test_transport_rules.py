@@ -13,7 +13,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import CancelledError, InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
-    RetryPolicy, check_http_url, check_seconds, failure_kind, parse_retry_after,
+    PooledClient, RetryPolicy, check_http_url, check_seconds, failure_kind, parse_retry_after,
 )
 
 CW_ARGS = ("signl4demo", "pub", "priv", "00000000-0000-4000-8000-000000000001")
@@ -139,3 +139,23 @@ def test_an_injected_sleep_is_used_but_a_cancel_still_wins():
     with pytest.raises(CancelledError):
         policy.sleep(3)
     assert waits == [2]
+
+
+def test_concurrent_reads_overlap_keep_their_order_and_raise_the_first_error():
+    """``PooledClient.concurrently``: the reads run at the same time (each waits for the other to
+    start), results come back in the order given, and the first read's error wins."""
+    both_started = threading.Barrier(2, timeout=10)
+
+    def read(value):
+        both_started.wait()  # a sequential run would break the barrier
+        return value
+
+    client = PooledClient()
+    assert client.concurrently(lambda: read("a"), lambda: read("b")) == ["a", "b"]
+    assert client.concurrently(lambda: 1) == [1] and client.concurrently() == []
+
+    def fail(message):
+        raise InputError(message)
+
+    with pytest.raises(InputError, match="first"):
+        client.concurrently(lambda: fail("first"), lambda: fail("second"))

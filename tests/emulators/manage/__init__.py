@@ -61,13 +61,14 @@ class ManageEmulator(Emulator):
 
     def __init__(self, company_id=DEFAULTS["company_id"], public_key=DEFAULTS["public_key"],
                  private_key=DEFAULTS["private_key"], client_id=DEFAULTS["client_id"],
-                 codebase=DEFAULTS["codebase"], extra_tickets=0):
+                 codebase=DEFAULTS["codebase"], extra_tickets=0, new_tickets=None):
         self.company_id = company_id
         self.api_keys = {public_key: private_key}
         self.key_owners = {public_key: API_MEMBER}  # public key -> identifier of the member it acts as
         self.client_id = client_id
         self.codebase = codebase
         self.extra_tickets = extra_tickets
+        self.new_tickets = new_tickets
         self.next_member_id = 1  # members and API members share one id space
         self.collections = {resource.key: resource(self) for resource in RESOURCES}
         self.clock = Clock()
@@ -87,7 +88,7 @@ class ManageEmulator(Emulator):
     def from_args(cls, args):
         """ConnectWise Manage REST API emulator (API 2025.8 subset) on 127.0.0.1."""
         return cls(args.company_id, args.public_key, args.private_key, args.client_id, args.codebase,
-                   args.tickets)
+                   args.tickets, args.new_tickets)
 
     # ----- Emulator hooks -------------------------------------------------------------------
     def reset_state(self):
@@ -95,7 +96,7 @@ class ManageEmulator(Emulator):
         self.member_scopes = {}  # member identifier (lower case) -> {"location"|"department"|"board": id}
         for collection in self.collections.values():
             collection.clear()
-        seed.load(self, self.extra_tickets)
+        seed.load(self, self.extra_tickets, self.new_tickets)
 
     def clock_listeners(self):
         return (self.callback_deliveries.condition(),)
@@ -273,3 +274,6 @@ def add_arguments(parser):
         parser.add_argument(flag, dest=name, default=DEFAULTS[name], help=text + " (default: %(default)s)")
     parser.add_argument("--tickets", type=int, default=0,
                         help="extra generated tickets to seed, for paging tests (default: %(default)s)")
+    parser.add_argument("--new-tickets", type=int, default=None,
+                        help="of the generated tickets, the last N are 'New (not responded)' and no others "
+                             "(default: every generated status in turn)")

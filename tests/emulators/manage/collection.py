@@ -207,6 +207,15 @@ def navigable_page(request, records, page_size):
     return records[start:start + page_size], _link_header(links)
 
 
+def _forward_only_after(request):
+    """The id a forward-only page starts after (0: the first page, or not forward-only). Skipping the
+    records up to it before they are rendered and filtered keeps reading a long list page by page
+    linear in its length instead of one whole scan per page."""
+    if (request.header("pagination-type") or "").lower() != "forward-only":
+        return 0
+    return _page_arg(request, "pageId", 0)
+
+
 def forward_only_page(request, records, page_size):
     """Ids ascending after ``pageId``. The ``next`` link is always sent ("there will always be a link
     header in the response for the next pageId", Guide): the end is an empty page."""
@@ -343,7 +352,8 @@ class Collection:
     def query(self, request):
         """Records in scope, rendered, that pass conditions, childConditions and customFieldConditions."""
         base = self.emulator.api_base(request)
-        records = [self.render(record, base) for record in self.in_scope(self.scope(request))]
+        after = _forward_only_after(request)  # records before a forward-only page cannot be on it
+        records = [self.render(record, base) for record in self.in_scope(self.scope(request)) if record["id"] > after]
         try:
             for record_filter in self._filters(request):
                 records = [record for record in records if record_filter(record)]

@@ -108,6 +108,7 @@ TICKETS = [
      "Priority 3 - Normal Response", "bjones", "Lee Gu", {}),
 ]
 GENERATED_STATUSES = ["New (not responded)", "New", "Assigned", "In Progress", "Acknowledged"]
+NEW_STATUS = GENERATED_STATUSES[0]  # the status a new ticket arrives in (the SIGNL4 trigger rule tests it)
 GENERATED_PRIORITIES = [priority[0] for priority in PRIORITIES[:4]]
 
 
@@ -115,8 +116,11 @@ def timestamp(minutes):
     return (SEED_START + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load(emulator, extra_tickets=0):
-    """Create the seeded records, then ``extra_tickets`` generated ones (deterministic)."""
+def load(emulator, extra_tickets=0, new_tickets=None):
+    """Create the seeded records, then ``extra_tickets`` generated ones (deterministic). With
+    ``new_tickets``, the last (newest) that many generated tickets are in ``NEW_STATUS`` and the
+    others in the other generated statuses in turn (a desk with a known number of new tickets, for
+    load tests); without, every generated status comes in turn."""
     collections = emulator.collections
     for name in LOCATIONS:
         collections["locations"].create({"name": name, "ownerLevelId": 1}, when=timestamp(0))
@@ -136,7 +140,8 @@ def load(emulator, extra_tickets=0):
     for minutes, ticket in enumerate(TICKETS):
         collections["tickets"].create(_ticket(collections, *ticket), when=timestamp(60 * (minutes + 1)))
     for number in range(1, extra_tickets + 1):
-        collections["tickets"].create(_generated_ticket(number), when=timestamp(24 * 60 + number))
+        collections["tickets"].create(_generated_ticket(number, generated_status(number, new_tickets, extra_tickets)),
+                                      when=timestamp(24 * 60 + number))
 
 
 def _load_boards(collections):
@@ -184,11 +189,21 @@ def _ticket(collections, summary, company, board, status, priority, owner, conta
     return ticket
 
 
-def _generated_ticket(number):
+def generated_status(number, new_tickets=None, generated=0):
+    """The status of generated ticket ``number`` (from 1) of ``generated``."""
+    if new_tickets is None:
+        return GENERATED_STATUSES[number % len(GENERATED_STATUSES)]
+    if number > generated - new_tickets:
+        return NEW_STATUS
+    others = GENERATED_STATUSES[1:]
+    return others[number % len(others)]
+
+
+def _generated_ticket(number, status):
     return {
         "summary": "Generated ticket %05d" % number,
         "company": {"identifier": CUSTOMERS[number % len(CUSTOMERS)]},
         "board": {"name": "Service Desk"},
-        "status": {"name": GENERATED_STATUSES[number % len(GENERATED_STATUSES)]},
+        "status": {"name": status},
         "priority": {"name": GENERATED_PRIORITIES[number % len(GENERATED_PRIORITIES)]},
     }
