@@ -74,7 +74,8 @@ class Agent:
         self.store = SqliteStore(config["state"]["path"])
         self.desk = TicketDesk(self.manage, config)
         limiters = ratelimit.limiters(config["signl4"]["plan"], wait=self.sleep)
-        self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock)
+        self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock,
+                                stopping=self.stopping)
         self.verifier = inbound.CallbackVerifier(config["manage"]["url"], self._signing_key)
         self.failures = 0
         self.last_good = None

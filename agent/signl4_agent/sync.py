@@ -19,6 +19,7 @@ import time
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     ApiError,
+    CancelledError,
     ConflictError,
     InputError,
     NotFoundError,
@@ -45,8 +46,9 @@ OWNER_WHEN = {AlertStatus.ACKNOWLEDGED: ("acknowledge", "both"), AlertStatus.CLO
 class Context:
     """Everything the sync functions use. ``pace(scope)`` waits for SIGNL4's rate windows."""
 
-    def __init__(self, config, desk, signl4, store, metrics, limiters=None, clock=time.time):
+    def __init__(self, config, desk, signl4, store, metrics, limiters=None, clock=time.time, stopping=None):
         self.config = config
+        self.stopping = stopping  # an Event the agent sets on SIGTERM: no new side effect is started after it
         self.desk = desk
         self.signl4 = signl4
         self.store = store
@@ -179,6 +181,9 @@ def execute(ctx, intent, ticket=None):
     """Run one intent. An error leaves it pending (retried next cycle). An outage (no answer,
     5xx, 429 after the retries) ends the cycle, so the agent backs off; an error about this one
     record (4xx) is logged and counted, and the cycle goes on with the others."""
+    if ctx.stopping is not None and ctx.stopping.is_set():
+        # stopping: the rest of the cycle's work stays pending for the next start (it is recorded)
+        raise CancelledError("the agent is stopping")
     executor = EXECUTORS[intent["kind"]]
     try:
         state = executor(ctx, intent, ticket)

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import CancelledError
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
 from tests.agent import support
@@ -92,6 +93,26 @@ def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_
         manage.control("DELETE", "/faults")
         agent.full_cycle()
         assert agent.failures == 0 and agent.requested == set()  # the full cycle looked at them all
+        assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
+    finally:
+        agent.close()
+
+
+def test_after_sigterm_no_new_side_effect_starts(provisioned, cw, tmp_path):
+    """SIGTERM set the agent's stop event, but a cycle went on through all its work (up to a hundred
+    pending intents, every matching ticket): the chaos run's last agent did not stop within 15 s.
+    Now no intent starts once stopping; what is left stays recorded for the next start."""
+    manage, signl4 = provisioned
+    agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4), env={}))
+    try:
+        ids = [support.new_ticket(cw, summary="Stopping %d" % n)["id"] for n in range(3)]
+        agent.stopping.set()
+        with pytest.raises(CancelledError):
+            agent.cycle()
+        assert support.alerts(signl4) == []
+        assert [i["kind"] for i in agent.store.pending_intents()] == ["raise"]  # recorded, not lost
+        agent.stopping.clear()  # the next start
+        agent.cycle()
         assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
     finally:
         agent.close()
