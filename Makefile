@@ -15,7 +15,7 @@ CORE216 := ansible-core==2.16.19
 # ansible-test keeps venvs, caches and a pip shim under ~/.ansible/test: give it a home of its own.
 SANITY_HOME ?= $(abspath build/sanity-home)
 
-.PHONY: demo test pytest pytest-fast complexity test-core216 sanity lint docs changelog bench clean molecule
+.PHONY: demo test pytest pytest-fast complexity test-core216 sanity lint docs changelog bench chaos clean molecule
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -75,10 +75,20 @@ lint: $(BIN)/.installed $(LINK)
 docs: $(BIN)/.installed
 	hack/docs.sh
 
-# Benchmarks, not part of `make test`: each prints its figures and the conditions of the run and
-# writes tests/bench/RESULTS.md. `python -m tests.bench.provisioning --quick` is the short smoke run.
+# Benchmarks, not part of `make test`: each script prints its figures and the conditions of the run and
+# writes its own section of tests/bench/RESULTS.md. BENCH_ARGS=--quick makes every script do a short smoke run.
+BENCH_ARGS ?=
 bench: $(BIN)/.installed $(LINK)
-	$(BIN)/python -m tests.bench.provisioning
+	$(BIN)/python -m tests.bench.provisioning $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.agent_latency $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.agent_load $(BENCH_ARGS)
+
+# The reliability and security suite (issue 12): kill -9 and faults during a sync, 10,000 malformed requests
+# and broken configs, every secret searched for after runs at maximum verbosity. Exits non-zero on any loss.
+chaos: $(BIN)/.installed $(LINK)
+	$(BIN)/python -m tests.bench.chaos $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.fuzz_agent $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.secrets_scan $(BENCH_ARGS)
 
 # A release's changelog from the fragments, on a scratch copy so the checkout keeps its fragments.
 changelog: $(BIN)/.installed
