@@ -192,8 +192,8 @@ def _validate(raw, env):
     schema = _schema()
     unknown = sorted(set(raw) - set(schema) - set(TOP_LEVEL), key=str)
     if unknown:
-        raise ConfigError("%s: unknown key; known: %s" % (_key_name(unknown[0]),
-                                                         ", ".join(sorted(set(schema) | set(TOP_LEVEL)))))
+        known = ", ".join(sorted(set(schema) | set(TOP_LEVEL)))
+        raise ConfigError("%s: unknown key; known: %s" % (_key_name(unknown[0]), known))
     config = dict((name, _section(name, raw.get(name), specs, env)) for name, specs in schema.items())
     for key, spec in TOP_LEVEL.items():
         config[key] = _value(key, raw, key, spec, env)

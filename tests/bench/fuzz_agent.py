@@ -137,8 +137,8 @@ class Generator:
         return "/signl4/%s%s" % (self.webhook_token, self.query())
 
     def callback_path(self):
-        return "/manage/%s/callback%s" % (self.callback_token, self.rnd.choice(["", "?recordId=", "?recordId=12",
-                                                                                  "?recordId=%s" % self.junk()]))
+        query = self.rnd.choice(["", "?recordId=", "?recordId=12", "?recordId=%s" % self.junk()])
+        return "/manage/%s/callback%s" % (self.callback_token, query)
 
     def query(self):
         return self.rnd.choice(["", "", "?", "?a=1", "?%s=%s" % (self.junk(), self.junk()), "?" + "x" * 2000,
@@ -597,8 +597,8 @@ def fuzz_http(target, seed, count, stalled_senders=1, progress=print):
                 break
             samples.append((number, rss_kb(pid)[0]))
             if number % (SAMPLE_EVERY * 8) == 0:
-                progress("  %6d requests, VmRSS %.1f MB, violations %d" % (number, samples[-1][1] / 1024.0,
-                                                                          len(tally.violations)))
+                rss_mb = samples[-1][1] / 1024.0
+                progress("  %6d requests, VmRSS %.1f MB, violations %d" % (number, rss_mb, len(tally.violations)))
     for thread in threads:
         thread.join(180)
     for case, status, body in stalled_answers:
@@ -811,8 +811,8 @@ class ConfigGenerator:
         if choice == 1:
             return "huge file", _yaml(raw) + "# " + "x" * (3 * 1024 * 1024) + "\n"
         # nested aliases: a "billion laughs" document
-        lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + ["a%d: &a%d [%s]" % (n, n, ", ".join(["*a%d" % (n - 1)] * 9))
-                                                         for n in range(1, 10)]
+        nested = ["a%d: &a%d [%s]" % (n, n, ", ".join(["*a%d" % (n - 1)] * 9)) for n in range(1, 10)]
+        lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + nested
         return "alias bomb", _yaml(raw) + "details: *a9\n" + "\n".join("x" + line for line in lines[:0]) + \
             "\n".join(lines) + "\n"
 

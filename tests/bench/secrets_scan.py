@@ -272,8 +272,8 @@ def run(sandbox, quick, progress=print):
             runs.append(("site.yml --check --diff -vvvv", ["--check", "--diff", "-vvvv"]))
         for label, args in runs:
             result, timings[label] = play(sandbox, inventory_path, args)
-            progress("%s: exit %d, %.0f s, %d lines" % (label, result.returncode, timings[label],
-                                                      result.stdout.count("\n")))
+            lines = result.stdout.count("\n")
+            progress("%s: exit %d, %.0f s, %d lines" % (label, result.returncode, timings[label], lines))
             steps["%s exit 0" % label] = result.returncode == 0
             scan.text("%s stdout" % label, result.stdout)
             scan.text("%s stderr" % label, result.stderr)
