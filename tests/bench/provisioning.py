@@ -500,7 +500,8 @@ def render(args, cond, seed, table, latencies, problems, state_note, sample_tail
               "each created object is read back once (two runs creating the same object at once must end with",
               "one), and names are looked up and checked before the first write (table and notify types,",
               "statuses, the custom fields an action sets, the app catalogue) where the uri playbook writes names",
-              "and lets the API refuse them.", ""]
+              "and lets the API refuse them; a name another task of the run looked up is looked up again before a",
+              "write uses it (a stale shared lookup costs a read, never a wrong write).", ""]
     lines += ["### State check", "", state_note, ""]
     lines += ["### Problems seen in these runs", ""]
     lines += ["- %s" % note for note in problems] or ["- none: every run exited 0, no failed task, no write in a check or no-change run."]
