@@ -8,8 +8,9 @@ Behaviour the vendor sources leave open is listed in ``tests/emulators/ASSUMPTIO
 
 Test controls, besides the common ones (reset, journal, faults, latency, clock):
 
-    GET  /__emulator__/callbacks           delivered callbacks: settings, pending, deliveries
-    POST /__emulator__/callbacks           {"duplicates": 2, "delay": 5, "drop": 1, "retries": 2, "timeout": 5}
+    GET  /__emulator__/callbacks           delivered callbacks: settings, pending, counts, deliveries
+    POST /__emulator__/callbacks           {"duplicates": 2, "delay": 5, "jitter": 3, "seed": 7, "drop": 1, "retries": 2,
+                                            "timeout": 5} (see tests/emulators/deliveries.py)
     POST /__emulator__/callbacks/drain     {"timeout": 5} -> 200 once nothing due is pending, 504 otherwise
     POST /__emulator__/memberScope         {"identifier": "apiautomation", "location": 1, "department": 1,
                                             "board": 2}: the tickets that member may read

@@ -10,8 +10,9 @@ Test controls, besides the common ones (reset, requests journal, faults, latency
     POST /__emulator__/emit         {"eventType": 202|300|301|302|303, "team": id, "user": "e-mail or id",
                                      "alert_id" | "external_id": ..., "whole_seconds": true}
                                     sends the notifications only the SIGNL4 app causes (escalation, duty, punch)
-    GET  /__emulator__/outbound     {"settings", "pending", "deliveries": [{id, url, payload, status, attempt}]}
-    POST /__emulator__/outbound     {"duplicates": 2, "delay": 0.5, "drop": 1, "retries": 3, "timeout": 2}
+    GET  /__emulator__/outbound     {"settings", "pending", "counts", "deliveries": [{id, url, payload, status, attempt}]}
+    POST /__emulator__/outbound     {"duplicates": 2, "delay": 0.5, "jitter": 3, "seed": 7, "drop": 1, "retries": 3,
+                                     "timeout": 2} (see tests/emulators/deliveries.py)
     POST /__emulator__/outbound/drain {"timeout": 5} -> 200 when every delivery is done, 504 otherwise
     POST /__emulator__/rate-limit   {"plan": "free" | "commercial" | null} or {"windows": {"events": [[3, 2]], "rest": [[5, 1]]}}
     GET  /__emulator__/state        teams, users, alerts (with annotations), events, webhooks, instances
