@@ -97,6 +97,14 @@ class RunCache:
             pass
 
 
+def record_identity(record):
+    """What a write takes from a looked-up record: its id (a SIGNL4 app's ``scriptId``). Other fields
+    (a team's members, a timestamp) may change without making the lookup stale."""
+    if not isinstance(record, dict):
+        return record
+    return tuple(record.get(key) for key in ("id", "scriptId"))
+
+
 class SharedLookups:
     """Name lookups shared by the tasks of a run (a board resolved by one task serves the next),
     for ``ttl`` seconds, keyed by ``site`` (API origin and company).
@@ -147,7 +155,7 @@ class SharedLookups:
             return
         keys = sorted(pending)
         fresh = concurrently(*[pending[key][0] for key in keys])
-        stale = [key for key, record in zip(keys, fresh) if record != pending[key][1]]
+        stale = [key for key, record in zip(keys, fresh) if record_identity(record) != record_identity(pending[key][1])]
         for key, record in zip(keys, fresh):
             self.run_cache.put(self.KIND, key, record, ttl=self.ttl)
         if stale:

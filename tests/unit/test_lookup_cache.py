@@ -110,3 +110,5 @@ def test_shared_lookups_taken_from_another_task_are_verified_once_before_a_write
     assert loads == [1]
     third_task = SharedLookups(RunCache(str(tmp_path)), "site")
     assert third_task.get_or_load("/service/boards", "name=service desk", fresh)["id"] == 7
+    # the same record with other fields changed (a team's members, a timestamp): not stale, nothing redone
+    third_task.verify(lambda *reads: [dict(read(), name="Service Desk", _info={"lastUpdated": "now"}) for read in reads])
