@@ -169,9 +169,27 @@ def consider_transition(ctx, ticket, code):
 # ----- executing intents ----------------------------------------------------------------------
 
 def run_pending(ctx, limit=100):
-    """Execute pending intents, oldest first; returns how many are still pending."""
+    """Execute pending intents, oldest first; returns how many are still pending.
+
+    An outage ends the cycle (the agent backs off), with one exception so that one bad record cannot
+    stop the sync of all others: an intent that failed before and fails again with an outage-like
+    error (say a 500 for one ticket's note) while the intent after it goes through is that record's
+    problem. It stays pending, its ticket's later intents wait with it (their order matters), and the
+    rest go on. Two such failures in a row are an outage and end the cycle as before."""
+    held, failed_in_a_row = set(), 0
     for intent in ctx.store.pending_intents(limit):
-        execute(ctx, intent)
+        if intent["ticket_id"] in held:
+            continue
+        try:
+            execute(ctx, intent)
+            failed_in_a_row = 0
+        except OUTAGES as exc:
+            failed_in_a_row += 1
+            if intent["error"] is None or failed_in_a_row > 1:
+                raise
+            held.add(intent["ticket_id"])
+            log.warning("intent %s failed again (%s); ticket %s waits, the others go on", intent["key"], exc,
+                        intent["ticket_id"])
     remaining = len(ctx.store.pending_intents(limit))
     ctx.metrics.queue_depth.set(remaining)
     return remaining
