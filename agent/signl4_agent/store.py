@@ -80,20 +80,21 @@ class Store:
         pass
 
 
-def _ticket_row(row):
+def _decoded(row, json_column):
+    """A row as a dict, its JSON column parsed; ``None`` stays ``None``."""
     if row is None:
         return None
     record = dict(row)
-    record["old_alerts"] = json.loads(record["old_alerts"])
+    record[json_column] = json.loads(record[json_column])
     return record
+
+
+def _ticket_row(row):
+    return _decoded(row, "old_alerts")
 
 
 def _intent_row(row):
-    if row is None:
-        return None
-    record = dict(row)
-    record["payload"] = json.loads(record["payload"])
-    return record
+    return _decoded(row, "payload")
 
 
 class SqliteStore(Store):

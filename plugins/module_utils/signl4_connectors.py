@@ -40,13 +40,18 @@ def secret_keys(instances, declared=()):
     return sorted(keys)
 
 
+def checked_instances(listed):
+    """SIGNL4's instance list, each entry checked to be an instance with an id."""
+    if any(not isinstance(i, dict) or not i.get("instanceId") for i in listed):
+        raise UnexpectedResponseError("SIGNL4 listed an app instance without an instanceId", api="SIGNL4")
+    return listed
+
+
 def connector_instances(client, team=None, app=None):
     """Installed apps with their config, optionally of one team and one app (empty names fail)."""
     wanted_team = team_id(client, team)
     app_id = None if app is None else client.resolve_app(app.strip())["scriptId"]
-    listed = client.script_instances([wanted_team] if wanted_team else None)
-    if any(not isinstance(i, dict) or not i.get("instanceId") for i in listed):
-        raise UnexpectedResponseError("SIGNL4 listed an app instance without an instanceId", api="SIGNL4")
+    listed = checked_instances(client.script_instances([wanted_team] if wanted_team else None))
     return [client.script_instance(i["instanceId"]) for i in listed if app_id is None or i.get("scriptId") == app_id]
 
 
@@ -62,9 +67,7 @@ class Connectors(ObjectKind):
         (then an unknown app fails there, before anything is written)."""
         team, listed = self.client.concurrently(functools.partial(team_id, self.client, params["team"]),
                                                 self.client.script_instances)
-        if any(not isinstance(i, dict) or not i.get("instanceId") for i in listed):
-            raise UnexpectedResponseError("SIGNL4 listed an app instance without an instanceId", api="SIGNL4")
-        listed = [i for i in listed if i.get("teamId") == team]
+        listed = [i for i in checked_instances(listed) if i.get("teamId") == team]
         app = params["app"].strip()
         installed = [i for i in listed if i.get("scriptId") == app or (i.get("scriptName") and same_name(i["scriptName"]) == same_name(app))]
         app_id = installed[0]["scriptId"] if installed else self.client.resolve_app(app)["scriptId"]
@@ -99,7 +102,7 @@ class ConnectorResource(Resource):
     def matches(self):
         listed, self._listed = self._listed, None
         if listed is None:
-            listed = self.client.script_instances([self.team_id])
+            listed = checked_instances(self.client.script_instances([self.team_id]))
         found = [i for i in listed if i.get("scriptId") == self.app_id]
         if len(found) > 1 and self.display_name:
             named = [i for i in found if same_name(i.get("customScriptName")) == same_name(self.display_name)]

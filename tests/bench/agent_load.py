@@ -37,7 +37,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.bench.agent_worker import memory_kb
+from tests.bench.procfs import memory_kb
 from tests.emulators.common import CONTROL_PREFIX
 from tests.emulators.harness import REPO_ROOT, RunningEmulator
 

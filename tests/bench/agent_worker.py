@@ -12,11 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-
-def memory_kb(pid="self"):
-    """``(VmRSS, VmHWM)`` of a process in kB: resident now, and at its peak."""
-    fields = dict(line.split(":", 1) for line in Path("/proc/%s/status" % pid).read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+from tests.bench.procfs import memory_kb
 
 
 def worker_main(config_path):

@@ -46,6 +46,7 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
 
 from tests.agent import support  # noqa: E402
 from tests.bench import results  # noqa: E402
+from tests.bench.procfs import memory_kb  # noqa: E402
 from tests.conftest import MANAGE_ARGS  # noqa: E402
 
 SAMPLE_EVERY = 250
@@ -449,11 +450,6 @@ def _read_all(sock):
 
 # ----- the run ---------------------------------------------------------------------------------
 
-def rss_kb(pid):
-    fields = dict(line.split(":", 1) for line in Path("/proc/%d/status" % pid).read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
-
-
 def state_hash(path):
     """SHA-256 of every row of every table (the content, not the file: WAL checkpoints move bytes)."""
     digest = hashlib.sha256()
@@ -595,7 +591,7 @@ def fuzz_http(target, seed, count, stalled_senders=1, progress=print):
         if number % SAMPLE_EVERY == 0 or number == 1:
             if target.agent.proc.poll() is not None:
                 break
-            samples.append((number, rss_kb(pid)[0]))
+            samples.append((number, memory_kb(pid)[0]))
             if number % (SAMPLE_EVERY * 8) == 0:
                 rss_mb = samples[-1][1] / 1024.0
                 progress("  %6d requests, VmRSS %.1f MB, violations %d" % (number, rss_mb, len(tally.violations)))
@@ -605,10 +601,10 @@ def fuzz_http(target, seed, count, stalled_senders=1, progress=print):
         tally.add(case, status, body)
     alive = target.agent.proc.poll() is None
     if alive:
-        samples.append((tally.total(), rss_kb(pid)[0]))
+        samples.append((tally.total(), memory_kb(pid)[0]))
         target.agent.get("/healthz")  # give the agent's threads a last moment to act on what arrived
         time.sleep(1.0)
-    return dict(tally=tally, samples=samples, alive=alive, peak_kb=rss_kb(pid)[1] if alive else None,
+    return dict(tally=tally, samples=samples, alive=alive, peak_kb=memory_kb(pid)[1] if alive else None,
                 db_unchanged=state_hash(target.db) == before, writes=target.writes())
 
 
