@@ -210,8 +210,6 @@ class Agent:
     def _start_server(self):
         from signl4_agent.receiver import Receiver, serve
         server = serve(Receiver(self, self.config), self.config)
-        thread = threading.Thread(target=server.run, name="receiver", daemon=True)
-        thread.start()
         log.info("listening on %s:%s", self.config["listen"]["host"], server.effective_port)
         return server
 

@@ -12,6 +12,7 @@ malformed body answers 400 and writes nothing; bodies over ``listen.max_body_byt
 import hmac
 import json
 import logging
+import threading
 
 from signl4_agent import inbound
 from signl4_agent.metrics import CONTENT_TYPE
@@ -104,11 +105,39 @@ class Receiver:
         return status, json.dumps(data).encode("utf-8"), "application/json"
 
 
+class Served:
+    """A waitress server on a thread of its own. ``close()`` ends the thread's loop first and closes
+    the sockets after it: closing them under the running loop (waitress's own ``run``) made the
+    receiver thread raise at shutdown."""
+
+    LOOP_SECONDS = 0.2  # how long one turn of the loop may wait for a socket event
+
+    def __init__(self, server):
+        self.server = server
+        self.effective_port = server.effective_port
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="receiver", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopped.is_set():
+            # waitress's map of its listening socket and channels (``BaseWSGIServer.run`` passes the same)
+            self.server.asyncore.loop(timeout=self.LOOP_SECONDS, map=self.server._map, count=1,
+                                      use_poll=self.server.adj.asyncore_use_poll)
+
+    def close(self):
+        self.stopped.set()
+        self.server.pull_trigger()  # wakes the loop now instead of after its timeout
+        self.thread.join(5)
+        self.server.task_dispatcher.shutdown()
+        self.server.asyncore.close_all(self.server._map)
+
+
 def serve(app, config):
-    """A started waitress server (``run()`` it on a thread, ``close()`` to stop)."""
+    """The waitress server of ``app`` running on its own thread (:class:`Served`; ``close()`` stops it)."""
     from waitress.server import create_server
     listen = config["listen"]
-    return create_server(app, host=listen["host"], port=listen["port"], threads=4,
+    return Served(create_server(app, host=listen["host"], port=listen["port"], threads=4,
                          max_request_body_size=listen["max_body_bytes"], channel_timeout=listen["channel_timeout"],
                          cleanup_interval=max(1, min(30, listen["channel_timeout"])),
-                         ident="signl4-agent", expose_tracebacks=False)
+                         ident="signl4-agent", expose_tracebacks=False))
