@@ -137,7 +137,8 @@ def serve(app, config):
     """The waitress server of ``app`` running on its own thread (:class:`Served`; ``close()`` stops it)."""
     from waitress.server import create_server
     listen = config["listen"]
-    return Served(create_server(app, host=listen["host"], port=listen["port"], threads=4,
-                         max_request_body_size=listen["max_body_bytes"], channel_timeout=listen["channel_timeout"],
-                         cleanup_interval=max(1, min(30, listen["channel_timeout"])),
-                         ident="signl4-agent", expose_tracebacks=False))
+    server = create_server(app, host=listen["host"], port=listen["port"], threads=4,
+                           max_request_body_size=listen["max_body_bytes"], channel_timeout=listen["channel_timeout"],
+                           cleanup_interval=max(1, min(30, listen["channel_timeout"])),
+                           ident="signl4-agent", expose_tracebacks=False)
+    return Served(server)
