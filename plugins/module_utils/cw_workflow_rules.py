@@ -24,6 +24,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, patch_operations
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
@@ -47,7 +49,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     pair_by_key,
     same_name,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, OutcomeUnknownError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, NotFoundError, OutcomeUnknownError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, suboptions
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
@@ -546,13 +548,70 @@ def read_rules(client, name=None):
 
 def find_rule(client, name):
     """The rule named ``name`` with its ``events`` (or ``None``). Their actions and the actions'
-    values are read by :class:`DesiredRule`, only where they are compared or purged."""
+    values are read by :class:`DesiredRule`, only where they are compared or purged.
+
+    With lookups shared by the run's tasks, a rule whose id another task's read hinted at is read
+    with its events in one round trip (:func:`_hinted_rule`); without a usable hint the whole rule
+    list is read once and hints the rest of the run (:func:`_rules_in_list`)."""
     require_length(name, 100, "name")
-    rules = [dict(rule) for rule in _rules_named(client, name)]
+    rule = _hinted_rule(client, name)
+    if rule is not None:
+        return rule
+    rules = [dict(rule) for rule in _rules_in_list(client, name)]
     if len(rules) > 1:
         raise InputError("%d workflow rules are named %r; rename or remove the extra ones" % (len(rules), name))
     load_children(client, [(rule, events_path(rule["id"]), "events") for rule in rules])
     return rules[0] if rules else None
+
+
+# ----- hints shared by the tasks of a run: rule name -> id -----------------------------------
+
+def _hint_key(name):
+    return "name=%s" % same_name(name)
+
+
+def _hint_of(rules):
+    """What a name hints at: the id of its one rule; ``{"id": None}`` (no hint) for a name that several share."""
+    return {"id": rules[0]["id"]} if len(rules) == 1 else {"id": None, "rules": len(rules)}
+
+
+def _hint_check(client, name):
+    """The load :meth:`SharedLookups.verify` runs before a write: the rules named ``name`` now."""
+    return lambda: _hint_of(_rules_named(client, name))
+
+
+def _rules_in_list(client, name):
+    """The rules named ``name``: by a conditions query when nothing is shared, else from one read of
+    the whole list, whose every name then hints the run's other tasks at its rule."""
+    shared = client.shared_lookups
+    if shared is None:
+        return _rules_named(client, name)
+    generation = shared.generation(RULES_PATH)  # before the read: a write meanwhile hides these hints
+    by_name = {same_name(name): []}  # a name no rule has: its stale hint is dropped too
+    for rule in client.list(RULES_PATH):
+        by_name.setdefault(same_name(rule.get("name")), []).append(rule)
+    for key, rules in by_name.items():
+        shared.put(RULES_PATH, _hint_key(key), _hint_of(rules), generation=generation)
+    return by_name[same_name(name)]
+
+
+def _hinted_rule(client, name):
+    """The rule another task's hint points at, read with its events at the same time, or ``None``
+    when there is no hint or it is stale (rule gone or renamed): a stale hint costs a re-read only.
+    A hint that holds here is still verified by name before this task's first write."""
+    shared = client.shared_lookups
+    hint = shared.get(RULES_PATH, _hint_key(name), _hint_check(client, name)) if shared is not None else None
+    if hint is None:
+        return None
+    path = "%s/%s" % (RULES_PATH, hint["id"])
+    try:
+        rule, events = client.concurrently(functools.partial(client.get, path),
+                                           functools.partial(client.list, events_path(hint["id"])))
+    except NotFoundError:
+        return None
+    if same_name(rule.get("name")) != same_name(name):
+        return None
+    return dict(rule, events=events)
 
 
 # ----- ensuring ----------------------------------------------------------------------------

@@ -105,6 +105,12 @@ def record_identity(record):
     return tuple(record.get(key) for key in ("id", "scriptId"))
 
 
+def has_identity(record):
+    """Whether a shared record names an object a write could take (``{"id": None}`` does not)."""
+    identity = record_identity(record)
+    return any(part is not None for part in identity) if isinstance(identity, tuple) else identity is not None
+
+
 class SharedLookups:
     """Name lookups shared by the tasks of a run (a board resolved by one task serves the next),
     for ``ttl`` seconds, keyed by ``site`` (API origin and company).
@@ -129,13 +135,18 @@ class SharedLookups:
         self._unverified = {}  # shared key -> (load, record): taken from another task, not checked since
         self._lock = threading.Lock()
 
-    def _generation(self, collection):
+    def generation(self, collection):
+        """The current generation of ``collection``: taken before a read whose records are shared
+        with :meth:`put`, so a write made meanwhile leaves them unseen."""
         return self.run_cache.get(self.GENERATION, "%s|%s" % (self.site, collection)) or "0"
+
+    def _shared_key(self, collection, key, generation=None):
+        return "%s|%s|%s|%s" % (self.site, collection, generation or self.generation(collection), key)
 
     def get_or_load(self, collection, key, load):
         """The shared record of ``key`` (a string) in ``collection``, else ``load()`` (shared
         unless it raises)."""
-        shared_key = "%s|%s|%s|%s" % (self.site, collection, self._generation(collection), key)
+        shared_key = self._shared_key(collection, key)
         record = self.run_cache.get(self.KIND, shared_key)
         if record is not None:
             with self._lock:
@@ -144,6 +155,26 @@ class SharedLookups:
         record = load()
         self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl)
         return record
+
+    def get(self, collection, key, load):
+        """The shared record of ``key`` in ``collection``, or ``None``; nothing is loaded. A record
+        without identity (a name known to be ambiguous) is ``None`` too. ``load`` looks the record up
+        again for :meth:`verify`: a record taken from another task is checked before a write."""
+        shared_key = self._shared_key(collection, key)
+        record = self.run_cache.get(self.KIND, shared_key)
+        if not has_identity(record):
+            return None
+        with self._lock:
+            self._unverified[shared_key] = (load, record)
+        return record
+
+    def put(self, collection, key, record, generation=None):
+        """Share ``record`` as ``key`` in ``collection`` (under ``generation``, from
+        :meth:`generation` before the read). This task read it itself: nothing to verify."""
+        shared_key = self._shared_key(collection, key, generation)
+        with self._lock:
+            self._unverified.pop(shared_key, None)
+        self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl)
 
     def verify(self, concurrently):
         """Look up again every entry taken from another task since the last check (``concurrently``
