@@ -72,9 +72,11 @@ BUDGET = [
     ("custom field Signl4Retrieved_c", 1, 1),  # the field; the codebase, discovered once per run
     ("custom field Signl4Status_c", 1, 0),
     ("custom field Signl4User_c", 1, 0),
-    ("rule SIGNL4 - Trigger Signls", 2, 0),  # rule, events (no actions declared: none read)
-    ("rule SIGNL4 - Update Signls", 6, 0),  # rule, events, 2 action lists, 2 value lists
-    ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule, events, 2 action lists (no values declared: none read)
+    # The first rule task reads the whole rule list (not a query by name: the same one call), which hints the
+    # later rule tasks at their rules' ids; they read the rule by id and its events at once (cw_workflow_rules).
+    ("rule SIGNL4 - Trigger Signls", 2, 0),  # rule list, events (no actions declared: none read)
+    ("rule SIGNL4 - Update Signls", 6, 0),  # rule by id with its events, 2 action lists, 2 value lists
+    ("rule SIGNL4 - Update CW Tickets", 4, 0),  # rule by id with its events, 2 action lists (no values declared)
     ("security role", 2, 0),  # role, settings
     ("API member", 1, 0),  # role, location, business unit, board compared by the names Manage returns
     ("callback", 1, 1),  # the callbacks of type/level, with the board lookup concurrently (objectId holds only the id)
