@@ -43,8 +43,8 @@ class Metrics:
         self.last_failure = {}  # api -> unix time of its last outage (no answer, 5xx, 429)
 
     def observe(self, api):
-        """A ``requests`` response hook counting calls and latency of one API."""
-        def hook(response, *args, **kwargs):
+        """A transport observer (``Transport.observers``) counting calls and latency of one API."""
+        def hook(response):
             label = endpoint(response.request.method, response.request.url)
             self.api_calls.labels(api=api, endpoint=label, status=str(response.status_code)).inc()
             self.api_latency.labels(api=api, endpoint=label).observe(response.elapsed.total_seconds())

@@ -66,9 +66,11 @@ options:
       - Each request, its retries and their waits included, ends within twice this time (60 seconds by default).
     type: float
     default: 30.0
-requirements:
-  - requests (on the host that runs the module, normally the controller)
 notes:
+  - "HTTP is spoken with the Python standard library: no package to install. Certificates are checked against the
+    bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the system's store. A proxy is taken from
+    E(https_proxy), E(http_proxy) or E(all_proxy) (an C(http://) proxy, with user and password if needed), and
+    E(no_proxy) lists the hosts reached directly. Redirects are not followed: a redirect fails with where it points."
   - "Retries: HTTP 429 is retried as C(Retry-After) says (at most 120 seconds per wait). Server errors (5xx), read
     timeouts and dropped connections are retried for reads and other idempotent requests, with a bounded, jittered
     exponential backoff, at most 5 times. A refused connection or a connect timeout is retried for every request,

@@ -45,9 +45,11 @@ options:
       - Each request, its retries and their waits included, ends within twice this time (60 seconds by default).
     type: float
     default: 30.0
-requirements:
-  - requests (on the host that runs the module, normally the controller)
 notes:
+  - "HTTP is spoken with the Python standard library: no package to install. Certificates are checked against the
+    bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the system's store. A proxy is taken from
+    E(https_proxy), E(http_proxy) or E(all_proxy) (an C(http://) proxy, with user and password if needed), and
+    E(no_proxy) lists the hosts reached directly. Redirects are not followed: a redirect fails with where it points."
   - SIGNL4 throttles per subscription and reports the window in C(X-RateLimit-*) headers. A request waits for the
     window to reset when the previous answer said none are left; HTTP 429 is retried after C(Retry-After) or at
     C(X-RateLimit-Reset) (at most 120 seconds per wait).

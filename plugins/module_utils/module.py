@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The module base of both systems: check mode always supported, ``requests`` checked once,
+"""The module base of both systems: check mode always supported,
 secrets kept out of every failure, and every typed error turned into ``fail_json`` in one place,
 with the API's own message.
 
@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
@@ -25,7 +25,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     InputError,
     StaleLookupError,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 def with_connection(spec, connection_spec):
@@ -110,8 +109,6 @@ class ApiModule(AnsibleModule):
     def __init__(self, argument_spec, connection_spec, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
         super(ApiModule, self).__init__(argument_spec=with_connection(argument_spec, connection_spec), **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
 
     def _load_params(self):
         # Runs inside AnsibleModule.__init__ before the arguments are validated, so the secrets

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP transport shared by the Manage and SIGNL4 clients: one pooled ``requests.Session``,
-timeouts, an overall deadline per request, TLS switch, bounded retries with full-jitter
+"""HTTP transport shared by the Manage and SIGNL4 clients: one pooled
+:class:`~http_session.HttpSession` (standard library only), timeouts, an overall deadline per request, TLS switch, bounded retries with full-jitter
 exponential backoff that honour ``Retry-After``, interruptible waits, and masking of every
 secret in URLs, messages and logs.
 
@@ -16,8 +16,8 @@ Retry rules (documented in the connection options' notes):
 - every request, retries and waits included, ends within its deadline (twice the timeout by
   default): a retry whose wait would pass it is not made.
 
-Thread safety: a :class:`Transport` may be shared by threads (``requests``' connection pool is
-thread-safe; the session's headers, auth and TLS settings are set once here and never changed).
+Thread safety: a :class:`Transport` may be shared by threads (the session's connection pool is
+thread-safe; its headers, auth and TLS settings are set once here and never changed).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,10 +26,8 @@ __metaclass__ = type
 
 import math
 import random
-import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
@@ -41,17 +39,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     UnexpectedResponseError,
     error_class_for_status,
 )
+from ansible_collections.signl4.connectwise.plugins.module_utils.http_session import HttpFailure, HttpSession
 from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
-
-try:
-    import requests
-
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules through missing_required_lib
-    requests = None
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = exc
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 _JSON_TYPES = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
@@ -140,38 +129,6 @@ def parse_retry_after(value):
     return seconds if math.isfinite(seconds) else 1.0
 
 
-def _root_cause(exc):
-    """The innermost cause of a ``requests`` exception (urllib3 wraps the socket error twice)."""
-    seen = exc
-    for _depth in range(6):
-        candidates = (getattr(seen, "reason", None), seen.__cause__, seen.__context__, seen.args[0] if seen.args else None)
-        inner = next((c for c in candidates if isinstance(c, BaseException) and c is not seen), None)
-        if inner is None:
-            return seen
-        seen = inner
-    return seen
-
-
-def failure_kind(exc):
-    """What went wrong without an HTTP answer: ``refused``/``connect_timeout`` (nothing was sent),
-    ``dns``/``tls``/``invalid`` (cannot succeed on retry) or ``read_timeout``/``lost`` (sent, answer lost)."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "tls"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connect_timeout"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "read_timeout"
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                        requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
-        return "invalid"
-    cause = _root_cause(exc)
-    if isinstance(cause, socket.gaierror):
-        return "dns"
-    if isinstance(cause, ConnectionRefusedError):
-        return "refused"
-    return "lost"
-
-
 _FAILURE_TEXT = {
     "refused": "connection refused by %(origin)s (is the server running and the port right?)",
     "connect_timeout": "no connection to %(origin)s within %(timeout)s s",
@@ -196,8 +153,6 @@ class Transport:
     def __init__(self, base_url, api_name, error_parser, headers=None, auth=None, timeout=30.0,
                  validate_certs=True, retry=None, secrets=(), log=None, retry_after=None, on_response=None,
                  deadline=None, options=None, secret_segments=()):
-        if not HAS_REQUESTS:
-            raise ImportError("the Python library 'requests' is required: %s" % REQUESTS_IMPORT_ERROR)
         self.options = dict(timeout="timeout", url="url")
         self.options.update(options or {})
         self.base_url = base_url.rstrip("/")
@@ -208,15 +163,12 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.redactor = Redactor(secrets, basic_auth=":".join(auth) if auth else None, segment_after=secret_segments)
         self.log = log
-        self.session = requests.Session()
-        self.session.headers.update(headers or {})
-        self.session.auth = auth
-        self.session.verify = validate_certs
+        self.session = HttpSession(headers=headers, auth=auth, verify=validate_certs)
         # Hooks for APIs with their own throttling headers: ``retry_after(response)`` gives the
-        # seconds to wait before retrying a 429/5xx (None: computed backoff), ``on_response(response)``
-        # sees every HTTP answer, errors included.
+        # seconds to wait before retrying a 429/5xx (None: computed backoff); each of ``observers``
+        # (``on_response`` first) sees every HTTP answer, errors included.
         self.retry_after = retry_after or (lambda response: parse_retry_after(response.headers.get("Retry-After")))
-        self.on_response = on_response
+        self.observers = [on_response] if on_response else []
 
     def close(self):
         """Release the pooled connections; the transport may not be used afterwards."""
@@ -232,12 +184,16 @@ class Transport:
 
     def request(self, method, path, params=None, json=None, headers=None, idempotent=None):
         """Send one request, retrying what may be retried (see the module notes). Returns the
-        ``requests.Response`` of a 2xx answer; raises a typed :class:`ApiError` otherwise.
+        :class:`~http_session.HttpResponse` of a 2xx answer; raises a typed :class:`ApiError` otherwise
+        (a 3xx too: neither API redirects, so a redirect means a wrong URL).
         ``idempotent`` overrides the method's default (a POST that only reads, say)."""
         call = _Call(self, method.upper(), self.url(path), idempotent)
         kwargs = dict(params=params, json=json, headers=headers)
         while True:
             response = call.send(kwargs)
+            if response is not None and 300 <= response.status_code < 400:
+                raise self.unexpected(response, "a redirect to %s (use that URL in the connection options)"
+                                      % (response.headers.get("Location") or "nowhere"))
             if response is not None and response.status_code < 400:
                 return response
             if response is not None and not call.may_retry_status(response):
@@ -309,20 +265,20 @@ class _Call:
         started = time.time()
         try:
             response = transport.session.request(self.method, self.url, timeout=timeout, **kwargs)
-        except requests.exceptions.RequestException as exc:
+        except HttpFailure as exc:
             self._after_failure(exc, timeout)
             return None
         transport._log("%s %s -> %s (%.0f ms)" % (self.method, self.url, response.status_code, 1000 * (time.time() - started)))
-        if transport.on_response:
-            transport.on_response(response)
+        for observe in transport.observers:
+            observe(response)
         return response
 
     def _after_failure(self, exc, timeout):
-        kind = failure_kind(exc)
+        kind = exc.kind
         transport = self.transport
         parts = urlsplit(self.url)
         text = _FAILURE_TEXT[kind] % dict(origin="%s://%s" % (parts.scheme, parts.netloc), timeout="%g" % timeout,
-                                          detail=_short(_root_cause(exc)))
+                                          detail=exc.detail)
         retriable = kind in _NOT_SENT or (kind not in _NEVER_RETRIED and self.idempotent)
         if retriable and self.wait(None, text):
             return
@@ -351,14 +307,6 @@ class _Call:
         self.retry.sleep(delay)
         self.attempt += 1
         return True
-
-
-def _short(exc):
-    """One line for an exception, without urllib3's ``Max retries exceeded`` wrapping."""
-    text = str(exc).split("\n", maxsplit=1)[0]
-    if "Failed to establish a new connection:" in text:
-        text = text.split("Failed to establish a new connection:", 1)[1]
-    return text.strip()[:200] or type(exc).__name__
 
 
 class PooledClient:
@@ -394,6 +342,9 @@ class PooledClient:
         reads have ended. Only for reads: a write must never race another request."""
         if len(reads) <= 1:
             return [read() for read in reads]
+        # Imported here: a task whose reads all depend on each other does not pay for it.
+        from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
         self.prepare()
         with ThreadPoolExecutor(max_workers=min(kwargs.get("max_workers", 4), len(reads))) as pool:
             futures = [pool.submit(read) for read in reads]

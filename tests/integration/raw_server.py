@@ -9,8 +9,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 class Answer:
-    def __init__(self, status=200, body=b"", headers=None, delay=0.0, content_type="application/json"):
+    def __init__(self, status=200, body=b"", headers=None, delay=0.0, content_type="application/json",
+                 close=False):
         self.status = status
+        self.close = close  # close the connection after answering, without saying so (a keep-alive race)
         self.body = body.encode("utf-8") if isinstance(body, str) else body
         self.headers = dict(headers or {})
         self.headers.setdefault("Content-Type", content_type)
@@ -21,6 +23,7 @@ class RawServer:
     def __init__(self, answers):
         self.answers = list(answers)
         self.requests = []
+        self.closed = threading.Semaphore(0)  # released each time the server has closed a connection
         self.lock = threading.Lock()
         server = self
 
@@ -32,8 +35,9 @@ class RawServer:
                 body = self.rfile.read(length) if length else b""
                 with server.lock:
                     parts = urlsplit(self.path)
-                    server.requests.append({"method": self.command, "path": parts.path,
-                                            "query": dict(parse_qsl(parts.query)), "body": body})
+                    server.requests.append({"method": self.command, "path": parts.path, "target": self.path,
+                                            "query": dict(parse_qsl(parts.query)), "body": body,
+                                            "headers": dict(self.headers), "connection": self.client_address})
                     answer = server.answers.pop(0) if len(server.answers) > 1 else server.answers[0]
                 if answer.delay:
                     time.sleep(answer.delay)
@@ -43,13 +47,19 @@ class RawServer:
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
                 self.wfile.write(answer.body)
+                self.close_connection = self.close_connection or answer.close
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
             def log_message(self, fmt, *args):
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def shutdown_request(self, request):
+                ThreadingHTTPServer.shutdown_request(self, request)
+                server.closed.release()  # the socket is closed now
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -4,8 +4,6 @@ headers in the forms real Manage sends, what counts as retriable, interruptible 
 import threading
 
 import pytest
-import requests
-import urllib3
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import (
     ManageClient, next_page_query, parse_links, split_site,
@@ -13,7 +11,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import CancelledError, InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
-    PooledClient, RetryPolicy, check_http_url, check_seconds, failure_kind, parse_retry_after,
+    PooledClient, RetryPolicy, check_http_url, check_seconds, parse_retry_after,
 )
 
 CW_ARGS = ("signl4demo", "pub", "priv", "00000000-0000-4000-8000-000000000001")
@@ -104,20 +102,7 @@ def test_page_first_or_unquoted_relations_parse_too():
 
 # ----- what is retried ---------------------------------------------------------------------
 
-def _connection_error(cause):
-    reason = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: %s" % cause)
-    reason.__cause__ = cause
-    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/x", reason))
-
-
-def test_failure_kinds():
-    import socket
-    assert failure_kind(_connection_error(ConnectionRefusedError(111, "Connection refused"))) == "refused"
-    assert failure_kind(_connection_error(socket.gaierror(-2, "Name or service not known"))) == "dns"
-    assert failure_kind(requests.exceptions.SSLError("WRONG_VERSION_NUMBER")) == "tls"
-    assert failure_kind(requests.exceptions.ConnectTimeout()) == "connect_timeout"
-    assert failure_kind(requests.exceptions.ReadTimeout()) == "read_timeout"
-    assert failure_kind(requests.exceptions.ConnectionError("Connection aborted")) == "lost"
+# What each failure without an answer counts as: tests/integration/test_http_session.py (real sockets).
 
 
 # ----- interruptible waits -----------------------------------------------------------------

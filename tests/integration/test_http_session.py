@@ -1,0 +1,278 @@
+"""The standard-library HTTP session under the transport, over real sockets: what each failure
+without an answer counts as (it decides what is retried), keep-alive reuse and the server closing an
+idle connection, TLS checks and CA bundles, proxies from the environment, gzip, query strings,
+redirects refused."""
+
+import datetime
+import gzip
+import ipaddress
+import json
+import os
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.signl4.connectwise.plugins.module_utils import http_session
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import UnexpectedResponseError
+from ansible_collections.signl4.connectwise.plugins.module_utils.http_session import HttpFailure, HttpSession
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy, Transport
+from tests.integration.raw_server import Answer, RawServer
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_machine(monkeypatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def failure(url, timeout=5.0, session=None):
+    with pytest.raises(HttpFailure) as raised:
+        (session or HttpSession()).request("GET", url, timeout=timeout)
+    return raised.value
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ----- what a failure without an answer is ---------------------------------------------------
+
+def test_a_refused_connection_is_refused():
+    assert failure("http://127.0.0.1:%d/x" % closed_port()).kind == "refused"
+
+
+def test_a_host_name_that_does_not_resolve_is_dns():
+    assert failure("http://no-such-host.invalid/x").kind == "dns"
+
+
+def test_a_listener_that_never_answers_is_a_read_timeout():
+    with socket.socket() as listener:  # the kernel accepts the connection; nobody ever reads or answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        assert failure("http://127.0.0.1:%d/x" % listener.getsockname()[1], timeout=0.2).kind == "read_timeout"
+
+
+def test_a_connection_closed_without_an_answer_is_lost():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def hang_up():
+        connection, _address = listener.accept()
+        connection.recv(65536)
+        connection.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        assert failure("http://127.0.0.1:%d/x" % listener.getsockname()[1]).kind == "lost"
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+def test_plain_http_spoken_to_as_https_is_tls():
+    with RawServer([Answer(body="{}")]) as server:
+        assert failure(server.url.replace("http://", "https://") + "/x").kind == "tls"
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http:///x", "http://127.0.0.1:99999/x"])
+def test_a_url_that_cannot_be_asked_is_invalid(url):
+    assert failure(url).kind == "invalid"
+
+
+def test_a_header_with_a_line_break_is_invalid_and_nothing_is_sent():
+    with RawServer([Answer(body="{}")]) as server:
+        with pytest.raises(HttpFailure) as raised:
+            HttpSession(headers={"X-Bad": "a\r\nInjected: 1"}).request("GET", server.url + "/x")
+        assert raised.value.kind == "invalid" and server.requests == []
+
+
+# ----- keep-alive ----------------------------------------------------------------------------
+
+def test_requests_reuse_one_keep_alive_connection():
+    with RawServer([Answer(body="{}")]) as server:
+        session = HttpSession()
+        for _ in range(3):
+            assert session.request("GET", server.url + "/x").status_code == 200
+        assert len({r["connection"] for r in server.requests}) == 1
+        assert session.idle_connections() == 1
+        session.close()
+        assert session.idle_connections() == 0
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused():
+    with RawServer([Answer(body="{}", close=True), Answer(body="{}")]) as server:
+        session = HttpSession()
+        session.request("GET", server.url + "/x")
+        assert server.closed.acquire(timeout=10)  # the server has closed it, without a Connection: close
+        assert session.request("GET", server.url + "/x").status_code == 200  # no error: a new connection
+        assert len({r["connection"] for r in server.requests}) == 2
+
+
+def test_an_answer_that_says_connection_close_is_not_pooled():
+    with RawServer([Answer(body="{}", headers={"Connection": "close"})]) as server:
+        session = HttpSession()
+        session.request("GET", server.url + "/x")
+        assert session.idle_connections() == 0
+
+
+def test_concurrent_requests_each_get_their_own_connection():
+    with RawServer([Answer(body="{}", delay=0.2)]) as server:
+        session = HttpSession()
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(session.request("GET", server.url + "/x")))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert len({r["connection"] for r in server.requests}) == 3 and session.idle_connections() == 3
+
+
+# ----- what is sent and read -------------------------------------------------------------------
+
+def test_query_parameters_path_quoting_auth_and_json_body():
+    with RawServer([Answer(body='{"ok": true}')]) as server:
+        session = HttpSession(headers={"clientId": "c"}, auth=("company+public", "private"))
+        answer = session.request("POST", server.url + "/a b/%41?x=1", params={"page": 2, "skip": None, "id": [1, 2]},
+                                 json={"name": "é"})
+        sent = server.requests[0]
+        assert sent["target"] == "/a%20b/%41?x=1&page=2&id=1&id=2"  # existing escapes kept, None dropped
+        assert sent["headers"]["Authorization"] == "Basic Y29tcGFueStwdWJsaWM6cHJpdmF0ZQ=="
+        assert sent["headers"]["clientId"] == "c" and sent["headers"]["Content-Type"] == "application/json"
+        assert json.loads(sent["body"]) == {"name": "é"}
+        assert answer.json() == {"ok": True} and answer.url == server.url + "/a%20b/%41?x=1&page=2&id=1&id=2"
+        assert answer.request.method == "POST" and answer.elapsed.total_seconds() >= 0
+
+
+def test_a_body_that_is_not_json_is_invalid_and_not_sent():
+    with RawServer([Answer(body="{}")]) as server:
+        with pytest.raises(HttpFailure) as raised:
+            HttpSession().request("POST", server.url + "/x", json={"n": float("nan")})
+        assert raised.value.kind == "invalid" and server.requests == []
+
+
+def test_gzip_answers_are_decoded_and_bounded(monkeypatch):
+    body = json.dumps({"items": list(range(1000))}).encode()
+    with RawServer([Answer(body=gzip.compress(body), headers={"Content-Encoding": "gzip"})]) as server:
+        answer = HttpSession().request("GET", server.url + "/x")
+        assert answer.json() == {"items": list(range(1000))}
+        assert server.requests[0]["headers"]["Accept-Encoding"] == "gzip"
+        monkeypatch.setattr(http_session, "MAX_DECODED_BYTES", 100)
+        assert failure(server.url + "/x").kind == "lost"  # a gzip bomb costs at most the bound
+
+
+def test_the_charset_of_the_answer_is_used():
+    with RawServer([Answer(body="{\"a\": \"\xe9\"}".encode("latin-1"),
+                           content_type="application/json; charset=iso-8859-1")]) as server:
+        assert HttpSession().request("GET", server.url + "/x").json() == {"a": "é"}
+
+
+def test_the_transport_refuses_a_redirect_with_where_it_points():
+    with RawServer([Answer(status=302, headers={"Location": "https://elsewhere.example/x"})]) as server:
+        transport = Transport(server.url, "Test", lambda status, body, text: (None, text, []),
+                              retry=RetryPolicy(max_retries=0))
+        with pytest.raises(UnexpectedResponseError, match="redirect to https://elsewhere.example/x"):
+            transport.request("POST", "/x", json={})
+        assert len(server.requests) == 1  # not followed
+
+
+# ----- proxies ---------------------------------------------------------------------------------
+
+def test_an_http_proxy_from_the_environment_gets_the_absolute_url_and_its_credentials(monkeypatch):
+    with RawServer([Answer(body="{}")]) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url.replace("http://", "http://user:p%40ss@"))
+        assert HttpSession().request("GET", "http://api.example:8080/v1/x?y=1").status_code == 200
+        sent = proxy.requests[0]
+        assert sent["target"] == "http://api.example:8080/v1/x?y=1"
+        assert sent["headers"]["Proxy-Authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+
+
+def test_no_proxy_sends_a_host_directly(monkeypatch):
+    with RawServer([Answer(body="{}")]) as server:
+        monkeypatch.setenv("http_proxy", "http://127.0.0.1:%d" % closed_port())
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+        assert HttpSession().request("GET", server.url + "/x").status_code == 200
+
+
+def test_an_https_proxy_url_is_refused_clearly(monkeypatch):
+    monkeypatch.setenv("https_proxy", "https://proxy.example:3128")
+    assert "only http:// proxies" in failure("https://api.example/x").detail
+
+
+# ----- TLS ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """An HTTPS server on 127.0.0.1 with a certificate no system trusts."""
+    directory = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=2))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802 - the http.server name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, fmt, *args):
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_file), str(key_file))
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield "https://127.0.0.1:%d" % httpd.server_address[1], str(cert_file)
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_an_untrusted_certificate_is_tls_unless_checks_are_off(tls_server, monkeypatch):
+    url, _cert = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert failure(url + "/x").kind == "tls"
+    assert HttpSession(verify=False).request("GET", url + "/x").status_code == 200
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_bundle_from_the_environment_is_trusted(tls_server, monkeypatch, variable):
+    url, cert = tls_server
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, cert)
+    session = HttpSession()
+    assert session.request("GET", url + "/x").json() == {}
+    assert os.path.exists(cert) and session.idle_connections() == 1
