@@ -187,7 +187,8 @@ class HttpSession:
     # ----- connections -------------------------------------------------------------------
     def tls_context(self):
         if self._tls is None:
-            import ssl  # pylint: disable=import-outside-toplevel - plain http needs no TLS
+            # Imported here: plain http needs no TLS.
+            import ssl  # pylint: disable=import-outside-toplevel
 
             if not self.verify:
                 context = ssl.create_default_context()
@@ -322,7 +323,8 @@ def _dropped(connection):
 
 def _certifi_bundle():
     try:
-        import certifi  # pylint: disable=import-outside-toplevel - only where the system has no CA store
+        # Only where the system has no CA store.
+        import certifi  # pylint: disable=import-outside-toplevel
     except ImportError:
         return None
     return certifi.where()

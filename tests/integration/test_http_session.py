@@ -105,8 +105,8 @@ def test_a_header_with_a_line_break_is_invalid_and_nothing_is_sent():
 def test_requests_reuse_one_keep_alive_connection():
     with RawServer([Answer(body="{}")]) as server:
         session = HttpSession()
-        for _ in range(3):
-            assert session.request("GET", server.url + "/x").status_code == 200
+        for attempt in range(3):
+            assert session.request("GET", server.url + "/x").status_code == 200, attempt
         assert len({r["connection"] for r in server.requests}) == 1
         assert session.idle_connections() == 1
         session.close()
@@ -134,7 +134,7 @@ def test_concurrent_requests_each_get_their_own_connection():
         session = HttpSession()
         answers = []
         threads = [threading.Thread(target=lambda: answers.append(session.request("GET", server.url + "/x")))
-                   for _ in range(3)]
+                   for _thread in range(3)]
         for thread in threads:
             thread.start()
         for thread in threads:
