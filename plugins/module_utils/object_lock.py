@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -45,6 +44,9 @@ def lock_dir():
 
 
 def lock_path(*key):
+    # Imported here: only a create takes a lock, and importing hashlib costs each task ~5 ms.
+    import hashlib  # pylint: disable=import-outside-toplevel
+
     digest = hashlib.sha256("\x1f".join(str(part) for part in key).encode("utf-8")).hexdigest()
     return os.path.join(lock_dir(), digest[:32] + ".lock")
 

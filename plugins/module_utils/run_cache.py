@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import json
 import os
 import stat
@@ -23,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import StaleLookupError
 
@@ -54,8 +54,10 @@ class RunCache:
         return cls(directory) if directory else None
 
     def _path(self, kind, key):
-        digest = hashlib.sha256(("%s\n%s" % (kind, key)).encode("utf-8")).hexdigest()[:32]
-        return os.path.join(self.directory, "%s-%s.json" % (kind, digest))
+        # A file name, not a secret: two checksums make a collision unlikely, and one would only cost a miss
+        # (an entry holds its full key). zlib, because importing hashlib costs each task ~5 ms.
+        raw = ("%s\n%s" % (kind, key)).encode("utf-8")
+        return os.path.join(self.directory, "%s-%08x%08x.json" % (kind, zlib.crc32(raw), zlib.adler32(raw)))
 
     def _safe_directory(self):
         """Create the directory 0700; refuse one that another user owns or others may write."""
