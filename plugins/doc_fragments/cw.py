@@ -84,6 +84,11 @@ notes:
     user's runtime directory (E(XDG_RUNTIME_DIR), else the temp directory). They hold no credential. A write by any
     task drops the lookups of the collection it wrote to; a stale codebase is discovered again. Set
     E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
+  - "Within one run of C(ansible-playbook) on the controller, one read of a pod's custom fields serves every
+    M(signl4.connectwise.cw_custom_field) task of that run (30 seconds at most), and the first workflow rule task's
+    read of the rule list tells the later ones their rules' ids. Another run never sees these reads. A task that is
+    about to write reads again first and starts over if anything changed, so its diff and its write come from what
+    Manage holds then; an edit made in Manage while the run goes on may be reported by the next run only."
 """
 
     ACTION_GROUP = r"""

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
-from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
+from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups, run_identity
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
     PooledClient,
@@ -183,7 +183,8 @@ class ManageClient(PooledClient):
         self._lock = threading.RLock()
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.run_cache = run_cache
-        self.shared_lookups = SharedLookups(run_cache, self.site_key) if run_cache and share_lookups else None
+        self.shared_lookups = SharedLookups(run_cache, self.site_key, run=run_identity()) \
+            if run_cache and share_lookups else None
         self.discoveries = 0
 
     @classmethod

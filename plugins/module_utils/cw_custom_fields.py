@@ -19,6 +19,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     UNORDERED,
     KeyedList,
     Rules,
+    same_name,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
@@ -80,8 +81,10 @@ class CustomFields(ObjectKind):
             conditions.append(condition("podId", "=", params["pod_id"]))
         # Not the screen: Manage keeps captions unique per pod, so a field whose screen differs is the
         # same field with a screen to change, not a second one to create.
-        return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
-                                   name_field="caption", name=caption)
+        resource = CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
+                                       name_field="caption", name=caption)
+        resource.pod_id = params.get("pod_id")
+        return resource
 
     def rules(self, params):
         return Rules(caption=CASE_INSENSITIVE, options=KeyedList("optionValue", purge=params["purge_options"]),
@@ -104,6 +107,19 @@ class CustomFields(ObjectKind):
 
 
 class CustomFieldResource(ManageResource):
+    pod_id = None
+
+    def find(self):
+        """The field, from the list of its pod's fields that serves every custom field task of the run
+        (:meth:`SharedLookups.run_read`: read again before a write, never seen by another run); without
+        a known run, by its own query. A re-read after a create (:meth:`matches`) is always fresh."""
+        shared = self.client.shared_lookups
+        if shared is None or shared.run is None:
+            return ManageResource.find(self)
+        scope = condition("podId", "=", self.pod_id) if self.pod_id is not None else None
+        fields = shared.run_read(CUSTOM_FIELDS, "fields of pod %s" % self.pod_id,
+                                 lambda: self.client.list(CUSTOM_FIELDS, conditions=scope))
+        return self.only([field for field in fields if same_name(field.get("caption")) == same_name(self.name)])
 
     def validate(self, desired, current):
         field = dict(current or {})

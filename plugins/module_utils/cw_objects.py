@@ -68,7 +68,10 @@ class ManageResource(Resource):
         return found
 
     def find(self):
-        matches = self.matches()
+        return self.only(self.matches())
+
+    def only(self, matches):
+        """The one record of ``matches`` (or ``None``); more than one is an error naming them."""
         if len(matches) > 1:
             raise InputError("%d %s records match %s; remove the extra ones"
                              % (len(matches), self.what, self.find_conditions))

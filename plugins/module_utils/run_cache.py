@@ -29,6 +29,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import S
 ENV_VAR = "SIGNL4_CONNECTWISE_RUN_CACHE"
 DEFAULT_TTL = 300.0
 LOOKUP_TTL = 60.0
+RUN_READ_TTL = 30.0
+ANSIBLE_COMMANDS = ("ansible", "ansible-playbook", "ansible-console", "ansible-pull")
 
 
 def default_directory():
@@ -99,6 +101,34 @@ class RunCache:
             pass
 
 
+def _process(proc, pid):
+    """``(parent pid, start time, command names)`` of process ``pid`` from ``proc`` (/proc)."""
+    with open(os.path.join(proc, str(pid), "stat")) as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    with open(os.path.join(proc, str(pid), "cmdline"), "rb") as handle:
+        argv = handle.read().split(b"\0")[:2]
+    return int(fields[1]), fields[19], [os.path.basename(arg.decode("utf-8", "replace")) for arg in argv]
+
+
+def run_identity(proc="/proc", pid=None):
+    """The Ansible run this task belongs to, as ``"<pid>:<start time>"`` of the process that runs the
+    play: the parent of the nearest ``ansible-playbook`` (or ``ansible``) ancestor, which is the worker
+    Ansible forked for this task. ``None`` when there is none: a module run on a remote host (its
+    ancestors are sshd's), outside Ansible, or on a system without ``/proc``."""
+    try:
+        pid = os.getppid() if pid is None else pid
+        for _depth in range(12):
+            if pid <= 1:
+                return None
+            parent, _start, names = _process(proc, pid)
+            if any(name in ANSIBLE_COMMANDS for name in names):
+                return "%d:%s" % (parent, _process(proc, parent)[1])
+            pid = parent
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def record_identity(record):
     """What a write takes from a looked-up record: its id (a SIGNL4 app's ``scriptId``). Other fields
     (a team's members, a timestamp) may change without making the lookup stale."""
@@ -130,10 +160,11 @@ class SharedLookups:
     KIND = "lookup"
     GENERATION = "lookup-generation"
 
-    def __init__(self, run_cache, site, ttl=LOOKUP_TTL):
+    def __init__(self, run_cache, site, ttl=LOOKUP_TTL, run=None):
         self.run_cache = run_cache
         self.site = site
         self.ttl = float(ttl)
+        self.run = run  # run_identity(): reads shared by this run's tasks only, see run_read
         self._unverified = {}  # shared key -> (load, record): taken from another task, not checked since
         self._lock = threading.Lock()
 
@@ -145,7 +176,7 @@ class SharedLookups:
     def _shared_key(self, collection, key, generation=None):
         return "%s|%s|%s|%s" % (self.site, collection, generation or self.generation(collection), key)
 
-    def get_or_load(self, collection, key, load):
+    def get_or_load(self, collection, key, load, ttl=None):
         """The shared record of ``key`` (a string) in ``collection``, else ``load()`` (shared
         unless it raises)."""
         shared_key = self._shared_key(collection, key)
@@ -155,8 +186,20 @@ class SharedLookups:
                 self._unverified[shared_key] = (load, record)
             return record
         record = load()
-        self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl)
+        self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl if ttl is None else ttl)
         return record
+
+    def run_read(self, collection, key, load):
+        """A read (``load()``) that serves every task of this Ansible run (:func:`run_identity`) for
+        :data:`RUN_READ_TTL` seconds, such as the list of a pod's custom fields that each custom field
+        task compares against: one list read for the run instead of one query per field. Another run
+        never sees it, and the run's other tasks only until one of them writes to ``collection``.
+        Like a lookup, a read taken from another task is read again before a write (:meth:`verify`):
+        if anything in it changed, the task starts over on the fresh read. Without a known run,
+        ``load()`` is simply called."""
+        if self.run is None:
+            return load()
+        return self.get_or_load(collection.lower().rstrip("/"), "run=%s|%s" % (self.run, key), load, ttl=RUN_READ_TTL)
 
     def get(self, collection, key, load):
         """The shared record of ``key`` in ``collection``, or ``None``; nothing is loaded. A record

@@ -66,8 +66,9 @@ def set_role_levels(manage):
 
 
 # The calls each task of a no-change run may make, on a new run's cache (nothing shared from the run
-# that provisioned): (label, reads, name lookups and discovery). Objects are read afresh in every task:
-# a list shared across tasks would hide a change made behind Ansible's back until it expired.
+# that provisioned): (label, reads, name lookups and discovery). These in-process module runs belong to
+# no Ansible run (run_cache.run_identity() is None), so each custom field task reads its own field; in a
+# playbook run one read of the pod's fields serves them all (tests/integration/test_run_reads.py).
 BUDGET = [
     ("custom field Signl4Retrieved_c", 1, 1),  # the field; the codebase, discovered once per run
     ("custom field Signl4Status_c", 1, 0),
@@ -85,8 +86,8 @@ BUDGET = [
 ]
 READS = sum(reads for _label, reads, _lookups in BUDGET)
 # The read floor as the benchmark counts it (tests/bench/provisioning.py read_floor(): one read per
-# object); issue 13's budget is 1.2 times it.
-READ_FLOOR = 22
+# object, one list for a pod's custom fields); issue 13's budget is 1.2 times it.
+READ_FLOOR = 20
 LOOKUPS = {"/login/companyinfo/", "/service/boards", "/scripts/inventory", "/v2/teams"}
 
 
@@ -128,7 +129,10 @@ def assert_within_budget(calls):
         assert len(urls) == len(set(urls)), "%s: a URL read twice: %s" % (label, urls)
         found_lookups = [r["path"] for r in requests if is_lookup(r)]
         assert (len(requests) - len(found_lookups), len(found_lookups)) == (reads, lookups), (label, urls)
-    assert sum(len(requests) for _result, requests in calls.values()) <= 1.2 * READ_FLOOR
+    # In a playbook run one read of the pod serves every custom field task (test_run_reads.py); these
+    # in-process runs belong to no run, so each field task reads its own field: count one of them.
+    field_tasks = [label for label in calls if label.startswith("custom field")]
+    assert sum(len(requests) for _result, requests in calls.values()) - (len(field_tasks) - 1) <= 1.2 * READ_FLOOR
 
 
 def test_no_change_run_reads_only_what_the_comparison_needs(provisioned):
