@@ -98,4 +98,3 @@ def test_without_an_ansible_ancestor_there_is_no_run(tmp_path):
 
 def test_this_test_process_belongs_to_no_run():
     assert run_identity() is None  # pytest is no ansible process: in-process module runs share no reads
-
