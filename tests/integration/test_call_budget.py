@@ -181,7 +181,9 @@ def outside_client(manage):
 
 
 def test_an_edit_behind_ansibles_back_is_seen_by_the_next_task_at_once(provisioned):
-    """Lookups are shared by the tasks of a run; the objects compared never are."""
+    """Lookups are shared by the tasks of a run; the objects compared are read by each task. (In an
+    ansible-playbook run one read of a pod's custom fields serves the run's custom field tasks, and is read
+    again before any write: tests/integration/test_run_reads.py.)"""
     manage, signl4 = provisioned
     tasks = dict((label, args) for label, _module, args in seed_tasks(manage, signl4))
     assert run_module("cw_custom_field", tasks["custom field Signl4Status_c"])["changed"] is False
