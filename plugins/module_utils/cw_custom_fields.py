@@ -81,10 +81,8 @@ class CustomFields(ObjectKind):
             conditions.append(condition("podId", "=", params["pod_id"]))
         # Not the screen: Manage keeps captions unique per pod, so a field whose screen differs is the
         # same field with a screen to change, not a second one to create.
-        resource = CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
-                                       name_field="caption", name=caption)
-        resource.pod_id = params.get("pod_id")
-        return resource
+        return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
+                                   name_field="caption", name=caption, pod_id=params.get("pod_id"))
 
     def rules(self, params):
         return Rules(caption=CASE_INSENSITIVE, options=KeyedList("optionValue", purge=params["purge_options"]),
@@ -107,7 +105,10 @@ class CustomFields(ObjectKind):
 
 
 class CustomFieldResource(ManageResource):
-    pod_id = None
+
+    def __init__(self, client, path, find_conditions, what, name_field=None, name=None, pod_id=None):
+        ManageResource.__init__(self, client, path, find_conditions, what, name_field=name_field, name=name)
+        self.pod_id = pod_id
 
     def find(self):
         """The field, from the list of its pod's fields that serves every custom field task of the run

@@ -165,7 +165,7 @@ class SharedLookups:
         self.site = site
         self.ttl = float(ttl)
         self.run = run  # run_identity(): reads shared by this run's tasks only, see run_read
-        self._unverified = {}  # shared key -> (load, record): taken from another task, not checked since
+        self._unverified = {}  # shared key -> (load, record, ttl): taken from another task, not checked since
         self._lock = threading.Lock()
 
     def generation(self, collection):
@@ -180,13 +180,14 @@ class SharedLookups:
         """The shared record of ``key`` (a string) in ``collection``, else ``load()`` (shared
         unless it raises)."""
         shared_key = self._shared_key(collection, key)
+        ttl = self.ttl if ttl is None else ttl
         record = self.run_cache.get(self.KIND, shared_key)
         if record is not None:
             with self._lock:
-                self._unverified[shared_key] = (load, record)
+                self._unverified[shared_key] = (load, record, ttl)
             return record
         record = load()
-        self.run_cache.put(self.KIND, shared_key, record, ttl=self.ttl if ttl is None else ttl)
+        self.run_cache.put(self.KIND, shared_key, record, ttl=ttl)
         return record
 
     def run_read(self, collection, key, load):
@@ -199,7 +200,7 @@ class SharedLookups:
         ``load()`` is simply called."""
         if self.run is None:
             return load()
-        return self.get_or_load(collection.lower().rstrip("/"), "run=%s|%s" % (self.run, key), load, ttl=RUN_READ_TTL)
+        return self.get_or_load(collection.lower().rstrip("/"), "%s (run %s)" % (key, self.run), load, ttl=RUN_READ_TTL)
 
     def get(self, collection, key, load):
         """The shared record of ``key`` in ``collection``, or ``None``; nothing is loaded. A record
@@ -210,7 +211,7 @@ class SharedLookups:
         if not has_identity(record):
             return None
         with self._lock:
-            self._unverified[shared_key] = (load, record)
+            self._unverified[shared_key] = (load, record, self.ttl)
         return record
 
     def put(self, collection, key, record, generation=None):
@@ -233,7 +234,7 @@ class SharedLookups:
         fresh = concurrently(*[pending[key][0] for key in keys])
         stale = [key for key, record in zip(keys, fresh) if record_identity(record) != record_identity(pending[key][1])]
         for key, record in zip(keys, fresh):
-            self.run_cache.put(self.KIND, key, record, ttl=self.ttl)
+            self.run_cache.put(self.KIND, key, record, ttl=pending[key][2])  # a run's read keeps its shorter life
         if stale:
             raise StaleLookupError("looked up again before writing, these names changed: %s"
                                    % ", ".join("%s %s" % tuple(key.rsplit("|", 3)[1::2]) for key in stale))

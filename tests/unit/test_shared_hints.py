@@ -68,3 +68,30 @@ def test_a_write_to_the_collection_hides_hints_made_before_it(tmp_path):
     assert task(tmp_path).get(RULES, "name=a", never) == {"id": 5}
     first.invalidate(RULES + "/5")
     assert task(tmp_path).get(RULES, "name=a", never) is None
+
+
+class Clock:
+    now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_run_read_is_run_scoped_checked_before_a_write_and_keeps_its_short_life(tmp_path):
+    clock = Clock()
+
+    def task_of(run):
+        return SharedLookups(RunCache(str(tmp_path), clock=clock), "site", run=run)
+
+    fields = "/system/userDefinedFields"
+    assert task_of("7:1").run_read(fields, "pod 10", lambda: [{"id": 1, "helpText": "a"}]) == [{"id": 1, "helpText": "a"}]
+    assert task_of("8:1").run_read(fields, "pod 10", lambda: "another run reads again") == "another run reads again"
+    assert task_of(None).run_read(fields, "pod 10", lambda: "no run: no sharing") == "no run: no sharing"
+
+    later = task_of("7:1")
+    assert later.run_read(fields, "pod 10", lambda: pytest.fail("shared within the run")) == [{"id": 1, "helpText": "a"}]
+    with pytest.raises(StaleLookupError, match="/system/userdefinedfields pod 10"):
+        later.verify(lambda *loads: [[{"id": 1, "helpText": "edited"}]])  # any change is stale, not only the ids
+    assert task_of("7:1").run_read(fields, "pod 10", lambda: "gone") == [{"id": 1, "helpText": "edited"}]
+    clock.now += 31  # the fresh read verify shared lives RUN_READ_TTL (30 s), not a lookup's minute
+    assert task_of("7:1").run_read(fields, "pod 10", lambda: "read again") == "read again"
