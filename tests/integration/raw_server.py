@@ -2,6 +2,7 @@
 JSON, exact header spellings, answers that never come. A real server over real sockets, not a
 mock: each request gets the next scripted answer (the last one repeats) and is recorded."""
 
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,3 +75,10 @@ class RawServer:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def closed_port():
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

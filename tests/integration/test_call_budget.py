@@ -12,9 +12,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from tests.emulators.harness import REPO_ROOT
-from tests.support.modules import run_module
+from tests.support.modules import outside_client, run_module
 
 DATA = os.path.join(REPO_ROOT, "tests", "integration", "data")
 BENCH = os.path.join(REPO_ROOT, "tests", "bench")
@@ -174,10 +173,6 @@ def test_drift_in_a_reference_is_still_found_and_looked_up_for_the_write(provisi
         "/system/apiMembers", "/system/locations"]
     assert run_module(module, dict(args, location="Remote"))["changed"] is False
 
-
-def outside_client(manage):
-    """A client of someone else: its writes do not reach this run's cache."""
-    return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate", "00000000-0000-4000-8000-000000000001")
 
 
 def test_an_edit_behind_ansibles_back_is_seen_by_the_next_task_at_once(provisioned):

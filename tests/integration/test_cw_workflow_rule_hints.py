@@ -10,20 +10,14 @@ import threading
 
 import pytest
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import find_rule
+from tests.support.modules import outside_client
 from tests.integration.test_cw_workflow_rule import SEED, UPDATE_SIGNLS, UPDATE_TICKETS, ensure_rule, with_custom_fields
 
 API = "/apis/3.0"
 RULES = "/system/workflows"
 AMBIGUOUS = "2 workflow rules are named %r; rename or remove the extra ones"
 
-
-def outside_client(manage):
-    """Someone else's client: its writes do not reach the run's cache."""
-    connection = manage.connection
-    return ManageClient(connection["cw_url"], connection["cw_company_id"], connection["cw_public_key"],
-                        connection["cw_private_key"], connection["cw_client_id"])
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import datetime
 import gzip
 import ipaddress
 import json
-import os
 import socket
 import ssl
 import threading
@@ -23,7 +22,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils import http_ses
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import UnexpectedResponseError
 from ansible_collections.signl4.connectwise.plugins.module_utils.http_session import HttpFailure, HttpSession
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy, Transport
-from tests.integration.raw_server import Answer, RawServer
+from tests.integration.raw_server import Answer, RawServer, closed_port
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
@@ -40,11 +39,6 @@ def failure(url, timeout=5.0, session=None):
         (session or HttpSession()).request("GET", url, timeout=timeout)
     return raised.value
 
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ----- what a failure without an answer is ---------------------------------------------------
@@ -275,4 +269,65 @@ def test_a_ca_bundle_from_the_environment_is_trusted(tls_server, monkeypatch, va
     monkeypatch.setenv(variable, cert)
     session = HttpSession()
     assert session.request("GET", url + "/x").json() == {}
-    assert os.path.exists(cert) and session.idle_connections() == 1
+    assert session.idle_connections() == 1
+
+
+class ConnectProxy:
+    """An HTTP proxy that only tunnels (CONNECT), recording each request head it gets."""
+
+    def __init__(self):
+        self.heads = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.url = "http://user:secret@127.0.0.1:%d" % self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(4096)
+            self.heads.append(head.decode("latin-1"))
+            host, port = head.split(b" ")[1].decode().rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+
+
+def test_https_goes_through_an_http_proxy_with_connect_and_its_credentials(tls_server, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert)
+    proxy = ConnectProxy()
+    try:
+        monkeypatch.setenv("https_proxy", proxy.url)
+        assert HttpSession().request("GET", url + "/x").json() == {}  # the certificate is the server's, checked
+        head = proxy.heads[0]
+        assert head.startswith("CONNECT 127.0.0.1:%s HTTP/1." % url.rsplit(":", 1)[1])
+        assert "Proxy-Authorization: Basic dXNlcjpzZWNyZXQ=" in head  # user:secret, sent to the proxy only
+    finally:
+        proxy.close()

@@ -7,9 +7,8 @@ import os
 
 import pytest
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import run_identity
-from tests.support.modules import recap, run_playbook
+from tests.support.modules import outside_client, recap, run_playbook
 from tests.emulators.harness import REPO_ROOT
 
 PLAYBOOK = os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "cw_custom_fields_one_run.yml")
@@ -24,10 +23,6 @@ def play(manage, tmp_path, help_c="RunC_c help", edit_url="", diff=False):
     assert played.returncode == 0, played.stdout[-3000:]
     return played
 
-
-def outside_client(manage):
-    """Someone else's client (the emulator's journal sees its reads; clear it after)."""
-    return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate", "00000000-0000-4000-8000-000000000001")
 
 
 def field_named(manage, caption):

@@ -5,7 +5,6 @@ masked in every form inside API errors; paging by real Manage Link headers."""
 
 import base64
 import json
-import socket
 import threading
 import time
 from urllib.parse import quote, quote_plus
@@ -20,7 +19,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
-from tests.integration.raw_server import Answer, RawServer
+from tests.integration.raw_server import Answer, RawServer, closed_port
 from tests.support.modules import run_module
 
 CW = dict(company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
@@ -48,11 +47,6 @@ def manage_client(url, clock=None, codebase=None, timeout=30.0, private_key="dem
     return ManageClient(url, CW["company_id"], CW["public_key"], private_key, CW["client_id"],
                         codebase=codebase, timeout=timeout, retry=policy)
 
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ----- bodies that are not JSON or not the expected shape ---------------------------------------

@@ -14,6 +14,7 @@ from unittest import mock
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from tests.emulators.harness import REPO_ROOT
 
 
@@ -78,3 +79,11 @@ def recap(output):
         if line.startswith("localhost") and "ok=" in line:
             return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
     raise AssertionError("no PLAY RECAP in output:\n" + output[-3000:])
+
+
+def outside_client(manage):
+    """A Manage client of someone else (an edit in the UI, say): no run cache, so its writes do not reach
+    a run's shared lookups and reads. The emulator's journal sees its requests."""
+    connection = manage.connection
+    return ManageClient(connection["cw_url"], connection["cw_company_id"], connection["cw_public_key"],
+                        connection["cw_private_key"], connection["cw_client_id"])
