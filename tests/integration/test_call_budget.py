@@ -174,7 +174,6 @@ def test_drift_in_a_reference_is_still_found_and_looked_up_for_the_write(provisi
     assert run_module(module, dict(args, location="Remote"))["changed"] is False
 
 
-
 def test_an_edit_behind_ansibles_back_is_seen_by_the_next_task_at_once(provisioned):
     """Lookups are shared by the tasks of a run; the objects compared are read by each task. (In an
     ansible-playbook run one read of a pod's custom fields serves the run's custom field tasks, and is read

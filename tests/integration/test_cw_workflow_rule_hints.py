@@ -19,7 +19,6 @@ RULES = "/system/workflows"
 AMBIGUOUS = "2 workflow rules are named %r; rename or remove the extra ones"
 
 
-
 @pytest.fixture
 def seeded(manage, monkeypatch, tmp_path):
     """The seed rules provisioned; ``{name: id}``. Later module runs share a new run cache."""

@@ -40,7 +40,6 @@ def failure(url, timeout=5.0, session=None):
     return raised.value
 
 
-
 # ----- what a failure without an answer is ---------------------------------------------------
 
 def test_a_refused_connection_is_refused():

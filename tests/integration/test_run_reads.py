@@ -24,7 +24,6 @@ def play(manage, tmp_path, help_c="RunC_c help", edit_url="", diff=False):
     return played
 
 
-
 def field_named(manage, caption):
     with outside_client(manage) as client:
         found = [r for r in client.list(FIELDS) if r["caption"] == caption]

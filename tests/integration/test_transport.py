@@ -48,7 +48,6 @@ def manage_client(url, clock=None, codebase=None, timeout=30.0, private_key="dem
                         codebase=codebase, timeout=timeout, retry=policy)
 
 
-
 # ----- bodies that are not JSON or not the expected shape ---------------------------------------
 
 def test_a_200_that_is_not_json_is_a_clear_error():
