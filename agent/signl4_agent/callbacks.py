@@ -174,7 +174,8 @@ class CallbackVerifier:
     key or :class:`KeyUnavailable`; ``wake(ticket_id)``: run a cycle for the ticket; ``count(outcome)``:
     the verifier thread's outcomes, for the metrics."""
 
-    def __init__(self, origins, fetch_key, wake, count=None, clock=time.monotonic):
+    def __init__(self, origins, fetch_key, wake, count=None, clock=time.monotonic, threaded=True):
+        self.threaded = threaded  # False: queued callbacks wait for ``work_queued()`` (tests)
         self.origins = origins
         self.fetch_key = fetch_key
         self.wake = wake
@@ -216,7 +217,7 @@ class CallbackVerifier:
 
     def _enqueue(self, claim):
         with self.lock:
-            if self.thread is None or not self.thread.is_alive():
+            if self.threaded and (self.thread is None or not self.thread.is_alive()):
                 self.thread = threading.Thread(target=self._work, name="callback-verifier", daemon=True)
                 self.thread.start()
         try:
@@ -237,6 +238,13 @@ class CallbackVerifier:
                 log.exception("verifying a Manage callback failed")
                 outcome = "error"
             self.count(outcome)
+
+    def work_queued(self):
+        """Verify what is queued on the caller's thread (a verifier made with ``threaded=False``)."""
+        outcomes = []
+        while not self.queue.empty():
+            outcomes.append(self.verify(self.queue.get_nowait()))
+        return outcomes
 
     def verify(self, claim):
         """Verify a queued claim (reading its key when needed); wakes the loop for a good one."""
