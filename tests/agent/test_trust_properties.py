@@ -78,9 +78,12 @@ history = record(created=st.text(max_size=10), acknowledgements=st.lists(maybe(s
 timeline = record(id=st.sampled_from(["ann-1", "ann-2"]), entryType=st.sampled_from(["Annotation", "Escalation"]),
                   entrytype=st.sampled_from(["annotation"]), text=st.text(max_size=20), userId=st.sampled_from(["olivia"]))
 parameters = record(name=st.sampled_from(["SyncRef", "Ticket"]), value=st.text(max_size=8))
-alerts = record(id=st.sampled_from(["alert-7", "alert-8", "alert-x"]), eventId=st.sampled_from(["event-7", "event-8"]),
-                externalId=st.sampled_from(["7", "8", "007", "9" * 25, "\u0667"]), status=statuses, flags=st.integers(0, 3),
-                history=history, parameters=st.lists(parameters, max_size=2), timelineEntries=st.lists(timeline, max_size=3))
+alerts = st.fixed_dictionaries(
+    {"id": maybe(st.sampled_from(["alert-7", "alert-7", "alert-8"]))},  # mostly an alert the agent knows
+    optional=dict((k, maybe(v)) for k, v in dict(
+        eventId=st.sampled_from(["event-7", "event-8"]), externalId=st.sampled_from(["7", "8", "007", "9" * 25, "\u0667"]),
+        status=statuses, flags=st.integers(0, 3), history=history, parameters=st.lists(parameters, max_size=2),
+        timelineEntries=st.lists(timeline, max_size=3)).items()))
 users = record(id=st.sampled_from(["olivia", "rene"]), name=st.text(max_size=10), mail=st.sampled_from(
     ["olivia@example.com", "x", ""]))
 answers = record(eventId=st.text(max_size=10), id=st.text(max_size=5), status=statuses)

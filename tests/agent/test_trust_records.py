@@ -6,6 +6,7 @@ quarantined or left out, nothing wrong is written. The same kinds with generated
 
 import json
 import subprocess
+import threading
 import sys
 
 import pytest
@@ -162,3 +163,29 @@ def test_status_lists_the_quarantine(make_agent, provisioned, cw, tmp_path):
     assert report["quarantined"] == 1
     assert report["quarantine"][0]["record"] == "ticket:x" and "usable id" in report["quarantine"][0]["reason"]
     assert sync.FORGET == "forget"
+
+
+def test_an_unforeseen_error_in_a_cycle_does_not_end_the_loop(make_agent, provisioned, cw, monkeypatch):
+    """Whatever a cycle meets that no guard caught (here a TypeError from the update cycle), the loop logs
+    it, backs off and cycles again; only stopping ends it."""
+    manage, signl4 = provisioned
+    agent = make_agent(poll_interval=1)
+    calls = []
+    real = sync.update_cycle
+
+    def update_cycle(ctx, ticket_id=None):
+        calls.append(ticket_id)
+        if len(calls) == 1:
+            raise TypeError("a value no parser foresaw")
+        if len(calls) >= 2:
+            agent.stop()
+        return real(ctx, ticket_id)
+
+    monkeypatch.setattr(sync, "update_cycle", update_cycle)
+    ticket = support.new_ticket(cw)
+    runner = threading.Thread(target=agent.run, kwargs={"serve_http": False})
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive() and len(calls) >= 2
+    assert agent.metrics.errors.labels(kind="TypeError")._value.get() == 1
+    assert len(support.alerts(signl4, ticket["id"])) == 1
