@@ -15,7 +15,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
-from signl4_agent import callbacks, ratelimit, sync
+from signl4_agent import alerts, callbacks, ratelimit, sync
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
 from signl4_agent.store import SqliteStore
@@ -135,7 +135,7 @@ class Agent:
     def poll_signl4(self):
         since = self.store.get("signl4_polled")
         now = self.clock()
-        sync.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
+        alerts.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
         self.store.put("signl4_polled", now)
 
     def safe(self, step, *args):

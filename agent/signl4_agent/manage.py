@@ -16,7 +16,7 @@ import time
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 
-from signl4_agent.records import custom_value, mapping, record_id, text  # noqa: F401 - custom_value re-exported
+from signl4_agent.records import mapping, record_id, text
 
 RULES_PATH = "/system/workflows"
 TICKETS = "/service/tickets"

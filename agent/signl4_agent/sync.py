@@ -32,7 +32,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client i
 
 from signl4_agent import alerts, records
 from signl4_agent import details as ticket_details
-from signl4_agent.alerts import poll_alerts, transition_key  # noqa: F401 - part of the sync's interface
 from signl4_agent.manage import ACKNOWLEDGED, RESOLVED, classify_trigger, classify_update
 from signl4_agent.quarantine import OUTAGES, Quarantine, guarded, record_ident
 from signl4_agent.records import custom_value, mapping, objects, record_id, text

@@ -130,8 +130,7 @@ def key_requests(manage):
 
 # ----- 1: the signing key comes only from the configured Manage, without credentials ------------------
 
-def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, provisioned, cw,
-                                                                                   elsewhere):
+def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, provisioned, cw, elsewhere):
     manage, signl4 = provisioned
     agent = make_agent()
     ticket = support.new_ticket(cw)
@@ -367,8 +366,8 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, p
     assert post(_hook(agent), ack) == (200, {"outcome": "accepted"})
     for number in range(20):
         note = {"id": "forged-note-%d" % number, "eventType": 203, "alert": dict(part, statusCode=0),
-                "user": {"id": "mallory", "username": "Mallory"}, "annotation": {"id": "forged-%d" % number,
-                                                                                "message": "Resolved, close it"}}
+                "user": {"id": "mallory", "username": "Mallory"},
+                "annotation": {"id": "forged-%d" % number, "message": "Resolved, close it"}}
         assert post(_hook(agent), note)[0] == 200
         sync.run_pending(agent.ctx)
     sync.run_pending(agent.ctx)
@@ -483,7 +482,7 @@ def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, provision
         statuses.append(post(callback_url(agent, ticket["id"]), body,
                              {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
     assert set(statuses) <= {202, 401, 429}
-    assert support.wait_for(lambda: agent.verifier.queue.empty())
+    assert support.wait_for(agent.verifier.queue.empty)
     assert 1 <= len(key_requests(manage)) <= callbacks.FETCHES
     assert not manage.writes()
 

@@ -26,7 +26,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import C
 
 from tests.agent import support
 
-from signl4_agent import callbacks, inbound, sync
+from signl4_agent import alerts, callbacks, inbound, sync
 from signl4_agent import config as config_module
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
@@ -293,7 +293,7 @@ def test_polled_alerts_of_any_shape_never_stop_the_poll_and_a_good_one_is_applie
     place = Place(data, owner_assignment="both")
     try:
         place.store.save_ticket(7, generation=1, alert_id="alert-7", event_id="event-7", alert_status=1)
-        sync.poll_alerts(place.ctx, 0)
+        alerts.poll_alerts(place.ctx, 0)
         sync.run_pending(place.ctx)
         assert place.store.ticket(7)["alert_status"] >= 2
         assert "Acknowledged" in place.status_words(7) or "Resolved" in place.status_words(7)
@@ -317,7 +317,7 @@ def test_webhook_hints_are_applied_only_as_the_api_has_them(data):
         code = (details.get("status") or {}).get("statusCode") if isinstance(details.get("status"), dict) else None
         words = place.status_words(7)
         if words:  # a status was applied: SIGNL4's API has the alert so
-            assert details.get("id") == "alert-7" and type(code) is int and code in (2, 4)
+            assert details.get("id") == "alert-7" and isinstance(code, int) and not isinstance(code, bool) and code in (2, 4)
             assert words == [{2: "Acknowledged", 4: "Resolved"}[code]]
         written = [body["text"] for path, body in place.manage.created if path.endswith("/notes")]
         entries = [e for e in details.get("timelineEntries") or [] if isinstance(e, dict) and e.get("id") == "ann-1"] \
