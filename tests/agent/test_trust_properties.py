@@ -78,7 +78,7 @@ history = record(created=st.text(max_size=10), acknowledgements=st.lists(maybe(s
 timeline = record(id=st.sampled_from(["ann-1", "ann-2"]), entryType=st.sampled_from(["Annotation", "Escalation"]),
                   entrytype=st.sampled_from(["annotation"]), text=st.text(max_size=20), userId=st.sampled_from(["olivia"]))
 parameters = record(name=st.sampled_from(["SyncRef", "Ticket"]), value=st.text(max_size=8))
-alerts = st.fixed_dictionaries(
+alert_records = st.fixed_dictionaries(
     {"id": maybe(st.sampled_from(["alert-7", "alert-7", "alert-8"]))},  # mostly an alert the agent knows
     optional=dict((k, maybe(v)) for k, v in dict(
         eventId=st.sampled_from(["event-7", "event-8"]), externalId=st.sampled_from(["7", "8", "007", "9" * 25, "\u0667"]),
@@ -275,7 +275,7 @@ def test_manage_records_of_any_shape_never_stop_a_cycle_and_a_good_ticket_still_
 
 
 signl4_data = st.fixed_dictionaries({}, optional={
-    "alerts": st.lists(maybe(alerts), max_size=5), "details": maybe(alerts), "user": maybe(users),
+    "alerts": st.lists(maybe(alert_records), max_size=5), "details": maybe(alert_records), "user": maybe(users),
     "answer": maybe(answers), "ticket": tickets, "actions": st.lists(actions, max_size=2),
     "action_values": st.lists(action_values, max_size=2), "notes": st.lists(notes, max_size=2),
     "members": st.lists(members, max_size=2)})
