@@ -21,6 +21,7 @@ import tempfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ConflictError
 
@@ -32,6 +33,7 @@ from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
 from signl4_agent.store import SqliteStore
 
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "signl4-connectwise-hypothesis"))  # not the checkout
 SETTINGS = settings(max_examples=40, deadline=None, database=None,  # no example database written into the checkout
                     suppress_health_check=[HealthCheck.too_slow])
 CAPTIONS = ["Signl4Retrieved_c", "Signl4Status_c", "Signl4User_c", "signl4status_c", "", "Other"]
