@@ -15,7 +15,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
-from signl4_agent import inbound, ratelimit, sync
+from signl4_agent import alerts, callbacks, ratelimit, sync
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
 from signl4_agent.store import SqliteStore
@@ -38,8 +38,9 @@ def _malloc_trim():
 TRIM = _malloc_trim()
 
 
-class Stopping(Exception):
-    """The agent is shutting down: abandon the current wait (and the request retrying)."""
+class Stopping(CancelledError):
+    """The agent is shutting down: abandon the current wait (and the request retrying). A
+    ``CancelledError``, so that no record guard (``quarantine.guarded``) holds it up."""
 
 
 def build_manage(config, retry):
@@ -76,10 +77,11 @@ class Agent:
         limiters = ratelimit.limiters(config["signl4"]["plan"], wait=self.sleep)
         self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock,
                                 stopping=self.stopping)
-        self.verifier = inbound.CallbackVerifier(config["manage"]["url"], self._signing_key)
+        self.key_fetcher = callbacks.KeyFetcher(config, self.metrics.observe("manage"), self.stopping)
+        self.verifier = callbacks.CallbackVerifier(self.manage_origins, self.key_fetcher, self.wake_up,
+                                                   count=self._count_callback)
         self.failures = 0
         self.last_good = None
-        self.key_client = None
 
     # ----- waiting ----------------------------------------------------------------------
     def sleep(self, seconds):
@@ -99,21 +101,19 @@ class Agent:
                 self.intents_waiting = True
         self.wake.set()
 
-    def _signing_key(self, key_url):
-        """The callback signing key Manage publishes at ``key_url`` (its own host, checked before).
-        Read with a client of the receiver's own: the worker's session is not shared across threads."""
-        with self.lock:
-            if self.key_client is None:
-                self.key_client = build_manage(self.config, RetryPolicy(max_retries=1, cancel=self.stopping))
-        try:
-            body = self.key_client.request("GET", key_url).json()
-        except (ApiError, ValueError) as exc:
-            log.warning("cannot read the callback signing key: %s", exc)
-            raise inbound.BadRequest("the signing key could not be read", 401)
-        key = body.get("signing_key") if isinstance(body, dict) else None
-        if not key:
-            raise inbound.BadRequest("Manage served no signing key", 401)
-        return key
+    def manage_origins(self):
+        """The origins callback keys may come from, as the Manage client has them (no request): the
+        site of ``manage.url`` and the origin of the API base it derived (the ``api-`` host of a cloud
+        instance, once the codebase is discovered)."""
+        client = self.manage
+        found = {callbacks.origin(client.scheme, client.host, client.port)}
+        api = callbacks.url_origin(client.transport.base_url)
+        if api is not None:
+            found.add(api)
+        return found
+
+    def _count_callback(self, outcome):
+        self.metrics.deliveries.labels(source="manage", outcome=outcome).inc()
 
     # ----- cycles -----------------------------------------------------------------------
     def cycle(self, ticket_id=None):
@@ -135,21 +135,26 @@ class Agent:
     def poll_signl4(self):
         since = self.store.get("signl4_polled")
         now = self.clock()
-        sync.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
+        alerts.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
         self.store.put("signl4_polled", now)
 
     def safe(self, step, *args):
-        """Run ``step``; an API or input error is logged and counted, and the agent backs off."""
+        """Run ``step``; an error is logged and counted, and the agent backs off. Only stopping ends
+        the loop: whatever else a cycle meets (an API error, a record no guard caught, a full disk),
+        the agent tries again after the back-off."""
         try:
             step(*args)
             self.failures = 0
             return True
-        except (ApiError, InputError) as exc:
+        except CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the agent exits only on SIGTERM or a configuration error
             if isinstance(exc, sync.OUTAGES):
                 self.metrics.last_failure["signl4" if getattr(exc, "api", "") == "SIGNL4" else "manage"] = self.clock()
             self.failures += 1
             self.metrics.errors.labels(kind=type(exc).__name__).inc()
-            log.error("cycle failed (%d in a row): %s", self.failures, exc)
+            expected = isinstance(exc, (ApiError, InputError))
+            log.error("cycle failed (%d in a row): %s", self.failures, exc, exc_info=None if expected else exc)
             return False
 
     def backoff(self):
@@ -162,7 +167,7 @@ class Agent:
         server = self._start_server() if serve_http else None
         try:
             self._loop()
-        except (Stopping, CancelledError):
+        except CancelledError:
             pass
         finally:
             if server is not None:
@@ -229,8 +234,8 @@ class Agent:
                     last_ok_age=None if ok is None else round(now - ok, 1))
 
     def close(self):
-        if self.key_client is not None:
-            self.key_client.close()
+        self.verifier.stop()
+        self.key_fetcher.close()
         self.manage.close()
         self.signl4.close()
         self.store.close()

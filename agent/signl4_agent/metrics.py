@@ -34,6 +34,8 @@ class Metrics:
                                      registry=registry)
         self.deliveries = Counter("signl4_agent_webhook_deliveries", "Inbound deliveries by outcome",
                                   ["source", "outcome"], registry=registry)
+        self.quarantined = Gauge("signl4_agent_quarantined_records", "Records in quarantine (failed in a cycle, "
+                                 "skipped, tried again each cycle; see the status command)", ["kind"], registry=registry)
         self.queue_depth = Gauge("signl4_agent_queue_depth", "Pending intents", registry=registry)
         self.cycle_seconds = Gauge("signl4_agent_last_cycle_duration_seconds", "Duration of the last cycle",
                                    registry=registry)

@@ -19,7 +19,8 @@ from signl4_agent.metrics import CONTENT_TYPE
 
 log = logging.getLogger("signl4_agent.receiver")
 REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-           405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large", 503: "Service Unavailable"}
+           405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large", 429: "Too Many Requests",
+           503: "Service Unavailable"}
 
 
 def _token_ok(given, expected):
@@ -69,7 +70,7 @@ class Receiver:
             log.exception("a %s delivery failed", source)
             return self._json(503, {"error": "try again later"})
         self.agent.metrics.deliveries.labels(source=source, outcome=outcome).inc()
-        return self._json(200, {"outcome": outcome})
+        return self._json(202 if outcome == "queued" else 200, {"outcome": outcome})  # queued: verified later
 
     def _body(self, environ):
         try:
@@ -83,18 +84,21 @@ class Receiver:
         return environ["wsgi.input"].read(length)
 
     def signl4(self, body, environ):
+        """A SIGNL4 notification: recorded as a hint when it may change something (``inbound``); the
+        loop reads the alert from SIGNL4 before it acts. No request is made here."""
         outcome = inbound.accept_outbound(self.agent.store, body)
         if outcome == "accepted":
             self.agent.wake_up()
         return outcome
 
     def manage(self, body, environ):
+        """A Manage callback: verified at once when its key is cached, else queued for the verifier
+        thread (``callbacks``). No request is made here."""
         data = inbound.parse_json(body)
-        ticket_id = self.agent.verifier.verify(body, environ.get("HTTP_X_CONTENT_SIGNATURE"), data)
-        if ticket_id is None:
-            return "ignored"
-        self.agent.wake_up(ticket_id)
-        return "accepted"
+        outcome, ticket_id = self.agent.verifier.receive(body, environ.get("HTTP_X_CONTENT_SIGNATURE"), data)
+        if ticket_id is not None:
+            self.agent.wake_up(ticket_id)
+        return outcome
 
     def health(self):
         report = self.agent.health()

@@ -12,6 +12,10 @@ Three kinds of record:
   after. A restart finds the pending ones and reconciles them (e.g. looks an alert up by its
   external id before raising again);
 - deliveries: ids of SIGNL4 outbound notifications already accepted (at-least-once delivery).
+
+And the quarantine: records (a ticket, an alert, an intent, a workflow event) that failed in a cycle,
+with the reason, so that ``status`` and ``/metrics`` show them; a record leaves it when it goes
+through. At most ``MAX_QUARANTINE`` are kept (the oldest go first).
 """
 
 import json
@@ -20,6 +24,7 @@ import threading
 import time
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
+MAX_QUARANTINE = 1000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -33,6 +38,9 @@ CREATE TABLE IF NOT EXISTS intents (
 CREATE INDEX IF NOT EXISTS intents_pending ON intents (state, id);
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quarantine (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, reason TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 1);
 """
 TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened")
 
@@ -62,6 +70,11 @@ class Store:
     def update_intent(self, intent_id, state=None, payload=None, attempt=False, error=None):
         raise NotImplementedError
 
+    def forget_intent(self, intent_id):
+        """Delete an intent that did nothing (a hint SIGNL4 did not confirm), so that its key is free
+        for the real event when it comes."""
+        raise NotImplementedError
+
     def accept_delivery(self, delivery_id, intent=None):
         """Record an outbound notification id and, in the same transaction, its intent
         ``(key, kind, ticket_id, payload)``; returns False when the id was seen before."""
@@ -74,6 +87,18 @@ class Store:
         raise NotImplementedError
 
     def counts(self):
+        raise NotImplementedError
+
+    def quarantine(self, key, kind, reason):
+        """Put a record in quarantine (or count one more failure of it); True when it was not in it."""
+        raise NotImplementedError
+
+    def release(self, key):
+        """Take a record out of quarantine (it went through)."""
+        raise NotImplementedError
+
+    def quarantined(self):
+        """The records in quarantine, newest failure first: ``[{key, kind, reason, first_seen, last_seen, failures}]``."""
         raise NotImplementedError
 
     def close(self):
@@ -169,6 +194,10 @@ class SqliteStore(Store):
         with self.lock:
             self.db.execute("UPDATE intents SET %s WHERE id = ?" % ", ".join(sets), args + [intent_id])
 
+    def forget_intent(self, intent_id):
+        with self.lock:
+            self.db.execute("DELETE FROM intents WHERE id = ? AND state = ?", (intent_id, PENDING))
+
     def accept_delivery(self, delivery_id, intent=None):
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
@@ -198,10 +227,33 @@ class SqliteStore(Store):
             tickets = self.db.execute("SELECT alert_status, COUNT(*) FROM tickets GROUP BY alert_status").fetchall()
             intents = self.db.execute("SELECT kind, state, COUNT(*) FROM intents GROUP BY kind, state").fetchall()
             deliveries = self.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+            quarantined = self.db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
         names = {0: "pending", 1: "open", 2: "acknowledged", 4: "closed"}
         return dict(tickets=dict((names.get(status, str(status)), count) for status, count in tickets),
                     intents=dict(("%s/%s" % (kind, state), count) for kind, state, count in intents),
-                    deliveries=deliveries)
+                    deliveries=deliveries, quarantined=quarantined)
+
+    def quarantine(self, key, kind, reason):
+        now = self.clock()
+        with self.lock:
+            cursor = self.db.execute("UPDATE quarantine SET last_seen = ?, failures = failures + 1, reason = ? WHERE key = ?",
+                                     (now, reason, key))
+            if cursor.rowcount:
+                return False
+            self.db.execute("INSERT INTO quarantine (key, kind, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+                            (key, kind, reason, now, now))
+            self.db.execute("DELETE FROM quarantine WHERE key IN (SELECT key FROM quarantine ORDER BY last_seen DESC "
+                            "LIMIT -1 OFFSET ?)", (MAX_QUARANTINE,))
+            return True
+
+    def release(self, key):
+        with self.lock:
+            self.db.execute("DELETE FROM quarantine WHERE key = ?", (key,))
+
+    def quarantined(self):
+        with self.lock:
+            rows = self.db.execute("SELECT * FROM quarantine ORDER BY last_seen DESC, key").fetchall()
+        return [dict(row) for row in rows]
 
     def close(self):
         with self.lock:

@@ -2,18 +2,22 @@
 
 Exactly once: every side effect is an *intent* recorded in the store under a unique key before
 it is attempted and marked done after. ``run_pending`` executes pending intents; after a crash
-it finds them again and each executor reconciles before acting (a Signl is looked up by its
-external id before it is raised again; PATCHes set values, so repeating one is harmless; notes
-carry a reference that is looked for before writing again).
+it finds them again and each executor reconciles before acting (a Signl whose raise may have
+happened is looked for by the marker the raise sent; PATCHes set values, so repeating one is
+harmless; notes carry a reference that is looked for before writing again).
 
 Alert status as the agent knows it (store ``alert_status``) only moves forward (1 open ->
 2 acknowledged -> 4 closed) per alert: an outbound notification or a polled status that does
-not move it forward is stale or the echo of the agent's own change, and is ignored.
+not move it forward is stale or the echo of the agent's own change, and is ignored. A webhook is
+a hint: what is applied is what SIGNL4's API says (status, who acted, the annotation's text).
+
+Every record is worked on under ``guarded``: one that fails is quarantined, the cycle goes on.
 """
 
 import contextlib
-import datetime
 import logging
+import math
+import secrets
 import time
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
@@ -23,24 +27,25 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     ConflictError,
     InputError,
     NotFoundError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    ServerError,
-    TransportError,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus, event_payload
 
+from signl4_agent import alerts, records
 from signl4_agent import details as ticket_details
-from signl4_agent.manage import ACKNOWLEDGED, RESOLVED, classify_trigger, classify_update, custom_value
+from signl4_agent.manage import ACKNOWLEDGED, RESOLVED, classify_trigger, classify_update
+from signl4_agent.quarantine import OUTAGES, Quarantine, guarded, record_ident
+from signl4_agent.records import custom_value, mapping, objects, record_id, text
 from signl4_agent.store import DONE, IGNORED
 
 log = logging.getLogger("signl4_agent.sync")
 
 WORDS = {AlertStatus.ACKNOWLEDGED: ACKNOWLEDGED, AlertStatus.CLOSED: RESOLVED}
 KINDS = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.CLOSED: "close"}
-OUTAGES = (TransportError, ServerError, RateLimitedError, OutcomeUnknownError)  # 5xx of a write: outcome unknown
-HAS_ANNOTATIONS = 2  # bit of an alert's ``flags``
 OWNER_WHEN = {AlertStatus.ACKNOWLEDGED: ("acknowledge", "both"), AlertStatus.CLOSED: ("close", "both")}
+FORGET = "forget"  # an executor's answer: nothing was done and the intent is deleted, its key free again
+USER_TTL = 600.0  # seconds a SIGNL4 user's name and e-mail are kept
+MAX_USERS = 256
+_SKIP = object()
 
 
 class Context:
@@ -55,7 +60,9 @@ class Context:
         self.metrics = metrics
         self.limiters = limiters or {}
         self.clock = clock
+        self.quarantine = Quarantine(store, metrics)
         self._acting_user = None
+        self._users = {}
 
     def pace(self, scope):
         limiter = self.limiters.get(scope)
@@ -73,9 +80,29 @@ class Context:
         """The SIGNL4 user id the agent reads and acts as (``signl4.acting_user``, e-mail or id)."""
         if self._acting_user is None:
             self.pace("rest")
-            user = self.signl4.user(self.config["signl4"]["acting_user"])
-            self._acting_user = user["id"]
+            user_id = records.identifier(self.signl4.user(self.config["signl4"]["acting_user"]).get("id"))
+            if user_id is None:
+                raise InputError("SIGNL4 answered the acting user (signl4.acting_user) without a usable id")
+            self._acting_user = user_id
         return self._acting_user
+
+    def user(self, user_id):
+        """``(name, e-mail)`` of a SIGNL4 user as SIGNL4 has it (read at most every ``USER_TTL`` seconds);
+        ``(None, None)`` for an unknown user or no id."""
+        if records.identifier(user_id) is None:
+            return None, None
+        cached = self._users.get(user_id)
+        if cached and self.clock() - cached[0] < USER_TTL:
+            return cached[1]
+        self.pace("rest")
+        try:
+            found = records.user(self.signl4.user(user_id))
+        except NotFoundError:
+            found = (None, None)
+        if len(self._users) >= MAX_USERS:
+            self._users.pop(next(iter(self._users)))
+        self._users[user_id] = (self.clock(), found)
+        return found
 
     @property
     def fields(self):
@@ -94,23 +121,40 @@ def filter_conditions(config):
     return all_of(*parts) or None
 
 
+def checked_ticket(ticket):
+    """A ticket from Manage with its ``id`` checked (a record id), or :class:`InputError`."""
+    ticket_id = record_id(mapping(ticket).get("id"))
+    if ticket_id is None:
+        raise InputError("Manage listed a ticket without a usable id")
+    return dict(ticket, id=ticket_id)
+
+
+def _each_ticket(ctx, rule, event, ticket_id, conditions, consider, *args):
+    """``consider(ctx, ticket, *args)`` for each ticket the workflow event selects; the event and each
+    ticket guarded on their own."""
+    with guarded(ctx, "event", record_ident(event)):
+        for ticket in ctx.desk.matching(rule, event, ticket_id, conditions):
+            with guarded(ctx, "ticket", record_ident(ticket)):
+                consider(ctx, checked_ticket(ticket), *args)
+
+
 def trigger_cycle(ctx, ticket_id=None):
     """New tickets raise a Signl; tickets re-entering after a close follow the reopen policy."""
     rule = ctx.desk.rule(ctx.config["workflows"]["trigger"])
     events = classify_trigger(rule["events"], ctx.fields["retrieved"])
     if "trigger" not in events:
-        raise InputError("workflow rule %r has no event whose condition tests %s" % (rule["name"], ctx.fields["retrieved"]))
+        raise InputError("workflow rule %r has no event whose condition tests %s" % (rule.get("name"), ctx.fields["retrieved"]))
     conditions = filter_conditions(ctx.config)
-    for ticket in ctx.desk.matching(rule, events["trigger"], ticket_id, conditions):
-        consider_new(ctx, ticket)
+    _each_ticket(ctx, rule, events["trigger"], ticket_id, conditions, consider_new)
     query = ctx.config["trigger_query"]
     if query["conditions"] or query["custom_field_conditions"]:
-        for ticket in ctx.desk.query(query["conditions"], query["custom_field_conditions"], ticket_id):
-            if custom_value(ticket, ctx.fields["retrieved"]) is not True:
-                consider_new(ctx, ticket)
+        with guarded(ctx, "query", "trigger_query"):
+            for ticket in ctx.desk.query(query["conditions"], query["custom_field_conditions"], ticket_id):
+                with guarded(ctx, "ticket", record_ident(ticket)):
+                    if custom_value(ticket, ctx.fields["retrieved"]) is not True:
+                        consider_new(ctx, checked_ticket(ticket))
     if ctx.config["reopen"] != "ignore" and "after_close" in events:
-        for ticket in ctx.desk.matching(rule, events["after_close"], ticket_id, conditions):
-            consider_reopen(ctx, ticket)
+        _each_ticket(ctx, rule, events["after_close"], ticket_id, conditions, consider_reopen)
 
 
 def update_cycle(ctx, ticket_id=None):
@@ -124,8 +168,12 @@ def update_cycle(ctx, ticket_id=None):
     events = classify_update(rule["events"], ctx.fields["status"])
     for kind, code in wanted:
         if kind in events:
-            for ticket in ctx.desk.matching(rule, events[kind], ticket_id):
-                consider_transition(ctx, ticket, code)
+            _each_ticket(ctx, rule, events[kind], ticket_id, None, consider_transition, code)
+
+
+def new_marker():
+    """The per-raise marker (see ``alerts``): unguessable, stored with the intent before the raise."""
+    return secrets.token_hex(16)
 
 
 def consider_new(ctx, ticket):
@@ -136,7 +184,7 @@ def consider_new(ctx, ticket):
         if record and record["generation"] >= 1 and custom_value(ticket, ctx.fields["retrieved"]) is not True:
             ctx.desk.update(ticket, custom={ctx.fields["retrieved"]: True})  # a retrieved flag someone cleared
         return
-    intent_id = ctx.store.add_intent(key, "raise", ticket["id"], {"generation": 1})
+    intent_id = ctx.store.add_intent(key, "raise", ticket["id"], {"generation": 1, "marker": new_marker()})
     if intent_id is not None:
         execute(ctx, ctx.store.intent(key), ticket=ticket)
 
@@ -147,7 +195,8 @@ def consider_reopen(ctx, ticket):
         return
     generation = record["generation"]
     if ctx.config["reopen"] == "new_signl":
-        key, kind, payload = "raise:%d:%d" % (ticket["id"], generation + 1), "raise", {"generation": generation + 1}
+        key, kind = "raise:%d:%d" % (ticket["id"], generation + 1), "raise"
+        payload = {"generation": generation + 1, "marker": new_marker()}
     else:
         key, kind, payload = "reopen:%d:%d" % (ticket["id"], generation), "reopen", {"generation": generation}
     if ctx.store.add_intent(key, kind, ticket["id"], payload) is not None:
@@ -175,14 +224,19 @@ def run_pending(ctx, limit=100):
     stop the sync of all others: an intent that failed before and fails again with an outage-like
     error (say a 500 for one ticket's note) while the intent after it goes through is that record's
     problem. It stays pending, its ticket's later intents wait with it (their order matters), and the
-    rest go on. Two such failures in a row are an outage and end the cycle as before."""
+    rest go on. Two such failures in a row are an outage and end the cycle as before. An intent that
+    fails in any other way is quarantined and stays pending (when no API refused it but its data did
+    not parse, its ticket's later intents wait with it)."""
     held, failed_in_a_row = set(), 0
     for intent in ctx.store.pending_intents(limit):
         if intent["ticket_id"] in held:
             continue
         try:
-            execute(ctx, intent)
+            with guarded(ctx, "intent", intent["key"]) as outcome:
+                execute(ctx, intent)
             failed_in_a_row = 0
+            if outcome.unexpected:
+                held.add(intent["ticket_id"])
         except OUTAGES as exc:
             failed_in_a_row += 1
             if intent["error"] is None or failed_in_a_row > 1:
@@ -198,38 +252,29 @@ def run_pending(ctx, limit=100):
 def execute(ctx, intent, ticket=None):
     """Run one intent. An error leaves it pending (retried next cycle). An outage (no answer,
     5xx, 429 after the retries) ends the cycle, so the agent backs off; an error about this one
-    record (4xx) is logged and counted, and the cycle goes on with the others."""
+    record (4xx) is recorded on the intent and raised for the caller's guard, which quarantines it."""
     if ctx.stopping is not None and ctx.stopping.is_set():
         # stopping: the rest of the cycle's work stays pending for the next start (it is recorded)
         raise CancelledError("the agent is stopping")
-    executor = EXECUTORS[intent["kind"]]
+    executor = EXECUTORS.get(intent["kind"])
+    if executor is None:
+        raise InputError("intent %s of an unknown kind" % intent["key"])
     try:
         state = executor(ctx, intent, ticket)
     except (ApiError, InputError) as exc:
         ctx.store.update_intent(intent["id"], error=str(exc)[:500])
-        if isinstance(exc, OUTAGES):
-            raise
-        ctx.metrics.errors.labels(kind=type(exc).__name__).inc()
-        log.warning("intent %s failed, will retry: %s", intent["key"], exc)
-        return False
-    ctx.store.update_intent(intent["id"], state=state or DONE)
+        if not isinstance(exc, OUTAGES):
+            ctx.metrics.errors.labels(kind=type(exc).__name__).inc()
+        raise
+    if state == FORGET:
+        ctx.store.forget_intent(intent["id"])
+    else:
+        ctx.store.update_intent(intent["id"], state=state or DONE)
     return True
 
 
 def _ticket(ctx, ticket_id, ticket):
     return ticket if ticket is not None else ctx.desk.ticket(ticket_id)
-
-
-def _alerts_for(ctx, ticket_id):
-    ctx.pace("rest")
-    return list(ctx.signl4.alerts(user_id=ctx.acting_user, external_id=str(ticket_id)))
-
-
-def find_new_alert(ctx, ticket_id, known):
-    """The newest alert raised with this ticket's external id that is none of ``known``."""
-    fresh = [a for a in _alerts_for(ctx, ticket_id) if a.get("id") not in known]
-    fresh.sort(key=lambda a: (a.get("history") or {}).get("created") or "")
-    return fresh[-1] if fresh else None
 
 
 def raise_signl(ctx, intent, ticket=None):
@@ -245,6 +290,8 @@ def raise_signl(ctx, intent, ticket=None):
             return IGNORED
         _send_signl(ctx, intent, ticket, record, payload)
     ticket = _ticket(ctx, ticket_id, ticket)
+    if ticket is None:
+        return IGNORED
     custom = {ctx.fields["retrieved"]: True}
     if payload["generation"] > 1:
         custom[ctx.fields["status"]] = ""  # a new Signl starts the status over
@@ -252,49 +299,69 @@ def raise_signl(ctx, intent, ticket=None):
     return DONE
 
 
+def _marker(ctx, intent, payload):
+    """The raise's marker; a raise recorded before markers existed gets one now, stored before the send."""
+    if not payload.get("marker"):
+        payload["marker"] = new_marker()
+        ctx.store.update_intent(intent["id"], payload=payload)
+    return payload["marker"]
+
+
 def _send_signl(ctx, intent, ticket, record, payload):
-    known = list(record.get("old_alerts") or []) + ([record["alert_id"]] if record.get("alert_id") else [])
-    found = find_new_alert(ctx, ticket["id"], set(known)) if intent["attempts"] > 0 else None
+    """Raise the Signl, unless an earlier attempt (whose outcome is unknown: a 5xx, a timeout, a crash)
+    raised it: that alert is adopted only when it carries this raise's marker. An alert that merely
+    has the ticket's number as external id is another system's, or another raise's."""
+    known = set(record.get("old_alerts") or []) | ({record["alert_id"]} if record.get("alert_id") else set())
+    found = None
+    if intent["attempts"] > 0:
+        if payload.get("marker"):
+            found = alerts.find_own_alert(ctx, ticket["id"], known, payload["marker"])
+        else:
+            log.warning("ticket %s: a raise of an earlier version may have happened; it cannot be told from another "
+                        "system's alert, so the Signl is raised (again)", ticket["id"])
     if found is None:
+        marker = _marker(ctx, intent, payload)
         ctx.store.update_intent(intent["id"], attempt=True)  # from here on, the Signl may exist
         with ctx.paced("events"):
-            event_id = ctx.signl4.webhook_event(signl_payload(ctx, ticket)).get("eventId")
-        alert_id = None
+            answer = ctx.signl4.webhook_event(signl_payload(ctx, ticket, marker))
+        event_id, alert_id = records.identifier(answer.get("eventId")), None
         ctx.metrics.signls_raised.inc()
     else:
-        event_id, alert_id = found.get("eventId"), found.get("id")
+        event_id, alert_id = found.event_id, found.id
     ctx.store.save_ticket(ticket["id"], generation=payload["generation"], event_id=event_id, alert_id=alert_id,
-                          alert_status=AlertStatus.OPEN, old_alerts=known)
+                          alert_status=AlertStatus.OPEN, old_alerts=sorted(known))
     log.info("ticket %s: Signl raised (generation %s)", ticket["id"], payload["generation"])
 
 
-def signl_payload(ctx, ticket):
-    title = "Ticket #%s: %s" % (ticket["id"], ticket.get("summary") or "")
+def signl_payload(ctx, ticket, marker):
+    title = "Ticket #%s: %s" % (ticket["id"], text(ticket.get("summary"), 255) or "")
     parameters = ticket_details.collect(ctx.desk, ticket, ctx.config["details"])
-    text = "\n".join("%s: %s" % (name, value) for name, value in parameters.items()) or title
-    return event_payload(title=title[:255], message=text, external_id=str(ticket["id"]), status="new",
+    message = "\n".join("%s: %s" % (name, value) for name, value in parameters.items()) or title
+    parameters[records.MARKER_PARAMETER] = marker
+    return event_payload(title=title[:255], message=message, external_id=str(ticket["id"]), status="new",
                          service=ctx.config["signl4"]["service"], source_system=ctx.config["signl4"]["source_system"],
                          parameters=parameters)
 
 
 def alert_of(ctx, ticket_id):
-    """The current generation's alert id, looked up by external id and event id when not known yet."""
+    """The current generation's alert id, looked up in SIGNL4 (by event id, else by marker) when not known yet."""
     record = ctx.store.ticket(ticket_id)
     if record is None or record["alert_id"]:
         return record and record["alert_id"]
-    for alert in _alerts_for(ctx, ticket_id):
-        if alert.get("eventId") == record["event_id"] and alert.get("id") not in record["old_alerts"]:
-            ctx.store.save_ticket(ticket_id, alert_id=alert["id"])
-            return alert["id"]
-    raise NotFoundError("no SIGNL4 alert found for ticket %s (event %s) yet" % (ticket_id, record["event_id"]),
-                        api="SIGNL4")
+    found = alerts.current_alert(ctx, ticket_id, record)
+    if found is None:
+        raise NotFoundError("no SIGNL4 alert found for ticket %s (event %s) yet" % (ticket_id, record["event_id"]),
+                            api="SIGNL4")
+    ctx.store.save_ticket(ticket_id, alert_id=found)
+    return found
 
 
 def signl4_status(ctx, intent, ticket=None):
     """Intent ``signl4_status``: acknowledge or close the Signl as the acting user, then record it
     in the ticket's status field. The store moves first, so the echo of this change is stale."""
     code, ticket_id = intent["payload"]["status"], intent["ticket_id"]
-    if ctx.store.ticket(ticket_id)["generation"] != intent["payload"]["generation"]:
+    record = ctx.store.ticket(ticket_id)
+    if record is None or record["generation"] != intent["payload"]["generation"]:
         return IGNORED  # a newer Signl replaced this one
     alert_id = alert_of(ctx, ticket_id)
     record = ctx.store.ticket(ticket_id)
@@ -320,8 +387,9 @@ def reopen_signl(ctx, intent, ticket=None):
     alert_id = alert_of(ctx, ticket_id)
     ctx.pace("rest")
     try:
-        alert = ctx.signl4.undo_close(alert_id, ctx.acting_user)
-        status = ((alert or {}).get("status") or {}).get("statusCode") or AlertStatus.OPEN
+        answer = records.alert(ctx.signl4.undo_close(alert_id, ctx.acting_user))
+        status = answer.status if answer and answer.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED) \
+            else AlertStatus.OPEN
     except ApiError as exc:
         if exc.status != 403:  # 403: not closed any more (done before a crash, or by a user)
             raise
@@ -336,39 +404,45 @@ def reopen_signl(ctx, intent, ticket=None):
 
 # ----- SIGNL4 -> Manage -------------------------------------------------------------------------
 
-def transition_key(alert_id, code, record):
-    """One SIGNL4 -> Manage transition of one alert (per re-open round): webhook and poll share it."""
-    return "manage_status:%s:%d:%d" % (alert_id, code, record["reopened"])
-
-
-def belongs(record, alert_id, event_id):
-    """Whether an alert is the current Signl of the ticket ``record``."""
-    if not record or record["generation"] < 1 or alert_id in record["old_alerts"]:
-        return False
-    if record["alert_id"]:
-        return record["alert_id"] == alert_id
-    return bool(event_id) and record["event_id"] == event_id
+def _confirmed_status(ctx, payload, record, ticket_id):
+    """``(status, id of the user who made it)`` of the alert as SIGNL4's API has it, when it is the
+    ticket's current Signl and acknowledged or closed; None otherwise. A polled intent carries what
+    the poll read; a webhook's is read now (one request)."""
+    if payload.get("verified"):
+        return payload["status"], mapping(payload.get("user")).get("id")
+    alert = alerts.read_alert(ctx, payload["alert_id"])
+    if alert is None or alert.status not in alerts.TRANSITIONS or not alerts.owns(ctx, ticket_id, record, alert):
+        return None
+    return alert.status, alert.acted_by(alert.status)
 
 
 def manage_status(ctx, intent, ticket=None):
-    """Intent ``manage_status``: a Signl acknowledged or closed in SIGNL4 updates its ticket once."""
+    """Intent ``manage_status``: a Signl acknowledged or closed in SIGNL4 updates its ticket once, as
+    SIGNL4 has it: a notification whose claim SIGNL4 does not confirm changes nothing."""
     payload, ticket_id = intent["payload"], intent["ticket_id"]
-    code = payload["status"]
     record = ctx.store.ticket(ticket_id)
-    if not belongs(record, payload["alert_id"], payload.get("event_id")):
+    if not alerts.may_be_current(record, payload["alert_id"], payload.get("event_id")) or \
+            record["alert_status"] >= payload["status"]:
+        return IGNORED  # not this ticket's Signl, or stale, a duplicate, the echo of the agent's own change
+    confirmed = _confirmed_status(ctx, payload, record, ticket_id)
+    if confirmed is None:
+        log.info("ticket %s: SIGNL4 does not confirm the notification about alert %s; nothing done", ticket_id,
+                 payload["alert_id"])
+        return FORGET
+    code, user_id = confirmed
+    record = ctx.store.ticket(ticket_id)
+    if record["alert_status"] >= code:
         return IGNORED
     if not record["alert_id"]:
         ctx.store.save_ticket(ticket_id, alert_id=payload["alert_id"])
-    if record["alert_status"] >= code:
-        return IGNORED  # stale, a duplicate or the echo of the agent's own change
     if ctx.config["status_mappings"]["signl4_%s" % KINDS[code]]:
-        apply_to_ticket(ctx, ticket_id, code, payload.get("user") or {}, payload["alert_id"])
+        apply_to_ticket(ctx, ticket_id, code, user_id, payload["alert_id"])
         ctx.metrics.transitions.labels(direction="signl4_to_manage", kind=KINDS[code]).inc()
     ctx.store.save_ticket(ticket_id, alert_status=code)
     return DONE
 
 
-def apply_to_ticket(ctx, ticket_id, code, user, reference):
+def apply_to_ticket(ctx, ticket_id, code, user_id, reference):
     ticket = ctx.desk.ticket(ticket_id)
     if ticket is None:
         log.warning("ticket %s is gone from Manage; SIGNL4 %s not applied", ticket_id, KINDS[code])
@@ -377,23 +451,18 @@ def apply_to_ticket(ctx, ticket_id, code, user, reference):
         return  # applied before a crash: the status field travels in the same PATCH
     rule = ctx.desk.rule(ctx.config["workflows"]["update_tickets"], with_actions=True)
     event = classify_update(rule["events"], ctx.fields["status"]).get(KINDS[code])
-    fields, custom, notes = plan_actions(ctx, (event or {}).get("actions") or [], ticket_id)
+    fields, custom, notes = plan_actions(ctx, mapping(event).get("actions"), ticket_id)
     custom[ctx.fields["status"]] = WORDS[code]
     if ctx.config["owner_assignment"] in OWNER_WHEN[code]:
-        _assign_owner(ctx, ticket_id, user, fields, custom)
+        _assign_owner(ctx, ticket_id, user_id, fields, custom)
     ctx.desk.update(ticket, fields, custom)
-    for number, (text, flags) in enumerate(notes):
-        write_note(ctx, ticket_id, text, flags, reference="%s/%s/%d" % (reference, KINDS[code], number))
+    for number, (note_text, flags) in enumerate(notes):
+        write_note(ctx, ticket_id, note_text, flags, reference="%s/%s/%d" % (reference, KINDS[code], number))
 
 
-def _assign_owner(ctx, ticket_id, user, fields, custom):
-    email = user.get("mailaddress") or user.get("mail")
-    if not email and user.get("id"):
-        ctx.pace("rest")
-        try:
-            email = ctx.signl4.user(user["id"]).get("mail")
-        except NotFoundError:
-            email = None
+def _assign_owner(ctx, ticket_id, user_id, fields, custom):
+    """The member whose office e-mail is the acting SIGNL4 user's (as SIGNL4 has it) becomes the owner."""
+    email = ctx.user(user_id)[1]
     if not email:
         log.info("ticket %s: no SIGNL4 user with an e-mail acted; owner unchanged", ticket_id)
         return
@@ -407,21 +476,26 @@ def _assign_owner(ctx, ticket_id, user, fields, custom):
     custom[ctx.fields["user"]] = email
 
 
+def _reference_id(action, key):
+    return record_id(mapping(action.get(key)).get("id"))
+
+
 def plan_actions(ctx, actions, ticket_id):
     """Ticket changes for the workflow actions: ``(fields, custom values, notes)``. Action kinds
-    the agent cannot apply through the ticket API are logged, never guessed."""
+    the agent cannot apply through the ticket API are logged, never guessed; so are actions Manage
+    sent without what they need (a status without an id, a note without text)."""
     fields, custom, notes = {}, {}, []
-    for action in actions:
-        kind = ((action.get("notifyType") or {}).get("name") or "").lower()
-        if kind == "update status" and action.get("boardStatus"):
-            fields["status"] = {"id": action["boardStatus"]["id"]}
-        elif kind == "update priority" and action.get("servicePriority"):
-            fields["priority"] = {"id": action["servicePriority"]["id"]}
+    for action in objects(actions):
+        kind = (text(mapping(action.get("notifyType")).get("name"), 100) or "").lower()
+        if kind == "update status" and _reference_id(action, "boardStatus"):
+            fields["status"] = {"id": _reference_id(action, "boardStatus")}
+        elif kind == "update priority" and _reference_id(action, "servicePriority"):
+            fields["priority"] = {"id": _reference_id(action, "servicePriority")}
         elif kind == "update custom field":
             custom.update(_action_values(action))
-        elif kind == "add note" and action.get("notes"):
-            notes.append((action["notes"], dict(detailDescriptionFlag=bool(action.get("detailNotesFlag")),
-                                                internalAnalysisFlag=bool(action.get("internalNotesFlag")))))
+        elif kind == "add note" and text(action.get("notes")):
+            notes.append((text(action.get("notes")), dict(detailDescriptionFlag=action.get("detailNotesFlag") is True,
+                                                          internalAnalysisFlag=action.get("internalNotesFlag") is True)))
         else:
             ctx.metrics.errors.labels(kind="unsupported_action").inc()
             log.warning("ticket %s: workflow action %r is not applied by the agent", ticket_id, kind or "?")
@@ -430,55 +504,83 @@ def plan_actions(ctx, actions, ticket_id):
 
 def _action_values(action):
     values = {}
-    for value in action.get("customFields") or []:
-        text = value.get("value")
-        kind = (value.get("fieldTypeId") or "").lower()
-        if kind == "checkbox":
-            text = str(text).lower() == "true"
-        elif kind in ("number", "percent", "currency"):
-            text = float(text)
-        values[value["caption"]] = text
+    for value in objects(action.get("customFields")):
+        caption = text(value.get("caption"), 200)
+        typed = _typed(value.get("value"), (text(value.get("fieldTypeId"), 50) or "").lower())
+        if caption and typed is not _SKIP:
+            values[caption] = typed
     return values
 
 
+def _typed(raw, kind):
+    """A workflow action's custom field value as the field's type wants it (``_SKIP``: not usable)."""
+    if kind == "checkbox":
+        return raw is True or isinstance(raw, str) and raw.strip().lower() == "true"
+    if kind in ("number", "percent", "currency"):
+        try:
+            number = float(raw) if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else math.nan
+        except (ValueError, OverflowError):
+            number = math.nan
+        return number if math.isfinite(number) else _SKIP
+    if raw is None or isinstance(raw, (str, bool, int)):
+        return raw
+    return raw if isinstance(raw, float) and math.isfinite(raw) else _SKIP
+
+
+def _annotation(ctx, payload, record, ticket_id):
+    """``(text, user id)`` of the annotation as SIGNL4's timeline has it, when it is on this ticket's
+    Signl (or an earlier one); None otherwise."""
+    if payload.get("verified"):
+        return payload["text"], mapping(payload.get("user")).get("id")
+    alert = alerts.read_alert(ctx, payload["alert_id"])
+    if alert is None or (alert.id not in record["old_alerts"] and not alerts.owns(ctx, ticket_id, record, alert)):
+        return None
+    return alert.annotations.get(payload["annotation_id"])
+
+
 def annotation_note(ctx, intent, ticket=None):
-    """Intent ``note``: a SIGNL4 annotation becomes one ticket note with the configured flags."""
+    """Intent ``note``: a SIGNL4 annotation becomes one ticket note with the configured flags, with the
+    text and the user SIGNL4's timeline has (a notification naming an annotation that is not there
+    writes nothing)."""
     payload, ticket_id = intent["payload"], intent["ticket_id"]
     record = ctx.store.ticket(ticket_id)
-    if not record or record["generation"] < 1:
+    if not alerts.may_be_ours(record, payload["alert_id"], payload.get("event_id")):
         return IGNORED
+    found = _annotation(ctx, payload, record, ticket_id)
+    if found is None:
+        log.info("ticket %s: annotation %s is not on the timeline of alert %s; no note", ticket_id,
+                 payload["annotation_id"], payload["alert_id"])
+        return FORGET
+    body, user_id = found
     flags = ctx.config["notes"]
-    text = "%s (SIGNL4): %s" % (_user_name(ctx, payload.get("user") or {}), payload["text"])
-    write_note(ctx, ticket_id, text, dict(detailDescriptionFlag=flags["detail_description"],
-                                          internalAnalysisFlag=flags["internal_analysis"],
-                                          resolutionFlag=flags["resolution"],
-                                          processNotifications=flags["process_notifications"]),
+    note_text = "%s (SIGNL4): %s" % (ctx.user(user_id)[0] or "SIGNL4 user", body)
+    write_note(ctx, ticket_id, note_text, dict(detailDescriptionFlag=flags["detail_description"],
+                                               internalAnalysisFlag=flags["internal_analysis"],
+                                               resolutionFlag=flags["resolution"],
+                                               processNotifications=flags["process_notifications"]),
                reference=payload["annotation_id"])
     return DONE
 
 
-def _user_name(ctx, user):
-    """The annotating user's name: from the webhook, or (a polled annotation has only the id) from SIGNL4."""
-    if user.get("username"):
-        return user["username"]
-    if user.get("id"):
-        ctx.pace("rest")
-        try:
-            return ctx.signl4.user(user["id"]).get("name") or "SIGNL4 user"
-        except NotFoundError:
-            pass
-    return "SIGNL4 user"
+def reference_line(reference):
+    return "[SIGNL4 ref %s]" % reference
 
 
-def write_note(ctx, ticket_id, text, flags, reference):
-    """Add a note unless the ticket has it already (written before a crash): the note carries a
-    reference (annotation id, or alert and transition), looked for before writing. Only the
+def carries_reference(note_text, reference):
+    """Whether a note is the one written for ``reference``: its last line is the reference line, alone.
+    A reference quoted anywhere else (an annotation's text is copied into its note) does not count."""
+    lines = (note_text if isinstance(note_text, str) else "").rstrip().splitlines()
+    return bool(lines) and lines[-1].strip() == reference_line(reference)
+
+
+def write_note(ctx, ticket_id, note_text, flags, reference):
+    """Add a note unless the ticket has it already (written before a crash): the note ends with a
+    reference line (annotation id, or alert and transition), looked for before writing. Only the
     reference is compared: the same annotation may arrive by webhook or by poll, whose texts differ."""
-    marker = "[SIGNL4 ref %s]" % reference
-    if any(marker in (note.get("text") or "") for note in ctx.desk.notes(ticket_id)):
+    if any(carries_reference(note.get("text"), reference) for note in ctx.desk.notes(ticket_id)):
         return
     try:
-        ctx.desk.add_note(ticket_id, "%s\n%s" % (text, marker), flags)
+        ctx.desk.add_note(ticket_id, "%s\n%s" % (note_text, reference_line(reference)), flags)
     except NotFoundError:
         log.warning("ticket %s is gone from Manage; note not written", ticket_id)
         return
@@ -487,54 +589,3 @@ def write_note(ctx, ticket_id, text, flags, reference):
 
 EXECUTORS = {"raise": raise_signl, "signl4_status": signl4_status, "reopen": reopen_signl,
              "manage_status": manage_status, "note": annotation_note}
-
-
-# ----- SIGNL4 polling fallback ---------------------------------------------------------------
-
-def poll_alerts(ctx, since):
-    """Alerts modified since ``since`` (unix time) whose status moved past what the store knows
-    become the same intents an outbound webhook would have recorded (same keys: no double work);
-    so do their annotations (timeline entries), which a webhook lost while the agent was down
-    would otherwise never bring."""
-    ctx.pace("rest")
-    modified = datetime.datetime.fromtimestamp(since, datetime.timezone.utc)
-    for alert in ctx.signl4.alerts(user_id=ctx.acting_user, modified_since=modified):
-        external_id = str(alert.get("externalId") or "")
-        if not external_id.isdigit():
-            continue
-        record = ctx.store.ticket(int(external_id))
-        if not record or record["generation"] < 1:
-            continue
-        if (alert.get("flags") or 0) & HAS_ANNOTATIONS and _raised_by_agent(record, alert):
-            poll_annotations(ctx, int(external_id), alert["id"])
-        _poll_status(ctx, int(external_id), record, alert)
-
-
-def _raised_by_agent(record, alert):
-    return belongs(record, alert.get("id"), alert.get("eventId")) or alert.get("id") in record["old_alerts"]
-
-
-def _poll_status(ctx, ticket_id, record, alert):
-    code = (alert.get("status") or {}).get("statusCode")
-    if code not in (AlertStatus.ACKNOWLEDGED, AlertStatus.CLOSED):
-        return
-    if not belongs(record, alert.get("id"), alert.get("eventId")) or record["alert_status"] >= code:
-        return
-    history = alert.get("history") or {}
-    user_id = history.get("closedBy") if code == AlertStatus.CLOSED else (history.get("acknowledgements") or [None])[-1]
-    payload = dict(status=code, alert_id=alert["id"], event_id=alert.get("eventId"),
-                   user={"id": user_id} if user_id else {})
-    ctx.store.add_intent(transition_key(alert["id"], code, record), "manage_status", ticket_id, payload)
-
-
-def poll_annotations(ctx, ticket_id, alert_id):
-    """The alert's annotations as ``note`` intents (key ``note:<annotation id>``, as the webhook's)."""
-    ctx.pace("rest")
-    details = ctx.signl4.alert_details(alert_id, user_id=ctx.acting_user)
-    for entry in details.get("timelineEntries") or []:
-        kind = str(entry.get("entryType") or entry.get("entrytype") or "").lower()
-        if kind != "annotation" or not entry.get("id") or not str(entry.get("text") or "").strip():
-            continue
-        payload = dict(alert_id=alert_id, annotation_id=entry["id"], text=entry["text"],
-                       user={"id": entry["userId"]} if entry.get("userId") else {})
-        ctx.store.add_intent("note:%s" % entry["id"], "note", ticket_id, payload)

@@ -9,8 +9,8 @@ import random
 import pytest
 import yaml
 
+from signl4_agent import callbacks, inbound
 from signl4_agent import config as config_module
-from signl4_agent import inbound
 from signl4_agent.store import SqliteStore
 from tests.bench import fuzz_agent
 
@@ -96,44 +96,54 @@ def test_an_alert_that_is_not_the_tickets_signl_is_ignored(store):
 def test_the_tickets_own_signl_still_counts(store):
     assert inbound.outbound_intent(store, annotation("57", "alert-57"))[1][0] == "note:note-1"
     assert inbound.outbound_intent(store, annotation("58", "alert-58", "event-58"))[1][0] == "note:note-1"
-    store.save_ticket(59)  # a raise in flight: neither id known yet, the executor decides
+    store.save_ticket(59, generation=1)  # SIGNL4 answered the raise without an event id: the executor decides
     assert inbound.outbound_intent(store, annotation("59", "alert-59"))[1][0] == "note:note-1"
 
 
+KEY_URL = b"https://na.example.com/v2025_1/system/callbackkey/index.rails?companyName=c&id=1"
+
+
 def signed_callback(record_id, key="k"):
-    body = b'{"Type": "ticket", "ID": %s, "Metadata": {"key_url": "https://na.example.com/key?id=1"}}' % record_id
-    return body, inbound.CallbackVerifier.signature(key, body)
+    body = b'{"Type": "ticket", "ID": %s, "Metadata": {"key_url": "%s"}}' % (record_id, KEY_URL)
+    return body, callbacks.signature(key, body)
+
+
+def verifier_with_key():
+    """A verifier for https://na.example.com whose key of ``KEY_URL`` is cached: no fetch, no thread."""
+    def fetch(key_url, origin):
+        raise AssertionError("no key is read in these tests")
+    verifier = callbacks.CallbackVerifier(lambda: {("https", "na.example.com", 443)}, fetch, wake=lambda ticket: None)
+    verifier.keys.put(KEY_URL.decode(), "k")
+    return verifier
 
 
 def test_a_signature_that_is_not_ascii_is_refused():
-    verifier = inbound.CallbackVerifier("https://na.example.com", lambda url: "k")
     body, unused = signed_callback(b"5")
     with pytest.raises(inbound.BadRequest) as caught:
-        verifier.verify(body, "\u00ff" * 44, inbound.parse_json(body))
+        verifier_with_key().receive(body, "\u00ff" * 44, inbound.parse_json(body))
     assert caught.value.status == 401
 
 
 @pytest.mark.parametrize("record_id", [b"0", b"-1", b"9223372036854775808", b'"\\u00b2"', b"true", b'"12a"'])
 def test_a_callback_id_that_is_no_ticket_id_is_refused(record_id):
-    verifier = inbound.CallbackVerifier("https://na.example.com", lambda url: "k")
     body, signature = signed_callback(record_id)
     with pytest.raises(inbound.BadRequest) as caught:
-        verifier.verify(body, signature, inbound.parse_json(body))
+        verifier_with_key().receive(body, signature, inbound.parse_json(body))
     assert caught.value.status == 400
 
 
 def test_callback_ids_as_number_or_digits():
-    verifier = inbound.CallbackVerifier("https://na.example.com", lambda url: "k")
+    verifier = verifier_with_key()
     for record_id in (b"57", b'"57"'):
         body, signature = signed_callback(record_id)
-        assert verifier.verify(body, signature, inbound.parse_json(body)) == 57
+        assert verifier.receive(body, signature, inbound.parse_json(body)) == ("accepted", 57)
 
 
 def test_the_signing_key_cache_is_bounded():
-    verifier = inbound.CallbackVerifier("https://na.example.com", lambda url: "k")
+    verifier = verifier_with_key()
     for number in range(200):
-        verifier._key("https://na.example.com/key?id=1&junk=%d" % number)
-    assert len(verifier.keys) <= inbound.MAX_KEYS
+        verifier.keys.put("https://na.example.com/x/system/callbackkey/index.rails?id=%d" % number, "k")
+    assert len(verifier.keys) <= callbacks.MAX_KEYS
 
 
 # ----- config: each defect the fuzz found (a traceback, a secret shown, memory without bound) ------

@@ -67,7 +67,10 @@ CLASSES = {
                         "ids, other status codes)", {200}),
     "callback_bad_body": ("callback: not JSON, not an object, no Metadata.key_url", {400}),
     "callback_bad_signature": ("callback: x-content-signature missing, wrong, not base64, not ASCII; key_url "
-                               "off the Manage host or unknown", {401}),
+                               "off the Manage origin", {401}),
+    "callback_unknown_key": ("callback: a key_url on the Manage origin with a key id Manage does not know: queued "
+                             "for the verifier thread (202), refused once remembered (401), 429 when the queue is full",
+                             {202, 401, 429}),
     "callback_bad_id": ("callback, correctly signed: ticket ID not a ticket id (type, range)", {400}),
     "callback_ignored": ("callback, correctly signed: another record type", {200}),
     "callback_unknown_ticket": ("callback, correctly signed: a ticket the agent never saw (reads only)", {200}),
@@ -274,8 +277,11 @@ class Generator:
         return self.post("callback_bad_body", self.callback_path(), body,
                          extra=[("x-content-signature", self.signed(body))])
 
-    def make_callback_bad_signature(self):
-        choice = self.rnd.randrange(4)
+    def make_callback_unknown_key(self):
+        return self.make_callback_bad_signature(choice=1)
+
+    def make_callback_bad_signature(self, choice=None):
+        choice = self.rnd.randrange(4) if choice is None else choice
         key_url = self.key_url
         if choice == 0:
             key_url = self.rnd.choice(["http://evil.example/key", "http://127.0.0.2/x", "file:///etc/passwd",
@@ -288,7 +294,8 @@ class Generator:
         if choice in (0, 1) and signature is not None and self.rnd.random() < 0.5:
             signature = self.signed(body)  # well signed, but with a key the agent must not fetch or cannot get
         extra = [] if signature is None else [("x-content-signature", signature)]
-        return self.post("callback_bad_signature", self.callback_path(), body, extra=extra,
+        kind = "callback_unknown_key" if choice == 1 and signature else "callback_bad_signature"
+        return self.post(kind, self.callback_path(), body, extra=extra,
                          note="key_url %r, signature %r" % (key_url[:60], (signature or "")[:20]))
 
     def make_callback_bad_id(self):
@@ -372,7 +379,7 @@ class Generator:
 
 # how often each class is drawn (slow and partial senders only a few)
 WEIGHTS = {"bad_token": 10, "unknown_path": 6, "wrong_method": 6, "webhook_bad_body": 12, "webhook_oversized": 2,
-           "webhook_bad_fields": 14, "webhook_ignored": 14, "callback_bad_body": 5, "callback_bad_signature": 8,
+           "webhook_bad_fields": 14, "webhook_ignored": 14, "callback_bad_body": 5, "callback_bad_signature": 8, "callback_unknown_key": 0,
            "callback_bad_id": 4, "callback_ignored": 3, "callback_unknown_ticket": 2, "health_metrics": 8,
            "huge_headers": 1, "protocol": 3, "partial_body": 0.2, "slow_body": 0.2,
            "stalled_body": 0}  # stalled senders are not drawn: fuzz_http runs a few alongside
@@ -523,10 +530,22 @@ class Target:
         assert support.wait_for(lambda: len(self._known() or ()) > tickets, timeout=60), "the agent raised no Signls"
         self.signl4.control("POST", "/outbound/drain", {"timeout": 10})
         self.manage.control("POST", "/callbacks/drain", {"timeout": 10})
-        self.known = self._known()  # some alert ids are learnt from SIGNL4's "created" webhooks, some not yet
-        assert any(alert for unused, alert, unused2 in self.known), "the agent learnt no alert id"
+        # the agent learns a Signl's alert id when SIGNL4's API confirms something about it: an annotation here
+        self.signl4.control("POST", "/act", {"action": "annotate", "external_id": str(self._known()[0][0]),
+                                             "user": support.OLIVIA, "text": "fuzz warm-up"})
+        assert support.wait_for(lambda: any(row[1] for row in self._known() or ()), timeout=60), \
+            "the agent learnt no alert id"
+        self.known = self._known()
+        self._warm_callback_key()
         self.manage.clear_requests()
         self.signl4.clear_requests()
+
+    def _warm_callback_key(self):
+        """The agent reads the callback key on its verifier thread for the first callback (202); from then on
+        a callback with that key_url is verified at once (200), a forged one refused (401)."""
+        generator = self.generator(0)
+        assert support.wait_for(lambda: send(self.port, generator.make_callback_unknown_ticket())[0] == 200,
+                                timeout=30, interval=0.2), "the agent never verified a callback"
 
     def _known(self):
         """(ticket, alert id or None, event id) of every Signl, once the first cycle is over."""

@@ -12,6 +12,8 @@ Test controls, besides the common ones (reset, journal, faults, latency, clock):
     POST /__emulator__/callbacks           {"duplicates": 2, "delay": 5, "jitter": 3, "seed": 7, "drop": 1, "retries": 2,
                                             "timeout": 5} (see tests/emulators/deliveries.py)
     POST /__emulator__/callbacks/drain     {"timeout": 5} -> 200 once nothing due is pending, 504 otherwise
+    POST /__emulator__/callbacks/key       {"auth": true}: the key_url wants the API's Basic auth and clientId
+                                           (default false: it answers without credentials; ASSUMPTIONS.md)
     POST /__emulator__/memberScope         {"identifier": "apiautomation", "location": 1, "department": 1,
                                             "board": 2}: the tickets that member may read
     POST /__emulator__/securityRoles/{id}/settings   role levels, as an administrator sets them in the UI
@@ -83,6 +85,7 @@ class ManageEmulator(Emulator):
         self.route("GET", "/callbacks", lambda r: Response(200, self.callback_deliveries.snapshot()), control=True)
         self.route("POST", "/callbacks", self.control_callbacks, control=True)
         self.route("POST", "/callbacks/drain", self.control_drain, control=True)
+        self.route("POST", "/callbacks/key", self.control_key, control=True)
         self.route("POST", "/memberScope", self.control_member_scope, control=True)
 
     @classmethod
@@ -115,6 +118,8 @@ class ManageEmulator(Emulator):
     def authenticate(self, request):
         if re.fullmatch(COMPANY_INFO_PATH, request.path, re.IGNORECASE):
             return  # codebase discovery needs no credentials
+        if CALLBACK_KEY_PATH.match(request.path) and not self.callback_deliveries.key_auth:
+            return  # the callback key URL is a capability URL (its id): see ASSUMPTIONS.md
         # the body real clients report (PS module issue 18), whatever was wrong
         public_key = self._valid_credentials(request.header("authorization"))
         if public_key is None:
@@ -254,6 +259,14 @@ class ManageEmulator(Emulator):
             return Response(200, self.callback_deliveries.configure(**(request.json or {})))
         except (TypeError, ValueError) as exc:
             raise HttpError(400, {"message": str(exc)}) from None
+
+    def control_key(self, request):
+        body = request.json
+        if not isinstance(body, dict) or not isinstance(body.get("auth"), bool) or set(body) != {"auth"}:
+            raise HttpError(400, {"message": 'expected {"auth": true|false}'})
+        with self.lock:
+            self.callback_deliveries.key_auth = body["auth"]
+        return Response(200, {"auth": body["auth"]})
 
     def control_drain(self, request):
         done = self.callback_deliveries.drain(float((request.json or {}).get("timeout", 10)))

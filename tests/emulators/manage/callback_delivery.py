@@ -7,8 +7,9 @@ What is sent follows the recorded real payload (amp-labs/connectors
   "CallbackObjectRecId", "Entity": "<the record as the API returns it, as a JSON string>",
   "Metadata": {"key_url": "..."}}``;
 - header ``x-content-signature: base64(HMAC-SHA256(key=SHA-256(signing_key), message=raw body))``,
-  where ``signing_key`` is what ``GET key_url`` answers as ``{"signing_key": "..."}`` (with the
-  API's Basic auth and clientId). The scheme is the one public verifiers implement
+  where ``signing_key`` is what ``GET key_url`` answers as ``{"signing_key": "..."}`` (without
+  credentials; with the API's Basic auth and clientId once ``key_auth`` is set, see
+  ASSUMPTIONS.md). The scheme is the one public verifiers implement
   (amp-labs ``internal/webhook/verifier.go``; NangoHQ/nango's ConnectWise PSA webhook handler).
 - retries as the Guide says: a receiver answering 404, 409, 419 or 429 is tried twice more,
   after 2 s and then 4 s more, 5 s timeout; the emulator also retries when there was no answer.
@@ -49,12 +50,14 @@ class CallbackDeliveries(Deliveries):
     def __init__(self, emulator):
         self.emulator = emulator
         self.key_id = self.signing_key = None
+        self.key_auth = False  # whether GET key_url wants the API's credentials (POST /__emulator__/callbacks/key)
         super().__init__(emulator.clock, POLICY, "manage-callbacks")
 
     def reset(self):
         super().reset()
         # a fresh key per reset: a verifier must fetch it from key_url, never hard-code it
         self.key_id, self.signing_key = str(uuid.uuid4()), secrets.token_urlsafe(32)
+        self.key_auth = False
 
     def key_url(self, request):
         return "http://%s/%s%s?companyName=%s&id=%s" % (request.header("host", "127.0.0.1"), self.emulator.codebase,

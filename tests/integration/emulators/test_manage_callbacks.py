@@ -73,15 +73,18 @@ def test_a_created_and_changed_ticket_is_posted_signed(cw, receiver):
     assert not verify(cw, tampered)
 
 
-def test_the_key_url_needs_credentials_and_the_right_id(cw, receiver):
+def test_the_key_url_needs_the_right_id_and_credentials_only_when_switched_on(cw, receiver):
     register(cw, receiver.url)
     new_ticket(cw)
     drain(cw)
     key_url = receiver.wait_for(1)[0]["Metadata"]["key_url"]
     assert "/system/callbackkey/index.rails?companyName=signl4demo&id=" in key_url
-    assert requests.get(key_url, timeout=10).status_code == 401
-    error(cw.session.get(key_url.rsplit("=", 1)[0] + "=00000000-0000-0000-0000-000000000000", timeout=10),
+    assert "signing_key" in requests.get(key_url, timeout=10).json()  # a capability URL (ASSUMPTIONS.md)
+    error(requests.get(key_url.rsplit("=", 1)[0] + "=00000000-0000-0000-0000-000000000000", timeout=10),
           404, "ConnectWiseApi")
+    assert cw.server.control("POST", "/callbacks/key", {"auth": True}) == {"auth": True}
+    assert requests.get(key_url, timeout=10).status_code == 401
+    assert "signing_key" in cw.session.get(key_url, timeout=10).json()
 
 
 def test_only_matching_active_callbacks_fire(cw, receiver):
