@@ -30,6 +30,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus, event_payload
 
+from signl4_agent import cutoff
 from signl4_agent import details as ticket_details
 from signl4_agent.manage import ACKNOWLEDGED, RESOLVED, classify_trigger, classify_update, custom_value
 from signl4_agent.store import DONE, IGNORED
@@ -101,11 +102,14 @@ def trigger_cycle(ctx, ticket_id=None):
     if "trigger" not in events:
         raise InputError("workflow rule %r has no event whose condition tests %s" % (rule["name"], ctx.fields["retrieved"]))
     conditions = filter_conditions(ctx.config)
-    for ticket in ctx.desk.matching(rule, events["trigger"], ticket_id, conditions):
+    after = cutoff.cut_off(ctx)  # tickets entered before it (say, before the first start) raise no Signl
+    fresh = all_of(conditions, cutoff.conditions(after))
+    for ticket in cutoff.since(after, ctx.desk.matching(rule, events["trigger"], ticket_id, fresh)):
         consider_new(ctx, ticket)
     query = ctx.config["trigger_query"]
     if query["conditions"] or query["custom_field_conditions"]:
-        for ticket in ctx.desk.query(query["conditions"], query["custom_field_conditions"], ticket_id):
+        found = ctx.desk.query(all_of(query["conditions"], cutoff.conditions(after)), query["custom_field_conditions"], ticket_id)
+        for ticket in cutoff.since(after, found):
             if custom_value(ticket, ctx.fields["retrieved"]) is not True:
                 consider_new(ctx, ticket)
     if ctx.config["reopen"] != "ignore" and "after_close" in events:
