@@ -21,6 +21,7 @@ RULES_TTL = 300.0
 # once; a hundred keep the agent's memory flat and cost extra calls only when that many match.
 PAGE_SIZE = 100
 ACKNOWLEDGED, RESOLVED = "Acknowledged", "Resolved"
+API_LICENSE = "A"  # licenseClass of API members
 
 
 def _mentions(text, word):
@@ -162,12 +163,14 @@ class TicketDesk:
 
     # ----- members ----------------------------------------------------------------------
     def member_by_email(self, email):
-        """The active member whose office e-mail is ``email`` (case-insensitive), or None."""
+        """The active member whose office e-mail is ``email`` (case-insensitive), or None. API members
+        (licenseClass "A", listed by /system/members too) are no people: never a ticket owner."""
         key = (email or "").strip().lower()
         if not key:
             return None
         if key not in self._members:
             found = self.client.list(MEMBERS, conditions=all_of(condition("officeEmail", "=", key),
                                                                 condition("inactiveFlag", "=", False)))
+            found = [member for member in found if str(member.get("licenseClass") or "").upper() != API_LICENSE]
             self._members[key] = found[0] if len(found) == 1 else None
         return self._members[key]
