@@ -108,7 +108,7 @@ def trigger_cycle(ctx, ticket_id=None):
         consider_new(ctx, ticket)
     query = ctx.config["trigger_query"]
     if query["conditions"] or query["custom_field_conditions"]:
-        found = ctx.desk.query(all_of(query["conditions"], cutoff.conditions(after)), query["custom_field_conditions"], ticket_id)
+        found = ctx.desk.query(all_of(query["conditions"], fresh), query["custom_field_conditions"], ticket_id)
         for ticket in cutoff.since(after, found):
             if custom_value(ticket, ctx.fields["retrieved"]) is not True:
                 consider_new(ctx, ticket)
