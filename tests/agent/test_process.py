@@ -6,8 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.agent import support
 from tests.emulators.harness import REPO_ROOT
+
+pytestmark = pytest.mark.slow  # the agent as a process: seconds each
 
 SECRETS = ("demoprivate", "demo-signl4-api-key", "demoteamsecret", support.WEBHOOK_TOKEN, support.CALLBACK_TOKEN)
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
