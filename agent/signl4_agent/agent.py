@@ -43,8 +43,8 @@ class Stopping(Exception):
 
 
 # The clients' messages name these settings by the agent's keys, not by the modules' option names.
-MANAGE_OPTIONS = dict((name, "manage." + name) for name in ("url", "company_id", "public_key", "private_key", "client_id",
-                                                           "timeout"))
+MANAGE_OPTIONS = dict((name, "manage." + name)
+                      for name in ("url", "company_id", "public_key", "private_key", "client_id", "timeout"))
 SIGNL4_OPTIONS = dict((name, "signl4." + name) for name in ("api_url", "api_key", "team_secret", "timeout"))
 
 

@@ -131,7 +131,7 @@ def test_the_clients_name_the_agents_keys_for_what_the_configuration_check_canno
             (build_manage if section == "manage" else build_signl4)(broken, None)
         assert expected in str(failure.value) and "cw_" not in str(failure.value) and "signl4_" not in str(failure.value)
     signl4_client = build_signl4(dict(config, signl4=dict(config["signl4"], api_key="", team_secret="")), None)
-    for call, expected in ((lambda: signl4_client.teams(), "set signl4.api_key or SIGNL4_API_KEY"),
+    for call, expected in ((signl4_client.teams, "set signl4.api_key or SIGNL4_API_KEY"),
                            (lambda: signl4_client.webhook_event({"Title": "x"}), "set signl4.team_secret or SIGNL4_TEAM_SECRET")):
         with pytest.raises(InputError) as failure:
             call()

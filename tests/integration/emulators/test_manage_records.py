@@ -86,8 +86,8 @@ def test_the_caller_is_an_api_member_listed_with_the_members(cw):
     assert (listed["identifier"], listed["licenseClass"], listed["officeEmail"]) == \
         ("apiautomation", "A", "apiautomation@contoso-msp.com")
     assert caller["id"] in [m["id"] for m in cw.ok("GET", "/system/members", conditions="inactiveFlag = false")]
-    ticket = cw.ok("POST", "/service/tickets", 201, json={"summary": "Stamped", "company": {"identifier": "Fabrikam"},
-                                                         "board": {"name": "Service Desk"}})
+    body = {"summary": "Stamped", "company": {"identifier": "Fabrikam"}, "board": {"name": "Service Desk"}}
+    ticket = cw.ok("POST", "/service/tickets", 201, json=body)
     assert ticket["_info"]["enteredBy"] == "apiautomation"
 
 
