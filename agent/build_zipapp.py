@@ -16,10 +16,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PACKAGE_PATH = ("ansible_collections", "signl4", "connectwise", "plugins")
 MAIN = "import sys\n\nfrom signl4_agent.__main__ import main\n\nsys.exit(main())\n"
+# Every entry gets this time and a fixed mode: the same sources make the same bytes, so the
+# sync_agent role, which builds the zipapp on each run, copies (and restarts the agent) only on a change.
+FIXED_MTIME = 315619200  # 1980-01-02, the first day every zip time zone can hold
 
 
 def _copy(source, target):
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _normalise(staging):
+    for folder, folders, files in os.walk(staging):
+        for name in folders + files:
+            path = os.path.join(folder, name)
+            os.chmod(path, 0o755 if name in folders else 0o644)
+            os.utime(path, (FIXED_MTIME, FIXED_MTIME))
 
 
 def build(output):
@@ -33,6 +44,7 @@ def build(output):
                 open(init, "w").close()
         with open(os.path.join(staging, "__main__.py"), "w") as handle:
             handle.write(MAIN)
+        _normalise(staging)
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
         zipapp.create_archive(staging, output, interpreter="/usr/bin/env python3", compressed=True)
     return output

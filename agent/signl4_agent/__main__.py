@@ -35,17 +35,37 @@ def cmd_run(config):
 
 
 def cmd_once(config):
+    """One cycle. When it fails, or a workflow event went into quarantine (Manage refused to evaluate
+    it), the workflow events in use are tested one by one, so a condition Manage cannot evaluate is
+    named by rule and event (the cycle's error names neither)."""
     agent = _agent(config)
     try:
-        ok = agent.safe(agent.cycle)
-        print(json.dumps(dict(ok=ok, **agent.store.counts())))
+        ok = agent.safe(agent.cycle) and not any(entry["kind"] == "event" for entry in agent.store.quarantined())
+        report = dict(ok=ok, **agent.store.counts())
+        if not ok:
+            report.update(_failing_events(config, agent.desk))
+        print(json.dumps(report))
         return 0 if ok else 1
     finally:
         agent.close()
 
 
+def _failing_events(config, desk):
+    from signl4_agent.checks import describe, failing_events
+    from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError
+    try:
+        failing = failing_events(config, desk)
+    except (ApiError, InputError) as exc:
+        return dict(error=str(exc))
+    if not failing:
+        return {}
+    log.error("%s", describe(failing))
+    return dict(failing_events=failing)
+
+
 def cmd_check_config(config):
-    """Reach both APIs read-only: the three workflow rules, the custom fields, the acting user."""
+    """Reach both APIs read-only: the three workflow rules, the custom fields, every workflow event
+    in use tested as a cycle tests it, the acting user."""
     from signl4_agent.checks import check
     report = check(config)
     print(json.dumps(report, indent=2))

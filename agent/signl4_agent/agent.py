@@ -15,7 +15,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
-from signl4_agent import alerts, callbacks, ratelimit, sync
+from signl4_agent import alerts, callbacks, cutoff, ratelimit, sync
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
 from signl4_agent.store import SqliteStore
@@ -43,17 +43,23 @@ class Stopping(CancelledError):
     ``CancelledError``, so that no record guard (``quarantine.guarded``) holds it up."""
 
 
+# The clients' messages name these settings by the agent's keys, not by the modules' option names.
+MANAGE_OPTIONS = dict((name, "manage." + name)
+                      for name in ("url", "company_id", "public_key", "private_key", "client_id", "timeout"))
+SIGNL4_OPTIONS = dict((name, "signl4." + name) for name in ("api_url", "api_key", "team_secret", "timeout"))
+
+
 def build_manage(config, retry):
     m = config["manage"]
     return ManageClient(m["url"], m["company_id"], m["public_key"], m["private_key"], m["client_id"],
                         codebase=m["codebase"], api_version=m["api_version"], validate_certs=m["validate_certs"],
-                        timeout=m["timeout"], retry=retry)
+                        timeout=m["timeout"], retry=retry, options=MANAGE_OPTIONS)
 
 
 def build_signl4(config, retry):
     s = config["signl4"]
     return Signl4Client(s["api_url"], s["api_key"], s["team_secret"], validate_certs=s["validate_certs"],
-                        timeout=s["timeout"], retry=retry)
+                        timeout=s["timeout"], retry=retry, options=SIGNL4_OPTIONS)
 
 
 class Agent:
@@ -77,6 +83,7 @@ class Agent:
         limiters = ratelimit.limiters(config["signl4"]["plan"], wait=self.sleep)
         self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock,
                                 stopping=self.stopping)
+        cutoff.first_start(self.store, clock)  # recorded when the state is empty: older tickets raise no Signl
         self.key_fetcher = callbacks.KeyFetcher(config, self.metrics.observe("manage"), self.stopping)
         self.verifier = callbacks.CallbackVerifier(self.manage_origins, self.key_fetcher, self.wake_up,
                                                    count=self._count_callback)

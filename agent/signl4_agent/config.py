@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from signl4_agent import cutoff
 from signl4_agent.logs import MASK, variants
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
@@ -62,7 +63,8 @@ def _schema():
                                 signl4_acknowledge=(bool, True, None), signl4_close=(bool, True, None)),
         "notes": dict(detail_description=(bool, False, None), internal_analysis=(bool, True, None),
                       resolution=(bool, False, None), process_notifications=(bool, False, None)),
-        "filters": dict(boards=(list, [], None), priorities=(list, [], None)),
+        "filters": dict(boards=(list, [], None), priorities=(list, [], None),
+                        entered_after=(object, cutoff.FIRST_START, None)),  # checked by cutoff.parse_setting
         "trigger_query": dict(conditions=(str, None, None), custom_field_conditions=(str, None, None)),
         "listen": dict(host=(str, "127.0.0.1", None), port=(int, 8080, None), webhook_token=(str, REQUIRED, None),
                        callback_token=(str, None, None), max_body_bytes=(int, 65536, None),
@@ -229,6 +231,10 @@ def _check_semantics(config):
     for key in ("boards", "priorities"):
         if not all(isinstance(item, str) and item for item in config["filters"][key]):
             raise ConfigError("filters.%s: expected a list of names" % key)
+    try:
+        config["filters"]["entered_after"] = cutoff.parse_setting(config["filters"]["entered_after"])
+    except ValueError as exc:
+        raise ConfigError("filters.entered_after: %s" % exc)
     _check_url("manage.url", config["manage"]["url"])
     _check_url("signl4.api_url", config["signl4"]["api_url"])
     if not any(config["notes"][flag] for flag in ("detail_description", "internal_analysis", "resolution")):

@@ -27,6 +27,7 @@ RULES_TTL = 300.0
 # once; a hundred keep the agent's memory flat and cost extra calls only when that many match.
 PAGE_SIZE = 100
 ACKNOWLEDGED, RESOLVED = "Acknowledged", "Resolved"
+API_LICENSE = "A"  # licenseClass of API members
 
 
 def _mentions(condition_text, word):
@@ -175,13 +176,16 @@ class TicketDesk:
 
     # ----- members ----------------------------------------------------------------------
     def member_by_email(self, email):
-        """The active member whose office e-mail is ``email`` (case-insensitive), or None."""
+        """The active member whose office e-mail is ``email`` (case-insensitive), or None. API members
+        (licenseClass "A", listed by /system/members too) are no people: never a ticket owner."""
         key = (email or "").strip().lower()
         if not key:
             return None
         if key not in self._members:
             found = self.client.list(MEMBERS, conditions=all_of(condition("officeEmail", "=", key),
                                                                 condition("inactiveFlag", "=", False)))
+            found = [member for member in found
+                     if isinstance(member, dict) and str(member.get("licenseClass") or "").upper() != API_LICENSE]
             member_id = record_id(found[0].get("id")) if len(found) == 1 else None
             self._members[key] = {"id": member_id} if member_id else None
         return self._members[key]

@@ -30,7 +30,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus, event_payload
 
-from signl4_agent import alerts, records
+from signl4_agent import alerts, cutoff, records
 from signl4_agent import details as ticket_details
 from signl4_agent.manage import ACKNOWLEDGED, RESOLVED, classify_trigger, classify_update
 from signl4_agent.quarantine import OUTAGES, Quarantine, guarded, record_ident
@@ -129,11 +129,11 @@ def checked_ticket(ticket):
     return dict(ticket, id=ticket_id)
 
 
-def _each_ticket(ctx, rule, event, ticket_id, conditions, consider, *args):
-    """``consider(ctx, ticket, *args)`` for each ticket the workflow event selects; the event and each
-    ticket guarded on their own."""
+def _each_ticket(ctx, rule, event, ticket_id, conditions, consider, *args, after=None):
+    """``consider(ctx, ticket, *args)`` for each ticket the workflow event selects (entered at or after
+    ``after``, when given); the event and each ticket guarded on their own."""
     with guarded(ctx, "event", record_ident(event)):
-        for ticket in ctx.desk.matching(rule, event, ticket_id, conditions):
+        for ticket in cutoff.since(after, ctx.desk.matching(rule, event, ticket_id, conditions)):
             with guarded(ctx, "ticket", record_ident(ticket)):
                 consider(ctx, checked_ticket(ticket), *args)
 
@@ -145,11 +145,14 @@ def trigger_cycle(ctx, ticket_id=None):
     if "trigger" not in events:
         raise InputError("workflow rule %r has no event whose condition tests %s" % (rule.get("name"), ctx.fields["retrieved"]))
     conditions = filter_conditions(ctx.config)
-    _each_ticket(ctx, rule, events["trigger"], ticket_id, conditions, consider_new)
+    after = cutoff.cut_off(ctx)  # tickets entered before it (say, before the first start) raise no Signl
+    fresh = all_of(conditions, cutoff.conditions(after))
+    _each_ticket(ctx, rule, events["trigger"], ticket_id, fresh, consider_new, after=after)
     query = ctx.config["trigger_query"]
     if query["conditions"] or query["custom_field_conditions"]:
         with guarded(ctx, "query", "trigger_query"):
-            for ticket in ctx.desk.query(query["conditions"], query["custom_field_conditions"], ticket_id):
+            found = ctx.desk.query(all_of(query["conditions"], fresh), query["custom_field_conditions"], ticket_id)
+            for ticket in cutoff.since(after, found):
                 with guarded(ctx, "ticket", record_ident(ticket)):
                     if custom_value(ticket, ctx.fields["retrieved"]) is not True:
                         consider_new(ctx, checked_ticket(ticket))

@@ -43,12 +43,21 @@ CODEBASE_KIND = "manage-codebase"
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-zA-Z]+)"?')
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 _IP = re.compile(r"^[0-9.]+$|^\[?[0-9a-fA-F:]+\]?$")
-# Option name and environment variable of each required connection setting, for messages.
+# Option name and environment variable of each required connection setting, for messages. A caller
+# with settings of its own (the agent's ``manage.company_id``, ...) passes ``options`` naming them.
 REQUIRED_OPTIONS = (("url", "cw_url", "CW_URL"), ("company_id", "cw_company_id", "CW_COMPANY_ID"),
                     ("public_key", "cw_public_key", "CW_PUBLIC_KEY"), ("private_key", "cw_private_key", "CW_PRIVATE_KEY"),
                     ("client_id", "cw_client_id", "CW_CLIENT_ID"))
+MODULE_OPTIONS = dict([(name, option) for name, option, _env in REQUIRED_OPTIONS], timeout="cw_timeout")
 AUTH_HINT = ("check cw_company_id, cw_public_key, cw_private_key and cw_client_id (or CW_COMPANY_ID, "
              "CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID) and that the API member is active")
+
+
+def _auth_hint(options):
+    if all(options[name] == MODULE_OPTIONS[name] for name in ("company_id", "public_key", "private_key", "client_id")):
+        return AUTH_HINT
+    return "check %s, %s, %s and %s and that the API member is active" % tuple(
+        options[name] for name in ("company_id", "public_key", "private_key", "client_id"))
 
 
 # ----- conditions ---------------------------------------------------------------------
@@ -106,10 +115,10 @@ def patch_operations(changes):
 
 # ----- URL rules ------------------------------------------------------------------------
 
-def split_site(site):
+def split_site(site, option="cw_url"):
     """``(scheme, host, port)`` from ``na.myconnectwise.net``, ``https://host`` or ``http://127.0.0.1:8080``;
-    :class:`InputError` naming ``cw_url`` for anything else."""
-    parts = check_http_url(site, "cw_url", default_scheme="https")
+    :class:`InputError` naming ``option`` for anything else."""
+    parts = check_http_url(site, option, default_scheme="https")
     return parts.scheme.lower(), parts.hostname, parts.port
 
 
@@ -140,7 +149,7 @@ def next_page_query(header):
 
 # ----- the client -----------------------------------------------------------------------
 
-def _manage_error(status, body, text):
+def _manage_error(status, body, text, hint=AUTH_HINT):
     """Manage's error body: ``{code, message, errors[]}``; 429 uses ``{error, message}``."""
     if isinstance(body, dict):
         code, message = body.get("code") or body.get("error"), body.get("message") or text
@@ -148,7 +157,7 @@ def _manage_error(status, body, text):
     else:
         code, message, errors = None, (text or "").strip()[:500], []
     if status == 401:  # e.g. {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
-        message = "%s - %s" % (message or "not authenticated", AUTH_HINT)
+        message = "%s - %s" % (message or "not authenticated", hint)
     return code, message, errors
 
 
@@ -158,27 +167,31 @@ class ManageClient(PooledClient):
 
     ``run_cache`` (a :class:`~run_cache.RunCache`) shares the discovered codebase with the other
     tasks of a run, and with ``share_lookups`` the lookups by name too (see :class:`SharedLookups`);
-    ``deadline`` bounds each request with its retries (default: twice ``timeout``)."""
+    ``deadline`` bounds each request with its retries (default: twice ``timeout``); ``options``
+    names the caller's settings in messages (``{"company_id": "manage.company_id", ...}``, default
+    ``MODULE_OPTIONS``)."""
 
     def __init__(self, url, company_id, public_key, private_key, client_id, codebase=None,
                  api_version=DEFAULT_API_VERSION, validate_certs=True, timeout=30.0, retry=None, log=None,
-                 deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
+                 deadline=None, lookup_cache=None, run_cache=None, share_lookups=False, options=None):
+        options = dict(MODULE_OPTIONS, **(options or {}))
         values = dict(url=url, company_id=company_id, public_key=public_key, private_key=private_key, client_id=client_id)
         for name, option, env in REQUIRED_OPTIONS:
             if not values[name] or not str(values[name]).strip():
-                raise InputError("the Manage connection option %s is required (or the %s environment variable)" % (option, env))
-        self.scheme, self.host, self.port = split_site(url)
+                where = " (or the %s environment variable)" % env if options[name] == option else ""
+                raise InputError("the Manage connection option %s is required%s" % (options[name], where))
+        self.scheme, self.host, self.port = split_site(url, options["url"])
         self.company_id = company_id
         self.codebase = codebase
         self._codebase_pinned = bool(codebase)
         self.api_version = api_version or DEFAULT_API_VERSION
         self.transport = Transport(
-            self._origin(self.host), "ConnectWise Manage", _manage_error,
+            self._origin(self.host), "ConnectWise Manage", functools.partial(_manage_error, hint=_auth_hint(options)),
             headers={"clientId": client_id,
                      "Accept": "application/vnd.connectwise.com+json; version=%s" % self.api_version},
             auth=("%s+%s" % (company_id, public_key), private_key),
             timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[private_key], log=log,
-            deadline=deadline, options={"timeout": "cw_timeout", "url": "cw_url"})
+            deadline=deadline, options={"timeout": options["timeout"], "url": options["url"]})
         self._discovered = False
         self._lock = threading.RLock()
         self.cache = LookupCache() if lookup_cache is None else lookup_cache

@@ -128,6 +128,11 @@ class RateLimit:
         return dict(limit=self.limit, remaining=self.remaining, reset=self.reset)
 
 
+# The user-facing name of each connection setting, for messages: the modules' options.
+MODULE_OPTIONS = dict(api_url="signl4_api_url", api_key="signl4_api_key", team_secret="signl4_team_secret",
+                      timeout="signl4_timeout")
+
+
 class Signl4Client(PooledClient):
     """One pooled session; lookups by name (teams, apps) are cached (TTL and size bound, see
     :class:`LookupCache`) and dropped on any 404.
@@ -137,10 +142,13 @@ class Signl4Client(PooledClient):
     """
 
     def __init__(self, api_url=DEFAULT_API_URL, api_key=None, team_secret=None, validate_certs=True, timeout=30.0,
-                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None, run_cache=None, share_lookups=False):
+                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None, run_cache=None, share_lookups=False,
+                 options=None):
+        # ``options`` names the caller's settings in messages (the agent's ``signl4.api_key``, ...).
+        self.options = dict(MODULE_OPTIONS, **(options or {}))
         # None means the default; an empty value (an unset Jinja variable, say) is an error, not the default.
         api_url = str(DEFAULT_API_URL if api_url is None else api_url).strip().rstrip("/")
-        check_http_url(api_url, "signl4_api_url")
+        check_http_url(api_url, self.options["api_url"])
         self.api_key = api_key
         self.team_secret = team_secret
         self.webhook_url = webhook_base(api_url)
@@ -151,7 +159,7 @@ class Signl4Client(PooledClient):
             api_url, "SIGNL4", self._parse_error, headers={"Accept": "application/json"},
             timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[api_key, team_secret], log=log,
             retry_after=self._retry_after, on_response=self._observe, deadline=deadline,
-            options={"timeout": "signl4_timeout", "url": "signl4_api_url"}, secret_segments=("/webhook/", "/events/"))
+            options={"timeout": self.options["timeout"], "url": self.options["api_url"]}, secret_segments=("/webhook/", "/events/"))
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.shared_lookups = None
         if run_cache and share_lookups and api_key:
@@ -215,7 +223,7 @@ class Signl4Client(PooledClient):
     def request(self, method, path, **kwargs):
         """A REST v2 call (``path`` below the API base, e.g. ``/v2/teams``); returns the response."""
         if not self.api_key:
-            raise InputError("the SIGNL4 API key is required: set signl4_api_key or SIGNL4_API_KEY")
+            raise InputError("the SIGNL4 API key is required: set %s or SIGNL4_API_KEY" % self.options["api_key"])
         headers = dict(kwargs.pop("headers", None) or {})
         headers[API_KEY_HEADER] = self.api_key
         if method.upper() != "GET":
@@ -250,7 +258,7 @@ class Signl4Client(PooledClient):
     # ----- inbound events ---------------------------------------------------------------
     def _secret(self):
         if not self.team_secret:
-            raise InputError("the SIGNL4 team secret is required: set signl4_team_secret or SIGNL4_TEAM_SECRET")
+            raise InputError("the SIGNL4 team secret is required: set %s or SIGNL4_TEAM_SECRET" % self.options["team_secret"])
         return self.team_secret
 
     def webhook_event(self, payload, query=None):

@@ -1,6 +1,7 @@
 """Malformed configuration -> a clear error naming the key; secrets from files and the environment."""
 
 import pytest
+import yaml
 
 from signl4_agent import config as config_module
 from signl4_agent.config import ConfigError, validate
@@ -89,3 +90,30 @@ def test_load_reports_yaml_errors(tmp_path):
         config_module.load(str(path), env={})
     with pytest.raises(ConfigError, match="cannot read"):
         config_module.load(str(tmp_path / "none.yml"), env={})
+
+
+@pytest.mark.parametrize("written, seconds", [
+    (None, "first_start"),
+    ("first_start", "first_start"),
+    ('"2026-01-31T08:00:00Z"', 1769846400.0),
+    ("2026-01-31T08:00:00Z", 1769846400.0),  # YAML reads it as a datetime
+    ("2026-01-31T10:00:00+02:00", 1769846400.0),
+    ('"2026-01-31T08:00:00"', 1769846400.0),  # no offset: UTC
+    ("2026-01-31 08:00:00", 1769846400.0),
+    ("2026-01-31", 1769817600.0),  # YAML reads it as a date: midnight UTC
+    ('"2026-01-31"', 1769817600.0),
+])
+def test_entered_after_takes_first_start_or_a_moment(tmp_path, written, seconds):
+    path = tmp_path / "agent.yml"
+    text = yaml.safe_dump(minimal())
+    path.write_text(text + ("filters: {entered_after: %s}\n" % written if written is not None else ""))
+    assert config_module.load(str(path), env={})["filters"]["entered_after"] == seconds
+
+
+@pytest.mark.parametrize("value", ["yesterday", "first start", 1769846400, True, "2026-13-01T00:00:00Z",
+                                   "2026-01-31T08:00", ["2026-01-31"]])
+def test_entered_after_refuses_anything_else(value):
+    with pytest.raises(ConfigError) as caught:
+        validate(minimal(filters={"entered_after": value}), env={})
+    assert str(caught.value) == ("filters.entered_after: expected first_start or a date and time such as "
+                                 "2026-01-31T08:00:00Z (UTC unless an offset is given)")

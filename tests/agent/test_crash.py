@@ -14,6 +14,8 @@ import os
 import random
 import urllib.request
 
+import pytest
+
 from tests.agent import support
 from tests.bench.chaos import Killer
 
@@ -66,6 +68,7 @@ def _tally(manage, signl4):
     return alerts, acks, closes, raised, status_patches
 
 
+@pytest.mark.slow  # agent processes killed and restarted
 def test_kill_9_loses_nothing_and_duplicates_nothing(provisioned, cw, tmp_path):
     manage, signl4 = provisioned
     rng = random.Random(SEED)

@@ -25,6 +25,7 @@ def seed():
     return value
 
 
+@pytest.mark.slow  # ~1,000 requests to an agent process
 def test_malformed_requests_get_4xx_and_change_nothing(manage, signl4, tmp_path):
     target = fuzz_agent.Target(tmp_path, manage, signl4)
     try:
@@ -38,6 +39,7 @@ def test_malformed_requests_get_4xx_and_change_nothing(manage, signl4, tmp_path)
     assert "Traceback" not in output
 
 
+@pytest.mark.slow  # broken configs, some through the command line
 def test_broken_configs_end_in_one_line_without_secrets(tmp_path):
     outcome = fuzz_agent.fuzz_configs(seed(), CONFIGS, CONFIGS // 3, tmp_path, progress=lambda line: None)
     assert outcome["cli_runs"] == 3

@@ -6,6 +6,8 @@ import logging
 import subprocess
 import sys
 
+import pytest
+
 from tests.emulators.harness import REPO_ROOT
 
 from signl4_agent import logs
@@ -71,6 +73,7 @@ def test_json_logs_mask_secrets_in_every_encoding():
     assert line["level"] == "WARNING"
 
 
+@pytest.mark.slow  # builds the zipapp and runs it as a process
 def test_zipapp_builds_and_runs(tmp_path, provisioned, cw):
     """The zipapp alone (no PYTHONPATH, run from elsewhere) does a whole cycle against both emulators."""
     from tests.agent import support

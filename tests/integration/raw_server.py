@@ -4,7 +4,6 @@ mock: each request gets the next scripted answer (the last one repeats) and is r
 
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,6 +25,8 @@ class RawServer:
         self.requests = []
         self.closed = threading.Semaphore(0)  # released each time the server has closed a connection
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # set by close(): a delayed answer still waiting is never sent
+        self.hung_up = 0  # clients that went away before their (delayed) answer was written
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,14 +41,23 @@ class RawServer:
                                             "query": dict(parse_qsl(parts.query)), "body": body,
                                             "headers": dict(self.headers), "connection": self.client_address})
                     answer = server.answers.pop(0) if len(server.answers) > 1 else server.answers[0]
-                if answer.delay:
-                    time.sleep(answer.delay)
-                self.send_response(answer.status)
-                for key, value in answer.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                if answer.delay and server.stopping.wait(answer.delay):
+                    self.close_connection = True  # the test is over: nobody waits for this answer
+                    return
+                try:
+                    self.send_response(answer.status)
+                    for key, value in answer.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    # A client whose timeout ended before the delayed answer (what a timeout test
+                    # wants): not a server error, no traceback.
+                    with server.lock:
+                        server.hung_up += 1
+                    self.close_connection = True
+                    return
                 self.close_connection = self.close_connection or answer.close
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
@@ -67,6 +77,7 @@ class RawServer:
         self.thread.start()
 
     def close(self):
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

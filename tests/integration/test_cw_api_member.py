@@ -119,9 +119,9 @@ def test_info_filters(manage):
     run_module("cw_api_member", member(manage, identifier="monitoring", name="Monitoring"))
     run_module("cw_api_member", dict(manage.connection, identifier="monitoring", state="absent"))
     everyone = run_module("cw_api_member_info", dict(manage.connection))["api_members"]
-    assert [m["identifier"] for m in everyone] == ["signl4", "monitoring"]
+    assert [m["identifier"] for m in everyone] == ["apiautomation", "signl4", "monitoring"]  # the caller's own first
     active = run_module("cw_api_member_info", dict(manage.connection, inactive=False))["api_members"]
-    assert [m["identifier"] for m in active] == ["signl4"]
+    assert [m["identifier"] for m in active] == ["apiautomation", "signl4"]
 
 
 def test_traffic_conforms_to_the_manage_document(manage):

@@ -17,6 +17,9 @@ import yaml
 from tests.agent import support
 from tests.emulators.harness import REPO_ROOT
 
+sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
+from build_zipapp import build as build_zipapp  # noqa: E402 - agent/ is no package
+
 pytestmark = pytest.mark.slow
 
 SITE = os.path.join("playbooks", "site.yml")
@@ -32,8 +35,6 @@ def role_vars(prefix, manage_server, signl4_server, **overrides):
         sync_agent_install_dir=str(prefix / "opt"), sync_agent_config_dir=str(prefix / "etc"),
         sync_agent_state_dir=str(prefix / "state"), sync_agent_unit_dir=str(prefix / "systemd"),
         sync_agent_python=sys.executable,
-        # missing on purpose: the role builds the zipapp on the controller
-        sync_agent_zipapp_src=str(prefix / "controller" / "signl4-agent.pyz"),
         sync_agent_manage_url=manage_server.url, sync_agent_manage_company_id="signl4demo",
         sync_agent_manage_public_key="demopublic", sync_agent_manage_private_key="demoprivate",
         sync_agent_manage_client_id="00000000-0000-4000-8000-000000000001", sync_agent_manage_timeout=5,
@@ -45,11 +46,11 @@ def role_vars(prefix, manage_server, signl4_server, **overrides):
     return variables
 
 
-def play(prefix, variables, args=()):
+def play(prefix, variables, args=(), collections=os.path.join(REPO_ROOT, "build", "collections"), **env):
     inventory = prefix / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {"agent_hosts": {"hosts": {HOST: variables}}}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections,
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0", **env)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), SITE] + list(args)
     result = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -63,14 +64,48 @@ def recap(result):
     raise AssertionError("no PLAY RECAP:\n" + result.stdout[-3000:])
 
 
+COLLECTION_PARTS = ("galaxy.yml", "meta", "plugins", "roles", "agent")
+
+
+def read_only_collection(root):
+    """A copy of the collection as ``ansible-galaxy`` installs it, every file and folder read-only."""
+    target = root / "ansible_collections" / "signl4" / "connectwise"
+    target.mkdir(parents=True)
+    for part in COLLECTION_PARTS:
+        source = os.path.join(REPO_ROOT, part)
+        if os.path.isdir(source):
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, target / part)
+    for folder, folders, files in os.walk(root, topdown=False):
+        for name in files + folders:
+            os.chmod(os.path.join(folder, name), 0o555 if name in folders else 0o444)
+    return root
+
+
+def snapshot(root):
+    """Every path below ``root`` with its size and modification time (root ignores modes: this shows a write)."""
+    return sorted((os.path.join(folder, name), os.lstat(os.path.join(folder, name)).st_size,
+                   os.lstat(os.path.join(folder, name)).st_mtime_ns)
+                  for folder, folders, files in os.walk(root) for name in folders + files)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory, manage_server, signl4_server):
-    """The role run twice into one sandbox: the first time at -vvv with --diff, the second to show it converged."""
+    """The role run twice into one sandbox from a read-only collection (the zipapp built on the controller
+    in a private temporary directory): the first time at -vvv with --diff, the second to show it converged."""
     prefix = tmp_path_factory.mktemp("sync-agent")
+    collections = read_only_collection(tmp_path_factory.mktemp("read-only"))
+    before = snapshot(collections)
+    controller_tmp = tmp_path_factory.mktemp("controller-tmp")
     variables = role_vars(prefix, manage_server, signl4_server)
-    first = play(prefix, variables, args=["-vvv", "--diff"])
-    second = play(prefix, variables)
-    return dict(prefix=prefix, variables=variables, first=first, second=second)
+    runs = [play(prefix, variables, args=args, collections=str(collections), TMPDIR=str(controller_tmp))
+            for args in (["-vvv", "--diff"], [])]
+    yield dict(prefix=prefix, variables=variables, first=runs[0], second=runs[1], collections=collections,
+               collection_unchanged=snapshot(collections) == before, controller_tmp=controller_tmp)
+    for folder, folders, files in os.walk(collections):
+        for name in folders:
+            os.chmod(os.path.join(folder, name), 0o755)  # pytest may remove it later
 
 
 def mode(path):
@@ -83,8 +118,8 @@ def test_installs_code_venv_config_and_unit_with_tight_modes(installed):
     config = prefix / "etc" / "agent.yml"
     assert mode(config) == 0o600 and os.stat(config).st_uid == os.getuid()
     assert mode(prefix / "etc") == 0o700 and mode(prefix / "state") == 0o700
-    assert (prefix / "controller" / "signl4-agent.pyz").exists()  # built on the controller, then copied
-    assert (prefix / "opt" / "signl4-agent.pyz").read_bytes() == (prefix / "controller" / "signl4-agent.pyz").read_bytes()
+    fresh = build_zipapp(str(prefix.parent / ("%s-fresh.pyz" % prefix.name)))
+    assert (prefix / "opt" / "signl4-agent.pyz").read_bytes() == open(fresh, "rb").read()  # a repeatable build
     rendered = yaml.safe_load(config.read_text())
     assert rendered["listen"] == {"host": "127.0.0.1", "port": 0, "webhook_token": support.WEBHOOK_TOKEN,
                                   "callback_token": support.CALLBACK_TOKEN}
@@ -94,6 +129,12 @@ def test_installs_code_venv_config_and_unit_with_tight_modes(installed):
                             capture_output=True, text=True, check=True).stdout.lower().splitlines()
     for pin in pins(os.path.join(REPO_ROOT, "agent", "requirements.txt")):
         assert pin.lower() in frozen
+
+
+def test_the_zipapp_is_built_outside_the_read_only_collection_and_the_build_is_removed(installed):
+    assert installed["collection_unchanged"]
+    assert "signl4-agent-build." in installed["first"].stdout  # the private build directory, under TMPDIR
+    assert list(installed["controller_tmp"].glob("signl4-agent-build.*")) == []
 
 
 def test_second_run_changes_nothing(installed):
@@ -146,19 +187,27 @@ def test_the_unit_under_var_lib_uses_state_directory(tmp_path, manage_server, si
 
 
 def test_the_installed_agent_runs_one_cycle_against_the_emulators(installed, manage, signl4):
+    """Its first start pages none of the seed's old tickets; a ticket entered after it pages."""
     support.provision(manage)
-    with support.manage_client(manage) as client:
-        ticket = support.new_ticket(client)
     prefix = installed["prefix"]
     config = str(prefix / "etc" / "agent.yml")
-    once = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz"),
-                           "once", "--config", config], capture_output=True, text=True, timeout=120, check=False,
-                          cwd=str(prefix), env={"PATH": os.environ["PATH"]})
-    assert once.returncode == 0, once.stderr[-3000:]
-    assert json.loads(once.stdout)["ok"] is True
-    assert len(support.alerts(signl4, ticket["id"])) == 1
-    for secret in SECRETS:
-        assert secret not in once.stdout + once.stderr
+
+    def once():
+        result = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz"),
+                                 "once", "--config", config], capture_output=True, text=True, timeout=120, check=False,
+                                cwd=str(prefix), env={"PATH": os.environ["PATH"]})
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads(result.stdout)["ok"] is True
+        for secret in SECRETS:
+            assert secret not in result.stdout + result.stderr
+        return result
+
+    once()
+    assert support.alerts(signl4) == []
+    with support.manage_client(manage) as client:
+        ticket = support.new_ticket(client)
+    once()
+    assert len(support.alerts(signl4, ticket["id"])) == 1 and len(support.alerts(signl4)) == 1
 
 
 def pins(path):
@@ -174,6 +223,6 @@ def test_the_roles_requirements_are_the_agents():
 def test_check_mode_on_a_fresh_host_reports_changes_and_writes_nothing_there(tmp_path, manage_server, signl4_server):
     result = play(tmp_path, role_vars(tmp_path, manage_server, signl4_server), args=["--check", "--diff"])
     assert recap(result)["changed"] > 0
-    assert [p.name for p in tmp_path.iterdir() if p.name not in ("hosts.yml", "controller")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name != "hosts.yml"] == []
     for secret in SECRETS:
         assert secret not in result.stdout + result.stderr, secret

@@ -1,5 +1,5 @@
 """The molecule scenario's fixture: both emulators as detached processes, Manage provisioned the way the
-integration role does it, tickets, alerts. ``python emulators.py start|ticket|alerts|stop SANDBOX [ARG]``;
+integration role does it, tickets, alerts. ``python emulators.py start|ticket|alerts|stop SANDBOX [TICKET]``;
 ``start`` writes SANDBOX/emulators.json (URLs, pids) and prints it."""
 
 import json
@@ -69,7 +69,8 @@ def ticket(sandbox):
         return support.new_ticket(client)["id"]
 
 
-def alerts(sandbox, ticket_id):
+def alerts(sandbox, ticket_id=None):
+    """How many Signls ticket ``ticket_id`` (None: any ticket) has."""
     return len(support.alerts(_signl4(load(sandbox)), ticket_id))
 
 
@@ -94,6 +95,6 @@ if __name__ == "__main__":
     elif command == "ticket":
         print(ticket(folder))
     elif command == "alerts":
-        print(alerts(folder, sys.argv[3]))
+        print(alerts(folder, sys.argv[3] if len(sys.argv) > 3 else None))
     else:
         print(stop(folder))

@@ -41,7 +41,7 @@ CONTENT_TYPE = "%s; version=%s" % (MEDIA_TYPE, API_VERSION)
 ACCEPT_VERSION = re.compile(r"version\s*=\s*([^;,\s]*)", re.IGNORECASE)
 RELEASE = re.compile(r"^(\d{4})\.(\d{1,2})$")
 COMPANY_NAME = "Contoso MSP"
-API_MEMBER = "apiautomation"  # the member that owns the API keys; stamps _info.updatedBy
+API_MEMBER = seed.CALLER["identifier"]  # the API member that owns the seeded keys; stamps _info.updatedBy
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DEFAULTS = {
     "company_id": "signl4demo",

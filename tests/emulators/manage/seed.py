@@ -71,6 +71,9 @@ MEMBERS = [
     ("fnguyen", "Frank", "Nguyen", "Support Technician", "Technician", "Remote", True),
 ]
 MEMBER_EMAIL_DOMAIN = "contoso-msp.com"
+CALLER = {"identifier": "apiautomation", "name": "API Automation", "emailAddress": "apiautomation@" + MEMBER_EMAIL_DOMAIN,
+          "securityRole": {"name": "Admin"}, "defaultLocation": {"name": "Tampa Office"},
+          "defaultDepartment": {"identifier": "SVC"}, "serviceDefaultBoard": {"name": "Service Desk"}}
 
 CUSTOM_FIELDS = [
     # podId, caption, type, entry, sequence
@@ -136,6 +139,8 @@ def load(emulator, extra_tickets=0, new_tickets=None):
                                         when=timestamp(3))
     for number, member in enumerate(MEMBERS, start=101):
         collections["members"].create(_member(number, *member), when=timestamp(4))
+    # The API member the seeded keys act as: /system/members lists it too (licenseClass "A"), as real Manage does.
+    collections["apiMembers"].create(CALLER, when=timestamp(4))
     _load_custom_fields(collections)
     for minutes, ticket in enumerate(TICKETS):
         collections["tickets"].create(_ticket(collections, *ticket), when=timestamp(60 * (minutes + 1)))

@@ -427,7 +427,8 @@ def test_member_create_and_duplicate_identifier(cw):
             "hireDate": "2024-01-02T00:00:00Z", "defaultEmail": "Office", "defaultPhone": "Office",
             "securityRole": {"id": 2}, "officeEmail": "gwhite@contoso-msp.com", "password": "s3cret!"}
     member = cw.ok("POST", "/system/members", 201, json=body)
-    assert member["id"] == 8 and "password" not in member and member["hireDate"] == "2024-01-02T00:00:00Z"
+    # id 9: after the 7 seeded members and the seeded API member
+    assert member["id"] == 9 and "password" not in member and member["hireDate"] == "2024-01-02T00:00:00Z"
     date_only = dict(body, identifier="hgreen", hireDate="2024-01-02")
     assert error(cw.post("/system/members", date_only), 400, "InvalidObject")["errors"][0]["field"] == "hireDate"
     body["identifier"] = "GWHITE"

@@ -73,10 +73,22 @@ def test_api_members_are_listed_with_members_and_carry_the_full_field_set(cw):
                       "excludedServiceBoardIds", "timeReminderEmailFlag"):
             assert field in member, (member["identifier"], field)
     owners = cw.ok("GET", "/system/members", conditions='licenseClass = "A"')
-    assert [m["identifier"] for m in owners] == ["signl4sync"]
+    assert [m["identifier"] for m in owners] == ["apiautomation", "signl4sync"]  # the caller is an API member too
     error(cw.patch("/system/members/%d" % api_member["id"], {"op": "replace", "path": "title", "value": "x"}),
           400, "InvalidObject")
     manage_spec().assert_conforms(cw.server.requests(), path_filter="/system/members", min_checked=3)
+
+
+def test_the_caller_is_an_api_member_listed_with_the_members(cw):
+    """The seeded keys act as the API member apiautomation, which /system/members lists (licenseClass "A")."""
+    [caller] = cw.ok("GET", "/system/apiMembers", conditions='identifier = "apiautomation"')
+    listed = cw.ok("GET", "/system/members/%d" % caller["id"])
+    assert (listed["identifier"], listed["licenseClass"], listed["officeEmail"]) == \
+        ("apiautomation", "A", "apiautomation@contoso-msp.com")
+    assert caller["id"] in [m["id"] for m in cw.ok("GET", "/system/members", conditions="inactiveFlag = false")]
+    body = {"summary": "Stamped", "company": {"identifier": "Fabrikam"}, "board": {"name": "Service Desk"}}
+    ticket = cw.ok("POST", "/service/tickets", 201, json=body)
+    assert ticket["_info"]["enteredBy"] == "apiautomation"
 
 
 def test_ticket_reads_are_scoped_by_the_calling_members_location_business_unit_and_board(cw):
