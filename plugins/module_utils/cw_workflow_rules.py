@@ -11,7 +11,9 @@ diff: ``events: {<event name>: {..., actions: {<action key>: {...}}}}``.
 
 Identity: a rule by name; an event by name within its rule; an action by :func:`action_key` within
 its event (its notify type, plus its recipient when it has one); a custom-field value by caption
-within its action. Event conditions are passed through exactly as written.
+within its action. Event conditions are passed through exactly as written: a condition to be written is
+checked for syntax first (:mod:`cw_conditions`) and tested by Manage right after the write
+(``GET .../events/{id}/test``); one Manage refuses there is taken back.
 
 Order of writes: the rule (inactive while it is new), its events, their actions, and only then
 ``activateFlag: true``, because Manage activates a rule only once it has an event. Every name is
@@ -27,6 +29,7 @@ __metaclass__ = type
 import functools
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, patch_operations
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_conditions import condition_problem
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
     BOARDS,
@@ -49,7 +52,13 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     pair_by_key,
     same_name,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, NotFoundError, OutcomeUnknownError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
+    ApiError,
+    InputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ValidationError,
+)
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, suboptions
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
@@ -59,6 +68,8 @@ TABLE_TYPES = RULES_PATH + "/tableTypes"
 ALL_NOTIFY_TYPES = RULES_PATH + "/notifyTypes"
 ACTION_VALUES = RULES_PATH + "/userdefinedfields"
 INT32_MAX = 2 ** 31 - 1
+# The code of Manage's answer to a condition it cannot use ("Expected ')' ... at position 107").
+CONDITION_REFUSED = "ApiFindCondition"
 # Integer options and the range Manage accepts (int32 fields; a frequency of 0 never fires).
 EVENT_RANGES = (("frequency", 1, INT32_MAX), ("max_executions", 1, INT32_MAX))
 RULE_RANGES = (("batch_interval", 0, INT32_MAX),)
@@ -467,11 +478,23 @@ class DesiredRule:
             plan.append((name, desired, current, verb, actions))
         load_children(self.client, [(action, action_values_path(event["id"], action["id"]), "customFields")
                                     for event, action in _actions_needing_values(plan)])
+        check_written_conditions(plan)
         for _name, _desired, _current, _verb, actions in plan:
             for _key, want, have, _verb in actions or []:
                 if want is not None:
                     self._resolve_action(want, have)
         return plan
+
+
+def check_written_conditions(plan):
+    """Refuse a condition Manage cannot parse (:mod:`cw_conditions`) before any write, in check mode
+    too. Only a condition that would be written is checked: one Manage holds already is its own."""
+    for name, desired, current, verb, _actions in plan:
+        condition_text = (desired or {}).get("eventCondition")
+        if verb == "ensure" and (current is None or current.get("eventCondition") != condition_text):
+            problem = condition_problem(condition_text)
+            if problem:
+                raise InputError("event %r: Manage cannot parse the condition: %s" % (name, problem))
 
 
 def _actions_needing_values(plan):
@@ -657,6 +680,7 @@ class WorkflowRules(ObjectKind):
                 continue
             child = self._ensure_event(rule_id, want, have, actions, check_mode)
             children.append((name, child))
+            outcome.warnings.extend(child.warnings)
             if child.object is not None:
                 events.append(child.object)
         outcome.add_children("events", children)
@@ -666,12 +690,38 @@ class WorkflowRules(ObjectKind):
         outcome.object = dict(outcome.object, events=events)
         return outcome
 
+    def _test_condition(self, rule_id, current, outcome):
+        """Manage's own parse of a condition just written: ``GET .../test`` (the UI's Test button, one
+        ticket at most). A condition Manage refuses there is taken back before anything else is written
+        (the event's previous condition restored, an event this task created deleted) and fails the
+        task with Manage's message. Any other failure of the test leaves the condition and warns."""
+        path = "%s/%s" % (events_path(rule_id), outcome.object["id"])
+        try:
+            self.client.request("GET", path + "/test", params={"pageSize": 1})
+        except ApiError as err:
+            if err.code != CONDITION_REFUSED:
+                outcome.warnings.append("event %r: Manage could not test the condition just written: %s"
+                                        % (outcome.object.get("name"), err))
+                return
+            if current is None:
+                self.client.delete(path)
+                undone = "the event this task created was deleted again"
+            else:
+                self.client.patch(path, patch_operations({"eventCondition": current.get("eventCondition")}))
+                undone = "its previous condition was restored"
+            raise ValidationError("event %r: Manage refused the condition written (%s); %s"
+                                  % (outcome.object.get("name"), err.message, undone),
+                                  status=err.status, code=err.code, errors=err.errors, method=err.method, url=err.url,
+                                  api=err.api)
+
     def _ensure_event(self, rule_id, desired, current, actions, check_mode):
         resource = EventResource(self.client, rule_id, current)
         if desired is None:
             return ensure(resource, {}, "absent", check_mode=check_mode)
         fields = dict((key, value) for key, value in desired.items() if key != "actions")
         outcome = ensure(resource, fields, rules=EVENT_RULES, check_mode=check_mode)
+        if not check_mode and "eventCondition" in outcome.after:
+            self._test_condition(rule_id, current, outcome)
         event_id = outcome.object.get("id")
         children, kept = [], []
         for key, want, have, verb in actions:
