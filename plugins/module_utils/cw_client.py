@@ -25,7 +25,7 @@ import threading
 from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError, UnknownNameError
 from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups, run_identity
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
@@ -386,7 +386,7 @@ class ManageClient(PooledClient):
         matches = self.find(path, condition(field, "=", value))
         if not matches:
             known = sorted(str(r.get(field)) for r in self.list(path, fields=[field, "id"]))[:50]
-            raise InputError("unknown %s %r; known: %s" % (what or path, value, ", ".join(known) or "none"))
+            raise UnknownNameError("unknown %s %r; known: %s" % (what or path, value, ", ".join(known) or "none"))
         if len(matches) > 1:
             raise InputError("%s %r is ambiguous: %d records share that %s" % (what or path, value, len(matches), field))
         return matches[0]

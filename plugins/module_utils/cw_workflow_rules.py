@@ -48,6 +48,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     KeyedList,
     Rules,
     ensure,
+    name_in,
     object_id,
     pair_by_key,
     same_name,
@@ -57,6 +58,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     InputError,
     NotFoundError,
     OutcomeUnknownError,
+    UnknownNameError,
     ValidationError,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
@@ -290,11 +292,12 @@ class DesiredRule:
     naming the known ones (``ManageClient.resolve``). ``spec`` is the module's argument spec: its
     ``api_key`` entries map options to API fields at every level."""
 
-    def __init__(self, client, spec, params, current):
+    def __init__(self, client, spec, params, current, check_mode=False):
         self.client = client
         self.spec = spec
         self.params = params
         self.current = current or {}
+        self.check_mode = check_mode
         for event in params["events"] or []:
             check_event_options(event)
         check_range(params, RULE_RANGES, "")
@@ -452,7 +455,13 @@ class DesiredRule:
                 not any(value.get(key) is not None and value[key] != current.get(key) for key in value):
             value.update(caption=current["caption"], userDefinedFieldId=current["userDefinedFieldId"])
             return value
-        field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
+        try:
+            field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
+        except UnknownNameError:
+            if not (self.check_mode and name_in(self.params["assume_created"], spec["caption"])):
+                raise
+            value.update(caption=spec["caption"].strip())  # an earlier task of this check run would create it
+            return value
         check_custom_value(field, spec["value"], self.table.get("name"), self.table_names())
         value.update(caption=field["caption"], userDefinedFieldId=field["id"])
         return value
@@ -654,7 +663,8 @@ class WorkflowRules(ObjectKind):
             outcome = ensure(LoadedResource(self.client, RULES_PATH, current, "workflow rule"), {}, "absent",
                              check_mode=check_mode)
         else:
-            outcome = self._ensure_present(DesiredRule(self.client, self.spec, params, current), current, check_mode)
+            outcome = self._ensure_present(DesiredRule(self.client, self.spec, params, current, check_mode), current,
+                                           check_mode)
         outcome.before, outcome.after = without_info(outcome.before), without_info(outcome.after)
         return outcome
 

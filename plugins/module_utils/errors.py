@@ -20,6 +20,10 @@ class InputError(IntegrationError):
     """The caller's input is wrong; detected before anything was written."""
 
 
+class UnknownNameError(InputError):
+    """A name given for a lookup (a board, a security role, a custom field) names no record."""
+
+
 class ApiError(IntegrationError):
     """An API answered with an error. Carries the API's own ``code``, ``message`` and ``errors``.
 

@@ -234,6 +234,16 @@ options:
         are omitted.
     type: bool
     default: true
+  assume_created:
+    description:
+      - In check mode only, custom field captions that an earlier task of the same run would create (in check mode
+        it creates nothing). An action's value for one of them that does not exist yet is shown in the diff by its
+        caption, and the task reports changed instead of failing on an unknown custom field. Any other unknown
+        name still fails.
+      - Ignored outside check mode, where the custom fields must exist.
+    type: list
+    elements: str
+    default: []
   state:
     description:
       - Whether the rule should exist. Removing a rule removes its events and actions.
@@ -432,6 +442,7 @@ ARGUMENT_SPEC = dict(
     events=dict(type="list", elements="dict", options=EVENT_SPEC),
     purge_events=dict(type="bool", default=True),
     purge_actions=dict(type="bool", default=True),
+    assume_created=dict(type="list", elements="str", default=[]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 

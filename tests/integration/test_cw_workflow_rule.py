@@ -130,6 +130,22 @@ def test_check_mode_predicts_the_seed_rules_and_writes_nothing(fields):
     assert run_module("cw_workflow_rule_info", dict(fields.connection))["workflow_rules"] == []
 
 
+def test_check_mode_shows_values_of_custom_fields_an_earlier_task_would_create(manage):
+    """Before a first run nothing exists; a check-mode run creates nothing, so the fields the rule's actions set
+    are missing: named in assume_created, the actions show in the diff by caption; a real run needs them."""
+    assumed = ["signl4status_c"]
+    result = ensure_rule(manage, UPDATE_SIGNLS, check_mode=True, assume_created=assumed)
+    assert result.get("failed") is None and result["changed"] is True, result.get("msg")
+    action = result["diff"]["after"]["events"]["Acknowledge Signl"]["actions"]["Update Custom Field"]
+    assert action["customFields"] == [{"caption": "Signl4Status_c", "value": "Acknowledged"}]
+    assert manage.writes() == []
+    unknown = ensure_rule(manage, UPDATE_SIGNLS, check_mode=True)
+    assert unknown["failed"] is True and "unknown custom field 'Signl4Status_c'" in unknown["msg"]
+    real = ensure_rule(manage, UPDATE_SIGNLS, assume_created=assumed)
+    assert real["failed"] is True and "unknown custom field 'Signl4Status_c'" in real["msg"]
+    assert manage.writes() == []
+
+
 def test_a_new_rule_is_written_rule_then_events_then_actions_then_activated(fields):
     result = ensure_rule(fields, UPDATE_TICKETS, activate=True, batch_schedule="AnyTime")
     assert result["changed"] and result["workflow_rule"]["activateFlag"] is True
