@@ -25,7 +25,7 @@ import threading
 from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError, UnknownNameError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import AuthenticationError, InputError, NotFoundError, UnknownNameError
 from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups, run_identity
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
@@ -147,8 +147,8 @@ def _manage_error(status, body, text):
         errors = body.get("errors") or []
     else:
         code, message, errors = None, (text or "").strip()[:500], []
-    if status == 401:  # e.g. {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
-        message = "%s - %s" % (message or "not authenticated", AUTH_HINT)
+    if status == 401 and not message:  # Manage says e.g. {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
+        message = "not authenticated"
     return code, message, errors
 
 
@@ -269,6 +269,9 @@ class ManageClient(PooledClient):
                 if exc.code == "NotFound" or not self._rediscover(base):
                     raise
                 return self.transport.request(method, path, **kwargs)
+        except AuthenticationError as exc:
+            exc.hint = exc.hint or AUTH_HINT  # the connection options to check, apart from Manage's words
+            raise
         finally:
             if writes:  # applied or maybe applied: no lookup of that collection may outlive it
                 self._forget(path, shared=True)
