@@ -565,12 +565,14 @@ def _rules_named(client, name=None):
     return rules
 
 
-def read_rules(client, name=None):
+def read_rules(client, name=None, include_actions=True):
     """The rules (all, or those named ``name``), each with ``events``, each event with
-    ``actions``, each action with ``customFields``: Manage's records, nested. Each level's lists
-    are read concurrently."""
+    ``actions`` (unless not ``include_actions``), each action with ``customFields``: Manage's records,
+    nested. Each level's lists are read concurrently."""
     rules = [dict(rule) for rule in _rules_named(client, name)]
     load_children(client, [(rule, events_path(rule["id"]), "events") for rule in rules])
+    if not include_actions:
+        return rules
     events = [(rule, event) for rule in rules for event in rule["events"]]
     load_children(client, [(event, actions_path(rule["id"], event["id"]), "actions") for rule, event in events])
     load_children(client, [(action, action_values_path(event["id"], action["id"]), "customFields")

@@ -362,6 +362,12 @@ def test_info_lists_every_rule_or_the_one_named(fields):
     everything = run_module("cw_workflow_rule_info", dict(fields.connection))["workflow_rules"]
     assert [rule["name"] for rule in everything] == [ESCALATE["name"], UPDATE_TICKETS["name"]]
     assert shape(read_rule(fields, UPDATE_TICKETS["name"]))["Signl acknowledged"][1] == [("Update Status", "In Progress", [])]
+    fields.clear_requests()
+    events_only = run_module("cw_workflow_rule_info", dict(fields.connection, name=UPDATE_TICKETS["name"],
+                                                           include_actions=False))["workflow_rules"]
+    assert [e["name"] for e in events_only[0]["events"]] == ["Signl acknowledged", "Signl closed"]
+    assert not any("actions" in e for e in events_only[0]["events"])
+    assert len([r for r in fields.requests() if "/apis/3.0/" in r["path"]]) == 2  # the rule by name, its events
 
 
 # ----- bad input -------------------------------------------------------------------------
