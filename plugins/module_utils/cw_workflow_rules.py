@@ -124,6 +124,17 @@ def action_key(action):
     return "%s: %s" % (notify_type, recipient) if recipient else notify_type
 
 
+def with_event_name(outcome, event_name):
+    """An action's outcome whose diff also carries its event's name (``event``, the same on both sides): a
+    diff shown with three lines of context, as Ansible shows it, then still says which event a change is in."""
+    if outcome.changed:
+        if outcome.action != "create":
+            outcome.before = dict(outcome.before, event=event_name)
+        if outcome.action != "delete":
+            outcome.after = dict(outcome.after, event=event_name)
+    return outcome
+
+
 def events_path(rule_id):
     return "%s/%s/events" % (RULES_PATH, rule_id)
 
@@ -742,7 +753,7 @@ class WorkflowRules(ObjectKind):
                 continue
             child = ensure(ActionResource(self.client, rule_id, event_id, have), want or {},
                            "present" if want is not None else "absent", ACTION_RULES, check_mode)
-            children.append((key, child))
+            children.append((key, with_event_name(child, desired["name"])))
             if child.object is not None:
                 kept.append(child.object)
         outcome.add_children("actions", children)

@@ -288,11 +288,26 @@ def test_an_action_changed_in_place_is_one_patch_with_a_nested_diff(fields):
     fields.clear_requests()
     result = ensure_rule(fields, changed, check_mode=True)
     assert result["diff"]["before"] == {"events": {"Closed": {"actions": {"Update Status": {
-        "boardStatus": {"id": 7, "name": "Closed (resolved)", "sort": 6}}}}}}
+        "boardStatus": {"id": 7, "name": "Closed (resolved)", "sort": 6}, "event": "Closed"}}}}}
     assert result["diff"]["after"]["events"]["Closed"]["actions"]["Update Status"]["boardStatus"]["name"] == "Closed (cancelled)"
     assert fields.writes() == []
     ensure_rule(fields, changed)
     assert [method for method, _path in workflow_writes(fields)] == ["PATCH"]
+
+
+def test_an_action_diff_names_its_event_within_three_lines_of_the_change(fields):
+    """Ansible shows a diff with three lines of context: the event's name is one of them."""
+    import difflib
+    import json
+    escalate_rule(fields)
+    changed = copy.deepcopy(ESCALATE)
+    changed["events"][1]["actions"][0]["board_status"] = "Closed (cancelled)"
+    changed["events"][0]["actions"][0]["note"] = "Escalated by the workflow."
+    diff = ensure_rule(fields, changed, check_mode=True)["diff"]
+    before, after = (json.dumps(diff[side], indent=4, sort_keys=True).splitlines() for side in ("before", "after"))
+    hunks = "\n".join(difflib.unified_diff(before, after, n=3, lineterm="")).split("\n@@")[1:]
+    assert [[name for name in ("Closed", "Emergency") if '"event": "%s"' % name in hunk] for hunk in hunks] == [
+        ["Closed"], ["Emergency"]], hunks
 
 
 def test_custom_field_values_are_patched_or_rebuilt_when_one_goes(fields):
@@ -523,7 +538,7 @@ def test_audit_notes_and_update_owner_reach_the_api_and_read_back_without_drift(
     changed = ensure_rule(fields, action_rule(**dict(notify_type="Add Note", note="Acknowledged in SIGNL4.",
                                                      audit_notes=False, update_owner=False)))
     event = changed["diff"]["after"]["events"][UPDATE_TICKETS["events"][0]["name"]]
-    assert event["actions"]["Add Note"] == {"auditNotesFlag": False, "updateOwnerFlag": False}
+    assert event["actions"]["Add Note"] == {"auditNotesFlag": False, "updateOwnerFlag": False, "event": "Signl acknowledged"}
 
 
 def test_actions_name_their_recipient_the_way_the_spec_does(fields):
