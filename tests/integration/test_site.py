@@ -56,7 +56,7 @@ def write_inventory(tmp_path, manage, signl4, group="manage_tenants", **host_var
     return str(path)
 
 
-def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None):
+def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None, cwd=REPO_ROOT):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0")
     command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", inventory, playbook] + list(args)
@@ -64,7 +64,8 @@ def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None):
         command += ["-e", json.dumps(extra_vars)]
     if check:
         command += ["--check", "--diff"]
-    return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    env["PWD"] = str(cwd)  # what a shell that changed into cwd would say
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 def recap(result):
@@ -462,6 +463,38 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
     assert adopted.returncode == 0 and recap(adopted)["changed"] == 0, adopted.stdout[-4000:]
     assert manage.writes() == [] and signl4.writes() == []
     assert recap(play(inventory, check=True))["changed"] == 2  # the role's defaults would undo the rules and the connector
+
+
+def test_export_writes_outside_the_inventory_by_default_and_says_where(tmp_path, manage, signl4):
+    """The FQCN playbooks, an inventory directory and the default export directory (where ansible-playbook runs):
+    later runs read no exported file as inventory (no warnings), and the export says where it wrote."""
+    inventory_dir, work = tmp_path / "inventory", tmp_path / "work"
+    inventory_dir.mkdir()
+    work.mkdir()
+    inventory = write_inventory(inventory_dir, manage, signl4, **MEMBER_KEYS)
+    assert play(inventory_dir.as_posix(), "signl4.connectwise.site", cwd=work).returncode == 0
+    exported = play(inventory_dir.as_posix(), "signl4.connectwise.export", cwd=work)
+    assert exported.returncode == 0, exported.stdout[-3000:] + exported.stderr[-3000:]
+    written = work / "signl4-export" / (HOST + ".yml")
+    assert "Wrote %s." % written in exported.stdout.replace("\n", " ")
+    assert yaml.safe_load(written.read_text())["integration_workflow_rules"][0]["name"] == "SIGNL4 - Trigger Signls"
+    assert sorted(os.listdir(inventory_dir)) == [os.path.basename(inventory)]
+    again = play(inventory_dir.as_posix(), "signl4.connectwise.site", cwd=work)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0 and "not a valid group definition" not in output and "Unable to parse" not in output
+
+
+def test_the_emulator_inventory_provisions_the_emulators_started_by_hand(manage, signl4):
+    """playbooks/inventory/emulators with the FQCN playbook, as the README's quick start runs it (these
+    emulators listen on other ports than the README's 8080 and 8081: the URLs are given on the command line)."""
+    urls = dict(integration_cw_url=manage.url, integration_signl4_api_url=signl4.url + "/api")
+    inventory = os.path.join("playbooks", "inventory", "emulators")
+    checked = play(inventory, "signl4.connectwise.site", check=True, extra_vars=urls)
+    assert checked.returncode == 0 and manage.writes() == [] and signl4.writes() == [], checked.stdout[-3000:]
+    result = play(inventory, "signl4.connectwise.site", extra_vars=urls)
+    assert result.returncode == 0 and re.search(r"^emulated-tenant +: ok=\d+ +changed=[1-9]", result.stdout, re.M), \
+        result.stdout[-3000:]
+    assert "API Keys: click +" in pending_steps(result)[-1]
 
 
 def test_example_inventory_resolves_several_tenants():
