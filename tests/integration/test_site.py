@@ -171,6 +171,8 @@ def test_check_on_never_provisioned_system_exits_0_and_says_what_it_would_do(tmp
     assert "Would create" not in result.stdout
     steps = pending_steps(result)
     assert steps[0] == FIRST_STEP and "API Keys: click +" in steps[-1]
+    # the variables the README's step 5 names too
+    assert "set integration_api_member_public_key and integration_api_member_private_key to its public" in steps[-1]
 
     agent = play(write_inventory(tmp_path, manage, signl4, **AGENT), check=True)
     assert agent.returncode == 0, agent.stdout[-4000:]
