@@ -11,8 +11,8 @@ def test_names_found_and_missing_are_returned_without_failing(manage):
     assert result.get("failed") is None and result["changed"] is False, result
     assert [b["name"] for b in result["found"]["boards"]] == ["Service Desk"]
     assert [r["name"] for r in result["found"]["locations"] + result["found"]["security_roles"]] == ["Tampa Office", "Admin"]
-    assert [(m["option"], m["name"]) for m in result["missing"]] == [("boards", "Servce Desk"), ("business_units", "Sales"),
-                                                                      ("business_units", " ")]
+    assert [(m["option"], m["name"]) for m in result["missing"]] == [
+        ("boards", "Servce Desk"), ("business_units", "Sales"), ("business_units", " ")]
     assert result["missing"][0]["msg"] == "unknown board 'Servce Desk'; known: Network Operations, Projects, Service Desk"
     assert result["missing"][1]["msg"].startswith("unknown business unit 'Sales'; known: ")
     assert result["missing"][2]["msg"] == "a business unit name is required, got ''"

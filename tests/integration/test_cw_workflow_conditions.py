@@ -12,8 +12,8 @@ from tests.integration.test_cw_workflow_rule import (
     client,
     ensure_rule,
     event_named,
-    fields,  # noqa: F401 - the fixture
     read_rule,
+    with_custom_fields,
     workflow_writes,
 )
 
@@ -23,6 +23,14 @@ UNBALANCED = ('Signl4Retrieved_c = False AND (status/name = "New (not responded)
 # Passes the syntax check (an unquoted value may be something Manage knows), but the emulator's Manage
 # cannot use it: it answers the event's test with ApiFindCondition.
 REFUSED_BY_MANAGE = "Signl4Retrieved_c = False AND status/name = New"
+
+
+@pytest.fixture
+def fields(manage):
+    """The emulator with SIGNL4's custom fields on service tickets and an empty journal."""
+    with_custom_fields(manage)
+    manage.clear_requests()
+    return manage
 
 
 def with_condition(rule, condition, event=0):

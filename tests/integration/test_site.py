@@ -198,8 +198,8 @@ def test_check_on_never_provisioned_system_exits_0_and_says_what_it_would_do(tmp
       "integration_api_member_business_unit: unknown business unit 'Sales'; known: Professional Services, Services",
       "integration_signl4_team: unknown SIGNL4 team 'Servce Desk'; known: Network Operations, Service Desk"]),
 ], ids=["signl4 url", "keys", "names"])
-def test_a_mistake_on_either_side_stops_the_run_before_any_write_naming_the_variable(tmp_path, manage, signl4, host_vars,
-                                                                                      expected):
+def test_a_mistake_on_either_side_stops_the_run_before_any_write_naming_the_variable(
+        tmp_path, manage, signl4, host_vars, expected):
     host_vars = dict((name, value.format(signl4=signl4.url)) for name, value in host_vars.items())
     for check in (True, False):
         result = play(write_inventory(tmp_path, manage, signl4, **host_vars), check=check)

@@ -130,7 +130,7 @@ def comparison(rng):
 def expression(rng, depth=0):
     if depth > 3 or rng.random() < 0.4:
         return comparison(rng)
-    parts = [expression(rng, depth + 1) for _ in range(rng.randint(2, 3))]
+    parts = [expression(rng, depth + 1) for _part in range(rng.randint(2, 3))]
     text = (" %s " % rng.choice(["AND", "OR", "and"])).join(parts)
     return "(%s)" % text if rng.random() < 0.5 else text
 
@@ -155,7 +155,7 @@ def emulator_accepts(text):
 def test_never_refuses_what_the_emulator_parses_and_refuses_what_breaks_the_nesting():
     rng = random.Random(20261130)
     refused = accepted = 0
-    for _ in range(1500):
+    for _round in range(1500):
         valid = expression(rng)
         assert condition_problem(valid) is None, valid
         for text in mutations(rng, valid):
