@@ -13,6 +13,7 @@ import stat
 from urllib.parse import urlsplit
 
 import yaml
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import DEFAULT_API_VERSION
 
 from signl4_agent import cutoff
 from signl4_agent.logs import MASK, variants
@@ -47,7 +48,7 @@ def _schema():
     return {
         "manage": dict(url=(str, REQUIRED, None), company_id=(str, REQUIRED, None), public_key=(str, REQUIRED, None),
                        private_key=(str, REQUIRED, None), client_id=(str, REQUIRED, None), codebase=(str, None, None),
-                       api_version=(str, "2019.1", None), validate_certs=(bool, True, None),
+                       api_version=(str, DEFAULT_API_VERSION, None), validate_certs=(bool, True, None),
                        timeout=(float, 30.0, None)),
         "signl4": dict(api_url=(str, "https://connect.signl4.com/api", None), api_key=(str, REQUIRED, None),
                        team_secret=(str, REQUIRED, None), acting_user=(str, REQUIRED, None),

@@ -50,7 +50,7 @@ options:
   cw_api_version:
     description:
       - The API model version sent in the C(Accept) header. The default is the version of the API description the
-        modules are tested against.
+        modules are tested against, and the sync agent's default (its C(manage.api_version)) too.
       - If not set, the value of the E(CW_API_VERSION) environment variable is used.
     type: str
     default: "2025.8"

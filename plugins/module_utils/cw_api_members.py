@@ -20,8 +20,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects impo
     ManageResource,
     resolve_reference,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import REFERENCE, Outcome, Rules, ensure
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.engine import REFERENCE, Outcome, Rules, ensure, name_in
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, UnknownNameError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
 
@@ -53,7 +53,7 @@ class ApiMembers(ObjectKind):
     def rules(self, params):
         return Rules((key, REFERENCE) for key, _path, _what in REFERENCES.values())
 
-    def desired(self, params, resource):
+    def desired(self, params, resource, check_mode=False):
         """The API-shaped member; names resolved to references (fails on unknown names, before any write)."""
         require_length(params.get("name"), 30, "name")
         require_length(params.get("email"), 250, "email")
@@ -61,13 +61,18 @@ class ApiMembers(ObjectKind):
         desired.update(identifier=resource.name, inactiveFlag=False)
         current = resource.find() or {}  # read once per task (ApiMemberResource): references by name need no lookup
         for option, (key, path, what) in REFERENCES.items():
-            desired[key] = resolve_reference(self.client, path, params.get(option), what, current=current.get(key))
+            try:
+                desired[key] = resolve_reference(self.client, path, params.get(option), what, current=current.get(key))
+            except UnknownNameError:
+                if not (check_mode and option == "role" and name_in(params.get("assume_created"), params["role"])):
+                    raise
+                desired[key] = {"name": params["role"].strip()}  # an earlier task of this check run would create it
         return desired
 
     def apply(self, params, check_mode):
         resource = self.resource(params)
         if params["state"] == "present":
-            return ensure(resource, self.desired(params, resource), "present", self.rules(params), check_mode)
+            return ensure(resource, self.desired(params, resource, check_mode), "present", self.rules(params), check_mode)
         if resource.find() is None:
             return Outcome(False, None, {}, {}, "none")
         return ensure(resource, {"inactiveFlag": True}, "present", self.rules(params), check_mode)

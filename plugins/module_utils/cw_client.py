@@ -25,7 +25,7 @@ import threading
 from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import AuthenticationError, InputError, NotFoundError, UnknownNameError
 from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups, run_identity
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
@@ -149,15 +149,15 @@ def next_page_query(header):
 
 # ----- the client -----------------------------------------------------------------------
 
-def _manage_error(status, body, text, hint=AUTH_HINT):
+def _manage_error(status, body, text):
     """Manage's error body: ``{code, message, errors[]}``; 429 uses ``{error, message}``."""
     if isinstance(body, dict):
         code, message = body.get("code") or body.get("error"), body.get("message") or text
         errors = body.get("errors") or []
     else:
         code, message, errors = None, (text or "").strip()[:500], []
-    if status == 401:  # e.g. {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
-        message = "%s - %s" % (message or "not authenticated", hint)
+    if status == 401 and not message:  # Manage says e.g. {"code": "ConnectWiseApi", "message": "UserNotAuthenticated"}
+        message = "not authenticated"
     return code, message, errors
 
 
@@ -186,12 +186,13 @@ class ManageClient(PooledClient):
         self._codebase_pinned = bool(codebase)
         self.api_version = api_version or DEFAULT_API_VERSION
         self.transport = Transport(
-            self._origin(self.host), "ConnectWise Manage", functools.partial(_manage_error, hint=_auth_hint(options)),
+            self._origin(self.host), "ConnectWise Manage", _manage_error,
             headers={"clientId": client_id,
                      "Accept": "application/vnd.connectwise.com+json; version=%s" % self.api_version},
             auth=("%s+%s" % (company_id, public_key), private_key),
             timeout=timeout, validate_certs=validate_certs, retry=retry, secrets=[private_key], log=log,
             deadline=deadline, options={"timeout": options["timeout"], "url": options["url"]})
+        self.auth_hint = _auth_hint(options)
         self._discovered = False
         self._lock = threading.RLock()
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
@@ -282,6 +283,9 @@ class ManageClient(PooledClient):
                 if exc.code == "NotFound" or not self._rediscover(base):
                     raise
                 return self.transport.request(method, path, **kwargs)
+        except AuthenticationError as exc:
+            exc.hint = exc.hint or self.auth_hint  # the connection settings to check, apart from Manage's words
+            raise
         finally:
             if writes:  # applied or maybe applied: no lookup of that collection may outlive it
                 self._forget(path, shared=True)
@@ -399,7 +403,7 @@ class ManageClient(PooledClient):
         matches = self.find(path, condition(field, "=", value))
         if not matches:
             known = sorted(str(r.get(field)) for r in self.list(path, fields=[field, "id"]))[:50]
-            raise InputError("unknown %s %r; known: %s" % (what or path, value, ", ".join(known) or "none"))
+            raise UnknownNameError("unknown %s %r; known: %s" % (what or path, value, ", ".join(known) or "none"))
         if len(matches) > 1:
             raise InputError("%s %r is ambiguous: %d records share that %s" % (what or path, value, len(matches), field))
         return matches[0]

@@ -7,7 +7,8 @@ Roles are created and deleted over REST, but their permission levels can only be
 (``/system/securityRoles/{id}/settings`` has no write method in any spec version), so a declared
 permission matrix is *verified*: each level that differs is returned as data (``drift``) with
 the UI step that fixes it, shows in the diff as the levels before and after, and never leaves
-the task ``ok``: it fails, or with ``on_matrix_drift: warn`` warns and reports changed.
+the task ``ok``: it fails, or with ``on_matrix_drift: warn`` warns and reports changed (``report``:
+changed, the steps only in ``drift``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -81,7 +82,7 @@ class SecurityRoles(ObjectKind):
 
 
 def report_drift(outcome, drift, name, policy):
-    """A differing matrix makes the task changed (``warn``) or failed (``fail``), never ok; the
+    """A differing matrix makes the task changed (``warn``, ``report``) or failed (``fail``), never ok; the
     diff shows the differing levels before and after, keyed ``module > function``."""
     outcome.extra["drift"] = drift
     if not drift:
@@ -98,9 +99,10 @@ def report_drift(outcome, drift, name, policy):
                    "%d. %s" % (number, item["step"]) for number, item in enumerate(drift, start=1))))
     if policy == "fail":
         outcome.failure = message
-    else:
+        return
+    if policy == "warn":
         outcome.warnings.append(message)
-        outcome.changed = True
+    outcome.changed = True  # "report": the caller lists the steps itself (the integration role's pending steps)
 
 
 class SecurityRoleResource(ManageResource):

@@ -11,7 +11,9 @@ diff: ``events: {<event name>: {..., actions: {<action key>: {...}}}}``.
 
 Identity: a rule by name; an event by name within its rule; an action by :func:`action_key` within
 its event (its notify type, plus its recipient when it has one); a custom-field value by caption
-within its action. Event conditions are passed through exactly as written.
+within its action. Event conditions are passed through exactly as written: a condition to be written is
+checked for syntax first (:mod:`cw_conditions`) and tested by Manage right after the write
+(``GET .../events/{id}/test``); one Manage refuses there is taken back.
 
 Order of writes: the rule (inactive while it is new), its events, their actions, and only then
 ``activateFlag: true``, because Manage activates a rule only once it has an event. Every name is
@@ -27,6 +29,7 @@ __metaclass__ = type
 import functools
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, patch_operations
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_conditions import condition_problem
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
     BOARDS,
@@ -45,11 +48,19 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     KeyedList,
     Rules,
     ensure,
+    name_in,
     object_id,
     pair_by_key,
     same_name,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, InputError, NotFoundError, OutcomeUnknownError
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
+    ApiError,
+    InputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    UnknownNameError,
+    ValidationError,
+)
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, suboptions
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
@@ -59,6 +70,8 @@ TABLE_TYPES = RULES_PATH + "/tableTypes"
 ALL_NOTIFY_TYPES = RULES_PATH + "/notifyTypes"
 ACTION_VALUES = RULES_PATH + "/userdefinedfields"
 INT32_MAX = 2 ** 31 - 1
+# The code of Manage's answer to a condition it cannot use ("Expected ')' ... at position 107").
+CONDITION_REFUSED = "ApiFindCondition"
 # Integer options and the range Manage accepts (int32 fields; a frequency of 0 never fires).
 EVENT_RANGES = (("frequency", 1, INT32_MAX), ("max_executions", 1, INT32_MAX))
 RULE_RANGES = (("batch_interval", 0, INT32_MAX),)
@@ -109,6 +122,17 @@ def action_key(action):
     notify_type = (action.get("notifyType") or {}).get("name") or ""
     recipient = (action.get("specificMemberTo") or {}).get("identifier") or action.get("emailRecipient")
     return "%s: %s" % (notify_type, recipient) if recipient else notify_type
+
+
+def with_event_name(outcome, event_name):
+    """An action's outcome whose diff also carries its event's name (``event``, the same on both sides): a
+    diff shown with three lines of context, as Ansible shows it, then still says which event a change is in."""
+    if outcome.changed:
+        if outcome.action != "create":
+            outcome.before = dict(outcome.before, event=event_name)
+        if outcome.action != "delete":
+            outcome.after = dict(outcome.after, event=event_name)
+    return outcome
 
 
 def events_path(rule_id):
@@ -279,11 +303,12 @@ class DesiredRule:
     naming the known ones (``ManageClient.resolve``). ``spec`` is the module's argument spec: its
     ``api_key`` entries map options to API fields at every level."""
 
-    def __init__(self, client, spec, params, current):
+    def __init__(self, client, spec, params, current, check_mode=False):
         self.client = client
         self.spec = spec
         self.params = params
         self.current = current or {}
+        self.check_mode = check_mode
         for event in params["events"] or []:
             check_event_options(event)
         check_range(params, RULE_RANGES, "")
@@ -441,7 +466,13 @@ class DesiredRule:
                 not any(value.get(key) is not None and value[key] != current.get(key) for key in value):
             value.update(caption=current["caption"], userDefinedFieldId=current["userDefinedFieldId"])
             return value
-        field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
+        try:
+            field = self.client.resolve(CUSTOM_FIELDS, spec["caption"].strip(), field="caption", what="custom field")
+        except UnknownNameError:
+            if not (self.check_mode and name_in(self.params["assume_created"], spec["caption"])):
+                raise
+            value.update(caption=spec["caption"].strip())  # an earlier task of this check run would create it
+            return value
         check_custom_value(field, spec["value"], self.table.get("name"), self.table_names())
         value.update(caption=field["caption"], userDefinedFieldId=field["id"])
         return value
@@ -467,11 +498,23 @@ class DesiredRule:
             plan.append((name, desired, current, verb, actions))
         load_children(self.client, [(action, action_values_path(event["id"], action["id"]), "customFields")
                                     for event, action in _actions_needing_values(plan)])
+        check_written_conditions(plan)
         for _name, _desired, _current, _verb, actions in plan:
             for _key, want, have, _verb in actions or []:
                 if want is not None:
                     self._resolve_action(want, have)
         return plan
+
+
+def check_written_conditions(plan):
+    """Refuse a condition Manage cannot parse (:mod:`cw_conditions`) before any write, in check mode
+    too. Only a condition that would be written is checked: one Manage holds already is its own."""
+    for name, desired, current, verb, _actions in plan:
+        condition_text = (desired or {}).get("eventCondition")
+        if verb == "ensure" and (current is None or current.get("eventCondition") != condition_text):
+            problem = condition_problem(condition_text)
+            if problem:
+                raise InputError("event %r: Manage cannot parse the condition: %s" % (name, problem))
 
 
 def _actions_needing_values(plan):
@@ -533,12 +576,14 @@ def _rules_named(client, name=None):
     return rules
 
 
-def read_rules(client, name=None):
+def read_rules(client, name=None, include_actions=True):
     """The rules (all, or those named ``name``), each with ``events``, each event with
-    ``actions``, each action with ``customFields``: Manage's records, nested. Each level's lists
-    are read concurrently."""
+    ``actions`` (unless not ``include_actions``), each action with ``customFields``: Manage's records,
+    nested. Each level's lists are read concurrently."""
     rules = [dict(rule) for rule in _rules_named(client, name)]
     load_children(client, [(rule, events_path(rule["id"]), "events") for rule in rules])
+    if not include_actions:
+        return rules
     events = [(rule, event) for rule in rules for event in rule["events"]]
     load_children(client, [(event, actions_path(rule["id"], event["id"]), "actions") for rule, event in events])
     load_children(client, [(action, action_values_path(event["id"], action["id"]), "customFields")
@@ -631,7 +676,8 @@ class WorkflowRules(ObjectKind):
             outcome = ensure(LoadedResource(self.client, RULES_PATH, current, "workflow rule"), {}, "absent",
                              check_mode=check_mode)
         else:
-            outcome = self._ensure_present(DesiredRule(self.client, self.spec, params, current), current, check_mode)
+            outcome = self._ensure_present(DesiredRule(self.client, self.spec, params, current, check_mode), current,
+                                           check_mode)
         outcome.before, outcome.after = without_info(outcome.before), without_info(outcome.after)
         return outcome
 
@@ -657,6 +703,7 @@ class WorkflowRules(ObjectKind):
                 continue
             child = self._ensure_event(rule_id, want, have, actions, check_mode)
             children.append((name, child))
+            outcome.warnings.extend(child.warnings)
             if child.object is not None:
                 events.append(child.object)
         outcome.add_children("events", children)
@@ -666,12 +713,38 @@ class WorkflowRules(ObjectKind):
         outcome.object = dict(outcome.object, events=events)
         return outcome
 
+    def _test_condition(self, rule_id, current, outcome):
+        """Manage's own parse of a condition just written: ``GET .../test`` (the UI's Test button, one
+        ticket at most). A condition Manage refuses there is taken back before anything else is written
+        (the event's previous condition restored, an event this task created deleted) and fails the
+        task with Manage's message. Any other failure of the test leaves the condition and warns."""
+        path = "%s/%s" % (events_path(rule_id), outcome.object["id"])
+        try:
+            self.client.request("GET", path + "/test", params={"pageSize": 1})
+        except ApiError as err:
+            if err.code != CONDITION_REFUSED:
+                outcome.warnings.append("event %r: Manage could not test the condition just written: %s"
+                                        % (outcome.object.get("name"), err))
+                return
+            if current is None:
+                self.client.delete(path)
+                undone = "the event this task created was deleted again"
+            else:
+                self.client.patch(path, patch_operations({"eventCondition": current.get("eventCondition")}))
+                undone = "its previous condition was restored"
+            raise ValidationError("event %r: Manage refused the condition written (%s); %s"
+                                  % (outcome.object.get("name"), err.message, undone),
+                                  status=err.status, code=err.code, errors=err.errors, method=err.method, url=err.url,
+                                  api=err.api)
+
     def _ensure_event(self, rule_id, desired, current, actions, check_mode):
         resource = EventResource(self.client, rule_id, current)
         if desired is None:
             return ensure(resource, {}, "absent", check_mode=check_mode)
         fields = dict((key, value) for key, value in desired.items() if key != "actions")
         outcome = ensure(resource, fields, rules=EVENT_RULES, check_mode=check_mode)
+        if not check_mode and "eventCondition" in outcome.after:
+            self._test_condition(rule_id, current, outcome)
         event_id = outcome.object.get("id")
         children, kept = [], []
         for key, want, have, verb in actions:
@@ -680,7 +753,7 @@ class WorkflowRules(ObjectKind):
                 continue
             child = ensure(ActionResource(self.client, rule_id, event_id, have), want or {},
                            "present" if want is not None else "absent", ACTION_RULES, check_mode)
-            children.append((key, child))
+            children.append((key, with_event_name(child, desired["name"])))
             if child.object is not None:
                 kept.append(child.object)
         outcome.add_children("actions", children)

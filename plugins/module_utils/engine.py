@@ -45,6 +45,11 @@ def same_name(name):
     return str(name if name is not None else "").strip().casefold()
 
 
+def name_in(names, name):
+    """Whether ``name`` is one of ``names`` by :func:`same_name`."""
+    return same_name(name) in set(same_name(item) for item in names or [])
+
+
 class CaseInsensitive(Exact):
     """Names (and name-like keys such as a callback's type): compared by :func:`same_name`."""
 

@@ -20,15 +20,22 @@ class InputError(IntegrationError):
     """The caller's input is wrong; detected before anything was written."""
 
 
+class UnknownNameError(InputError):
+    """A name given for a lookup (a board, a security role, a custom field) names no record."""
+
+
 class ApiError(IntegrationError):
     """An API answered with an error. Carries the API's own ``code``, ``message`` and ``errors``.
 
     ``url`` is already masked: it never holds a secret (team secrets travel in SIGNL4 paths).
+    ``hint`` is this collection's advice (the options to check), kept apart from the API's words so
+    that a caller with other names for those options (the integration role) can give its own.
     """
 
-    def __init__(self, message, status=None, code=None, errors=None, method=None, url=None, api="API"):
+    def __init__(self, message, status=None, code=None, errors=None, method=None, url=None, api="API", hint=None):
         super(ApiError, self).__init__(message)
         self.message = message
+        self.hint = hint
         self.status = status
         self.code = code
         self.errors = errors or []
@@ -41,6 +48,8 @@ class ApiError(IntegrationError):
         if self.code:
             head += " (%s)" % self.code
         text = "%s: %s" % (head, self.message)
+        if self.hint:
+            text += " - " + self.hint
         details = []
         for item in self.errors:
             if isinstance(item, dict):
@@ -56,7 +65,7 @@ class ApiError(IntegrationError):
 
     def to_dict(self):
         return dict(status=self.status, code=self.code, message=self.message, errors=self.errors,
-                    method=self.method, url=self.url)
+                    method=self.method, url=self.url, hint=self.hint)
 
 
 class TransportError(ApiError):

@@ -66,6 +66,15 @@ options:
     description:
       - Free-text notes on the member.
     type: str
+  assume_created:
+    description:
+      - In check mode only, security role names that an earlier task of the same run would create (in check mode it
+        creates nothing). A O(role) among them that does not exist yet is shown in the diff by its name, and the task
+        reports changed instead of failing on an unknown name. Any other unknown name still fails.
+      - Ignored outside check mode, where the role must exist.
+    type: list
+    elements: str
+    default: []
   state:
     description:
       - V(present) creates or updates the member and makes it active; V(absent) deactivates it if it exists.
@@ -84,6 +93,15 @@ EXAMPLES = r"""
     business_unit: Services
     default_board: Service Desk
     email: signl4@contoso-msp.com
+
+- name: The same in a check-mode run that would create the role SIGNL4 first
+  signl4.connectwise.cw_api_member:
+    identifier: signl4
+    name: Derdack SIGNL4
+    role: SIGNL4
+    location: Tampa Office
+    business_unit: Services
+    assume_created: [SIGNL4]
 
 - name: Take the member out of use (Manage cannot delete it)
   signl4.connectwise.cw_api_member:
@@ -127,6 +145,7 @@ ARGUMENT_SPEC = dict(
     default_board=dict(type="str"),
     email=dict(type="str", api_key="emailAddress"),
     notes=dict(type="str", api_key="notes"),
+    assume_created=dict(type="list", elements="str", default=[]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 

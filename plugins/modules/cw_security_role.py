@@ -15,7 +15,8 @@ description:
   - Creates or deletes a security role in C(/system/securityroles), found by its O(name).
   - Verifies the role's permission matrix against O(permissions). Manage's REST API can read a role's
     permission levels but cannot change them, so this module never tries to. When a level differs, the task
-    does not report ok. It fails (or, with O(on_matrix_drift=warn), warns and reports changed), and lists
+    does not report ok. It fails (or, with O(on_matrix_drift=warn), warns and reports changed; with
+    O(on_matrix_drift=report), reports changed), and lists
     each difference as the step to make in the Manage UI, such as the following.
   - "System > Security Roles > SIGNL4 > Service Desk > Close Service Tickets: set Inquire Level to All (now None)"
   - A role created by this module starts with every function at C(None), so a new role with a declared
@@ -79,8 +80,10 @@ options:
     description:
       - What a difference between the role's levels and O(permissions) does to the task.
       - V(fail) fails it. V(warn) warns with the same steps and reports the task as changed.
+      - V(report) reports the task as changed without a warning; the steps are only in RV(drift), for a play that
+        lists them itself (the role P(signl4.connectwise.integration#role) does, at the end of the play).
     type: str
-    choices: [fail, warn]
+    choices: [fail, warn, report]
     default: fail
   state:
     description:
@@ -147,7 +150,9 @@ drift:
       actual: None
       step: "System > Security Roles > SIGNL4 > Service Desk > Close Service Tickets: set Inquire Level to All (now None)"
 diff:
-  description: The role's keys that differ, before and after (the role itself; levels are in RV(drift)).
+  description:
+    - The role's keys that differ, before and after, and the differing levels under C(permissions), keyed
+      C(<module> > <function>).
   returned: when diff mode is on
   type: dict
 """
@@ -168,7 +173,7 @@ ARGUMENT_SPEC = dict(
         inquire_level=dict(type="str", choices=LEVELS),
     )),
     purge_permissions=dict(type="bool", default=False),
-    on_matrix_drift=dict(type="str", choices=["fail", "warn"], default="fail"),
+    on_matrix_drift=dict(type="str", choices=["fail", "warn", "report"], default="fail"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 

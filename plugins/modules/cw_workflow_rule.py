@@ -22,7 +22,15 @@ description:
     its recipient when it has one (O(events[].actions[].member) or O(events[].actions[].email)), so an event
     holds at most one action per notify type and recipient. Changing an action's other options updates it in
     place. Custom-field values are matched by caption within their action. Re-ordering alone is no change.
-  - Event conditions are passed to Manage exactly as written; the module never rewrites them.
+  - Event conditions are passed to Manage exactly as written; the module never rewrites them, and compares them
+    exactly too (a condition that differs only in letter case or surrounding spaces is a change).
+  - A condition that would be written is first checked against Manage's conditions syntax, in check mode too. One
+    Manage cannot parse fails the task before anything is written, naming the place as Manage does, for example
+    C(Expected ')' but found 'end of condition' at position 107).
+  - After writing a condition the module asks Manage to test the event (C(GET .../events/{id}/test), the Test
+    button of the UI, one ticket at most). When Manage refuses the condition there (C(ApiFindCondition)), the
+    event's previous condition is restored (an event the task created is deleted again, a rule it created too) and
+    the task fails with Manage's message.
   - A new rule is created inactive, then its events, then their actions, and only then activated when
     O(activate=true), because Manage activates a rule only once it has an event.
   - With C(--diff), the diff nests the changes per event and action, for example
@@ -36,11 +44,13 @@ extends_documentation_fragment:
   - signl4.connectwise.cw.action_group
   - signl4.connectwise.attributes
 notes:
-  - Manage does not publish the format of event conditions. The collection's test emulator reads them as the
-    C(conditions) query language with custom fields written by caption, for example
+  - Manage does not publish the format of event conditions. The collection reads them as the C(conditions) query
+    language of Manage's developer guide with custom fields written by caption, for example
     C(Signl4Retrieved_c = False AND status/name = "New") (a value may hold parentheses, such as the status
-    name New (not responded), which this markup cannot show). Check a condition on a real instance
-    with the Manage UI or C(GET /system/workflows/{id}/events/{id}/test) before relying on it.
+    name New (not responded), which this markup cannot show). The syntax check refuses only what is broken in any
+    reading of that language (an unterminated string or date, unbalanced parentheses, an empty part, C(AND), C(OR)
+    or an operator without a condition or operand on each side, C(in) without a list); Manage's test after the write
+    catches the rest. A condition Manage already holds is never refused.
   - Notify type names are read from Manage (C(/system/workflows/{id}/notifyTypes)). The names this module knows
     requirements for are C(Update Status), C(Update Priority), C(Add Note), C(Update Custom Field), C(Send Email),
     C(Assign Resource) and C(Create Activity); see O(events[].actions[].notify_type).
@@ -111,7 +121,9 @@ options:
         required: true
       condition:
         description:
-          - The event's condition, passed to Manage exactly as written.
+          - The event's condition, passed to Manage exactly as written and compared exactly (case and spaces
+            included).
+          - Checked for syntax before it is written, and tested by Manage after it is written; see the description.
         type: str
         required: true
       execution_time:
@@ -222,6 +234,16 @@ options:
         are omitted.
     type: bool
     default: true
+  assume_created:
+    description:
+      - In check mode only, custom field captions that an earlier task of the same run would create (in check mode
+        it creates nothing). An action's value for one of them that does not exist yet is shown in the diff by its
+        caption, and the task reports changed instead of failing on an unknown custom field. Any other unknown
+        name still fails.
+      - Ignored outside check mode, where the custom fields must exist.
+    type: list
+    elements: str
+    default: []
   state:
     description:
       - Whether the rule should exist. Removing a rule removes its events and actions.
@@ -420,6 +442,7 @@ ARGUMENT_SPEC = dict(
     events=dict(type="list", elements="dict", options=EVENT_SPEC),
     purge_events=dict(type="bool", default=True),
     purge_actions=dict(type="bool", default=True),
+    assume_created=dict(type="list", elements="str", default=[]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 

@@ -32,7 +32,8 @@ options:
     required: true
   url:
     description:
-      - The absolute http(s) URL SIGNL4 posts to, for example the sync agent's receiver with its token.
+      - The absolute http(s) URL SIGNL4 posts to, for example the bundled sync agent's receiver with its token,
+        C(https://agent.example.com/signl4/<token>).
       - Required when the subscription has to be created. It is never logged or shown.
       - SIGNL4 refuses a team's own inbound webhook here (it would loop).
     type: str
@@ -63,7 +64,8 @@ EXAMPLES = r"""
 - name: Deliver the Service Desk team's alert events to the sync agent
   signl4.connectwise.signl4_webhook:
     name: ConnectWise sync agent
-    url: "https://sync.example.com/signl4/events?token={{ vault_receiver_token }}"
+    # the bundled sync agent's receiver: /signl4/<token> (its listen.webhook_token)
+    url: "https://agent.example.com/signl4/{{ vault_agent_webhook_token }}"
     team: Service Desk
     description: Acknowledge, close and annotate ConnectWise tickets
     signl4_api_key: "{{ vault_signl4_api_key }}"

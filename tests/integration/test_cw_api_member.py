@@ -50,6 +50,29 @@ def test_an_update_patches_only_what_differs(manage):
     assert stored(manage)[0]["securityRole"]["name"] == "Technician"
 
 
+def test_check_mode_shows_a_role_an_earlier_task_would_create_by_its_name(manage):
+    """A check-mode run creates nothing, so the role this run would create first does not exist yet: named in
+    assume_created, it shows in the diff; any other unknown name still fails, and a real run needs the role."""
+    for existing in (False, True):
+        if existing:
+            run_module("cw_api_member", member(manage))
+            manage.clear_requests()
+        result = run_module("cw_api_member", member(manage, role="SIGNL4", assume_created=["signl4 "]), check_mode=True)
+        assert result.get("failed") is None and result["changed"] is True, result
+        assert result["diff"]["after"]["securityRole"] == {"name": "SIGNL4"}
+        if existing:
+            assert result["diff"]["before"]["securityRole"]["name"] == "Admin"
+        assert manage.writes() == []
+    unknown = run_module("cw_api_member", member(manage, role="SIGNL4"), check_mode=True)
+    assert unknown["failed"] is True and "unknown security role 'SIGNL4'" in unknown["msg"]
+    other = run_module("cw_api_member", member(manage, role="SIGNL4", location="Mars", assume_created=["SIGNL4"]),
+                       check_mode=True)
+    assert other["failed"] is True and "unknown location 'Mars'" in other["msg"]
+    real = run_module("cw_api_member", member(manage, role="SIGNL4", assume_created=["SIGNL4"]))
+    assert real["failed"] is True and "unknown security role 'SIGNL4'" in real["msg"]
+    assert manage.writes() == []
+
+
 def test_only_given_options_are_compared(manage):
     run_module("cw_api_member", member(manage))
     manage.clear_requests()

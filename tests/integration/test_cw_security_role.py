@@ -102,6 +102,20 @@ def test_warn_reports_changed_with_the_steps_and_does_not_fail(manage):
     assert any(STEP in warning for warning in result["warnings"])
 
 
+def test_report_reports_changed_with_the_steps_in_drift_only(manage):
+    """For a play that lists the steps itself (the integration role): changed, no warning, never ok."""
+    role_id = created_role(manage)
+    grant_seed_matrix(manage, role_id)
+    click(manage, role_id, [{"module": "Service Desk", "function": "Close Service Tickets", "inquire": "None"}])
+    result = run_module("cw_security_role", role(manage, on_matrix_drift="report"))
+    assert result.get("failed") is None and result["changed"] is True
+    assert [d["step"] for d in result["drift"]] == [STEP] and result["warnings"] == []
+    assert result["diff"]["after"]["permissions"] == {"Service Desk > Close Service Tickets": {"Inquire Level": "All"}}
+    grant_seed_matrix(manage, role_id)
+    matching = run_module("cw_security_role", role(manage, on_matrix_drift="report"))
+    assert matching["changed"] is False and matching["drift"] == [] and matching["warnings"] == []
+
+
 def test_unlisted_functions_are_verified_only_with_purge(manage):
     role_id = created_role(manage)
     grant_seed_matrix(manage, role_id)

@@ -130,6 +130,22 @@ def test_check_mode_predicts_the_seed_rules_and_writes_nothing(fields):
     assert run_module("cw_workflow_rule_info", dict(fields.connection))["workflow_rules"] == []
 
 
+def test_check_mode_shows_values_of_custom_fields_an_earlier_task_would_create(manage):
+    """Before a first run nothing exists; a check-mode run creates nothing, so the fields the rule's actions set
+    are missing: named in assume_created, the actions show in the diff by caption; a real run needs them."""
+    assumed = ["signl4status_c"]
+    result = ensure_rule(manage, UPDATE_SIGNLS, check_mode=True, assume_created=assumed)
+    assert result.get("failed") is None and result["changed"] is True, result.get("msg")
+    action = result["diff"]["after"]["events"]["Acknowledge Signl"]["actions"]["Update Custom Field"]
+    assert action["customFields"] == [{"caption": "Signl4Status_c", "value": "Acknowledged"}]
+    assert manage.writes() == []
+    unknown = ensure_rule(manage, UPDATE_SIGNLS, check_mode=True)
+    assert unknown["failed"] is True and "unknown custom field 'Signl4Status_c'" in unknown["msg"]
+    real = ensure_rule(manage, UPDATE_SIGNLS, assume_created=assumed)
+    assert real["failed"] is True and "unknown custom field 'Signl4Status_c'" in real["msg"]
+    assert manage.writes() == []
+
+
 def test_a_new_rule_is_written_rule_then_events_then_actions_then_activated(fields):
     result = ensure_rule(fields, UPDATE_TICKETS, activate=True, batch_schedule="AnyTime")
     assert result["changed"] and result["workflow_rule"]["activateFlag"] is True
@@ -272,11 +288,26 @@ def test_an_action_changed_in_place_is_one_patch_with_a_nested_diff(fields):
     fields.clear_requests()
     result = ensure_rule(fields, changed, check_mode=True)
     assert result["diff"]["before"] == {"events": {"Closed": {"actions": {"Update Status": {
-        "boardStatus": {"id": 7, "name": "Closed (resolved)", "sort": 6}}}}}}
+        "boardStatus": {"id": 7, "name": "Closed (resolved)", "sort": 6}, "event": "Closed"}}}}}
     assert result["diff"]["after"]["events"]["Closed"]["actions"]["Update Status"]["boardStatus"]["name"] == "Closed (cancelled)"
     assert fields.writes() == []
     ensure_rule(fields, changed)
     assert [method for method, _path in workflow_writes(fields)] == ["PATCH"]
+
+
+def test_an_action_diff_names_its_event_within_three_lines_of_the_change(fields):
+    """Ansible shows a diff with three lines of context: the event's name is one of them."""
+    import difflib
+    import json
+    escalate_rule(fields)
+    changed = copy.deepcopy(ESCALATE)
+    changed["events"][1]["actions"][0]["board_status"] = "Closed (cancelled)"
+    changed["events"][0]["actions"][0]["note"] = "Escalated by the workflow."
+    diff = ensure_rule(fields, changed, check_mode=True)["diff"]
+    before, after = (json.dumps(diff[side], indent=4, sort_keys=True).splitlines() for side in ("before", "after"))
+    hunks = "\n".join(difflib.unified_diff(before, after, n=3, lineterm="")).split("\n@@")[1:]
+    assert [[name for name in ("Closed", "Emergency") if '"event": "%s"' % name in hunk] for hunk in hunks] == [
+        ["Closed"], ["Emergency"]], hunks
 
 
 def test_custom_field_values_are_patched_or_rebuilt_when_one_goes(fields):
@@ -346,6 +377,12 @@ def test_info_lists_every_rule_or_the_one_named(fields):
     everything = run_module("cw_workflow_rule_info", dict(fields.connection))["workflow_rules"]
     assert [rule["name"] for rule in everything] == [ESCALATE["name"], UPDATE_TICKETS["name"]]
     assert shape(read_rule(fields, UPDATE_TICKETS["name"]))["Signl acknowledged"][1] == [("Update Status", "In Progress", [])]
+    fields.clear_requests()
+    events_only = run_module("cw_workflow_rule_info", dict(fields.connection, name=UPDATE_TICKETS["name"],
+                                                           include_actions=False))["workflow_rules"]
+    assert [e["name"] for e in events_only[0]["events"]] == ["Signl acknowledged", "Signl closed"]
+    assert not any("actions" in e for e in events_only[0]["events"])
+    assert len([r for r in fields.requests() if "/apis/3.0/" in r["path"]]) == 2  # the rule by name, its events
 
 
 # ----- bad input -------------------------------------------------------------------------
@@ -501,7 +538,7 @@ def test_audit_notes_and_update_owner_reach_the_api_and_read_back_without_drift(
     changed = ensure_rule(fields, action_rule(**dict(notify_type="Add Note", note="Acknowledged in SIGNL4.",
                                                      audit_notes=False, update_owner=False)))
     event = changed["diff"]["after"]["events"][UPDATE_TICKETS["events"][0]["name"]]
-    assert event["actions"]["Add Note"] == {"auditNotesFlag": False, "updateOwnerFlag": False}
+    assert event["actions"]["Add Note"] == {"auditNotesFlag": False, "updateOwnerFlag": False, "event": "Signl acknowledged"}
 
 
 def test_actions_name_their_recipient_the_way_the_spec_does(fields):

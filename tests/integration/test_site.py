@@ -9,6 +9,7 @@ SIGNL4_TEST_ANSIBLE_BIN (a directory holding ansible-playbook and python) runs t
 another ansible-core, such as the 2.16 of `make test-core216`.
 """
 
+import datetime
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_API_KEY
+from tests.integration.raw_server import closed_port
 from tests.support.modules import run_module
 
 pytestmark = pytest.mark.slow  # every test here runs ansible-playbook or ansible-inventory
@@ -39,7 +41,7 @@ LEVELS = ("add_level", "edit_level", "delete_level", "inquire_level")
 FIRST_STEP = "1. System > Security Roles > SIGNL4 > Service Desk > Close Service Tickets: set Edit Level to All (now None)"
 
 
-def write_inventory(tmp_path, manage, signl4, **host_vars):
+def write_inventory(tmp_path, manage, signl4, group="manage_tenants", **host_vars):
     """One Manage tenant as an inventory host, the way playbooks/inventory/example lays it out."""
     variables = dict(
         ansible_connection="local", ansible_python_interpreter=os.path.join(ANSIBLE_BIN, "python"),
@@ -50,11 +52,11 @@ def write_inventory(tmp_path, manage, signl4, **host_vars):
         integration_api_member_business_unit="Services")
     variables.update(host_vars)
     path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump({"all": {"children": {"manage_tenants": {"hosts": {HOST: variables}}}}}))
+    path.write_text(yaml.safe_dump({"all": {"children": {group: {"hosts": {HOST: variables}}}}}))
     return str(path)
 
 
-def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None):
+def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None, cwd=REPO_ROOT):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0")
     command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", inventory, playbook] + list(args)
@@ -62,7 +64,8 @@ def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None):
         command += ["-e", json.dumps(extra_vars)]
     if check:
         command += ["--check", "--diff"]
-    return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    env["PWD"] = str(cwd)  # what a shell that changed into cwd would say
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 def recap(result):
@@ -134,6 +137,7 @@ def test_first_run_lists_manual_steps_then_converges_without_writes(tmp_path, ma
     assert steps[0] == FIRST_STEP and len(steps) == 22, steps
     assert all(step.startswith("%d. " % n) for n, step in enumerate(steps, 1))
     assert "Allow Access" in steps[-2] and "Resource Scheduling: enable it" in steps[-1]
+    assert "differs from the declared permissions" not in first.stdout + first.stderr  # listed once: no warning too
     client = manage_client(manage)
     assert {"Signl4Retrieved_c", "Signl4Status_c", "Signl4User_c"} <= {f["caption"] for f in client.list("/system/userDefinedFields")}
     assert len(client.find("/system/workflows", 'name like "SIGNL4 - *"')) == 3
@@ -157,16 +161,100 @@ def test_check_on_never_provisioned_system_exits_0_and_says_what_it_would_do(tmp
     result = play(inventory, check=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert manage.writes() == [] and signl4.writes() == []
-    assert recap(result)["failed"] == 0 and recap(result)["changed"] >= 6
-    assert "Would create or update API member signl4 with security role SIGNL4" in result.stdout
-    assert "Would create or update workflow rule SIGNL4 - Update Signls; its actions set Signl4Status_c" in result.stdout
+    assert recap(result)["failed"] == 0 and recap(result)["changed"] >= 5
+    # Diffs, also of what needs an object this run would create first (the role, the custom fields):
+    member = task_output(result.stdout, "API member the sync logs in as")
+    assert '+    "securityRole": {\n+        "name": "SIGNL4"\n+    },' in member, member
+    rules = task_output(result.stdout, "Workflow rules")
+    assert '"caption": "Signl4Status_c",' in rules and "changed: [tenant1 -> localhost] => (item=SIGNL4 - Update Signls)" in rules
     assert '"caption": "Signl4Retrieved_c"' in result.stdout  # the diff of a field it would create
+    assert "Would create" not in result.stdout
     steps = pending_steps(result)
     assert steps[0] == FIRST_STEP and "API Keys: click +" in steps[-1]
+    # the variables the README's step 5 names too
+    assert "set integration_api_member_public_key and integration_api_member_private_key to its public" in steps[-1]
 
     agent = play(write_inventory(tmp_path, manage, signl4, **AGENT), check=True)
     assert agent.returncode == 0, agent.stdout[-4000:]
     assert "Outbound webhook to the sync agent" in agent.stdout and manage.writes() == [] and signl4.writes() == []
+
+
+# ----- before the first write: both systems checked read-only ------------------------------------------
+
+@pytest.mark.parametrize("host_vars, expected", [
+    # The report's typo in the SIGNL4 URL: Manage is not touched (it used to be patched, then SIGNL4 failed).
+    (dict(integration_signl4_api_url="{signl4}/apii"),
+     ["SIGNL4 answered HTTP 404 (The requested resource was not found.): check integration_signl4_api_url "
+      "({signl4}/apii; SIGNL4's own is https://connect.signl4.com/api)"]),
+    # Each problem on both sides at once, each naming the role variable to fix (not a module option).
+    (dict(integration_cw_private_key="wr0ng", integration_signl4_api_key="wr0ng-too"),
+     ["ConnectWise Manage answered HTTP 401 (UserNotAuthenticated): check integration_cw_company_id, integration_cw_public_key, "
+      "integration_cw_private_key and integration_cw_client_id, and that the API member is active",
+      "SIGNL4 answered HTTP 401 (Unauthorized - The API key is missing, invalid or expired.): check integration_signl4_api_key"]),
+    (dict(integration_board="Servce Desk", integration_api_member_location="Mars", integration_api_member_business_unit="Sales",
+          integration_signl4_team="Servce Desk"),
+     ["integration_board: unknown board 'Servce Desk'; known: Network Operations, Projects, Service Desk",
+      "integration_api_member_location: unknown location 'Mars'; known: Remote, Tampa Office",
+      "integration_api_member_business_unit: unknown business unit 'Sales'; known: Professional Services, Services",
+      "integration_signl4_team: unknown SIGNL4 team 'Servce Desk'; known: Network Operations, Service Desk"]),
+], ids=["signl4 url", "keys", "names"])
+def test_a_mistake_on_either_side_stops_the_run_before_any_write_naming_the_variable(
+        tmp_path, manage, signl4, host_vars, expected):
+    host_vars = dict((name, value.format(signl4=signl4.url)) for name, value in host_vars.items())
+    for check in (True, False):
+        result = play(write_inventory(tmp_path, manage, signl4, **host_vars), check=check)
+        assert result.returncode == 2 and recap(result)["changed"] == 0, result.stdout[-3000:]
+        failure = json.loads(re.search(r"^fatal: \[tenant1 -> localhost\]: FAILED! => (.*)$", result.stdout, re.M).group(1))
+        assert failure["msg"] == [text.format(signl4=signl4.url) for text in expected]
+        assert manage.writes() == [] and signl4.writes() == []
+        for option in ("cw_company_id", "signl4_api_key", "signl4_api_url", "cw_private_key"):
+            assert not re.search(r"(?<!integration_)\b%s\b" % option, json.dumps(failure["msg"])), option
+    assert "wr0ng" not in result.stdout + result.stderr
+
+
+def test_the_role_runs_its_api_calls_on_the_controller_in_a_play_over_unreachable_hosts(tmp_path, manage, signl4):
+    """An MSP includes the role in a play over its real hosts, without connection: local: the API calls run on
+    the controller, nothing on the host (here an SSH host nobody answers at, without Python)."""
+    host = dict(ansible_connection="ssh", ansible_host="127.0.0.1", ansible_port=closed_port(),
+                ansible_python_interpreter="/nonexistent/python")
+    inventory = write_inventory(tmp_path, manage, signl4, group="msp_hosts", **dict(MEMBER_KEYS, **host))
+    first = play(inventory, os.path.join("tests", "integration", "playbooks", "msp_play.yml"))
+    assert first.returncode == 0 and recap(first)["unreachable"] == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert "changed: [tenant1 -> localhost] => (item=SIGNL4 - Trigger Signls)" in first.stdout
+    assert len(manage_client(manage).find("/system/workflows", 'name like "SIGNL4 - *"')) == 3
+    assert len(signl4_client(signl4).script_instances()) == 1
+
+
+# ----- the trigger's cut-off ---------------------------------------------------------------------------
+
+def trigger_condition(manage):
+    trigger = rule(manage, "SIGNL4 - Trigger Signls")
+    return [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]["eventCondition"]
+
+
+def tickets_selected(manage):
+    """What the agent pages for: the tickets the trigger event selects (Manage's test of the event)."""
+    client, trigger = manage_client(manage), rule(manage, "SIGNL4 - Trigger Signls")
+    event = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
+    return client.list("/system/workflows/%d/events/%d/test" % (trigger["id"], event["id"]))
+
+
+def test_a_new_trigger_rule_pages_only_for_tickets_entered_from_now_on_and_keeps_its_cutoff(tmp_path, manage, signl4):
+    inventory = write_inventory(tmp_path, manage, signl4, **MEMBER_KEYS)
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    assert play(inventory).returncode == 0
+    cutoff = re.search(r"dateEntered > \[([^]]+)\]", trigger_condition(manage)).group(1)
+    assert started <= datetime.datetime.fromisoformat(cutoff) <= datetime.datetime.now(datetime.timezone.utc)
+    assert tickets_selected(manage) == []  # the seed's open tickets are older: no Signl for them
+    click_levels(manage, SEED_ROLE["permissions"])
+    manage.clear_requests()
+    again = play(inventory)
+    assert recap(again)["changed"] == 0 and manage.writes() == [], again.stdout[-3000:]  # the rule keeps its cut-off
+    assert cutoff in trigger_condition(manage)
+
+    pinned = play(inventory, extra_vars=dict(integration_trigger_entered_after="2025-01-01T00:00:00Z"))
+    assert recap(pinned)["changed"] == 1 and "dateEntered > [2025-01-01T00:00:00Z]" in trigger_condition(manage)
+    assert len(tickets_selected(manage)) > 0  # an old cut-off, set on purpose: the seed's open tickets page
 
 
 # A List field of the MSP's own next to the guide's three, so that an option can be edited too.
@@ -184,13 +272,14 @@ def edit_condition(manage, signl4):
     client, trigger = manage_client(manage), rule(manage, "SIGNL4 - Trigger Signls")
     event = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
     path = "/system/workflows/%d/events/%d" % (trigger["id"], event["id"])
-    client.patch(path, replace([("eventCondition", 'Signl4Retrieved_c = False AND status/name = "New"')]))
+    cutoff = re.search(r"dateEntered > \[[^]]+\]", event["eventCondition"]).group()  # the one the first run wrote
+    client.patch(path, replace([("eventCondition", 'Signl4Retrieved_c = False AND status/name = "New" AND ' + cutoff)]))
 
     def undo():
         client.patch(path, replace([("eventCondition", event["eventCondition"])]))
     return undo, "Workflow rules", "SIGNL4 - Trigger Signls", [
-        '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New\\""',
-        "dateEntered > [2025-01-01T00:00:00Z]"]
+        '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New\\" AND %s"' % cutoff,
+        '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New (not responded)\\" AND %s"' % cutoff]
 
 
 def edit_field_setting(manage, signl4):
@@ -269,7 +358,7 @@ def test_check_diff_shows_exactly_each_edit_behind_ansibles_back_and_a_run_repai
         assert manage.writes() == [] and signl4.writes() == [], edit.__name__
         assert recap(drift)["changed"] == 1, (edit.__name__, drift.stdout)
         changed = task_output(drift.stdout, task)
-        assert ("changed: [tenant1] => (item=%s)" % item if item else "changed: [tenant1]") in changed, changed
+        assert ("changed: [tenant1 -> localhost] => (item=%s)" % item if item else "changed: [tenant1 -> localhost]") in changed, changed
         for text in shown:
             assert text in (drift.stdout if task.startswith("Least") else changed), (edit.__name__, text, changed)
         undo()  # put it back by hand: the next check must show the next edit alone
@@ -311,7 +400,7 @@ def test_agent_mode_webhook_and_callback_drift_and_no_secret_in_output(tmp_path,
     signl4.clear_requests()
     drift = play(inventory, check=True)
     assert drift.returncode == 0 and recap(drift)["changed"] == 1, drift.stdout[-4000:]
-    assert "changed: [tenant1]" in drift.stdout.split("Outbound webhook to the sync agent", 1)[1].split("TASK", 1)[0]
+    assert "changed: [tenant1 -> localhost]" in drift.stdout.split("Outbound webhook to the sync agent", 1)[1].split("TASK", 1)[0]
     assert "evil.example.com" not in drift.stdout and AGENT["integration_agent_webhook_token"] not in drift.stdout
     assert signl4.writes() == []
     repair = play(inventory)
@@ -376,6 +465,38 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
     assert adopted.returncode == 0 and recap(adopted)["changed"] == 0, adopted.stdout[-4000:]
     assert manage.writes() == [] and signl4.writes() == []
     assert recap(play(inventory, check=True))["changed"] == 2  # the role's defaults would undo the rules and the connector
+
+
+def test_export_writes_outside_the_inventory_by_default_and_says_where(tmp_path, manage, signl4):
+    """The FQCN playbooks, an inventory directory and the default export directory (where ansible-playbook runs):
+    later runs read no exported file as inventory (no warnings), and the export says where it wrote."""
+    inventory_dir, work = tmp_path / "inventory", tmp_path / "work"
+    inventory_dir.mkdir()
+    work.mkdir()
+    inventory = write_inventory(inventory_dir, manage, signl4, **MEMBER_KEYS)
+    assert play(inventory_dir.as_posix(), "signl4.connectwise.site", cwd=work).returncode == 0
+    exported = play(inventory_dir.as_posix(), "signl4.connectwise.export", cwd=work)
+    assert exported.returncode == 0, exported.stdout[-3000:] + exported.stderr[-3000:]
+    written = work / "signl4-export" / (HOST + ".yml")
+    assert "Wrote %s." % written in exported.stdout.replace("\n", " ")
+    assert yaml.safe_load(written.read_text())["integration_workflow_rules"][0]["name"] == "SIGNL4 - Trigger Signls"
+    assert sorted(os.listdir(inventory_dir)) == [os.path.basename(inventory)]
+    again = play(inventory_dir.as_posix(), "signl4.connectwise.site", cwd=work)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0 and "not a valid group definition" not in output and "Unable to parse" not in output
+
+
+def test_the_emulator_inventory_provisions_the_emulators_started_by_hand(manage, signl4):
+    """playbooks/inventory/emulators with the FQCN playbook, as the README's quick start runs it (these
+    emulators listen on other ports than the README's 8080 and 8081: the URLs are given on the command line)."""
+    urls = dict(integration_cw_url=manage.url, integration_signl4_api_url=signl4.url + "/api")
+    inventory = os.path.join("playbooks", "inventory", "emulators")
+    checked = play(inventory, "signl4.connectwise.site", check=True, extra_vars=urls)
+    assert checked.returncode == 0 and manage.writes() == [] and signl4.writes() == [], checked.stdout[-3000:]
+    result = play(inventory, "signl4.connectwise.site", extra_vars=urls)
+    assert result.returncode == 0 and re.search(r"^emulated-tenant +: ok=\d+ +changed=[1-9]", result.stdout, re.M), \
+        result.stdout[-3000:]
+    assert "API Keys: click +" in pending_steps(result)[-1]
 
 
 def test_example_inventory_resolves_several_tenants():

@@ -197,14 +197,14 @@ ENSURE_MODULES = ("cw_api_member", "cw_callback", "cw_custom_field", "cw_securit
 # options spelt by the kind). Every other option must carry its API key in the spec, so a new option
 # that is neither fails here instead of being silently ignored.
 HANDLED_IN_CODE = {
-    "cw_api_member": {"role", "location", "business_unit", "default_board", "state"},
+    "cw_api_member": {"role", "location", "business_unit", "default_board", "assume_created", "state"},
     "cw_callback": {"level", "object", "board", "state"},
     "cw_custom_field": {"options", "purge_options", "business_units", "locations", "state"},
     "cw_security_role": {"name", "permissions", "module", "function", "add_level", "edit_level", "delete_level",
                          "inquire_level", "purge_permissions", "on_matrix_drift", "state"},
     "cw_workflow_rule": {"name", "table_type", "board", "location", "business_unit", "activate", "events",
                          "purge_events", "purge_actions", "state", "actions", "notify_type", "board_status", "member",
-                         "priority", "custom_fields", "caption"},
+                         "priority", "custom_fields", "caption", "assume_created"},
     "signl4_connector": {"team", "app", "config", "secret_config", "purge_config", "update_secrets", "state"},
     "signl4_webhook": {"team", "state"},
 }
