@@ -71,6 +71,9 @@ notes:
     bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the system's store. A proxy is taken from
     E(https_proxy), E(http_proxy) or E(all_proxy) (an C(http://) proxy, with user and password if needed), and
     E(no_proxy) lists the hosts reached directly. Redirects are not followed: a redirect fails with where it points."
+  - "An answer's body is read up to 16 MiB, as sent and once decoded from gzip or deflate (chunked or not). A larger
+    answer fails the task with an error that names the bound, after at most 16 MiB were read; it is not retried, and
+    after a create (POST) the error says the write may have been applied."
   - "Retries: HTTP 429 is retried as C(Retry-After) says (at most 120 seconds per wait). Server errors (5xx), read
     timeouts and dropped connections are retried for reads and other idempotent requests, with a bounded, jittered
     exponential backoff, at most 5 times. A refused connection or a connect timeout is retried for every request,

@@ -50,6 +50,9 @@ notes:
     bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the system's store. A proxy is taken from
     E(https_proxy), E(http_proxy) or E(all_proxy) (an C(http://) proxy, with user and password if needed), and
     E(no_proxy) lists the hosts reached directly. Redirects are not followed: a redirect fails with where it points."
+  - "An answer's body is read up to 16 MiB, as sent and once decoded from gzip or deflate (chunked or not). A larger
+    answer fails the task with an error that names the bound, after at most 16 MiB were read; it is not retried, and
+    after a create (POST) the error says the write may have been applied."
   - SIGNL4 throttles per subscription and reports the window in C(X-RateLimit-*) headers. A request waits for the
     window to reset when the previous answer said none are left; HTTP 429 is retried after C(Retry-After) or at
     C(X-RateLimit-Reset) (at most 120 seconds per wait).

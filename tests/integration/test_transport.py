@@ -19,7 +19,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
-from tests.integration.raw_server import Answer, RawServer, closed_port
+from tests.integration.raw_server import Answer, RawServer, closed_port, zeros_compressed
 from tests.support.modules import run_module
 
 CW = dict(company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
@@ -144,6 +144,38 @@ def test_read_timeouts_retry_reads_but_a_post_is_outcome_unknown():
         assert not isinstance(caught.value, OutcomeUnknownError)
         methods = [r["method"] for r in server.requests]
         assert methods.count("POST") == 1 and methods.count("GET") >= 2  # reads retried until the deadline
+
+
+# ----- answers larger than the clients read ------------------------------------------------------
+
+BOMB = 17 * 1024 * 1024  # decoded: over the 16 MiB bound; about 17 KiB on the wire
+
+
+def test_an_answer_larger_than_the_bound_is_one_clear_error_and_not_retried():
+    with RawServer([Answer(200, zeros_compressed(BOMB), headers={"Content-Encoding": "gzip"})]) as server:
+        client = manage_client(server.url, codebase="v2025_1/")
+        with pytest.raises(TransportError) as caught:
+            client.get("/service/boards/1")
+        assert not isinstance(caught.value, OutcomeUnknownError)
+        assert "sent an answer larger than the 16 MiB the client reads" in str(caught.value)
+        assert "decodes to more than 16777216 bytes" in str(caught.value)
+        assert len(server.requests) == 1  # the same request would get the same answer
+        with pytest.raises(OutcomeUnknownError, match="larger than the 16 MiB .*may have been applied"):
+            client.create("/system/userDefinedFields", {"caption": "Big"})
+        assert [r["method"] for r in server.requests] == ["GET", "POST"]
+
+
+@pytest.mark.parametrize("module", ["cw_custom_field_info", "signl4_webhook_info"])
+def test_a_module_fails_clearly_on_an_answer_larger_than_the_bound(module):
+    with RawServer([Answer(200, zeros_compressed(BOMB), headers={"Content-Encoding": "gzip"})]) as server:
+        if module.startswith("cw_"):
+            args = dict(("cw_" + key, value) for key, value in CW.items())
+            args.update(cw_url=server.url, cw_codebase="v2025_1/")
+        else:
+            args = dict(signl4_api_url=server.url + "/api", signl4_api_key=DEFAULT_API_KEY)
+        result = run_module(module, args)
+    assert result.get("failed") and "sent an answer larger than the 16 MiB the client reads" in result["msg"], result
+    assert "Traceback" not in str(result)
 
 
 # ----- deadline, budget, interruption -------------------------------------------------------------
