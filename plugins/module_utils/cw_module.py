@@ -39,6 +39,6 @@ class ManageModule(ApiModule):
     @property
     def client(self):
         if self._client is None:
-            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
+            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn),
                                                     share_lookups=True)
         return self._client

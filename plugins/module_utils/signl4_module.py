@@ -34,6 +34,6 @@ class Signl4Module(ApiModule):
     @property
     def client(self):
         if self._client is None:
-            self._client = Signl4Client.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
+            self._client = Signl4Client.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn),
                                                     share_lookups=True)
         return self._client
