@@ -6,6 +6,7 @@ masked. Secrets may be written in the file, read from ``<key>_file`` (a path) or
 environment variable (``SECRET_ENV``); the file wins over ``_file``, which wins over the environment.
 """
 
+import logging
 import math
 import os
 import re
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from signl4_agent.logs import MASK, variants
+from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
@@ -176,9 +177,7 @@ def _secret_values(raw, env):
 
 
 def _masked(message, secrets):
-    for form in sorted(set(form for secret in secrets for form in variants(secret)), key=len, reverse=True):
-        message = message.replace(form, MASK)
-    return message
+    return Redactor(secrets).text(message)
 
 
 def validate(raw, env=None):
@@ -304,3 +303,13 @@ def secrets(config):
         if config[section].get(name):
             values.append(config[section][name])
     return values
+
+
+def log_insecure_settings(config):
+    """Warn (once, at start) for each API whose TLS certificate the agent does not check."""
+    logger = logging.getLogger("signl4_agent.config")
+    for section, api in (("manage", "ConnectWise Manage"), ("signl4", "SIGNL4")):
+        if not config[section]["validate_certs"]:
+            logger.warning("%s.validate_certs is false: the TLS certificate of %s is not checked, so anyone on the "
+                           "network path can read the agent's credentials and change what it reads and writes; "
+                           "turn it off only for a lab server", section, api)

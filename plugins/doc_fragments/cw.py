@@ -57,6 +57,7 @@ options:
   cw_validate_certs:
     description:
       - Whether to verify the server's TLS certificate. Turn it off only for a lab server.
+      - When it is V(false), each task warns in its result that the certificate is not checked.
       - If not set, the value of the E(CW_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true

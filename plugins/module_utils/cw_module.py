@@ -35,6 +35,7 @@ class ManageModule(ApiModule):
     def __init__(self, argument_spec, **kwargs):
         self._client = None
         super(ManageModule, self).__init__(argument_spec, CW_CONNECTION_SPEC, **kwargs)
+        self.warn_if_certificates_unchecked("cw_validate_certs", "ConnectWise Manage")
 
     @property
     def client(self):

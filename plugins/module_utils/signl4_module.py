@@ -30,6 +30,7 @@ class Signl4Module(ApiModule):
     def __init__(self, argument_spec, **kwargs):
         self._client = None
         super(Signl4Module, self).__init__(argument_spec, SIGNL4_CONNECTION_SPEC, **kwargs)
+        self.warn_if_certificates_unchecked("signl4_validate_certs", "SIGNL4")
 
     @property
     def client(self):
