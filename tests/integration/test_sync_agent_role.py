@@ -173,8 +173,7 @@ def test_the_unit_under_var_lib_uses_state_directory(tmp_path, manage_server, si
     assert "StateDirectory=signl4-agent\nStateDirectoryMode=0700\n" in unit and "ReadWritePaths" not in unit
 
 
-def test_the_units_bounds_are_variables_and_a_low_port_keeps_the_host_user_namespace(tmp_path, manage_server,
-                                                                                      signl4_server):
+def test_the_unit_bounds_are_variables_and_a_low_port_keeps_the_host_user_namespace(tmp_path, manage_server, signl4_server):
     unit = render_unit(tmp_path, manage_server, signl4_server, sync_agent_memory_max="1G", sync_agent_tasks_max=32,
                        sync_agent_listen_port=443)
     assert "MemoryMax=1G\n" in unit and "TasksMax=32\n" in unit
