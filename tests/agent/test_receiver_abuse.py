@@ -32,7 +32,6 @@ class SlowClients:
     def __init__(self, port, count, every=2.0):
         self.port, self.every = port, every
         self.socks = [None] * count
-        self.reopened = 0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -56,7 +55,6 @@ class SlowClients:
                 self.socks[index].sendall(b"X-Slow-%d: 1\r\n" % line)
             except OSError:  # the agent closed it (a deadline): hold another one instead
                 self.socks[index].close()
-                self.reopened += 1
                 try:
                     self._open(index)
                 except OSError:
@@ -107,7 +105,6 @@ def test_200_slow_senders_do_not_starve_healthz_or_a_webhook(agent_of):
     slow = SlowClients(agent.port, SLOW_CLIENTS).start()
     try:
         time.sleep(slow.every)  # every slow sender has sent at least one more line
-        assert sum(sock is not None for sock in slow.socks) == SLOW_CLIENTS
         # urllib raises (a timeout) when the answer takes longer than CLIENT_TIMEOUT
         assert request(agent.url + "/healthz")[0] == 200
         assert request(agent.url + webhook_path(), NOT_ALERT) == (200, b'{"outcome": "ignored"}')
@@ -128,23 +125,19 @@ def _trickle_until_closed(sock, data, pause=0.25, give_up=60.0):
         except OSError:
             return True
         readable, _w, _x = select.select([sock], [], [], pause)
-        if readable:
-            try:
-                return sock.recv(65536) in (b"",) or _closed_after(sock)
-            except OSError:
-                return True
+        if readable:  # the agent closed the connection (an answer before that is read and dropped)
+            _read_until_closed(sock)
+            return True
     return False
 
 
-def _closed_after(sock):
-    """The agent answered something (a 4xx before closing): closed once the rest is read."""
+def _read_until_closed(sock):
     sock.settimeout(10)
     try:
         while sock.recv(65536):
             pass
     except OSError:
         pass
-    return True
 
 
 @pytest.mark.parametrize("head, trickled", [
