@@ -116,7 +116,7 @@ class Cluster:
         result = subprocess.run(self._command("initdb", "-D", self.data, "-U", SUPERUSER, "--pwfile", pwfile,
                                               "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8",
                                               "--no-instructions"),
-                                capture_output=True, text=True, cwd=self.root)
+                                capture_output=True, text=True, cwd=self.root, check=False)
         os.unlink(pwfile)
         if result.returncode != 0:
             raise Unavailable("initdb failed: %s" % (result.stderr or result.stdout).strip()[-500:])
@@ -141,7 +141,7 @@ class Cluster:
             if self.proc.poll() is not None:
                 raise Unavailable("postgres exited with %s: %s" % (self.proc.returncode, self._tail()))
             ready = subprocess.run([os.path.join(self.bindir, "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                   capture_output=True)
+                                   capture_output=True, check=False)
             if ready.returncode == 0:
                 return
             time.sleep(0.1)
@@ -185,7 +185,7 @@ class Cluster:
         """Run one statement with psql (no Python driver needed); returns its output."""
         result = subprocess.run([os.path.join(self.bindir, "psql") if os.path.exists(os.path.join(self.bindir, "psql"))
                                  else "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
-                                 self.dsn(dbname), "-c", statement], capture_output=True, text=True)
+                                 self.dsn(dbname), "-c", statement], capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError("psql failed: %s" % result.stderr.strip())
         return result.stdout.strip()
