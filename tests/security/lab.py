@@ -41,7 +41,7 @@ class Result:
 
     def expect(self, what, observed, refused):
         """Record ``what: observed``; ``refused`` False makes it a problem. Returns ``refused``."""
-        line = "%s: %s" % (what, observed)
+        line = "".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in "%s: %s" % (what, observed))
         self.evidence.append(line)
         if not refused:
             self.problems.append(line)
