@@ -9,6 +9,7 @@ output as Ansible prints it. Nothing imports the agent's code.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from tests.integration.raw_server import RawServer
 AGENT_PYTHONPATH = os.pathsep.join([os.path.join(REPO_ROOT, "agent"), os.path.join(REPO_ROOT, "build", "collections")])
 ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
 TASK_LINE = "localhost | "
+PEAK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peak.py")
 
 
 class Result:
@@ -133,45 +135,37 @@ class Agent(support.AgentProcess):
 class TaskRun:
     """A module run as its own process: by ``ansible localhost -m signl4.connectwise.<module> -a <args>``, or
     (``through_ansible`` false, for speed) as Ansible's module runner starts it, the arguments on stdin. Its
-    result, warnings, whole output, and the peak memory of the largest process of the run."""
+    result, warnings, whole output, and the peak memory of the largest process of the run (``peak.py``; the
+    module's own process, or Ansible's when that is larger)."""
 
     def __init__(self, module, args, env, workdir, through_ansible=True, timeout=300):
         self.module, self.through_ansible = module, through_ansible
-        out_path, err_path, in_path = (workdir / ("%s.%s" % (module, suffix)) for suffix in ("out", "err", "in"))
-        in_path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        in_path.chmod(0o600)
+        paths = dict((suffix, workdir / ("%s.%s" % (module, suffix))) for suffix in ("out", "err", "in", "peak"))
+        paths["in"].write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        paths["in"].chmod(0o600)
+        paths["peak"].unlink(missing_ok=True)
         if through_ansible:
             command = [ANSIBLE, "localhost", "-m", "signl4.connectwise." + module, "-a", json.dumps(args)]
         else:
             command = [sys.executable, "-m", "ansible_collections.signl4.connectwise.plugins.modules." + module]
             env = dict(env, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "build", "collections"), REPO_ROOT]))
-        with open(in_path, "rb") as given, open(out_path, "w+b") as out, open(err_path, "w+b") as err:
-            proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=given, stdout=out, stderr=err)
-            status, usage = self._wait(proc, timeout)
-        self.timed_out = status is None
-        self.returncode = None if status is None else os.waitstatus_to_exitcode(status)
-        # ru_maxrss of a reaped child covers its own reaped children: the module's process is one of them
-        self.peak_mib = usage.ru_maxrss / 1024.0 if usage else None
-        self.stdout, self.stderr = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
+        with open(paths["in"], "rb") as given, open(paths["out"], "w+b") as out, open(paths["err"], "w+b") as err:
+            proc = subprocess.Popen([sys.executable, PEAK, str(paths["peak"])] + command, cwd=REPO_ROOT, env=env,
+                                    stdin=given, stdout=out, stderr=err, start_new_session=True)
+            try:
+                self.returncode, self.timed_out = proc.wait(timeout), False
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                self.returncode, self.timed_out = proc.wait(), True
+        peak = paths["peak"].read_text() if paths["peak"].exists() else ""
+        self.peak_mib = int(peak) / 1024.0 if peak.strip() else None
+        self.stdout, self.stderr = paths["out"].read_text(errors="replace"), paths["err"].read_text(errors="replace")
         self.output = self.stdout + self.stderr
         self.result = self._result()
         self.warnings = [line[len("[WARNING]: "):] for line in self.stderr.splitlines() if line.startswith("[WARNING]: ")]
         # a module's own result: each warning a message, or (ansible-core 2.19) a summary of its event
         self.warnings += [w["event"].get("msg", "") if isinstance(w, dict) and isinstance(w.get("event"), dict) else str(w)
                           for w in self.result.get("warnings") or []]
-
-    @staticmethod
-    def _wait(proc, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                return status, usage
-            time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-        return None, None
 
     def _result(self):
         start = self.stdout.find(" => ", self.stdout.find(TASK_LINE)) + 4 if self.through_ansible else 0
