@@ -4,8 +4,9 @@ Every attack is a function of a :class:`~tests.security.lab.Lab` that returns a
 :class:`~tests.security.lab.Result`: what it tried, what it observed (answers, the emulators'
 journals, what a decoy "elsewhere" received, the agent's log, metrics, ``status`` and memory, a task's
 output) and whether it was refused. The agent runs as ``python -m signl4_agent`` with a config file,
-the modules through ``ansible``; nothing here imports the agent's code, so the attacks hold while its
-insides change. ``ATTACKS`` lists them in the issue's order; ``lab.quick`` picks the small sizes.
+the modules through ``ansible`` (quick: as the process Ansible starts); nothing here imports the agent's
+code, so the attacks hold while its insides change. ``ATTACKS`` lists them in the issue's order;
+``lab.quick`` picks the small sizes.
 """
 
 import fcntl
@@ -118,7 +119,8 @@ def drain_outbound(lab):
 
 
 def cycles_later(agent, count=2, timeout=30.0):
-    """Wait until ``count`` more good cycles have ended (the agent's own clock, from its metrics)."""
+    """Wait until the agent's last good cycle is ``count`` seconds newer than now's (its metrics; with a poll
+    interval of 1 s, about that many cycles more): what came in meanwhile has been acted on."""
     start = agent.metric("signl4_agent_last_good_cycle_timestamp")
     return support.wait_for(lambda: agent.metric("signl4_agent_last_good_cycle_timestamp") >= start + count,
                             timeout=timeout)
@@ -443,7 +445,7 @@ def oversized_answers(lab):
 def bounded(result, label, task):
     message = task.result.get("msg", "")
     result.expect(label, "%s: %s" % (task.outcome(), message[:110]), task.failed and "larger than the 16 MiB" in message)
-    result.expect("%s peak memory, Ansible's included (bound %d MiB)" % (label, MEMORY_BOUND_MIB),
+    result.expect("%s peak memory of its largest process (bound %d MiB)" % (label, MEMORY_BOUND_MIB),
                   "%.0f MiB" % (task.peak_mib or 0), task.peak_mib is not None and task.peak_mib < MEMORY_BOUND_MIB)
 
 

@@ -1,6 +1,6 @@
 """Where the attacks of ``attacks.py`` run: both emulators, the agent as a process (``python -m
-signl4_agent``), modules run by ``ansible`` itself, decoy servers, and the record of what each attack
-tried and observed.
+signl4_agent``), modules run by ``ansible`` (quick: as the process Ansible starts), decoy servers, and the
+record of what each attack tried and observed.
 
 Everything here sees the agent and the modules from outside: HTTP to the receiver, the emulators'
 journals, the agent's log lines, ``/metrics``, its ``status`` command and ``/proc``; a module's task
