@@ -107,9 +107,13 @@ def clear_journals(lab):
     lab.signl4.clear_requests()
 
 
+def notes_of(cw, ticket_id):
+    return cw.list("/service/tickets/%d/notes" % ticket_id)
+
+
 def ticket_state(cw, ticket_id):
     ticket = cw.get("/service/tickets/%d" % ticket_id)
-    notes = cw.list("/service/tickets/%d/notes" % ticket_id)
+    notes = notes_of(cw, ticket_id)
     owner = (ticket.get("owner") or {}).get("identifier")
     return "status %r, owner %s, %d note(s)" % (ticket["status"]["name"], owner, len(notes))
 
@@ -190,9 +194,8 @@ def bad_signature_flood(lab):
     outcomes = dict((outcome, agent.deliveries("manage", outcome)) for outcome in OUTCOMES)
     result.expect("callback outcomes the agent counted (the real one's included)", ", ".join(
         "%s %d" % item for item in outcomes.items() if item[1]), outcomes["accepted"] == 1 and not outcomes["duplicate"])
-    result.expect("key reads at Manage (budget %d a minute, the real one's included; %d minute(s))" % (
-        KEY_READS_A_MINUTE, minutes),
-                  "1 + %d (%s)" % (len(reads), histogram(r["status"] for r in reads)),
+    budget = "key reads at Manage (budget %d a minute, the real one's included; %d minute(s))" % (KEY_READS_A_MINUTE, minutes)
+    result.expect(budget, "1 + %d (%s)" % (len(reads), histogram(r["status"] for r in reads)),
                   1 + len(reads) <= KEY_READS_A_MINUTE * minutes)
     result.expect("other Manage requests (a ticket read per callback taken)", len(others), not others)
     nothing_written(result, lab)
@@ -601,13 +604,12 @@ def note_markers(lab):
         lost = [d["payload"] for d in lab.signl4.control("GET", "/outbound")["deliveries"] if d["status"] == "dropped"][-1]
         reference = "[SIGNL4 ref %s]" % later
         support.act(lab.signl4, "annotate", ticket_id, text="quoting:\n%s\nabove" % reference)
-        notes_of = lambda: cw.list("/service/tickets/%d/notes" % ticket_id)  # noqa: E731 - a one-line reader
-        support.wait_for(lambda: len(notes_of()) == 1)
+        support.wait_for(lambda: len(notes_of(cw, ticket_id)) == 1)
         answers = [agent.request("POST", webhook_path(), lost)[0]]
-        written = support.wait_for(lambda: len(notes_of()) == 2)
+        written = support.wait_for(lambda: len(notes_of(cw, ticket_id)) == 2)
         answers.append(agent.request("POST", webhook_path(), dict(lost, id="redelivered"))[0])
         cycles_later(agent)
-        texts = [note["text"] for note in notes_of()]
+        texts = [note["text"] for note in notes_of(cw, ticket_id)]
     last_lines = [text.rsplit("\n", 1)[-1] for text in texts]
     result.expect("answers to the redeliveries", histogram(answers), set(answers) == {200})
     result.expect("notes", "%d, last lines %s" % (len(texts), last_lines), bool(written) and len(texts) == 2 and
@@ -624,8 +626,8 @@ def certificate_checks_off(lab):
     ran = lab.agent_command("once", config)
     said = [json.loads(line)["message"].split(":")[0] for line in ran.stderr.splitlines()
             if '"WARNING"' in line and "validate_certs is false" in line]
-    result.expect("agent's warnings at start", said, said == ["manage.validate_certs is false",
-                                                            "signl4.validate_certs is false"])
+    expected = ["manage.validate_certs is false", "signl4.validate_certs is false"]
+    result.expect("agent's warnings at start", said, said == expected)
     task = lab.task("cw_custom_field_info", dict(lab.manage.connection, cw_validate_certs=False))
     warned = [w[:70] for w in task.warnings if "validate_certs" in w]
     result.expect("task's warnings", warned, len(warned) == 1 and warned[0].startswith("cw_validate_certs is false"))
