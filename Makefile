@@ -50,7 +50,7 @@ pytest-fast: $(BIN)/.installed $(LINK)
 
 pytest: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration
-	$(BIN)/python -m pytest -q -n 2 tests/agent
+	$(BIN)/python -m pytest -q -n 2 tests/agent tests/security
 
 # The sync agent as one zipapp (agent/ + plugins/module_utils); run it in a venv holding agent/requirements.txt.
 .PHONY: agent
@@ -91,11 +91,13 @@ bench: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.bench.agent_load $(BENCH_ARGS)
 
 # The reliability and security suite (issue 12): kill -9 and faults during a sync, 10,000 malformed requests
-# and broken configs, every secret searched for after runs at maximum verbosity. Exits non-zero on any loss.
+# and broken configs, every secret searched for after runs at maximum verbosity; then issue 18's attacks on the
+# agent and the modules, each shown refused. Exits non-zero on any loss or an attack not refused.
 chaos: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.bench.chaos $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.fuzz_agent $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.secrets_scan $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.security $(BENCH_ARGS)
 
 # A release's changelog from the fragments, on a scratch copy so the checkout keeps its fragments.
 changelog: $(BIN)/.installed
