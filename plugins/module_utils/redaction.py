@@ -39,7 +39,11 @@ def secret_forms(secret, partial=True):
     """Every spelling of ``secret`` an error text may carry (longest first); with ``partial``, its
     beginnings and ends from ``PARTIAL_MIN`` characters on too."""
     encoded = quote(secret, safe="")
-    forms = {secret, encoded, quote(secret), quote_plus(secret), quote(encoded, safe=""), json.dumps(secret)[1:-1],
+    in_json = json.dumps(secret)[1:-1]
+    # JSON may also write "/" as "\/" (PHP's and .NET's serialisers do) and non-ASCII as it is; an echo
+    # may be escaped twice (a JSON string inside a JSON string).
+    forms = {secret, encoded, quote(secret), quote_plus(secret), quote(encoded, safe=""), in_json,
+             in_json.replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(in_json)[1:-1],
              repr(secret)[1:-1], _b64(secret)}
     for form in list(forms):
         forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), form))

@@ -81,3 +81,13 @@ def test_the_team_secret_segment_is_masked_in_a_url_percent_encoded_as_a_whole()
         assert "%2Fwebhook%2F" + MASK in masked.replace("%2f", "%2F")
         assert "Te" not in masked.split("webhook", 1)[1].split(MASK, 1)[0] and "Secret" not in masked
     assert redactor.text(quote(inbound, safe="") + "%3Fx%3D1").endswith(MASK + "%3Fx%3D1")
+
+
+@pytest.mark.parametrize("secret", ['Pr1v/K3y+Zq9=Ab@c"d', "caf\u00e9/secret-value"])
+def test_json_spellings_of_a_secret_are_masked(secret):
+    """JSON may write "/" as "\\/" (PHP's and .NET's serialisers do), non-ASCII as it is or escaped, and an
+    echo may be a JSON string inside a JSON string."""
+    redactor = Redactor([secret])
+    in_json = json.dumps(secret)[1:-1]
+    for form in (in_json.replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(in_json)[1:-1]):
+        assert redactor.text("Manage said: %s." % form) == "Manage said: ********."
