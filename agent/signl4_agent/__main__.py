@@ -123,6 +123,7 @@ def main(argv=None):
         print("signl4-agent: configuration error: %s" % exc, file=sys.stderr)
         return 2
     logs.setup(config["logging"]["level"], config_module.secrets(config))
+    config_module.log_insecure_settings(config)
     private_files(config, args.config)
     try:
         return COMMANDS[args.command](config)

@@ -6,6 +6,7 @@ masked. Secrets may be written in the file, read from ``<key>_file`` (a path) or
 environment variable (``SECRET_ENV``); the file wins over ``_file``, which wins over the environment.
 """
 
+import logging
 import math
 import os
 import re
@@ -14,9 +15,9 @@ from urllib.parse import urlsplit
 
 import yaml
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import DEFAULT_API_VERSION
+from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 from signl4_agent import cutoff
-from signl4_agent.logs import MASK, variants
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
@@ -37,6 +38,9 @@ REQUIRED = object()
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_SECRET_BYTES = 64 * 1024
 _ECHOABLE = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]{0,23}")  # a mistyped choice, shown back; nothing longer
+# RFC 3986's unreserved characters: a token made of them is the same in every URL spelling, so the path
+# SIGNL4 or Manage requests always matches it (no percent-encoding, '/', '?' or '#' to get in between).
+_URL_TOKEN = re.compile(r"[A-Za-z0-9._~-]{16,}")
 
 
 class ConfigError(ValueError):
@@ -69,7 +73,8 @@ def _schema():
         "trigger_query": dict(conditions=(str, None, None), custom_field_conditions=(str, None, None)),
         "listen": dict(host=(str, "127.0.0.1", None), port=(int, 8080, None), webhook_token=(str, REQUIRED, None),
                        callback_token=(str, None, None), max_body_bytes=(int, 65536, None),
-                       channel_timeout=(int, 10, None)),
+                       channel_timeout=(int, 10, None), header_timeout=(float, 10.0, None),
+                       body_timeout=(float, 30.0, None), max_connections=(int, 500, None)),
         "state": dict(path=(str, REQUIRED, None)),
         "logging": dict(level=(str, "INFO", LOG_LEVELS)),
     }
@@ -175,9 +180,7 @@ def _secret_values(raw, env):
 
 
 def _masked(message, secrets):
-    for form in sorted(set(form for secret in secrets for form in variants(secret)), key=len, reverse=True):
-        message = message.replace(form, MASK)
-    return message
+    return Redactor(secrets).text(message)
 
 
 def validate(raw, env=None):
@@ -253,10 +256,17 @@ def _check_listen(listen):
         raise ConfigError("listen.max_body_bytes: must be between 1024 and 16777216")
     if not 1 <= listen["channel_timeout"] <= 3600:
         raise ConfigError("listen.channel_timeout: must be between 1 and 3600 seconds")
+    if not 1 <= listen["header_timeout"] <= 300:
+        raise ConfigError("listen.header_timeout: must be between 1 and 300 seconds")
+    if not listen["header_timeout"] <= listen["body_timeout"] <= 3600:
+        raise ConfigError("listen.body_timeout: must be at least listen.header_timeout and at most 3600 seconds")
+    if not 10 <= listen["max_connections"] <= 10000:
+        raise ConfigError("listen.max_connections: must be between 10 and 10000")
     for key in ("webhook_token", "callback_token"):
         token = listen[key]
-        if token is not None and (len(token) < 16 or "/" in token):
-            raise ConfigError("listen.%s: must be at least 16 characters without '/'" % key)
+        if token is not None and not _URL_TOKEN.fullmatch(token):
+            raise ConfigError("listen.%s: must be at least 16 characters, each a letter, a digit or one of - . _ ~ "
+                              "(it is a URL path segment sent as is)" % key)
 
 
 def _read(path):
@@ -300,3 +310,13 @@ def secrets(config):
         if config[section].get(name):
             values.append(config[section][name])
     return values
+
+
+def log_insecure_settings(config):
+    """Warn (once, at start) for each API whose TLS certificate the agent does not check."""
+    logger = logging.getLogger("signl4_agent.config")
+    for section, api in (("manage", "ConnectWise Manage"), ("signl4", "SIGNL4")):
+        if not config[section]["validate_certs"]:
+            logger.warning("%s.validate_certs is false: the TLS certificate of %s is not checked, so anyone on the "
+                           "network path can read the agent's credentials and change what it reads and writes; "
+                           "turn it off only for a lab server", section, api)

@@ -7,12 +7,22 @@
 
 A wrong token answers 404 (as an unknown path: nothing tells a prober the path exists); a
 malformed body answers 400 and writes nothing; bodies over ``listen.max_body_bytes`` 413.
+
+Under abuse (:func:`serve`): every request must have its headers within ``listen.header_timeout``
+and its body within ``listen.body_timeout`` seconds of its first byte, however steadily it trickles;
+waitress itself only drops connections idle for ``listen.channel_timeout``, so :class:`GuardedServer`
+adds these deadlines to its maintenance. At most ``listen.max_connections`` connections are open (a
+further one waits in the kernel's backlog), each holding at most ``MAX_HEADER_BYTES`` of headers and
+``listen.max_body_bytes`` of body in memory. A request with both ``Content-Length`` and
+``Transfer-Encoding`` (or ``Transfer-Encoding`` in HTTP/1.0) answers 400 and its connection is closed,
+so nothing sent behind it is read as another request (RFC 9112, section 6.1).
 """
 
 import hmac
 import json
 import logging
 import threading
+import time
 
 from signl4_agent import inbound
 from signl4_agent.constants import DEFAULT_TENANT
@@ -122,12 +132,125 @@ class Served:
         self.server.asyncore.close_all(self.server._map)
 
 
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers; SIGNL4's and Manage's are well under 2 KiB
+FILES_BESIDES_CONNECTIONS = 64  # the state database, API connections, waitress's triggers
+
+
+def _waitress_classes():
+    """waitress's parser, channel and server with the deadlines and the framing check of this module
+    (built on first use: the agent's other commands never import waitress)."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser, ParsingError, TransferEncodingNotImplemented
+    from waitress.server import TcpWSGIServer
+
+    class SeenHeaders(dict):
+        """The parser's headers; waitress pops ``Transfer-Encoding`` from them, this remembers it was there."""
+
+        transfer_encoding = None
+
+        def pop(self, key, *default):
+            if key == "TRANSFER_ENCODING" and key in self:
+                self.transfer_encoding = self[key]
+            return dict.pop(self, key, *default)
+
+    class Request(HTTPRequestParser):
+        """One request as it arrives; ``started`` is when its first byte came (waitress makes the
+        parser when a request's first data arrives)."""
+
+        def __init__(self, adj):
+            HTTPRequestParser.__init__(self, adj)
+            self.started = time.monotonic()
+            self.headers = SeenHeaders()
+
+        def parse_header(self, header_plus):
+            try:
+                HTTPRequestParser.parse_header(self, header_plus)
+            except TransferEncodingNotImplemented:
+                if "CONTENT_LENGTH" not in self.headers:
+                    raise  # 501, and waitress closes the connection
+            problem = _framing_problem(self.headers, self.version)
+            if problem:
+                raise ParsingError(problem)  # 400, and waitress closes the connection
+
+    class Channel(HTTPChannel):
+        parser_class = Request
+
+    class Server(TcpWSGIServer):
+        channel_class = Channel
+        deadlines = (10.0, 30.0)  # (headers, body) in seconds from a request's first byte
+
+        def maintenance(self, now):
+            TcpWSGIServer.maintenance(self, now)  # idle connections (channel_timeout)
+            _close_overdue(self.active_channels.values(), self.deadlines)
+
+    return Server
+
+
+def _framing_problem(headers, version):
+    """Why a request's framing is ambiguous (RFC 9112, 6.1), or ``None``. ``headers`` is the parser's
+    (``TRANSFER_ENCODING`` popped, and remembered, by waitress for HTTP/1.1)."""
+    transfer_encoding = headers.transfer_encoding is not None or "TRANSFER_ENCODING" in headers
+    if transfer_encoding and "CONTENT_LENGTH" in headers:
+        return "both Content-Length and Transfer-Encoding"
+    if transfer_encoding and version == "1.0":
+        return "Transfer-Encoding in an HTTP/1.0 request"
+    return None
+
+
+def _close_overdue(channels, deadlines):
+    overdue = _overdue(channels, deadlines, time.monotonic())
+    for channel in overdue:
+        channel.will_close = True  # the loop closes it at its next turn
+    if overdue:
+        log.debug("closing %d connection(s) whose request was not complete in time", len(overdue))
+
+
+def _overdue(channels, deadlines, now):
+    """The channels whose request in progress has passed its header or body deadline."""
+    header_seconds, body_seconds = deadlines
+    overdue = []
+    for channel in list(channels):
+        request = channel.request
+        if request is None or request.completed or channel.will_close:
+            continue
+        limit = body_seconds if request.headers_finished else header_seconds
+        if now - request.started > limit:
+            overdue.append(channel)
+    return overdue
+
+
+def _enough_files(connections):
+    """Raise the soft limit of open files to what ``connections`` need (up to the hard limit)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    needed = connections + FILES_BESIDES_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        if target < needed:
+            log.warning("listen.max_connections is %d but only %d files may be open; lower it or raise LimitNOFILE",
+                        connections, target)
+
+
 def serve(app, config):
     """The waitress server of ``app`` running on its own thread (:class:`Served`; ``close()`` stops it)."""
-    from waitress.server import create_server
+    from waitress.adjustments import Adjustments
+    from waitress.task import ThreadedTaskDispatcher
     listen = config["listen"]
-    server = create_server(app, host=listen["host"], port=listen["port"], threads=4,
-                           max_request_body_size=listen["max_body_bytes"], channel_timeout=listen["channel_timeout"],
-                           cleanup_interval=max(1, min(30, listen["channel_timeout"])),
-                           ident="signl4-agent", expose_tracebacks=False)
-    return Served(server)
+    _enough_files(listen["max_connections"])
+    adj = Adjustments(host=listen["host"], port=listen["port"], threads=4, ident="signl4-agent", expose_tracebacks=False,
+                      max_request_body_size=listen["max_body_bytes"], inbuf_overflow=listen["max_body_bytes"] + 1,
+                      max_request_header_size=MAX_HEADER_BYTES, channel_timeout=listen["channel_timeout"],
+                      cleanup_interval=1, asyncore_use_poll=True)
+    adj.connection_limit = listen["max_connections"] + 2 * len(adj.listen)  # waitress counts its listeners and triggers
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    server_class, shared = _waitress_classes(), {}
+    # One server per address the host resolves to, on one map, loop and thread pool (as waitress's create_server).
+    servers = [server_class(app, shared, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
+    for server in servers:
+        server.deadlines = (listen["header_timeout"], listen["body_timeout"])
+    return Served(servers[0])

@@ -57,6 +57,7 @@ options:
   cw_validate_certs:
     description:
       - Whether to verify the server's TLS certificate. Turn it off only for a lab server.
+      - When it is V(false), each task warns in its result that the certificate is not checked.
       - If not set, the value of the E(CW_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
@@ -71,6 +72,9 @@ notes:
     bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the system's store. A proxy is taken from
     E(https_proxy), E(http_proxy) or E(all_proxy) (an C(http://) proxy, with user and password if needed), and
     E(no_proxy) lists the hosts reached directly. Redirects are not followed: a redirect fails with where it points."
+  - "An answer's body is read up to 16 MiB, as sent and once decoded from gzip or deflate (chunked or not). A larger
+    answer fails the task with an error that names the bound, after at most 16 MiB were read; it is not retried, and
+    after a create (POST) the error says the write may have been applied."
   - "Retries: HTTP 429 is retried as C(Retry-After) says (at most 120 seconds per wait). Server errors (5xx), read
     timeouts and dropped connections are retried for reads and other idempotent requests, with a bounded, jittered
     exponential backoff, at most 5 times. A refused connection or a connect timeout is retried for every request,
@@ -80,10 +84,21 @@ notes:
   - "Every request ends within its deadline, twice O(cw_timeout): a retry whose wait would pass it is not made, and
     the last error is reported."
   - "The tasks of a run share the discovered codebase (5 minutes) and lookups by name such as boards, statuses and
-    members (1 minute), keyed by site and company, through files of mode 0600 in a private directory under the
-    user's runtime directory (E(XDG_RUNTIME_DIR), else the temp directory). They hold no credential. A write by any
-    task drops the lookups of the collection it wrote to; a stale codebase is discovered again. Set
-    E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
+    members (1 minute), keyed by site and company, through files of mode 0600 in a directory only the user may use:
+    E(SIGNL4_CONNECTWISE_RUN_CACHE), else C(signl4.connectwise-<uid>) under E(XDG_RUNTIME_DIR) (when it is the user's
+    own) or the temporary directory. They hold no credential. A write by any task drops the lookups of the collection
+    it wrote to; a stale codebase is discovered again. Set E(SIGNL4_CONNECTWISE_RUN_CACHE) to C(off) to turn the
+    sharing off."
+  - "Every read and write of that directory checks that it is a directory (not a symbolic link) owned by the user with
+    mode 0700, and that each entry is the user's regular file of mode 0600. When the directory fails the check, for
+    example because another user created it first in C(/tmp), the task runs without sharing and warns once, naming
+    the directory and what is wrong."
+  - "Parallel runs on one controller take turns on an object: a task holds a lock on the controller while it reads,
+    decides and writes. The lock files live in a directory only the user may use, E(SIGNL4_CONNECTWISE_LOCK_DIR),
+    else C(signl4.connectwise-locks-<uid>) under E(XDG_RUNTIME_DIR) (when it is the user's own) or the temporary
+    directory. A directory that is a symbolic link, is not owned by the user or is open to others fails the task,
+    naming it and what is wrong. A lock is waited for at most 120 seconds (E(SIGNL4_CONNECTWISE_LOCK_TIMEOUT) sets
+    another number of seconds), then the task fails naming the object."
   - "Within one run of C(ansible-playbook) on the controller, one read of a pod's custom fields serves every
     M(signl4.connectwise.cw_custom_field) task of that run (30 seconds at most), and the first workflow rule task's
     read of the rule list tells the later ones their rules' ids. Another run never sees these reads. A task that is

@@ -36,6 +36,7 @@ options:
   signl4_validate_certs:
     description:
       - Whether to verify the server's TLS certificate. Turn it off only for a lab server.
+      - When it is V(false), each task warns in its result that the certificate is not checked.
       - If not set, the value of the E(SIGNL4_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
@@ -50,6 +51,9 @@ notes:
     bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the system's store. A proxy is taken from
     E(https_proxy), E(http_proxy) or E(all_proxy) (an C(http://) proxy, with user and password if needed), and
     E(no_proxy) lists the hosts reached directly. Redirects are not followed: a redirect fails with where it points."
+  - "An answer's body is read up to 16 MiB, as sent and once decoded from gzip or deflate (chunked or not). A larger
+    answer fails the task with an error that names the bound, after at most 16 MiB were read; it is not retried, and
+    after a create (POST) the error says the write may have been applied."
   - SIGNL4 throttles per subscription and reports the window in C(X-RateLimit-*) headers. A request waits for the
     window to reset when the previous answer said none are left; HTTP 429 is retried after C(Retry-After) or at
     C(X-RateLimit-Reset) (at most 120 seconds per wait).
@@ -60,8 +64,17 @@ notes:
     reads again and decides from what it finds."
   - "Every request ends within its deadline, twice O(signl4_timeout): a retry whose wait would pass it is not made."
   - "The tasks of a run share lookups of teams and apps for 1 minute, keyed by API URL and a fingerprint of the API
-    key (never the key), through files of mode 0600 in a private directory under the user's runtime directory. Set
-    E(SIGNL4_CONNECTWISE_RUN_CACHE) to another directory, or to C(off) to turn the sharing off."
+    key (never the key), through files of mode 0600 in a directory only the user may use, as the C(cw_*) modules do
+    (E(SIGNL4_CONNECTWISE_RUN_CACHE), else C(signl4.connectwise-<uid>) under E(XDG_RUNTIME_DIR) or the temporary
+    directory; C(off) turns the sharing off). Every read and write checks that the directory is not a symbolic link,
+    is owned by the user and has mode 0700; when it fails the check the task runs without sharing and warns once,
+    naming the directory and what is wrong."
+  - "Parallel runs on one controller take turns on an object: a task holds a lock on the controller while it reads,
+    decides and writes. The lock files live in a directory only the user may use, E(SIGNL4_CONNECTWISE_LOCK_DIR),
+    else C(signl4.connectwise-locks-<uid>) under E(XDG_RUNTIME_DIR) (when it is the user's own) or the temporary
+    directory. A directory that is a symbolic link, is not owned by the user or is open to others fails the task,
+    naming it and what is wrong. A lock is waited for at most 120 seconds (E(SIGNL4_CONNECTWISE_LOCK_TIMEOUT) sets
+    another number of seconds), then the task fails naming the object."
 """
 
     ACTION_GROUP = r"""

@@ -35,10 +35,11 @@ class ManageModule(ApiModule):
     def __init__(self, argument_spec, **kwargs):
         self._client = None
         super(ManageModule, self).__init__(argument_spec, CW_CONNECTION_SPEC, **kwargs)
+        self.warn_if_certificates_unchecked("cw_validate_certs", "ConnectWise Manage")
 
     @property
     def client(self):
         if self._client is None:
-            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
+            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn),
                                                     share_lookups=True)
         return self._client

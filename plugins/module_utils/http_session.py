@@ -13,7 +13,10 @@ Why not ``requests``: every task runs its module in a new process, and importing
   ``requests``), else the system's store (``SSL_CERT_FILE``/``SSL_CERT_DIR``), else ``certifi``'s;
 - proxies from ``http_proxy``/``https_proxy``/``all_proxy`` and ``no_proxy`` (an ``http://`` proxy,
   with user and password if given; HTTPS goes through it with ``CONNECT``);
-- gzip answers; Basic auth; query parameters (``None`` dropped, lists repeated); JSON bodies.
+- gzip answers; Basic auth; query parameters (``None`` dropped, lists repeated); JSON bodies;
+- every answer's body read up to a bound (``MAX_BODY_BYTES`` by default, 16 MiB), as sent and once
+  decoded from gzip or deflate, chunked or not: a larger one raises :class:`ResponseTooLarge` naming
+  the bound, after reading at most the bound, and its connection is closed.
 
 Redirects are not followed: neither API redirects, and a redirected write must not become a GET.
 A request that gets no HTTP answer raises :class:`HttpFailure` with what went wrong (``kind``).
@@ -37,7 +40,8 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 DEFAULT_HEADERS = {"User-Agent": "signl4.connectwise", "Accept-Encoding": "gzip", "Accept": "*/*"}
 MAX_IDLE_PER_ORIGIN = 10
-MAX_DECODED_BYTES = 512 * 1024 * 1024  # a gzip answer is decoded up to this size, never without bound
+MAX_BODY_BYTES = 16 * 1024 * 1024  # an answer's body as sent and once decoded; neither API sends more than a few MiB
+READ_CHUNK = 64 * 1024
 # What requests' requote_uri leaves alone: reserved and unreserved characters, and existing %-escapes.
 SAFE_URL_CHARS = "!#$%&'()*+,/:;=?@[]~"
 
@@ -50,6 +54,14 @@ class HttpFailure(Exception):
         Exception.__init__(self, detail)
         self.kind = kind
         self.detail = detail
+
+
+class ResponseTooLarge(HttpFailure):
+    """An answer whose body (as sent, or decoded from gzip or deflate) is larger than ``limit`` bytes."""
+
+    def __init__(self, limit, detail):
+        HttpFailure.__init__(self, "too_large", "%s; at most %d bytes are read" % (detail, limit))
+        self.limit = limit
 
 
 class HttpRequest:
@@ -98,19 +110,35 @@ def _kind_of_connect_error(exc):
     return "lost"
 
 
-def _decoded(content, encoding):
-    """The body without its ``Content-Encoding`` (gzip or deflate)."""
+def _decoded(content, encoding, limit):
+    """The body without its ``Content-Encoding`` (gzip or deflate), at most ``limit`` bytes of it."""
     encoding = (encoding or "").strip().lower()
     if encoding not in ("gzip", "x-gzip", "deflate"):
         return content
     decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS)
     try:
-        data = decoder.decompress(content, MAX_DECODED_BYTES)
+        data = decoder.decompress(content, limit + 1)  # one byte more than allowed tells a larger body
     except zlib.error as exc:
         raise HttpFailure("lost", "the %s answer could not be decoded (%s)" % (encoding, exc))
-    if decoder.unconsumed_tail:
-        raise HttpFailure("lost", "the %s answer decodes to more than %d bytes" % (encoding, MAX_DECODED_BYTES))
+    if len(data) > limit:
+        raise ResponseTooLarge(limit, "the %s answer decodes to more than %d bytes" % (encoding, limit))
     return data
+
+
+def _read_body(response, limit):
+    """The body of ``response`` as sent (``Content-Length`` or chunked), refused beyond ``limit`` bytes
+    before more than ``limit`` of it is read."""
+    if response.length is not None and response.length > limit:
+        raise ResponseTooLarge(limit, "the answer says its body is %d bytes" % response.length)
+    parts, size = [], 0
+    while True:
+        piece = response.read(min(READ_CHUNK, limit + 1 - size))
+        if not piece:
+            return b"".join(parts)
+        size += len(piece)
+        if size > limit:
+            raise ResponseTooLarge(limit, "the answer's body is more than %d bytes" % limit)
+        parts.append(piece)
 
 
 def _basic(user, password):
@@ -173,8 +201,9 @@ class HttpSession:
     """Send requests on pooled keep-alive connections. ``auth``: ``(user, password)`` for Basic auth;
     ``verify``: check TLS certificates and host names."""
 
-    def __init__(self, headers=None, auth=None, verify=True):
+    def __init__(self, headers=None, auth=None, verify=True, max_body_bytes=None):
         self.headers = dict(DEFAULT_HEADERS)
+        self.max_body_bytes = MAX_BODY_BYTES if max_body_bytes is None else int(max_body_bytes)
         self.headers.update(headers or {})
         if auth:
             self.headers["Authorization"] = _basic(*auth)
@@ -269,13 +298,14 @@ class HttpSession:
         if connection.sock is not None:
             connection.sock.settimeout(timeout)
         status, reason, answer_headers, content, reusable = self._exchange(
-            connection, method, request_target, body, sent_headers)
+            connection, method, request_target, body, sent_headers, self.max_body_bytes)
         if reusable:
             self._give_back(key, connection)
         else:
             connection.close()
         return HttpResponse(HttpRequest(method, target.url), status, reason, answer_headers,
-                            _decoded(content, answer_headers.get("Content-Encoding")), time.monotonic() - started)
+                            _decoded(content, answer_headers.get("Content-Encoding"), self.max_body_bytes),
+                            time.monotonic() - started)
 
     @staticmethod
     def _body(json, headers):
@@ -289,14 +319,14 @@ class HttpSession:
         return body
 
     @staticmethod
-    def _exchange(connection, method, request_target, body, headers):
+    def _exchange(connection, method, request_target, body, headers, limit):
         try:
             try:
                 connection.request(method, request_target, body=body, headers=headers)
             except (http.client.InvalidURL, ValueError) as exc:  # a control character in the URL or a header
                 raise HttpFailure("invalid", _one_line(exc))
             response = connection.getresponse()
-            content = response.read()
+            content = _read_body(response, limit)
         except TimeoutError as exc:  # sent (or partly): the answer did not come in time
             connection.close()
             raise HttpFailure("read_timeout", _one_line(exc))

@@ -25,6 +25,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     InputError,
     StaleLookupError,
 )
+from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 
 def with_connection(spec, connection_spec):
@@ -121,18 +122,28 @@ class ApiModule(AnsibleModule):
             where, value = malformed[0]
             self.fail_json(msg="%s must be a dictionary of options, got %s %.100r" % (where, type(value).__name__, value))
 
+    def warn_if_certificates_unchecked(self, option, api):
+        """A warning in the task's result when ``option`` (``cw_validate_certs``) turns TLS checks off."""
+        if self.params.get(option) is False:
+            self.warn("%s is false: the TLS certificate of %s is not checked, so anyone on the network path can read "
+                      "the credentials and change what this task reads and writes; turn it off only for a lab server"
+                      % (option, api))
+
     def execute(self, run):
         try:
             result = run(self)
-        except InputError as exc:
-            self.fail_json(msg=str(exc))
-        except (CancelledError, StaleLookupError) as exc:
-            self.fail_json(msg=str(exc))
+        except (InputError, CancelledError, StaleLookupError) as exc:
+            self.fail_json(msg=self.redact(str(exc)))
         except ApiError as exc:
-            self.fail_json(msg=str(exc), api_error=exc.to_dict())
+            self.fail_json(msg=self.redact(str(exc)), api_error=Redactor(self.no_log_values).value(exc.to_dict()))
         finally:
             self.close_client()
         self.exit_json(**result)
+
+    def redact(self, text):
+        """``text`` with every ``no_log`` value masked in every form: ansible-core masks a value only as
+        given, and an API may echo it encoded (a receiver URL percent-encoded as a whole, with its token)."""
+        return Redactor(self.no_log_values).text(text)
 
     def close_client(self):
         """Close the client a subclass built, if any."""

@@ -5,10 +5,16 @@
 
 It holds only facts that are no secret and whose staleness costs a re-read at most, such as the
 Manage codebase of a site (a stale codebase answers 404, and the client then discovers it again).
-Entries live in one JSON file each under the user's runtime directory (``$XDG_RUNTIME_DIR``, else
-the temp directory), in a directory of mode 0700 owned by the user, files of mode 0600, for
-``ttl`` seconds. ``SIGNL4_CONNECTWISE_RUN_CACHE`` names another directory, or ``off`` turns the
-cache off. Any error reading or writing it is ignored: the cache is an optimisation only.
+Entries live in one JSON file each, for ``ttl`` seconds, in a directory only this user may use:
+``$SIGNL4_CONNECTWISE_RUN_CACHE``, else ``signl4.connectwise-<uid>`` under ``$XDG_RUNTIME_DIR`` (when
+it is the user's own) or the temporary directory; ``SIGNL4_CONNECTWISE_RUN_CACHE=off`` turns it off.
+
+Every read and write checks that directory (``private_state``: a directory, not a symbolic link,
+owned by this user, mode 0700) and each entry (this user's regular file, mode 0600). When the
+directory fails the check, for example because another user created it first in a shared temporary
+directory, the task runs without the cache and warns once, naming the directory and what is wrong:
+the cache is an optimisation, and an entry planted there could send a write to the wrong object.
+Other errors reading or writing it (a full disk) are ignored.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,19 +23,26 @@ __metaclass__ = type
 
 import json
 import os
-import stat
-import tempfile
 import threading
 import time
 import uuid
 import zlib
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import StaleLookupError
+from ansible_collections.signl4.connectwise.plugins.module_utils.private_state import (
+    UnsafeStateError,
+    default_path,
+    private_directory,
+    read_private_file,
+    remove_private_file,
+    write_private_file,
+)
 
 ENV_VAR = "SIGNL4_CONNECTWISE_RUN_CACHE"
 DEFAULT_TTL = 300.0
 LOOKUP_TTL = 60.0
 RUN_READ_TTL = 30.0
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
 ANSIBLE_COMMANDS = ("ansible", "ansible-playbook", "ansible-console", "ansible-pull")
 
 
@@ -37,68 +50,75 @@ def default_directory():
     configured = os.environ.get(ENV_VAR)
     if configured:
         return None if configured.lower() in ("off", "0", "false", "no") else configured
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return os.path.join(base, "signl4.connectwise-%d" % os.getuid())
+    return default_path("signl4.connectwise")
 
 
 class RunCache:
-    """``get(kind, key)`` / ``put(kind, key, value)`` / ``drop(kind, key)`` of JSON values."""
+    """``get(kind, key)`` / ``put(kind, key, value)`` / ``drop(kind, key)`` of JSON values. ``warn``
+    (a module's ``warn``) is told once when the directory is not private and the cache is not used."""
 
-    def __init__(self, directory=None, ttl=DEFAULT_TTL, clock=None):
+    def __init__(self, directory=None, ttl=DEFAULT_TTL, clock=None, warn=None):
         self.directory = directory
         self.ttl = float(ttl)
         self.clock = clock or time.time
+        self.warn = warn
+        self.refused = None  # why the directory is not used, once it failed the check
 
     @classmethod
-    def default(cls):
+    def default(cls, warn=None):
         """The cache of this user's runs, or ``None`` when it is turned off."""
         directory = default_directory()
-        return cls(directory) if directory else None
+        return cls(directory, warn=warn) if directory else None
 
-    def _path(self, kind, key):
+    def _name(self, kind, key):
         # A file name, not a secret: two checksums make a collision unlikely, and one would only cost a miss
         # (an entry holds its full key). zlib, because importing hashlib costs each task ~5 ms.
         raw = ("%s\n%s" % (kind, key)).encode("utf-8")
-        return os.path.join(self.directory, "%s-%08x%08x.json" % (kind, zlib.crc32(raw), zlib.adler32(raw)))
+        return "%s-%08x%08x.json" % (kind, zlib.crc32(raw), zlib.adler32(raw))
 
-    def _safe_directory(self):
-        """Create the directory 0700; refuse one that another user owns or others may write."""
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        info = os.lstat(self.directory)
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-            raise OSError("run cache directory %s is not private to this user" % self.directory)
+    def _use(self, operation):
+        """``operation(directory_fd)`` on the checked directory; ``None`` when the cache is not usable."""
+        if self.refused is not None:
+            return None
+        try:
+            with private_directory(self.directory, "the run cache directory",
+                                   "set %s to a directory of your own (or to off)" % ENV_VAR) as directory_fd:
+                return operation(directory_fd)
+        except UnsafeStateError as exc:
+            self.refused = str(exc)
+            if self.warn is not None:
+                self.warn("%s. The tasks of this run do not share lookups or the codebase until it is fixed." % exc)
+        return None
 
     def get(self, kind, key):
-        try:
-            with open(self._path(kind, key)) as handle:
-                entry = json.load(handle)
-            if entry.get("key") == key and self.clock() < float(entry["expires"]):
-                return entry["value"]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
-        return None
+        def read(directory_fd):
+            try:
+                entry = json.loads(read_private_file(directory_fd, self._name(kind, key), MAX_ENTRY_BYTES).decode("utf-8"))
+                if entry.get("key") == key and self.clock() < float(entry["expires"]):
+                    return entry["value"]
+            except (OSError, UnsafeStateError, ValueError, KeyError, TypeError, AttributeError):
+                pass  # missing, foreign or broken: a miss
+            return None
+        return self._use(read)
 
     def put(self, kind, key, value, ttl=None):
         ttl = self.ttl if ttl is None else float(ttl)
-        try:
-            self._safe_directory()
-            handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+
+        def write(directory_fd):
             try:
-                os.fchmod(handle, 0o600)
-                with os.fdopen(handle, "w") as out:
-                    json.dump({"key": key, "expires": self.clock() + ttl, "value": value}, out)
-                os.replace(temp, self._path(kind, key))
-            except BaseException:
-                os.unlink(temp)
-                raise
-        except (OSError, TypeError, ValueError):
-            pass
+                data = json.dumps({"key": key, "expires": self.clock() + ttl, "value": value}).encode("utf-8")
+                write_private_file(directory_fd, self._name(kind, key), data)
+            except (OSError, TypeError, ValueError):
+                pass
+        self._use(write)
 
     def drop(self, kind, key):
-        try:
-            os.unlink(self._path(kind, key))
-        except OSError:
-            pass
+        def remove(directory_fd):
+            try:
+                remove_private_file(directory_fd, self._name(kind, key))
+            except OSError:
+                pass
+        self._use(remove)
 
 
 def _process(proc, pid):

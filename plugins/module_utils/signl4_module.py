@@ -30,10 +30,11 @@ class Signl4Module(ApiModule):
     def __init__(self, argument_spec, **kwargs):
         self._client = None
         super(Signl4Module, self).__init__(argument_spec, SIGNL4_CONNECTION_SPEC, **kwargs)
+        self.warn_if_certificates_unchecked("signl4_validate_certs", "SIGNL4")
 
     @property
     def client(self):
         if self._client is None:
-            self._client = Signl4Client.from_params(self.params, log=self.debug, run_cache=RunCache.default(),
+            self._client = Signl4Client.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn),
                                                     share_lookups=True)
         return self._client

@@ -14,7 +14,9 @@ Retry rules (documented in the connection options' notes):
 - 5xx, read timeouts and dropped connections are retried for idempotent requests only. For a POST
   they raise :class:`OutcomeUnknownError`: the write may have been applied, the caller re-reads;
 - every request, retries and waits included, ends within its deadline (twice the timeout by
-  default): a retry whose wait would pass it is not made.
+  default): a retry whose wait would pass it is not made;
+- an answer whose body is larger than the session reads (16 MiB, as sent or decoded) is not retried:
+  it raises :class:`TransportError` naming the bound (:class:`OutcomeUnknownError` for a POST).
 
 Thread safety: a :class:`Transport` may be shared by threads (the session's connection pool is
 thread-safe; its headers, auth and TLS settings are set once here and never changed).
@@ -138,9 +140,11 @@ _FAILURE_TEXT = {
            "certificate, or turn certificate checks off for a lab server",
     "invalid": "invalid request URL (%(detail)s)",
     "lost": "the connection to %(origin)s failed before an answer came (%(detail)s)",
+    "too_large": "%(origin)s sent an answer larger than the %(limit)s MiB the client reads (%(detail)s)",
 }
 _NOT_SENT = ("refused", "connect_timeout")
 _NEVER_RETRIED = ("dns", "tls", "invalid")
+_NOT_RETRIED_AFTER_SENDING = ("too_large",)  # the same request gets the same answer
 
 
 class Transport:
@@ -152,7 +156,7 @@ class Transport:
 
     def __init__(self, base_url, api_name, error_parser, headers=None, auth=None, timeout=30.0,
                  validate_certs=True, retry=None, secrets=(), log=None, retry_after=None, on_response=None,
-                 deadline=None, options=None, secret_segments=()):
+                 deadline=None, options=None, secret_segments=(), max_body_bytes=None):
         self.options = dict(timeout="timeout", url="url")
         self.options.update(options or {})
         self.base_url = base_url.rstrip("/")
@@ -163,7 +167,7 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.redactor = Redactor(secrets, basic_auth=":".join(auth) if auth else None, segment_after=secret_segments)
         self.log = log
-        self.session = HttpSession(headers=headers, auth=auth, verify=validate_certs)
+        self.session = HttpSession(headers=headers, auth=auth, verify=validate_certs, max_body_bytes=max_body_bytes)
         # Hooks for APIs with their own throttling headers: ``retry_after(response)`` gives the
         # seconds to wait before retrying a 429/5xx (None: computed backoff); each of ``observers``
         # (``on_response`` first) sees every HTTP answer, errors included.
@@ -278,8 +282,8 @@ class _Call:
         transport = self.transport
         parts = urlsplit(self.url)
         text = _FAILURE_TEXT[kind] % dict(origin="%s://%s" % (parts.scheme, parts.netloc), timeout="%g" % timeout,
-                                          detail=exc.detail)
-        retriable = kind in _NOT_SENT or (kind not in _NEVER_RETRIED and self.idempotent)
+                                          detail=exc.detail, limit="%g" % (transport.session.max_body_bytes / 1048576.0))
+        retriable = kind in _NOT_SENT or (kind not in _NEVER_RETRIED + _NOT_RETRIED_AFTER_SENDING and self.idempotent)
         if retriable and self.wait(None, text):
             return
         cls = TransportError

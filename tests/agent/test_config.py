@@ -32,6 +32,8 @@ def test_defaults_mirror_the_connector_app():
     assert (config["owner_assignment"], config["reopen"], config["poll_interval"]) == ("acknowledge", "new_signl", 30.0)
     assert config["signl4"]["api_url"] == "https://connect.signl4.com/api"
     assert config["stale_after"] == 120.0
+    assert (config["listen"]["header_timeout"], config["listen"]["body_timeout"], config["listen"]["max_connections"]) \
+        == (10.0, 30.0, 500)
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -51,6 +53,14 @@ def test_defaults_mirror_the_connector_app():
     (dict(listen__port=70000), "listen.port: must be between 0"),
     (dict(listen__port="80"), "listen.port: expected int, got str"),
     (dict(listen__webhook_token="short"), "listen.webhook_token: must be at least 16 characters"),
+    (dict(listen__header_timeout=0), "listen.header_timeout: must be between 1 and 300 seconds"),
+    (dict(listen__header_timeout=301), "listen.header_timeout: must be between 1 and 300 seconds"),
+    (dict(listen__header_timeout="10"), "listen.header_timeout: expected float, got str"),
+    (dict(listen__header_timeout=20, listen__body_timeout=15), "listen.body_timeout: must be at least listen.header_timeout"),
+    (dict(listen__body_timeout=3601), "listen.body_timeout: must be at least listen.header_timeout and at most 3600"),
+    (dict(listen__max_connections=9), "listen.max_connections: must be between 10 and 10000"),
+    (dict(listen__max_connections=10001), "listen.max_connections: must be between 10 and 10000"),
+    (dict(listen__max_connections=1.5), "listen.max_connections: expected int, got float"),
     (dict(filters__boards=[1]), "filters.boards: expected a list of names"),
     (dict(status_mappings__signl4_close="no"), "status_mappings.signl4_close: expected bool, got str"),
     (dict(notes__internal_analysis=False), "notes: at least one of"),
@@ -117,3 +127,27 @@ def test_entered_after_refuses_anything_else(value):
         validate(minimal(filters={"entered_after": value}), env={})
     assert str(caught.value) == ("filters.entered_after: expected first_start or a date and time such as "
                                  "2026-01-31T08:00:00Z (UTC unless an offset is given)")
+
+
+URL_SAFE_ERROR = "must be at least 16 characters, each a letter, a digit or one of - . _ ~"
+
+
+@pytest.mark.parametrize("token", [
+    "\u00e9t\u00e9-token-0123456789",  # non-ASCII: a sender percent-encodes it, the path never matches
+    "token-0123456789?x", "token-0123456789#x", "token-01234567/89", "token 0123456789ab", "token%200123456789",
+    "token+0123456789ab", "token-0123456789\u00a0",
+])
+@pytest.mark.parametrize("key", ["webhook_token", "callback_token"])
+def test_a_token_that_cannot_be_a_url_path_segment_as_is_is_refused_without_showing_it(key, token):
+    with pytest.raises(ConfigError) as caught:
+        validate(minimal(**{"listen__" + key: token}), env={})
+    assert str(caught.value).startswith("listen.%s: %s" % (key, URL_SAFE_ERROR))
+    assert token not in str(caught.value)
+
+
+def test_a_token_from_the_environment_is_checked_the_same_way():
+    raw = minimal()
+    del raw["listen"]["webhook_token"]
+    with pytest.raises(ConfigError, match="listen.webhook_token: " + URL_SAFE_ERROR):
+        validate(raw, env={"SIGNL4_AGENT_WEBHOOK_TOKEN": "from-the-env?0123456789"})
+    assert validate(raw, env={"SIGNL4_AGENT_WEBHOOK_TOKEN": "Az09-._~Az09-._~"})["listen"]["webhook_token"] == "Az09-._~Az09-._~"

@@ -53,14 +53,15 @@ from tests.agent import support  # noqa: E402 - needs the path above
 from tests.bench import results  # noqa: E402
 
 COMPANY, PUBLIC_KEY, CLIENT_ID = "signl4demo", "demopublic", "00000000-0000-4000-8000-000000000001"
-# Secrets of this run: "/", "+", "=", "@" and a quote change under URL-encoding and JSON-escaping.
+# Secrets of this run: "/", "+", "=", "@" and a quote change under URL-encoding and JSON-escaping. The
+# agent's path tokens may only hold URL-safe characters (the agent refuses others), "~" and "." included.
 SECRETS = {
     "manage private key": "Pr1v/K3y+Zq9=Ab@c\"d",
     "API member private key": "MemB3r/Pr1v+K3y=Zz7",
     "SIGNL4 API key": "S4-ap1/K3y+Val=44@x",
     "SIGNL4 team secret": "teamSecret-7f3a9c2e41d0",
-    "webhook token": "hookTok+en=aa11bb22@cc33",
-    "callback token": "cbTok+en=ee55ff66@aa77",
+    "webhook token": "hookTok~en.aa11bb22_cc33",
+    "callback token": "cbTok~en.ee55ff66_aa77",
 }
 MEMBER_PUBLIC_KEY = "signl4public"
 OLIVIA = support.OLIVIA

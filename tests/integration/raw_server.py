@@ -4,6 +4,7 @@ mock: each request gets the next scripted answer (the last one repeats) and is r
 
 import socket
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -93,3 +94,11 @@ def closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def zeros_compressed(size, encoding="gzip"):
+    """``size`` zero bytes, gzip- or deflate-compressed: a "bomb" of about a thousandth of its size on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(block) for _mib in range(size // len(block))]
+    return b"".join(parts) + packer.compress(bytes(size % len(block))) + packer.flush()

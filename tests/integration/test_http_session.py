@@ -10,6 +10,7 @@ import json
 import socket
 import ssl
 import threading
+import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -22,7 +23,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils import http_ses
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import UnexpectedResponseError
 from ansible_collections.signl4.connectwise.plugins.module_utils.http_session import HttpFailure, HttpSession
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy, Transport
-from tests.integration.raw_server import Answer, RawServer, closed_port
+from tests.integration.raw_server import Answer, RawServer, closed_port, zeros_compressed
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
@@ -159,14 +160,98 @@ def test_a_body_that_is_not_json_is_invalid_and_not_sent():
         assert raised.value.kind == "invalid" and server.requests == []
 
 
-def test_gzip_answers_are_decoded_and_bounded(monkeypatch):
+def test_gzip_answers_are_decoded():
     body = json.dumps({"items": list(range(1000))}).encode()
     with RawServer([Answer(body=gzip.compress(body), headers={"Content-Encoding": "gzip"})]) as server:
         answer = HttpSession().request("GET", server.url + "/x")
         assert answer.json() == {"items": list(range(1000))}
         assert server.requests[0]["headers"]["Accept-Encoding"] == "gzip"
-        monkeypatch.setattr(http_session, "MAX_DECODED_BYTES", 100)
-        assert failure(server.url + "/x").kind == "lost"  # a gzip bomb costs at most the bound
+
+
+# ----- bodies are read up to a bound, as sent and decoded ------------------------------------------
+
+def too_large(url, limit):
+    with pytest.raises(http_session.ResponseTooLarge) as raised:
+        HttpSession(max_body_bytes=limit).request("GET", url)
+    assert raised.value.kind == "too_large" and raised.value.limit == limit
+    assert "at most %d bytes are read" % limit in str(raised.value)
+    return raised.value
+
+
+def test_a_body_at_the_bound_is_read_and_one_byte_more_is_refused():
+    with RawServer([Answer(body=b"x" * 1000)]) as server:
+        assert HttpSession(max_body_bytes=1000).request("GET", server.url + "/x").content == b"x" * 1000
+        assert "says its body is 1000 bytes" in str(too_large(server.url + "/x", 999))
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_answer_is_decoded_up_to_the_bound(encoding):
+    with RawServer([Answer(body=zeros_compressed(1000, encoding), headers={"Content-Encoding": encoding})]) as server:
+        assert HttpSession(max_body_bytes=1000).request("GET", server.url + "/x").content == bytes(1000)
+        assert "the %s answer decodes to more than 999 bytes" % encoding in str(too_large(server.url + "/x", 999))
+
+
+class ChunkedServer:
+    """Answers every request with ``body`` in HTTP/1.1 chunks, without a Content-Length (which
+    RawServer always sends); counts the bytes it managed to send."""
+
+    def __init__(self, body, chunk=4096, encoding=None):
+        self.body, self.chunk, self.encoding, self.sent = body, chunk, encoding, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        connection, _address = self.listener.accept()
+        with connection:
+            connection.recv(65536)
+            head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            if self.encoding:
+                head += "Content-Encoding: %s\r\n" % self.encoding
+            try:
+                connection.sendall((head + "\r\n").encode())
+                for start in range(0, len(self.body), self.chunk):
+                    piece = self.body[start:start + self.chunk]
+                    connection.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.sent += len(piece)
+                connection.sendall(b"0\r\n\r\n")
+            except OSError:
+                pass  # the client stopped reading and closed: what it should do
+
+    def close(self):
+        self.thread.join(10)
+        self.listener.close()
+
+
+def test_a_chunked_answer_is_read_up_to_the_bound_and_its_connection_dropped():
+    server = ChunkedServer(b"y" * (64 * 1024 * 1024))
+    try:
+        session = HttpSession(max_body_bytes=64 * 1024)
+        with pytest.raises(http_session.ResponseTooLarge) as raised:
+            session.request("GET", server.url + "/x")
+        assert "the answer's body is more than 65536 bytes" in str(raised.value)
+        assert session.idle_connections() == 0  # never reused: the rest of that body is still on it
+    finally:
+        server.close()
+    assert server.sent < 64 * 1024 * 1024  # the client stopped reading; the server could not send it all
+
+
+def test_a_gzip_bomb_costs_at_most_the_bound_in_memory():
+    """A 100 MiB gzip answer is about 100 KiB on the wire; it is refused once 16 MiB are decoded,
+    and the memory the request allocated stays near that (the bound was 512 MiB before)."""
+    bomb = zeros_compressed(100 * 1024 * 1024)
+    assert len(bomb) < 200 * 1024
+    with RawServer([Answer(body=bomb, headers={"Content-Encoding": "gzip"})]) as server:
+        tracemalloc.start()
+        try:
+            with pytest.raises(http_session.ResponseTooLarge) as raised:
+                HttpSession().request("GET", server.url + "/x")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert raised.value.limit == http_session.MAX_BODY_BYTES == 16 * 1024 * 1024
+    assert peak < 2 * http_session.MAX_BODY_BYTES + len(bomb) + 4 * 1024 * 1024, peak
 
 
 def test_the_charset_of_the_answer_is_used():

@@ -19,7 +19,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
-from tests.integration.raw_server import Answer, RawServer, closed_port
+from tests.integration.raw_server import Answer, RawServer, closed_port, zeros_compressed
 from tests.support.modules import run_module
 
 CW = dict(company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
@@ -146,6 +146,38 @@ def test_read_timeouts_retry_reads_but_a_post_is_outcome_unknown():
         assert methods.count("POST") == 1 and methods.count("GET") >= 2  # reads retried until the deadline
 
 
+# ----- answers larger than the clients read ------------------------------------------------------
+
+BOMB = 17 * 1024 * 1024  # decoded: over the 16 MiB bound; about 17 KiB on the wire
+
+
+def test_an_answer_larger_than_the_bound_is_one_clear_error_and_not_retried():
+    with RawServer([Answer(200, zeros_compressed(BOMB), headers={"Content-Encoding": "gzip"})]) as server:
+        client = manage_client(server.url, codebase="v2025_1/")
+        with pytest.raises(TransportError) as caught:
+            client.get("/service/boards/1")
+        assert not isinstance(caught.value, OutcomeUnknownError)
+        assert "sent an answer larger than the 16 MiB the client reads" in str(caught.value)
+        assert "decodes to more than 16777216 bytes" in str(caught.value)
+        assert len(server.requests) == 1  # the same request would get the same answer
+        with pytest.raises(OutcomeUnknownError, match="larger than the 16 MiB .*may have been applied"):
+            client.create("/system/userDefinedFields", {"caption": "Big"})
+        assert [r["method"] for r in server.requests] == ["GET", "POST"]
+
+
+@pytest.mark.parametrize("module", ["cw_custom_field_info", "signl4_webhook_info"])
+def test_a_module_fails_clearly_on_an_answer_larger_than_the_bound(module):
+    with RawServer([Answer(200, zeros_compressed(BOMB), headers={"Content-Encoding": "gzip"})]) as server:
+        if module.startswith("cw_"):
+            args = dict(("cw_" + key, value) for key, value in CW.items())
+            args.update(cw_url=server.url, cw_codebase="v2025_1/")
+        else:
+            args = dict(signl4_api_url=server.url + "/api", signl4_api_key=DEFAULT_API_KEY)
+        result = run_module(module, args)
+    assert result.get("failed") and "sent an answer larger than the 16 MiB the client reads" in result["msg"], result
+    assert "Traceback" not in str(result)
+
+
 # ----- deadline, budget, interruption -------------------------------------------------------------
 
 def test_every_request_ends_within_its_deadline(manage):
@@ -220,6 +252,49 @@ def test_secrets_are_masked_in_every_form_inside_a_signl4_error(signl4):
     text = str(caught.value) + json.dumps(caught.value.to_dict()) + "\n".join(lines)
     assert "/webhook/********" in text
     assert [form for form in every_form(secret) + ["/webhook/" + secret[:5]] if form in text] == []
+
+
+RECEIVER_TOKEN = "hook-token-0123456789abcdef"
+
+
+@pytest.mark.parametrize("url", ["https://agent.example.com/signl4/" + RECEIVER_TOKEN,
+                                 "https://agent.example.com/signl4/events?token=T0ken/Receiver+Value=55"])
+def test_a_receiver_url_signl4_echoes_percent_encoded_as_a_whole_is_masked_in_the_task(signl4, url):
+    """ansible-core masks a no_log value only as it was given; SIGNL4 may echo the webhook URL
+    percent-encoded as a whole (``https%3A%2F%2F...``), which left the receiver's token readable."""
+    core = "0123456789abcdef" if RECEIVER_TOKEN in url else "Receiver"  # in every encoding of the token
+    echo = "extUrl %s is not reachable (%s)" % (quote(url, safe=""), quote(quote(url, safe=""), safe=""))
+    signl4.inject(400, method="POST", path="/v2/webhooks", body={"code": 400, "message": echo, "details": echo})
+    result = run_module("signl4_webhook", dict(signl4_api_url=signl4.url + "/api", signl4_api_key=DEFAULT_API_KEY,
+                                               name="Echoed hook", url=url, team="Service Desk"))
+    assert result.get("failed") and "is not reachable" in result["msg"], result
+    text = json.dumps(result)
+    assert core.lower() not in text.lower() and "********" in text, text
+
+
+def test_the_team_secret_in_an_inbound_url_percent_encoded_as_a_whole_is_masked(signl4):
+    secret = "Te@m/Secret+Value=31"
+    inbound = "%s/webhook/%s" % (signl4.url, quote(secret, safe=""))
+    signl4.inject(404, path="/webhook/", body={"code": 3004, "message": "unknown source " + quote(inbound, safe=""),
+                                               "details": "see " + quote(inbound, safe="").lower()})
+    lines = []
+    client = Signl4Client(signl4.url + "/api", DEFAULT_API_KEY, secret, log=lines.append,
+                          retry=RetryPolicy(sleep=lambda s: None))
+    with pytest.raises(Exception) as caught:
+        client.trigger("t", "m")
+    text = str(caught.value) + json.dumps(caught.value.to_dict()) + "\n".join(lines)
+    assert "unknown source " in text and "********" in text
+    assert "secret" not in text.lower(), text  # the secret's core, in any encoding and case
+
+
+@pytest.mark.parametrize("module, option", [("cw_custom_field_info", "cw_validate_certs"),
+                                            ("signl4_webhook_info", "signl4_validate_certs")])
+def test_certificate_checks_turned_off_warn_once_in_the_task_result(manage, signl4, module, option):
+    args = dict(manage.connection) if module.startswith("cw_") else dict(signl4_api_url=signl4.url + "/api",
+                                                                         signl4_api_key=DEFAULT_API_KEY)
+    assert run_module(module, args)["warnings"] == []
+    warnings = run_module(module, dict(args, **{option: False}))["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith("%s is false: the TLS certificate of " % option), warnings
 
 
 def test_a_401_names_the_options_to_check(manage):
