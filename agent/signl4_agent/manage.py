@@ -198,8 +198,8 @@ class TicketDesk:
         if not key:
             return None
         if key not in self._members:
-            found = self.client.list(cw_paths.MEMBERS, conditions=all_of(condition("officeEmail", "=", key),
-                                                                condition("inactiveFlag", "=", False)))
+            active = all_of(condition("officeEmail", "=", key), condition("inactiveFlag", "=", False))
+            found = self.client.list(cw_paths.MEMBERS, conditions=active)
             found = [member for member in found
                      if isinstance(member, dict) and str(member.get("licenseClass") or "").upper() != API_LICENSE]
             member_id = record_id(found[0].get("id")) if len(found) == 1 else None

@@ -85,7 +85,7 @@ def test_the_inbox_takes_its_own_tenants_deliveries_and_wakes_the_loop_for_news(
     inbox = Inbox(DEFAULT_TENANT, store, verifier=None, metrics=Metrics(), wake=lambda *ticket: woken.append(ticket),
                   health=dict)
     acknowledged = json.dumps({"id": "d1", "eventType": 201, "alert": {"id": "alert-7", "eventId": "event-7",
-                                                                        "externalEventId": "7", "statusCode": 2}})
+                                                                       "externalEventId": "7", "statusCode": 2}})
     with pytest.raises(BadRequest) as caught:
         inbox.webhook("another-tenant", acknowledged.encode())
     assert caught.value.status == 404 and store.counts()["deliveries"] == 0 and woken == []

@@ -498,7 +498,7 @@ def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_ag
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1 and "[SIGNL4 ref later-annotation]" in notes[0]["text"]
     intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): the later annotation", {"internalAnalysisFlag": True},
-                    reference="later-annotation")
+                       reference="later-annotation")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 2
     intents.write_note(agent.ctx, ticket["id"], "again", {"internalAnalysisFlag": True}, reference="later-annotation")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 2  # its own reference line still counts
