@@ -19,8 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition, patch_operations
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import load_children
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition, load_children, patch_operations
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 
 from signl4_agent.constants import ACKNOWLEDGED, RESOLVED
