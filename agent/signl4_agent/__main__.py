@@ -10,6 +10,7 @@ import sys
 
 from signl4_agent import config as config_module
 from signl4_agent import logs
+from signl4_agent.schema import SchemaError
 
 log = logging.getLogger("signl4_agent")
 
@@ -124,7 +125,11 @@ def main(argv=None):
     logs.setup(config["logging"]["level"], config_module.secrets(config))
     config_module.log_insecure_settings(config)
     private_files(config, args.config)
-    return COMMANDS[args.command](config)
+    try:
+        return COMMANDS[args.command](config)
+    except SchemaError as exc:
+        print(f"signl4-agent: state error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -15,9 +15,12 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
-from signl4_agent import alerts, callbacks, cutoff, ratelimit, sync
+from signl4_agent import callbacks, cutoff, intents, ratelimit, sync
+from signl4_agent.constants import DEFAULT_TENANT
+from signl4_agent.inbound import Inbox
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
+from signl4_agent.quarantine import OUTAGES
 from signl4_agent.store import SqliteStore
 
 log = logging.getLogger("signl4_agent")
@@ -44,9 +47,8 @@ class Stopping(CancelledError):
 
 
 # The clients' messages name these settings by the agent's keys, not by the modules' option names.
-MANAGE_OPTIONS = dict((name, "manage." + name)
-                      for name in ("url", "company_id", "public_key", "private_key", "client_id", "timeout"))
-SIGNL4_OPTIONS = dict((name, "signl4." + name) for name in ("api_url", "api_key", "team_secret", "timeout"))
+MANAGE_OPTIONS = {name: f"manage.{name}" for name in ("url", "company_id", "public_key", "private_key", "client_id", "timeout")}
+SIGNL4_OPTIONS = {name: f"signl4.{name}" for name in ("api_url", "api_key", "team_secret", "timeout")}
 
 
 def build_manage(config, retry):
@@ -87,6 +89,7 @@ class Agent:
         self.key_fetcher = callbacks.KeyFetcher(config, self.metrics.observe("manage"), self.stopping)
         self.verifier = callbacks.CallbackVerifier(self.manage_origins, self.key_fetcher, self.wake_up,
                                                    count=self._count_callback)
+        self.inbox = Inbox(DEFAULT_TENANT, self.store, self.verifier, self.metrics, self.wake_up, self.health)
         self.failures = 0
         self.last_good = None
 
@@ -126,12 +129,12 @@ class Agent:
     def cycle(self, ticket_id=None):
         """One pass: pending intents, the trigger, the status updates (one ticket or all)."""
         started = time.monotonic()
-        sync.run_pending(self.ctx)
+        intents.run_pending(self.ctx)
         sync.trigger_cycle(self.ctx, ticket_id)
         sync.update_cycle(self.ctx, ticket_id)
         if ticket_id is None and self.config["signl4"]["poll_alerts"]:
             self.poll_signl4()
-        sync.run_pending(self.ctx)
+        intents.run_pending(self.ctx)
         if ticket_id is None:
             self.metrics.cycle_seconds.set(time.monotonic() - started)
             self.last_good = self.clock()
@@ -142,7 +145,7 @@ class Agent:
     def poll_signl4(self):
         since = self.store.get("signl4_polled")
         now = self.clock()
-        alerts.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
+        sync.poll_alerts(self.ctx, since - POLL_OVERLAP if since else now - 3600)
         self.store.put("signl4_polled", now)
 
     def safe(self, step, *args):
@@ -156,7 +159,7 @@ class Agent:
         except CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the agent exits only on SIGTERM or a configuration error
-            if isinstance(exc, sync.OUTAGES):
+            if isinstance(exc, OUTAGES):
                 self.metrics.last_failure["signl4" if getattr(exc, "api", "") == "SIGNL4" else "manage"] = self.clock()
             self.failures += 1
             self.metrics.errors.labels(kind=type(exc).__name__).inc()
@@ -210,18 +213,18 @@ class Agent:
             return
         with self.lock:
             tickets, self.requested = sorted(self.requested), set()
-            intents, self.intents_waiting = self.intents_waiting, False
+            waiting, self.intents_waiting = self.intents_waiting, False
         for index, ticket_id in enumerate(tickets):
             if not self.safe(self.cycle, ticket_id):
                 with self.lock:
                     self.requested.update(tickets[index:])
                 return
-        if intents and not tickets and not self.stopping.is_set():
-            self.safe(sync.run_pending, self.ctx)
+        if waiting and not tickets and not self.stopping.is_set():
+            self.safe(intents.run_pending, self.ctx)
 
     def _start_server(self):
         from signl4_agent.receiver import Receiver, serve
-        server = serve(Receiver(self, self.config), self.config)
+        server = serve(Receiver(self.inbox, self.config), self.config)
         log.info("listening on %s:%s", self.config["listen"]["host"], server.effective_port)
         return server
 
@@ -229,7 +232,7 @@ class Agent:
     def health(self):
         now = self.clock()
         last = self.last_good
-        sides = dict((api, self._side(api, now)) for api in ("manage", "signl4"))
+        sides = {api: self._side(api, now) for api in ("manage", "signl4")}
         age = None if last is None else round(now - last, 1)
         healthy = age is not None and age <= self.config["stale_after"]
         return dict(healthy=healthy, last_good_cycle_age=age, pending=len(self.store.pending_intents()), **sides)

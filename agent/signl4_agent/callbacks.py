@@ -37,6 +37,7 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import CALLBACK_KEY
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, AuthenticationError
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy, Transport
 
@@ -45,7 +46,6 @@ from signl4_agent.records import record_id
 
 log = logging.getLogger("signl4_agent.callbacks")
 
-KEY_PATH = "/system/callbackkey/index.rails"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_KEY_URL = 2048
 KEY_TIMEOUT = 5.0
@@ -92,7 +92,7 @@ def key_url_origin(key_url, origins):
         parts = urlsplit(key_url)
     except ValueError:
         return None
-    if "@" in parts.netloc or parts.fragment or not parts.path.lower().endswith(KEY_PATH):
+    if "@" in parts.netloc or parts.fragment or not parts.path.lower().endswith(CALLBACK_KEY):
         return None
     found = url_origin(key_url)
     return found if found in origins else None
@@ -223,7 +223,7 @@ class CallbackVerifier:
         try:
             self.queue.put_nowait(claim)
         except queue.Full:
-            raise BadRequest("too many callbacks wait for their signing key; try again", 429)
+            raise BadRequest("too many callbacks wait for their signing key; try again", 429) from None
 
     # ----- the verifier thread ------------------------------------------------------------------
     def _work(self):
@@ -293,7 +293,7 @@ class CallbackVerifier:
 
 def _key_error(status, body, text):
     """The error of a key answer (``Transport``'s parser): the status, no body (it is not Manage's API)."""
-    return None, "HTTP %s" % status, []
+    return None, f"HTTP {status}", []
 
 
 class KeyFetcher:
@@ -329,13 +329,13 @@ class KeyFetcher:
         try:
             response = self._get(key_url, key_origin)
         except ApiError as exc:
-            raise KeyUnavailable(str(exc))
+            raise KeyUnavailable(str(exc)) from None
         if len(response.content) > MAX_KEY_ANSWER:
-            raise KeyUnavailable("the key answer is larger than %d bytes" % MAX_KEY_ANSWER)
+            raise KeyUnavailable(f"the key answer is larger than {MAX_KEY_ANSWER} bytes")
         try:
             body = json.loads(response.content.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
-            raise KeyUnavailable("the key answer is not JSON")
+            raise KeyUnavailable("the key answer is not JSON") from None
         key = body.get("signing_key") if isinstance(body, dict) else None
         if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_CHARS:
             raise KeyUnavailable("the key answer holds no signing_key")

@@ -10,24 +10,14 @@ import itertools
 import time
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    ApiError,
-    AuthenticationError,
-    InputError,
-)
-from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
-    RetryPolicy,
-)
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import CUSTOM_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, AuthenticationError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
 from signl4_agent import cutoff
 from signl4_agent.agent import build_manage, build_signl4
-from signl4_agent.manage import (
-    CUSTOM_FIELDS,
-    RULES_PATH,
-    TicketDesk,
-    classify_trigger,
-    classify_update,
-)
+from signl4_agent.constants import TRANSITION_NAMES
+from signl4_agent.manage import TicketDesk, classify_trigger, classify_update
 from signl4_agent.sync import filter_conditions
 
 
@@ -40,7 +30,7 @@ def events_in_use(config, desk, now=None):
     trigger = desk.rule(config["workflows"]["trigger"])
     found = classify_trigger(trigger["events"], fields["retrieved"])
     if "trigger" not in found:
-        raise InputError("workflow rule %r has no event whose condition tests %s" % (trigger["name"], fields["retrieved"]))
+        raise InputError(f"workflow rule {trigger['name']!r} has no event whose condition tests {fields['retrieved']}")
     setting = config["filters"]["entered_after"]
     after = (time.time() if now is None else now) if setting == cutoff.FIRST_START else setting
     used = [(trigger, found["trigger"], all_of(filters, cutoff.conditions(after)))]
@@ -48,8 +38,8 @@ def events_in_use(config, desk, now=None):
         used.append((trigger, found["after_close"], filters))
     update = desk.rule(config["workflows"]["update_signls"])
     found = classify_update(update["events"], fields["status"])
-    for kind in ("acknowledge", "close"):
-        if config["status_mappings"]["manage_" + kind] and kind in found:
+    for kind in TRANSITION_NAMES.values():
+        if config["status_mappings"][f"manage_{kind}"] and kind in found:
             used.append((update, found[kind], None))
     return used
 
@@ -58,9 +48,8 @@ def failing_events(config, desk):
     """``[{rule, event, error}]``: the events in use whose test Manage refuses (its message)."""
     failing = []
     for rule, event, conditions in events_in_use(config, desk):
-        path = "%s/%s/events/%s/test" % (RULES_PATH, rule["id"], event["id"])
         try:
-            list(itertools.islice(desk.client.iterate(path, conditions=conditions or None, page_size=1), 1))
+            list(itertools.islice(desk.matching(rule, event, conditions=conditions, page_size=1), 1))
         except ApiError as exc:
             failing.append(dict(rule=rule["name"], event=event.get("name"), error=str(exc)))
     query = config["trigger_query"]
@@ -74,9 +63,9 @@ def failing_events(config, desk):
 
 def describe(failing):
     """One line naming each failing event."""
-    return "Manage cannot evaluate %d workflow event(s): %s" % (len(failing), "; ".join(
-        ("trigger_query: %s" % item["error"]) if item["event"] is None else
-        "rule %r, event %r: %s" % (item["rule"], item["event"], item["error"]) for item in failing))
+    return f"Manage cannot evaluate {len(failing)} workflow event(s): " + "; ".join(
+        f"trigger_query: {item['error']}" if item["event"] is None else
+        f"rule {item['rule']!r}, event {item['event']!r}: {item['error']}" for item in failing)
 
 
 def _manage(config, desk):
@@ -86,11 +75,11 @@ def _manage(config, desk):
         rule = desk.rule(config["workflows"][key])
         classify = classify_trigger(rule["events"], fields["retrieved"]) if key == "trigger" else \
             classify_update(rule["events"], fields["status"])
-        report[config["workflows"][key]] = dict((role, event["name"]) for role, event in classify.items())
-    captions = set(f.get("caption") for f in desk.client.list(CUSTOM_FIELDS, fields="caption"))
+        report[config["workflows"][key]] = {role: event["name"] for role, event in classify.items()}
+    captions = {f.get("caption") for f in desk.client.list(CUSTOM_FIELDS, fields="caption")}
     missing = [name for name in fields.values() if name not in captions]
     if missing:
-        raise InputError("custom field(s) missing in Manage: %s" % ", ".join(missing))
+        raise InputError(f"custom field(s) missing in Manage: {', '.join(missing)}")
     failing = failing_events(config, desk)
     if failing:
         raise EventsFailing(failing)
@@ -101,8 +90,8 @@ def _signl4(config, signl4):
     try:
         return dict(acting_user=signl4.user(config["signl4"]["acting_user"])["id"])
     except AuthenticationError as exc:
-        raise AuthenticationError("%s - check signl4.api_key" % exc.message, status=exc.status, code=exc.code,
-                                  method=exc.method, url=exc.url, api=exc.api)
+        raise AuthenticationError(f"{exc.message} - check signl4.api_key", status=exc.status, code=exc.code,
+                                  method=exc.method, url=exc.url, api=exc.api) from None
 
 
 class EventsFailing(InputError):

@@ -37,7 +37,7 @@ def parse_timestamp(text):
         return None
     day, clock, _fraction, zone = match.groups()
     try:
-        moment = datetime.datetime.fromisoformat("%sT%s" % (day, clock))
+        moment = datetime.datetime.fromisoformat(f"{day}T{clock}")
         if zone and zone != "Z":
             sign = -1 if zone[0] == "-" else 1
             hours, minutes = int(zone[1:3]), int(zone[-2:])

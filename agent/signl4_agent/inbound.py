@@ -1,31 +1,32 @@
-"""SIGNL4 outbound notifications: checked before anything is written, then taken as hints.
+"""What arrives over HTTP, checked before anything is written; the receiver's one door into the agent
+(:class:`Inbox`).
 
 SIGNL4's outbound webhooks carry no signature; the token in the URL is the only check, so the
-body is believed in nothing. An alert acknowledged/closed (201) or annotated (203) that can be a
-Signl this agent raised, and that would change something the store does not know yet, becomes an
-intent, recorded together with the notification id in one transaction (a duplicate delivery
-finds the id and does nothing). The intent's executor reads the alert from SIGNL4's API before
-it acts and applies what SIGNL4 says (status, who acted, the annotation's text): see ``sync``.
-Stale, duplicate and echoed notifications are decided here, from the store, without a request.
-Every other event type (200 created too: an alert id is learnt from SIGNL4's API, by event id or
-marker), and events of alerts the agent did not raise, are answered 2xx and ignored. Manage
-callbacks are in ``callbacks``.
+body is believed in nothing. An alert acknowledged/closed (201) or annotated (203) whose row in the
+decision table (``decisions``, on what the store knows: no request) names an action becomes an intent,
+recorded together with the notification id in one transaction (a duplicate delivery finds the id and
+does nothing). The intent's executor reads the alert from SIGNL4's API before it acts and applies what
+SIGNL4 says (``intents``). Every other event type (200 created too: an alert id is learnt from SIGNL4's
+API, by event id or marker), and events of alerts the agent did not raise, are answered 2xx and ignored.
+Manage callbacks are verified in ``callbacks``.
 """
 
 import json
 
-from signl4_agent.alerts import may_be_current, may_be_ours, transition_key
-from signl4_agent.records import MAX_IDENTIFIER, record_id
+from signl4_agent import decisions
+from signl4_agent.constants import EventType
+from signl4_agent.decisions import APPLY, NOTE, Seen
+from signl4_agent.intents import ManageStatus, Note
+from signl4_agent.records import MAX_IDENTIFIER, identifier, record_id
 
-ALERT_EVENTS = (200, 201, 203)
-TRANSITION_CODES = (2, 4)
+ALERT_EVENTS = (EventType.SIGNL_CREATED, EventType.SIGNL_STATUS_CHANGED, EventType.SIGNL_ANNOTATED)
 
 
 class BadRequest(ValueError):
     """A malformed request: answered 4xx, nothing written."""
 
     def __init__(self, message, status=400):
-        ValueError.__init__(self, message)
+        super().__init__(message)
         self.status = status
 
 
@@ -33,7 +34,7 @@ def parse_json(body):
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest("body is not JSON (or nested too deeply)")
+        raise BadRequest("body is not JSON (or nested too deeply)") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
     return data
@@ -45,19 +46,30 @@ def field(data, name, kind, required=True):
     if value is None and not required:
         return None
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise BadRequest("%s must be %s" % (name, getattr(kind, "__name__", "an object")))
+        raise BadRequest(f"{name} must be {getattr(kind, '__name__', 'an object')}")
     return value
 
 
 def _identifier(data, name):
-    value = field(data, name, str)
-    if not 0 < len(value) <= MAX_IDENTIFIER:
-        raise BadRequest("%s must be 1 to %d characters" % (name, MAX_IDENTIFIER))
-    return value
+    if identifier(field(data, name, str)) is None:
+        raise BadRequest(f"{name} must be 1 to {MAX_IDENTIFIER} printable characters")
+    return data[name]
+
+
+def _claim(event_type, data, alert):
+    """What an alert event says happened: ``(seen or None, status, annotation id)``."""
+    if event_type == EventType.SIGNL_STATUS_CHANGED:
+        status = field(alert, "statusCode", int)
+        return decisions.SIGNL4_SAYS.get(status), status, None
+    if event_type == EventType.SIGNL_ANNOTATED:
+        annotation = field(data, "annotation", dict)
+        field(annotation, "message", str)  # its shape only: the text is read from SIGNL4's timeline
+        return Seen.ANNOTATED, None, _identifier(annotation, "id")
+    return None, None, None  # created: nothing to sync
 
 
 def outbound_intent(store, data):
-    """``(delivery id, intent or None)`` for a SIGNL4 notification; raises :class:`BadRequest`.
+    """``(delivery id, the intent's payload or None)`` for a SIGNL4 notification; raises :class:`BadRequest`.
     An alert event is checked whole before it is matched to a ticket: malformed is 400 either way."""
     delivery_id = _identifier(data, "id")
     event_type = field(data, "eventType", int)
@@ -65,39 +77,69 @@ def outbound_intent(store, data):
         return delivery_id, None
     alert = field(data, "alert", dict)
     alert_id = _identifier(alert, "id")
-    external_id = field(alert, "externalEventId", str, required=False)
+    ticket_id = record_id(field(alert, "externalEventId", str, required=False))
     field(data, "user", dict, required=False)  # its shape only: who acted is read from SIGNL4
-    payload = _event_payload(event_type, data, alert, alert_id)
-    ticket_id = record_id(external_id)
-    record = store.ticket(ticket_id) if ticket_id else None
-    if event_type == 201 and _transition_news(record, payload):
-        return delivery_id, (transition_key(alert_id, payload["status"], record), "manage_status", ticket_id, payload)
-    if event_type == 203 and may_be_ours(record, alert_id, payload["event_id"]):
-        return delivery_id, ("note:%s" % payload["annotation_id"], "note", ticket_id, payload)
-    return delivery_id, None  # created, not a Signl of this agent, or nothing new
-
-
-def _transition_news(record, payload):
-    """Whether a claimed status change could be news: the ticket's current Signl as far as the store
-    knows, and past the status the store has (else stale, a duplicate or the agent's own echo)."""
-    return payload["status"] in TRANSITION_CODES and may_be_current(record, payload["alert_id"], payload["event_id"]) \
-        and record["alert_status"] < payload["status"]
-
-
-def _event_payload(event_type, data, alert, alert_id):
-    event_id = alert.get("eventId") if isinstance(alert.get("eventId"), str) else None
-    if event_type == 201:
-        return dict(status=field(alert, "statusCode", int), alert_id=alert_id, event_id=event_id)
-    if event_type == 203:
-        annotation = field(data, "annotation", dict)
-        field(annotation, "message", str)  # its shape only: the text is read from SIGNL4's timeline
-        return dict(alert_id=alert_id, event_id=event_id, annotation_id=_identifier(annotation, "id"))
-    return dict(alert_id=alert_id, event_id=event_id)
+    event_id = identifier(alert.get("eventId"))
+    seen, status, annotation_id = _claim(event_type, data, alert)
+    if seen is None or ticket_id is None:
+        return delivery_id, None
+    record = store.ticket(ticket_id)
+    action = decisions.decide(seen, decisions.signl(record), decisions.alert(record, alert_id, event_id))
+    if action is APPLY:
+        return delivery_id, ManageStatus(ticket_id, status, alert_id, event_id, record["reopened"])
+    if action is NOTE:
+        return delivery_id, Note(ticket_id, alert_id, annotation_id, event_id)
+    return delivery_id, None  # not a Signl of this agent, or nothing new
 
 
 def accept_outbound(store, body):
     """Record one SIGNL4 notification; returns its outcome (``accepted``, ``duplicate``, ``ignored``)."""
-    delivery_id, intent = outbound_intent(store, parse_json(body))
-    if intent is None:
+    delivery_id, payload = outbound_intent(store, parse_json(body))
+    if payload is None:
         return "ignored"
-    return "accepted" if store.accept_delivery(delivery_id, intent) else "duplicate"
+    return "accepted" if store.accept_delivery(delivery_id, payload) else "duplicate"
+
+
+class Inbox:
+    """What the receiver may do with an agent, and all it may do: hand over a SIGNL4 notification or a
+    Manage callback of a tenant, count a delivery's outcome, read the health report and the metrics.
+    No request to either API is made on the receiver's threads."""
+
+    def __init__(self, tenant, store, verifier, metrics, wake, health):
+        self.tenant = tenant
+        self._store = store
+        self._verifier = verifier
+        self._metrics = metrics
+        self._wake = wake  # wake(ticket_id=None): run that ticket's cycle, or the pending intents, now
+        self._health = health
+
+    def _check(self, tenant):
+        if tenant != self.tenant:
+            raise BadRequest("no such tenant", 404)
+
+    def webhook(self, tenant, body):
+        """A SIGNL4 notification: recorded as a hint when it may change something (the loop reads the
+        alert from SIGNL4 before it acts); its outcome."""
+        self._check(tenant)
+        outcome = accept_outbound(self._store, body)
+        if outcome == "accepted":
+            self._wake()
+        return outcome
+
+    def callback(self, tenant, body, signature):
+        """A Manage callback: verified at once when its key is cached, else queued for the verifier
+        thread (``callbacks``); its outcome."""
+        self._check(tenant)
+        outcome, ticket_id = self._verifier.receive(body, signature, parse_json(body))
+        if ticket_id is not None:
+            self._wake(ticket_id)
+        return outcome
+
+    def count(self, source, outcome):
+        self._metrics.deliveries.labels(source=source, outcome=outcome).inc()
+
+    def health(self):
+        return self._health()
+
+    def metrics(self):
+        return self._metrics.render()

@@ -1,4 +1,6 @@
-"""Ticket-level Manage operations the sync needs, built on the collection's ``ManageClient``.
+"""Ticket-level Manage operations the sync needs, built on the collection's ``ManageClient``, its
+paths (``cw_paths``), its PATCH bodies (``patch_operations``) and its reading of a rule's children
+(``load_children``); and what a workflow event's actions do to a ticket (``plan_actions``).
 
 Workflow rules are read by name and their events classified by what their conditions test (the
 seed's rules: the trigger event tests ``Signl4Retrieved_c`` false, the update events test
@@ -10,28 +12,32 @@ a record whose id is ``"1/../../system/members"`` or ``10**40`` fails here, not 
 """
 
 import json
+import logging
+import math
 import re
 import time
+from dataclasses import dataclass, field
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
+from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition, load_children, patch_operations
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 
-from signl4_agent.records import mapping, record_id, text
+from signl4_agent.constants import ACKNOWLEDGED, RESOLVED
+from signl4_agent.records import mapping, objects, record_id, text
 
-RULES_PATH = "/system/workflows"
-TICKETS = "/service/tickets"
-MEMBERS = "/system/members"
-CUSTOM_FIELDS = "/system/userDefinedFields"
+log = logging.getLogger("signl4_agent.manage")
+
 RULES_TTL = 300.0
 # Tickets per page of a /test or a query: a thousand full tickets are megabytes of JSON held at
 # once; a hundred keep the agent's memory flat and cost extra calls only when that many match.
 PAGE_SIZE = 100
-ACKNOWLEDGED, RESOLVED = "Acknowledged", "Resolved"
 API_LICENSE = "A"  # licenseClass of API members
+RELATED = {"tasks": cw_paths.ticket_tasks, "configurations": cw_paths.ticket_configurations}
+_SKIP = object()
 
 
 def _mentions(condition_text, word):
-    return re.search(r"\b%s\b" % re.escape(word), condition_text or "", re.IGNORECASE) is not None
+    return re.search(rf"\b{re.escape(word)}\b", condition_text or "", re.IGNORECASE) is not None
 
 
 def _condition(event):
@@ -76,7 +82,7 @@ def _id(record, what):
     """The record id of ``record`` (a rule, event or action), or :class:`InputError`."""
     found = record_id(mapping(record).get("id"))
     if found is None:
-        raise InputError("%s without a usable id" % what)
+        raise InputError(f"{what} without a usable id")
     return found
 
 
@@ -92,56 +98,66 @@ class TicketDesk:
 
     # ----- workflow rules ---------------------------------------------------------------
     def rule(self, name, with_actions=False):
-        """The rule named ``name`` with its ``events`` (and their ``actions``); cached."""
+        """The rule named ``name`` with its ``events`` (and their ``actions``, each with its ``customFields``
+        values); cached. Read as the collection reads a rule's children (``load_children``), every id
+        checked before it goes into a path."""
         cached = self._rules.get(name)
         if cached and self.clock() - cached[0] < RULES_TTL:
             return cached[1]
-        rules = self.client.list(RULES_PATH, conditions=condition("name", "=", name))
+        rules = self.client.list(cw_paths.WORKFLOWS, conditions=condition("name", "=", name))
         if len(rules) != 1:
-            raise InputError("workflow rule %r: %s" % (name, "not found in Manage" if not rules else "%d rules share that name" % len(rules)))
-        rule = dict(rules[0], id=_id(rules[0], "workflow rule %r" % name))
-        rule["events"] = self.client.list("%s/%d/events" % (RULES_PATH, rule["id"]))
+            raise InputError(f"workflow rule {name!r}: " + ("not found in Manage" if not rules else f"{len(rules)} rules share that name"))
+        rule = dict(rules[0], id=_id(rules[0], f"workflow rule {name!r}"))
+        rule.pop("events", None)  # load_children reads only what is not there yet
+        load_children(self.client, [(rule, cw_paths.workflow_events(rule["id"]), "events")])
         if with_actions:
-            for event in rule["events"]:
-                if record_id(event.get("id")) is not None:
-                    event["actions"] = self._actions(rule["id"], record_id(event["id"]))
+            self._load_actions(rule)
         self._rules[name] = (self.clock(), rule)
         return rule
 
     def forget_rules(self):
         self._rules = {}
 
-    def _actions(self, rule_id, event_id):
-        actions = self.client.list("%s/%d/events/%d/actions" % (RULES_PATH, rule_id, event_id))
-        for action in actions:
-            action_id = record_id(action.get("id"))
-            action["customFields"] = [] if action_id is None else self.client.list(
-                "%s/userdefinedfields/events/%d/actions/%d" % (RULES_PATH, event_id, action_id))
-        return actions
+    def _load_actions(self, rule):
+        """Each event's ``actions`` and each action's ``customFields`` (none for a record without a usable id)."""
+        events = [(event, record_id(event.get("id"))) for event in rule["events"]]
+        for event, _event_id in events:
+            event.pop("actions", None)  # what Manage sent under these names is read anew
+        load_children(self.client, [(event, cw_paths.workflow_actions(rule["id"], event_id), "actions")
+                                    for event, event_id in events if event_id is not None])
+        actions = [(event_id, action, record_id(action.get("id"))) for event, event_id in events
+                   for action in event.get("actions", [])]
+        for _event_id, action, action_id in actions:
+            if action_id is None:
+                action["customFields"] = []
+            else:
+                action.pop("customFields", None)
+        load_children(self.client, [(action, cw_paths.workflow_action_values(event_id, action_id), "customFields")
+                                    for event_id, action, action_id in actions if action_id is not None])
 
-    def matching(self, rule, event, ticket_id=None, conditions=None):
+    def matching(self, rule, event, ticket_id=None, conditions=None, page_size=PAGE_SIZE):
         """Tickets the event's condition selects now (``GET .../events/{id}/test``): each item's
         ``ticket`` object (or the item itself); whatever that holds, the sync checks."""
         extra = all_of(condition("id", "=", int(ticket_id)) if ticket_id is not None else None, conditions)
-        path = "%s/%d/events/%d/test" % (RULES_PATH, _id(rule, "workflow rule"), _id(event, "workflow event"))
-        for item in self.client.iterate(path, conditions=extra or None, page_size=PAGE_SIZE):
+        path = cw_paths.workflow_event_test(_id(rule, "workflow rule"), _id(event, "workflow event"))
+        for item in self.client.iterate(path, conditions=extra or None, page_size=page_size):
             yield item.get("ticket", item) if isinstance(item, dict) else item
 
     def query(self, conditions, custom_field_conditions, ticket_id=None):
         """The REST trigger source: tickets matching the configured conditions."""
         extra = all_of(condition("id", "=", int(ticket_id)) if ticket_id is not None else None, conditions)
-        return self.client.iterate(TICKETS, conditions=extra or None, custom_field_conditions=custom_field_conditions,
+        return self.client.iterate(cw_paths.TICKETS, conditions=extra or None, custom_field_conditions=custom_field_conditions,
                                    page_size=PAGE_SIZE)
 
     # ----- tickets ----------------------------------------------------------------------
     def ticket(self, ticket_id):
         """The ticket as Manage has it now, or None when it is gone. Its ``id`` must be the one asked for."""
         try:
-            ticket = self.client.get("%s/%d" % (TICKETS, int(ticket_id)))
+            ticket = self.client.get(cw_paths.ticket(int(ticket_id)))
         except NotFoundError:
             return None
         if record_id(ticket.get("id")) != int(ticket_id):
-            raise InputError("Manage answered ticket %s with a record whose id is not %s" % (ticket_id, ticket_id))
+            raise InputError(f"Manage answered ticket {ticket_id} with a record whose id is not {ticket_id}")
         return ticket
 
     def update(self, ticket, fields=None, custom=None):
@@ -150,27 +166,26 @@ class TicketDesk:
         ticket_id = record_id(ticket.get("id"))
         if ticket_id is None:
             raise InputError("a ticket without a usable id cannot be changed")
-        operations = [{"op": "replace", "path": key, "value": value} for key, value in (fields or {}).items()]
+        changes = dict(fields or {})
         if custom:
-            operations.append({"op": "replace", "path": "customFields", "value": _custom_fields(ticket_id, ticket, custom)})
-        if not operations:
+            changes["customFields"] = _custom_fields(ticket_id, ticket, custom)
+        if not changes:
             return ticket
-        return self.client.patch("%s/%d" % (TICKETS, ticket_id), operations)
+        return self.client.patch(cw_paths.ticket(ticket_id), patch_operations(changes))
 
     def notes(self, ticket_id):
         try:
-            return self.client.list("%s/%d/notes" % (TICKETS, int(ticket_id)))
+            return self.client.list(cw_paths.ticket_notes(int(ticket_id)))
         except NotFoundError:
             return []
 
     def add_note(self, ticket_id, note_text, flags):
-        body = dict(text=note_text, **flags)
-        return self.client.create("%s/%d/notes" % (TICKETS, int(ticket_id)), body)
+        return self.client.create(cw_paths.ticket_notes(int(ticket_id)), dict(text=note_text, **flags))
 
     def related(self, ticket_id, what):
         """``tasks`` or ``configurations`` of a ticket; an endpoint Manage lacks reads as none."""
         try:
-            return self.client.list("%s/%d/%s" % (TICKETS, int(ticket_id), what))
+            return self.client.list(RELATED[what](int(ticket_id)))
         except NotFoundError:
             return []
 
@@ -182,8 +197,8 @@ class TicketDesk:
         if not key:
             return None
         if key not in self._members:
-            found = self.client.list(MEMBERS, conditions=all_of(condition("officeEmail", "=", key),
-                                                                condition("inactiveFlag", "=", False)))
+            active = all_of(condition("officeEmail", "=", key), condition("inactiveFlag", "=", False))
+            found = self.client.list(cw_paths.MEMBERS, conditions=active)
             found = [member for member in found
                      if isinstance(member, dict) and str(member.get("licenseClass") or "").upper() != API_LICENSE]
             member_id = record_id(found[0].get("id")) if len(found) == 1 else None
@@ -196,19 +211,83 @@ def _custom_fields(ticket_id, ticket, custom):
     the array, so every entry goes back. A ticket whose array Manage sent malformed is not changed."""
     entries = ticket.get("customFields") or []
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise InputError("ticket %s: Manage sent its custom fields malformed; not changed" % ticket_id)
-    wanted = dict((caption.lower(), value) for caption, value in custom.items())
+        raise InputError(f"ticket {ticket_id}: Manage sent its custom fields malformed; not changed")
+    wanted = {caption.lower(): value for caption, value in custom.items()}
     result = []
     for entry in entries:
-        entry = dict((k, v) for k, v in entry.items() if k in ("id", "caption", "value"))
+        entry = {k: v for k, v in entry.items() if k in ("id", "caption", "value")}
         caption = entry.get("caption")
         if isinstance(caption, str) and caption.lower() in wanted:
             entry["value"] = wanted.pop(caption.lower())
         result.append(entry)
     if wanted:
-        raise InputError("ticket %s has no custom field(s) %s" % (ticket_id, ", ".join(sorted(wanted))))
+        raise InputError(f"ticket {ticket_id} has no custom field(s) {', '.join(sorted(wanted))}")
     try:
         json.dumps(result, allow_nan=False)
     except (ValueError, RecursionError):  # NaN or Infinity (Python's JSON parser takes them) or absurd nesting
-        raise InputError("ticket %s: Manage sent custom field values that are not JSON; not changed" % ticket_id)
+        raise InputError(f"ticket {ticket_id}: Manage sent custom field values that are not JSON; not changed") from None
     return result
+
+
+# ----- workflow actions -> ticket changes -------------------------------------------------------------
+
+@dataclass
+class ActionPlan:
+    """What a workflow event's actions do to a ticket: top-level ``fields``, ``custom`` values by caption,
+    ``notes`` (text, flags); ``unsupported``: how many actions the agent does not apply."""
+
+    fields: dict = field(default_factory=dict)
+    custom: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    unsupported: int = 0
+
+
+def _reference_id(action, key):
+    return record_id(mapping(action.get(key)).get("id"))
+
+
+def plan_actions(actions, ticket_id):
+    """Ticket changes for the workflow actions. Action kinds the agent cannot apply through the ticket
+    API are logged, never guessed; so are actions Manage sent without what they need (a status without
+    an id, a note without text)."""
+    plan = ActionPlan()
+    for action in objects(actions):
+        kind = (text(mapping(action.get("notifyType")).get("name"), 100) or "").lower()
+        if kind == "update status" and _reference_id(action, "boardStatus"):
+            plan.fields["status"] = {"id": _reference_id(action, "boardStatus")}
+        elif kind == "update priority" and _reference_id(action, "servicePriority"):
+            plan.fields["priority"] = {"id": _reference_id(action, "servicePriority")}
+        elif kind == "update custom field":
+            plan.custom.update(_action_values(action))
+        elif kind == "add note" and text(action.get("notes")):
+            plan.notes.append((text(action.get("notes")), dict(detailDescriptionFlag=action.get("detailNotesFlag") is True,
+                                                               internalAnalysisFlag=action.get("internalNotesFlag") is True)))
+        else:
+            plan.unsupported += 1
+            log.warning("ticket %s: workflow action %r is not applied by the agent", ticket_id, kind or "?")
+    return plan
+
+
+def _action_values(action):
+    values = {}
+    for value in objects(action.get("customFields")):
+        caption = text(value.get("caption"), 200)
+        typed = _typed(value.get("value"), (text(value.get("fieldTypeId"), 50) or "").lower())
+        if caption and typed is not _SKIP:
+            values[caption] = typed
+    return values
+
+
+def _typed(raw, kind):
+    """A workflow action's custom field value as the field's type wants it (``_SKIP``: not usable)."""
+    if kind == "checkbox":
+        return raw is True or isinstance(raw, str) and raw.strip().lower() == "true"
+    if kind in ("number", "percent", "currency"):
+        try:
+            number = float(raw) if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else math.nan
+        except (ValueError, OverflowError):
+            number = math.nan
+        return number if math.isfinite(number) else _SKIP
+    if raw is None or isinstance(raw, (str, bool, int)):
+        return raw
+    return raw if isinstance(raw, float) and math.isfinite(raw) else _SKIP

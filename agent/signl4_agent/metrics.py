@@ -17,7 +17,7 @@ def endpoint(method, url):
     path = re.sub(r"/v2/events/[^/]+", "/v2/events/{secret}", path)
     path = re.sub(r"^(/[^/]+)?/apis/3\.0", "", path)
     path = re.sub(r"^/api", "", path)
-    return "%s %s" % (method, _ID.sub("/{id}", path))
+    return f"{method} {_ID.sub('/{id}', path)}"
 
 
 class Metrics:

@@ -52,13 +52,13 @@ class Quarantine:
     def __init__(self, store, metrics):
         self.store = store
         self.metrics = metrics
-        self.keys = set(entry["key"] for entry in store.quarantined())
+        self.keys = {entry["key"] for entry in store.quarantined()}
         self.kinds = set()  # every kind published so far: a kind whose last record left shows 0
         self._publish()
 
     def add(self, kind, ident, exc):
-        key = "%s:%s" % (kind, ident)
-        reason = ("%s: %s" % (type(exc).__name__, exc))[:MAX_REASON]
+        key = f"{kind}:{ident}"
+        reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON]
         self.keys.add(key)
         if self.store.quarantine(key, kind, reason):
             expected = isinstance(exc, (ApiError, InputError))  # else a traceback: a case no parser foresaw
@@ -67,7 +67,7 @@ class Quarantine:
             self._publish()
 
     def release(self, kind, ident):
-        key = "%s:%s" % (kind, ident)
+        key = f"{kind}:{ident}"
         if key in self.keys:
             self.store.release(key)
             self.keys.discard(key)

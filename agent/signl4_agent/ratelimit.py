@@ -73,4 +73,4 @@ class WindowLimiter:
 
 
 def limiters(plan, wait=None, clock=time.monotonic):
-    return dict((scope, WindowLimiter(windows, wait, clock)) for scope, windows in PLANS[plan].items())
+    return {scope: WindowLimiter(windows, wait, clock) for scope, windows in PLANS[plan].items()}

@@ -25,6 +25,7 @@ import threading
 import time
 
 from signl4_agent import inbound
+from signl4_agent.constants import DEFAULT_TENANT
 from signl4_agent.metrics import CONTENT_TYPE
 
 log = logging.getLogger("signl4_agent.receiver")
@@ -38,30 +39,32 @@ def _token_ok(given, expected):
 
 
 class Receiver:
-    def __init__(self, agent, config):
-        self.agent = agent
+    """The WSGI application. All it reaches of the agent is its :class:`inbound.Inbox`."""
+
+    def __init__(self, inbox, config):
+        self.inbox = inbox
         self.listen = config["listen"]
         self.max_body = self.listen["max_body_bytes"]
 
     def __call__(self, environ, start_response):
         status, body, content_type = self.dispatch(environ)
-        start_response("%d %s" % (status, REASONS.get(status, "")),
-                       [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        start_response(f"{status} {REASONS.get(status, '')}", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
 
     def dispatch(self, environ):
         method, parts = environ["REQUEST_METHOD"], [p for p in environ.get("PATH_INFO", "").split("/") if p]
-        if parts == ["healthz"] or parts == ["metrics"]:
+        if parts in (["healthz"], ["metrics"]):
             if method != "GET":
                 return self._json(405, {"error": "method not allowed"})
-            return self.health() if parts == ["healthz"] else (200, self.agent.metrics.render(), CONTENT_TYPE)
+            return self.health() if parts == ["healthz"] else (200, self.inbox.metrics(), CONTENT_TYPE)
         if len(parts) == 2 and parts[0] == "signl4" and _token_ok(parts[1], self.listen["webhook_token"]):
-            return self._post(environ, method, "signl4", self.signl4)
+            return self._post(environ, method, "signl4", lambda body: self.inbox.webhook(DEFAULT_TENANT, body))
         if len(parts) == 3 and parts[0] == "manage" and parts[2] == "callback" and \
                 _token_ok(parts[1], self.listen["callback_token"]):
-            return self._post(environ, method, "manage", self.manage)
+            signature = environ.get("HTTP_X_CONTENT_SIGNATURE")
+            return self._post(environ, method, "manage", lambda body: self.inbox.callback(DEFAULT_TENANT, body, signature))
         if parts and parts[0] in ("signl4", "manage"):
-            self.agent.metrics.deliveries.labels(source=parts[0], outcome="bad_token").inc()
+            self.inbox.count(parts[0], "bad_token")
             log.warning("refused a %s request to /%s/... with a wrong token or path", method, parts[0])
         return self._json(404, {"error": "not found"})
 
@@ -69,49 +72,31 @@ class Receiver:
         if method != "POST":
             return self._json(405, {"error": "method not allowed"})
         try:
-            body = self._body(environ)
-            outcome = handler(body, environ)
+            outcome = handler(self._body(environ))
         except inbound.BadRequest as exc:
-            self.agent.metrics.deliveries.labels(source=source, outcome="rejected").inc()
+            self.inbox.count(source, "rejected")
             log.warning("refused a %s delivery: %s", source, exc)
             return self._json(exc.status, {"error": str(exc)})
         except Exception:  # noqa: BLE001 - the receiver stays up; the sender retries or polling catches up
-            self.agent.metrics.deliveries.labels(source=source, outcome="error").inc()
+            self.inbox.count(source, "error")
             log.exception("a %s delivery failed", source)
             return self._json(503, {"error": "try again later"})
-        self.agent.metrics.deliveries.labels(source=source, outcome=outcome).inc()
+        self.inbox.count(source, outcome)
         return self._json(202 if outcome == "queued" else 200, {"outcome": outcome})  # queued: verified later
 
     def _body(self, environ):
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            raise inbound.BadRequest("bad Content-Length")
+            raise inbound.BadRequest("bad Content-Length") from None
         if length > self.max_body:
-            raise inbound.BadRequest("body larger than %d bytes" % self.max_body, 413)
+            raise inbound.BadRequest(f"body larger than {self.max_body} bytes", 413)
         if length <= 0:
             raise inbound.BadRequest("empty body")
         return environ["wsgi.input"].read(length)
 
-    def signl4(self, body, environ):
-        """A SIGNL4 notification: recorded as a hint when it may change something (``inbound``); the
-        loop reads the alert from SIGNL4 before it acts. No request is made here."""
-        outcome = inbound.accept_outbound(self.agent.store, body)
-        if outcome == "accepted":
-            self.agent.wake_up()
-        return outcome
-
-    def manage(self, body, environ):
-        """A Manage callback: verified at once when its key is cached, else queued for the verifier
-        thread (``callbacks``). No request is made here."""
-        data = inbound.parse_json(body)
-        outcome, ticket_id = self.agent.verifier.receive(body, environ.get("HTTP_X_CONTENT_SIGNATURE"), data)
-        if ticket_id is not None:
-            self.agent.wake_up(ticket_id)
-        return outcome
-
     def health(self):
-        report = self.agent.health()
+        report = self.inbox.health()
         return self._json(200 if report["healthy"] else 503, report)
 
     @staticmethod

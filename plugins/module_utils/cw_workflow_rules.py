@@ -28,7 +28,7 @@ __metaclass__ = type
 
 import functools
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, patch_operations
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, load_children, patch_operations
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_conditions import condition_problem
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
@@ -527,15 +527,6 @@ def _actions_needing_values(plan):
         for _key, want, have, action_verb in actions or []:
             if have is not None and (action_verb == "delete" or (want and want["_spec"][1]["custom_fields"] is not None)):
                 yield event, have
-
-
-def load_children(client, wanted):
-    """Read nested lists concurrently on the pooled session: ``wanted`` is ``[(record, path, key)]``,
-    and each list is stored as ``record[key]``. A nested list that is neither compared nor purged is
-    not read: an omitted list changes nothing."""
-    wanted = [(record, path, key) for record, path, key in wanted if key not in record]
-    for (record, _path, key), records in zip(wanted, client.list_many([path for _r, path, _k in wanted])):
-        record[key] = records
 
 
 def action_values_path(event_id, action_id):

@@ -10,7 +10,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 from tests.agent import support
 
 from signl4_agent import config as config_module
-from signl4_agent import inbound, sync
+from signl4_agent import inbound, intents
 from signl4_agent.agent import Agent
 
 
@@ -54,7 +54,7 @@ def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_age
     # the same annotation's webhook arrives after all (a retry, a duplicate): nothing more is written
     body = _annotation_notification(signl4, ticket["id"], "late-delivery")
     inbound.accept_outbound(agent.store, json.dumps(body).encode())
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     agent.cycle()
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
@@ -67,8 +67,8 @@ def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, pro
     ticket = support.new_ticket(cw)
     agent.cycle()
     flags = dict(internalAnalysisFlag=True)
-    sync.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): on it", flags, reference="ann-1")
-    sync.write_note(agent.ctx, ticket["id"], "SIGNL4 user (SIGNL4): on it", flags, reference="ann-1")
+    intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): on it", flags, reference="ann-1")
+    intents.write_note(agent.ctx, ticket["id"], "SIGNL4 user (SIGNL4): on it", flags, reference="ann-1")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 

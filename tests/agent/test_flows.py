@@ -9,7 +9,7 @@ import pytest
 from tests.agent import support
 
 from signl4_agent import config as config_module
-from signl4_agent import sync
+from signl4_agent import intents
 from signl4_agent.agent import Agent
 
 ACK, CLOSED = 2, 4
@@ -39,7 +39,7 @@ def make_agent(tmp_path, provisioned):
 def settle(agent, signl4):
     """Let SIGNL4 deliver what it queued, then run what the deliveries recorded."""
     signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
 
 
 def post(url, body, headers=None):
@@ -196,7 +196,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, pr
                  "alert": {"id": alert["id"], "eventId": alert["eventId"], "externalEventId": str(ticket["id"]),
                            "statusCode": 2}, "user": {"id": "x", "username": "Olivia", "mailaddress": support.OLIVIA}}
         assert post(url, stale)[0] == 200
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     assert not manage.writes()
     transitions = [r for r in agent.store.counts()["intents"].items() if r[0].startswith("manage_status/done")]
@@ -226,7 +226,7 @@ def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned
     for number, event in enumerate(others):
         status, body = post(url, dict(event, id="other-%d" % number, eventRaisedUtc="2026-01-01T00:00:00Z"))
         assert (status, body["outcome"]) == (200, "ignored")
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     assert agent.store.counts() == before
     assert not manage.writes()
 
@@ -360,7 +360,7 @@ def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, provi
     # a crash after the POST and before the intent was marked done: the retry finds the note
     intent = agent.store.intent("note:" + notes[0]["text"].split("ref ")[1].rstrip("]"))
     agent.store.update_intent(intent["id"], state="pending")
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 

@@ -96,10 +96,10 @@ def test_an_alert_that_is_not_the_tickets_signl_is_ignored(store):
 
 
 def test_the_tickets_own_signl_still_counts(store):
-    assert inbound.outbound_intent(store, annotation("57", "alert-57"))[1][0] == "note:note-1"
-    assert inbound.outbound_intent(store, annotation("58", "alert-58", "event-58"))[1][0] == "note:note-1"
+    assert inbound.outbound_intent(store, annotation("57", "alert-57"))[1].key == "note:note-1"
+    assert inbound.outbound_intent(store, annotation("58", "alert-58", "event-58"))[1].key == "note:note-1"
     store.save_ticket(59, generation=1)  # SIGNL4 answered the raise without an event id: the executor decides
-    assert inbound.outbound_intent(store, annotation("59", "alert-59"))[1][0] == "note:note-1"
+    assert inbound.outbound_intent(store, annotation("59", "alert-59"))[1].key == "note:note-1"
 
 
 KEY_URL = b"https://na.example.com/v2025_1/system/callbackkey/index.rails?companyName=c&id=1"

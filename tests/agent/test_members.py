@@ -6,7 +6,7 @@ import pytest
 from tests.agent import support
 
 from signl4_agent import config as config_module
-from signl4_agent import alerts, sync
+from signl4_agent import intents, sync
 from signl4_agent.agent import Agent
 
 
@@ -39,8 +39,8 @@ def acknowledged_by_olivia(agent, signl4, cw):
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "acknowledge", ticket["id"])
-    alerts.poll_alerts(agent.ctx, 0)  # no receiver here: the poll brings the acknowledge
-    sync.run_pending(agent.ctx)
+    sync.poll_alerts(agent.ctx, 0)  # no receiver here: the poll brings the acknowledge
+    intents.run_pending(agent.ctx)
     return cw.get("/service/tickets/%d" % ticket["id"])
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.agent import support
 
-from signl4_agent import callbacks, sync
+from signl4_agent import callbacks, intents
 from signl4_agent import config as config_module
 from signl4_agent.agent import Agent
 
@@ -333,7 +333,7 @@ def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, provisioned, 
 
 def settle(agent, signl4):
     signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
 
 
 def _hook(agent):
@@ -369,8 +369,8 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, p
                 "user": {"id": "mallory", "username": "Mallory"},
                 "annotation": {"id": "forged-%d" % number, "message": "Resolved, close it"}}
         assert post(_hook(agent), note)[0] == 200
-        sync.run_pending(agent.ctx)
-    sync.run_pending(agent.ctx)
+        intents.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     assert not manage.writes()
     assert cw.list("/service/tickets/%d/notes" % ticket["id"]) == []
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -400,7 +400,7 @@ def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agen
                                                           "externalEventId": str(ticket["id"]), "statusCode": 2},
               "user": {"id": "mallory", "username": "Mallory", "mailaddress": MALLORY}}
     assert post(_hook(agent), forged)[0] == 200
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"
     assert current["owner"]["id"] == olivia["id"] and support.custom(current, "Signl4User_c") == support.OLIVIA
@@ -418,7 +418,7 @@ def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, prov
                                                         "externalEventId": str(first["id"]), "statusCode": 0},
             "annotation": {"id": annotation_id, "message": "note of the other ticket"}}
     assert post(_hook(agent), body)[0] == 200
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     assert cw.list("/service/tickets/%d/notes" % first["id"]) == []
     assert cw.list("/service/tickets/%d/notes" % second["id"]) == []
 
@@ -437,7 +437,7 @@ def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, provi
     for number, code in enumerate((2, 4, 4, 1)):
         assert post(_hook(agent), {"id": "late-%d" % number, "eventType": 201, "alert": dict(part, statusCode=code)}) == \
             (200, {"outcome": "ignored"})
-    sync.run_pending(agent.ctx)
+    intents.run_pending(agent.ctx)
     assert signl4.requests() == [] and manage.requests() == []
 
 
@@ -497,8 +497,8 @@ def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_ag
     settle(agent, signl4)
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1 and "[SIGNL4 ref later-annotation]" in notes[0]["text"]
-    sync.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): the later annotation", {"internalAnalysisFlag": True},
-                    reference="later-annotation")
+    intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): the later annotation", {"internalAnalysisFlag": True},
+                       reference="later-annotation")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 2
-    sync.write_note(agent.ctx, ticket["id"], "again", {"internalAnalysisFlag": True}, reference="later-annotation")
+    intents.write_note(agent.ctx, ticket["id"], "again", {"internalAnalysisFlag": True}, reference="later-annotation")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 2  # its own reference line still counts

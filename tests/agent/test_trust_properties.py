@@ -27,7 +27,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import C
 
 from tests.agent import support
 
-from signl4_agent import alerts, callbacks, inbound, sync
+from signl4_agent import callbacks, inbound, intents, sync
 from signl4_agent import config as config_module
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
@@ -119,6 +119,9 @@ class FakeManage:
 
     def list(self, path, **kwargs):
         return list(self.iterate(path, **kwargs))
+
+    def list_many(self, paths, max_workers=4):
+        return [self.list(path) for path in paths]
 
     def iterate(self, path, conditions=None, **kwargs):
         return [item for item in self._records(path, conditions) if isinstance(item, dict)]
@@ -255,7 +258,7 @@ manage_data = st.fixed_dictionaries({}, optional={
 def _seed_signls(store):
     """Tickets 1..5 with a Signl each, some closed (the reopen paths), some acknowledged."""
     for ticket_id in range(1, 6):
-        store.add_intent("raise:%d:1" % ticket_id, "raise", ticket_id, {"generation": 1, "marker": "m%d" % ticket_id})
+        store.add_intent(intents.Raise(ticket_id, 1, "m%d" % ticket_id))
         store.save_ticket(ticket_id, generation=1, alert_id="alert-%d" % ticket_id if ticket_id % 2 else None,
                           event_id="event-%d" % ticket_id, alert_status=(1, 2, 4)[ticket_id % 3])
 
@@ -268,7 +271,7 @@ def test_manage_records_of_any_shape_never_stop_a_cycle_and_a_good_ticket_still_
         _seed_signls(place.store)
         sync.trigger_cycle(place.ctx)
         sync.update_cycle(place.ctx)
-        sync.run_pending(place.ctx)
+        intents.run_pending(place.ctx)
         sync.trigger_cycle(place.ctx)  # and again, with the quarantine filled
         assert place.store.intent("raise:1000:1")["state"] == "done"
         raised = [e for e in place.signl4.events if e.get("X-S4-ExternalID") == "1000"]
@@ -296,8 +299,8 @@ def test_polled_alerts_of_any_shape_never_stop_the_poll_and_a_good_one_is_applie
     place = Place(data, owner_assignment="both")
     try:
         place.store.save_ticket(7, generation=1, alert_id="alert-7", event_id="event-7", alert_status=1)
-        alerts.poll_alerts(place.ctx, 0)
-        sync.run_pending(place.ctx)
+        sync.poll_alerts(place.ctx, 0)
+        intents.run_pending(place.ctx)
         assert place.store.ticket(7)["alert_status"] >= 2
         assert "Acknowledged" in place.status_words(7) or "Resolved" in place.status_words(7)
     finally:
@@ -312,10 +315,9 @@ def test_webhook_hints_are_applied_only_as_the_api_has_them(data):
     try:
         place.store.save_ticket(7, generation=1, alert_id="alert-7", event_id="event-7", alert_status=1)
         for status in (2, 4):
-            place.store.add_intent("manage_status:alert-7:%d:0" % status, "manage_status", 7,
-                                   dict(status=status, alert_id="alert-7", event_id="event-7"))
-        place.store.add_intent("note:ann-1", "note", 7, dict(alert_id="alert-7", event_id="event-7", annotation_id="ann-1"))
-        sync.run_pending(place.ctx)
+            place.store.add_intent(intents.ManageStatus(7, status, "alert-7", "event-7"))
+        place.store.add_intent(intents.Note(7, "alert-7", "ann-1", "event-7"))
+        intents.run_pending(place.ctx)
         details = data.get("details") if isinstance(data.get("details"), dict) else {}
         code = (details.get("status") or {}).get("statusCode") if isinstance(details.get("status"), dict) else None
         words = place.status_words(7)

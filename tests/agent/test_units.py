@@ -13,18 +13,21 @@ from tests.emulators.harness import REPO_ROOT
 from signl4_agent import logs
 from signl4_agent.metrics import endpoint
 from signl4_agent.ratelimit import PLANS, WindowLimiter
-from signl4_agent.store import DONE, PENDING, SqliteStore
+from signl4_agent.constants import DONE, PENDING
+from signl4_agent.intents import ManageStatus, Raise
+from signl4_agent.store import SqliteStore
 
 
 def test_store_intents_are_unique_and_deliveries_atomic(tmp_path):
     store = SqliteStore(str(tmp_path / "s.db"))
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    first = store.add_intent("raise:1:1", "raise", 1, {"generation": 1})
+    first = store.add_intent(Raise(1, 1))
     assert first is not None
-    assert store.add_intent("raise:1:1", "raise", 1, {"generation": 1}) is None
-    assert store.accept_delivery("n1", ("manage_status:a:2:0", "manage_status", 1, {"status": 2})) is True
-    assert store.accept_delivery("n1", ("manage_status:a:2:0", "manage_status", 1, {"status": 2})) is False
-    assert store.accept_delivery("n2", ("manage_status:a:2:0", "manage_status", 1, {"status": 2})) is True
+    assert store.add_intent(Raise(1, 1, "another marker")) is None
+    acknowledged = ManageStatus(1, 2, "a")
+    assert store.accept_delivery("n1", acknowledged) is True
+    assert store.accept_delivery("n1", acknowledged) is False
+    assert store.accept_delivery("n2", acknowledged) is True
     assert [i["key"] for i in store.pending_intents()] == ["raise:1:1", "manage_status:a:2:0"]
     store.update_intent(first, state=DONE, attempt=True)
     assert store.intent("raise:1:1")["state"] == DONE and store.intent("raise:1:1")["attempts"] == 1
