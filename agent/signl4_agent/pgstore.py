@@ -17,7 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from signl4_agent import schema
-from signl4_agent.store import SqlStore, StoreUnavailable
+from signl4_agent.store import Fenced, SqlStore, StoreUnavailable
 
 log = logging.getLogger("signl4_agent.pgstore")
 
@@ -173,16 +173,23 @@ class PostgresStore(SqlStore):
 
     NO_LIMIT = "ALL"
 
-    def __init__(self, session, tenant, lease=None, clock=time.time):
+    def __init__(self, session, tenant, lease=None, fencing=False, clock=time.time):
         super().__init__(tenant, clock)
         self.session = session
         self.lease = lease
+        self.fencing = fencing  # a loop's store: no write without a lease; the receiver's (intake) is not fenced
+
+    def _fence(self, db, fenced):
+        if fenced and self.fencing:
+            lease = self.lease
+            if lease is None:
+                raise Fenced(f"tenant {self.tenant}: this agent does not hold the tenant; nothing written")
+            lease.check(db)
 
     def _transaction(self, connection, work, fenced):
         with connection.transaction():
             db = Cursor(connection)
-            if fenced and self.lease is not None:
-                self.lease.check(db)
+            self._fence(db, fenced)
             return work(db)
 
     def _write(self, work, fenced=True):
@@ -195,8 +202,7 @@ class PostgresStore(SqlStore):
                 connection = self.session._connected()
                 with connection.transaction():
                     db = Cursor(connection)
-                    if fenced and self.lease is not None:
-                        self.lease.check(db)
+                    self._fence(db, fenced)
                     yield db
             except psycopg.Error as exc:
                 self.session.drop()
