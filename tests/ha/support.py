@@ -8,9 +8,9 @@ import psycopg
 from tests.agent import support
 
 
-def config(tmp_path, manage, signl4, dsn, node="agent-a", lease=2, port=0, **overrides):
+def config(tmp_path, manage_emulator, signl4_emulator, dsn, node="agent-a", lease=2, port=0, **overrides):
     """An agent configuration (parsed YAML) on the PostgreSQL database ``dsn``, node ``node``."""
-    raw = support.config(tmp_path, manage, signl4, port=port, **overrides)
+    raw = support.config(tmp_path, manage_emulator, signl4_emulator, port=port, **overrides)
     raw["state"] = dict(dsn=dsn, lease_seconds=lease)
     raw["node"] = dict(id=node)
     return raw
