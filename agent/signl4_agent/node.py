@@ -118,7 +118,8 @@ class Node:
             from signl4_agent.leases import release
             release(self.database.intake, lease)
             return
-        self._start(tenant, lease, previous)
+        # A lease this process held before (its loop ended when it could not renew) has no request of another in flight.
+        self._start(tenant, lease, previous if previous != self.holder else None)
 
     def lost(self, tenant):
         self.agents[tenant].stop()
