@@ -200,7 +200,7 @@ class ManageClient(PooledClient):
         self.codebase_option = options["codebase"]
         if self._codebase_pinned and not is_codebase(self.codebase):
             raise InputError(f"{options['codebase']} must be a codebase such as v2025_1/ or v4_6_release/ (letters, "
-                             f"digits, _ and . only), got {codebase!r}")
+                             f"digits, _ and . only), got {codebase[:100]!r}")
         self.api_version = api_version or DEFAULT_API_VERSION
         self.transport = Transport(
             self._origin(self.host), "ConnectWise Manage", _manage_error,
