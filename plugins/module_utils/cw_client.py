@@ -122,6 +122,15 @@ def patch_operations(changes):
     return [{"op": "replace", "path": key, "value": value} for key, value in changes.items()]
 
 
+def load_children(client, wanted):
+    """Read nested lists concurrently on the pooled session: ``wanted`` is ``[(record, path, key)]``,
+    and each list is stored as ``record[key]``. A record that has ``key`` already is not read again
+    (the modules read a nested list only where it is compared or purged)."""
+    wanted = [(record, path, key) for record, path, key in wanted if key not in record]
+    for (record, _path, key), records in zip(wanted, client.list_many([path for _r, path, _k in wanted])):
+        record[key] = records
+
+
 # ----- URL rules ------------------------------------------------------------------------
 
 def split_site(site, option="cw_url"):

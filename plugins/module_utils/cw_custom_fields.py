@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import ManageResource
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import USER_DEFINED_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import CASE_INSENSITIVE, UNORDERED, KeyedList, Rules
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
@@ -70,7 +70,7 @@ class CustomFields(ObjectKind):
             conditions.append(condition("podId", "=", params["pod_id"]))
         # Not the screen: Manage keeps captions unique per pod, so a field whose screen differs is the
         # same field with a screen to change, not a second one to create.
-        return CustomFieldResource(self.client, USER_DEFINED_FIELDS, all_of(*conditions), "custom field",
+        return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
                                    name_field="caption", name=caption)
 
     def rules(self, params):

@@ -102,8 +102,7 @@ class SecurityRoleResource(ManageResource):
     """A role found by name. ``validate`` reads the settings the declared matrix is checked against."""
 
     def __init__(self, client, name, permissions):
-        super().__init__(client, SECURITY_ROLES, condition("name", "=", name),
-                                                   "security role", name_field="name", name=name)
+        super().__init__(client, SECURITY_ROLES, condition("name", "=", name), "security role", name_field="name", name=name)
         self.permissions = permissions  # None: not declared, nothing to verify (even with purge)
         self.settings = []
 

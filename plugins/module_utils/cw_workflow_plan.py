@@ -10,9 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, load_children
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import (
-    USER_DEFINED_FIELDS,
+    CUSTOM_FIELDS,
     WORKFLOW_NOTIFY_TYPES,
     WORKFLOW_TABLE_TYPES,
     WORKFLOWS,
@@ -27,7 +27,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_che
     check_written_conditions,
     unique,
 )
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_read import action_key, event_key, load_children
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_read import action_key, event_key
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import name_in, pair_by_key, same_name
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, UnknownNameError
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, resolve
@@ -197,7 +197,7 @@ class RulePlan:
                 not any(value[key] is not None and value[key] != current.get(key) for key in value if key != "caption"):
             return dict(value, caption=current["caption"], userDefinedFieldId=current["userDefinedFieldId"])
         try:
-            field = self.client.resolve(USER_DEFINED_FIELDS, caption, field="caption", what="custom field")
+            field = self.client.resolve(CUSTOM_FIELDS, caption, field="caption", what="custom field")
         except UnknownNameError:
             if self.assumed is None or not name_in(self.assumed, caption):
                 raise

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition, load_children
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import (
     WORKFLOWS,
     workflow_action_values,
@@ -43,15 +43,6 @@ def without_info(obj):
     if isinstance(obj, list):
         return [without_info(value) for value in obj]
     return obj
-
-
-def load_children(client, wanted):
-    """Read nested lists concurrently on the pooled session: ``wanted`` is ``[(record, path, key)]``,
-    and each list is stored as ``record[key]``. A nested list that is neither compared nor purged is
-    not read: an omitted list changes nothing."""
-    wanted = [(record, path, key) for record, path, key in wanted if key not in record]
-    for (record, _path, key), records in zip(wanted, client.list_many([path for _r, path, _k in wanted])):
-        record[key] = records
 
 
 def rules_named(client, name=None):

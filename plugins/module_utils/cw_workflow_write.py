@@ -20,11 +20,12 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import
     WORKFLOWS,
     workflow,
     workflow_action_all_values,
+    workflow_action_value,
     workflow_actions,
     workflow_event,
+    workflow_event_test,
     workflow_event_values,
     workflow_events,
-    workflow_value,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_read import action_key, event_key
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
@@ -126,7 +127,7 @@ class ActionResource(ChildResource):
         if old is None:
             return self._add_value(action_id, value)
         changes = {key: value.get(key) for key in ("value", "overwriteFlag") if value.get(key) != old.get(key)}
-        return self.client.patch(workflow_value(old["id"]), patch_operations(changes)) if changes else old
+        return self.client.patch(workflow_action_value(old["id"]), patch_operations(changes)) if changes else old
 
     def _add_value(self, action_id, value):
         body = {key: value[key] for key in ("userDefinedFieldId", "caption", "value", "overwriteFlag")
@@ -217,7 +218,7 @@ class ChildWriter:
         path = workflow_event(rule_id, outcome.object["id"])
         name = outcome.object.get("name")
         try:
-            self.client.request("GET", path + "/test", params={"pageSize": 1})
+            self.client.request("GET", workflow_event_test(rule_id, outcome.object["id"]), params={"pageSize": 1})
         except ApiError as err:
             if err.code != CONDITION_REFUSED:
                 outcome.warnings.append(f"event {name!r}: Manage could not test the condition just written: {err}")

@@ -157,8 +157,7 @@ def mask(obj, secret_keys):
     if not secret_keys:
         return obj
     if isinstance(obj, dict):
-        return {k: MASK if (k in secret_keys and v is not None) else mask(v, secret_keys)
-                    for k, v in obj.items()}
+        return {k: MASK if (k in secret_keys and v is not None) else mask(v, secret_keys) for k, v in obj.items()}
     if isinstance(obj, list):
         return [mask(v, secret_keys) for v in obj]
     return obj

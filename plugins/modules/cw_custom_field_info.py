@@ -57,7 +57,7 @@ custom_fields:
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import USER_DEFINED_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload
 
 # ``api_key``: the API field an option filters on (module_utils/option_spec.py).
@@ -69,7 +69,7 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    fields = module.client.list(USER_DEFINED_FIELDS, conditions=equals_all(payload(ARGUMENT_SPEC, module.params)))
+    fields = module.client.list(CUSTOM_FIELDS, conditions=equals_all(payload(ARGUMENT_SPEC, module.params)))
     return {"changed": False, "custom_fields": fields}
 
 
