@@ -19,7 +19,7 @@ CORE216 := ansible-core==2.16.19
 # ansible-test keeps venvs, caches and a pip shim under ~/.ansible/test: give it a home of its own.
 SANITY_HOME ?= $(abspath build/sanity-home)
 
-.PHONY: demo test pytest pytest-fast complexity test-core216 sanity lint docs changelog bench chaos clean molecule
+.PHONY: demo test pytest pytest-fast complexity test-core216 sanity lint docs changelog bench chaos clean molecule test-ha ha
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -35,7 +35,7 @@ demo: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.demo
 
 # Each stage prints "== <stage>: <seconds> s" when it ends (hack/stage-timer.sh), the first failure stops the run.
-TEST_STAGES := complexity pytest test-core216 demo molecule sanity lint docs changelog
+TEST_STAGES := complexity pytest ha test-core216 demo molecule sanity lint docs changelog
 test: $(BIN)/.installed $(LINK)
 	@hack/stage-timer.sh $(TEST_STAGES)
 
@@ -51,6 +51,27 @@ pytest-fast: $(BIN)/.installed $(LINK)
 pytest: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration
 	$(BIN)/python -m pytest -q -n 2 tests/agent tests/security
+
+# The HA suite (tests/ha): agents on a throwaway PostgreSQL cluster started from the machine's server binaries
+# (tests/support/postgres.py finds them: $$SIGNL4_TEST_PG_BIN, /usr/lib/postgresql/*/bin, pg_config; Debian: the
+# postgresql package). `make test-ha` fails without them; `make test` (stage `ha`) prints a banner and goes on.
+PG_BINARIES = $(BIN)/python -c 'from tests.support.postgres import find_bindir; print(find_bindir())'
+BANNER = '\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#'
+
+test-ha: $(BIN)/.installed $(LINK)
+	@$(PG_BINARIES) >/dev/null 2>&1 || { $(PG_BINARIES) 2>&1 | tail -1; echo "make test-ha: FAILED: no PostgreSQL server binaries, the HA suite cannot run"; exit 1; }
+	$(BIN)/python -m pytest -q -n 2 tests/ha
+
+ha: $(BIN)/.installed $(LINK)
+	@if $(PG_BINARIES) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory test-ha; \
+	else \
+		echo; echo $(BANNER); \
+		echo '##  NO POSTGRESQL SERVER BINARIES: THE HA SUITE (tests/ha) DID NOT RUN.'; \
+		echo '##  Agents on PostgreSQL (leases, fencing, failover, tenants on one database) are UNTESTED here.'; \
+		echo '##  Debian: apt-get install postgresql (or SIGNL4_TEST_PG_BIN=<bin dir>); then make test-ha.'; \
+		echo $(BANNER); echo; \
+	fi
 
 # The sync agent as one zipapp (agent/ + plugins/module_utils); run it in a venv holding agent/requirements.txt.
 .PHONY: agent

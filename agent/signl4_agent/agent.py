@@ -1,7 +1,10 @@
-"""The agent process: clients, store, receiver and the loop that runs the sync.
+"""One tenant's sync: its clients, store, rate limiters, receiver inbox and the loop that runs it.
 
-Every wait is on one event, so SIGTERM (or a callback, or an accepted webhook) interrupts it at
-once; the clients' retry sleeps use the same event and give up when the agent stops.
+An agent process (``node.Node``) has one ``Agent`` per tenant, each looping on a thread of its own. Every
+wait is on one event, so SIGTERM (or a callback, or an accepted webhook) interrupts it at once; the
+clients' retry sleeps use the same event and give up when the loop stops. With leases (the PostgreSQL
+store) the loop runs only while this agent holds the tenant: every request of its clients is refused
+after the lease's local deadline and every write checks the lease (``leases``); ``Fenced`` ends it.
 """
 
 import ctypes
@@ -15,13 +18,15 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
-from signl4_agent import callbacks, cutoff, intents, ratelimit, sync
+from ansible_collections.signl4.connectwise.plugins.module_utils.transport import DEADLINE_FACTOR
+
+from signl4_agent import __version__, callbacks, cutoff, intents, ratelimit, sync
 from signl4_agent.constants import DEFAULT_TENANT
 from signl4_agent.inbound import Inbox
 from signl4_agent.manage import TicketDesk
 from signl4_agent.metrics import Metrics
 from signl4_agent.quarantine import OUTAGES
-from signl4_agent.store import SqliteStore
+from signl4_agent.store import Fenced, SqliteStore, StoreUnavailable
 
 log = logging.getLogger("signl4_agent")
 MAX_BACKOFF = 300.0
@@ -51,6 +56,11 @@ MANAGE_OPTIONS = {name: f"manage.{name}" for name in ("url", "company_id", "publ
 SIGNL4_OPTIONS = {name: f"signl4.{name}" for name in ("api_url", "api_key", "team_secret", "timeout")}
 
 
+def user_agent(node_id):
+    """Every request of an agent says which agent sent it (the emulators' journals tell agents apart by it)."""
+    return f"signl4-agent/{__version__} node/{node_id}"
+
+
 def build_manage(config, retry):
     m = config["manage"]
     return ManageClient(m["url"], m["company_id"], m["public_key"], m["private_key"], m["client_id"],
@@ -65,33 +75,58 @@ def build_signl4(config, retry):
 
 
 class Agent:
-    def __init__(self, config, clock=time.time, retry=None):
+    """One tenant's loop. ``store``: the loop's view of the tenant's state (a SQLite file of its own when not
+    given); ``intake``: what the receiver records into (the same store without leases; with leases an unfenced
+    view: every node receives); ``leased``: the loop runs only with a lease (``drive(lease)``); ``shutdown``:
+    the process stops (the callback key reads end with it)."""
+
+    def __init__(self, config, clock=time.time, retry=None, store=None, intake=None, leased=False, shutdown=None,
+                 node_id=None):
         self.config = config
+        self.tenant = config.get("id", DEFAULT_TENANT)
         self.clock = clock
-        self.stopping = threading.Event()
+        self.stopping = threading.Event()  # this loop stops: SIGTERM, or its lease is lost or released
+        self.shutdown = shutdown or self.stopping
         self.wake = threading.Event()
         self.lock = threading.Lock()
         self.requested = set()  # ticket ids from Manage callbacks, to run at once
         self.intents_waiting = False  # an outbound webhook recorded work
+        self.pull_requests = False  # (leases) callbacks recorded in the store for this tenant
+        self.leased = leased
+        self.lease = None
+        self.driving_since = None  # (leases) when this agent took the tenant
         self.metrics = Metrics()
-        # the clients' retry waits end when the agent stops (``retry`` is injectable for tests)
+        # the clients' retry waits end when the loop stops (``retry`` is injectable for tests)
         retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, cancel=self.stopping)
         self.manage = build_manage(config, retry)
         self.signl4 = build_signl4(config, retry)
-        self.manage.transport.observers.append(self.metrics.observe("manage"))
-        self.signl4.transport.observers.append(self.metrics.observe("signl4"))
-        self.store = SqliteStore(config["state"]["path"])
+        tag = user_agent(node_id or config.get("node", {}).get("id") or "agent")
+        for api, client in (("manage", self.manage), ("signl4", self.signl4)):
+            client.transport.observers.append(self.metrics.observe(api))
+            client.transport.session.headers["User-Agent"] = tag
+            client.transport.before_send.append(self._guard)
+        self.store = store if store is not None else SqliteStore(config["state"]["path"], tenant=self.tenant)
+        self.intake = intake if intake is not None else self.store
         self.desk = TicketDesk(self.manage, config)
         limiters = ratelimit.limiters(config["signl4"]["plan"], wait=self.sleep)
         self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock,
                                 stopping=self.stopping)
-        cutoff.first_start(self.store, clock)  # recorded when the state is empty: older tickets raise no Signl
-        self.key_fetcher = callbacks.KeyFetcher(config, self.metrics.observe("manage"), self.stopping)
-        self.verifier = callbacks.CallbackVerifier(self.manage_origins, self.key_fetcher, self.wake_up,
+        if not leased:
+            cutoff.first_start(self.store, clock)  # recorded when the state is empty: older tickets raise no Signl
+        self.key_fetcher = callbacks.KeyFetcher(config, self.metrics.observe("manage"), self.shutdown, user_agent=tag)
+        self.verifier = callbacks.CallbackVerifier(self.manage_origins, self.key_fetcher, self.received,
                                                    count=self._count_callback)
-        self.inbox = Inbox(DEFAULT_TENANT, self.store, self.verifier, self.metrics, self.wake_up, self.health)
+        self.inbox = Inbox(self.tenant, self.intake, self.verifier, self.metrics, self.received, self.health)
         self.failures = 0
         self.last_good = None
+
+    def _guard(self, method, url):
+        """Before every request of the tenant's clients: with leases, none starts without a valid lease."""
+        if self.leased:
+            lease = self.lease
+            if lease is None:
+                raise Fenced(f"tenant {self.tenant}: this agent does not hold the tenant; no request is started")
+            lease.guard(method, url)
 
     # ----- waiting ----------------------------------------------------------------------
     def sleep(self, seconds):
@@ -99,17 +134,32 @@ class Agent:
             raise Stopping()
 
     def stop(self, *args):
+        """Stop the loop: no side effect is started after this; the one in flight ends (its retry waits do not)."""
         self.stopping.set()
         self.wake.set()
 
-    def wake_up(self, ticket_id=None):
-        """Run a cycle for ``ticket_id`` (a callback) or the pending intents (a webhook) now."""
+    def wake_up(self, ticket_id=None, pull=False):
+        """Run a cycle for ``ticket_id`` (a callback) or the pending intents (a webhook) now; ``pull``: read the
+        tickets callbacks asked for from the store first (they arrived on any agent)."""
         with self.lock:
             if ticket_id is not None:
                 self.requested.add(int(ticket_id))
             else:
                 self.intents_waiting = True
+            self.pull_requests = self.pull_requests or pull
         self.wake.set()
+
+    def received(self, ticket_id=None):
+        """The receiver took a delivery (a webhook's intent is recorded) or verified a callback for ``ticket_id``.
+        With leases the callback is recorded for whichever agent drives the tenant (and the store notifies it);
+        this agent's loop is woken when it is that agent."""
+        if not self.leased:
+            self.wake_up(ticket_id)
+            return
+        if ticket_id is not None:
+            self.intake.request_ticket(ticket_id)
+        if self.lease is not None:
+            self.wake_up(pull=ticket_id is not None)
 
     def manage_origins(self):
         """The origins callback keys may come from, as the Manage client has them (no request): the
@@ -163,7 +213,7 @@ class Agent:
                 self.metrics.last_failure["signl4" if getattr(exc, "api", "") == "SIGNL4" else "manage"] = self.clock()
             self.failures += 1
             self.metrics.errors.labels(kind=type(exc).__name__).inc()
-            expected = isinstance(exc, (ApiError, InputError))
+            expected = isinstance(exc, (ApiError, InputError, StoreUnavailable))
             log.error("cycle failed (%d in a row): %s", self.failures, exc, exc_info=None if expected else exc)
             return False
 
@@ -173,17 +223,56 @@ class Agent:
         return min(MAX_BACKOFF, self.config["poll_interval"] * 2 ** min(self.failures - 1, 8))
 
     def run(self, serve_http=True):
-        """Cycle until stopped; ``serve_http`` starts the receiver."""
+        """Cycle until stopped, with the receiver when ``serve_http`` (one tenant, no leases; ``node.Node`` runs
+        a whole configuration)."""
         server = self._start_server() if serve_http else None
         try:
-            self._loop()
-        except CancelledError:
-            pass
+            self.drive()
         finally:
             if server is not None:
                 server.close()
             self.close()
         log.info("stopped")
+
+    def drive(self, lease=None, previous=None):
+        """The loop: until stopped or, with leases, until the lease is lost (``Fenced``) or released. ``previous``:
+        the holder a lease was taken over from (not released by it): see ``in_doubt``."""
+        self.stopping.clear()
+        if self.shutdown.is_set():
+            self.stopping.set()
+        self.lease = lease
+        if self.leased:
+            self.store.lease = lease
+            self.driving_since = self.clock()
+            self.ctx.in_doubt = self._in_doubt(previous)
+        self.failures = 0
+        try:
+            self._loop()
+        except Fenced as exc:
+            log.warning("tenant %s: %s; the loop stops (standby)", self.tenant, exc)
+        except CancelledError:
+            pass
+        finally:
+            self.lease = None
+            if self.leased:
+                self.store.lease = None
+                self.driving_since = None
+
+    def _in_doubt(self, previous):
+        """After a takeover from an agent that did not release the tenant, a request of that agent may still be on
+        the wire: it started before its local deadline and may last the clients' request deadline. The intents
+        pending at the takeover wait that long (minus the margin already passed) before they are reconciled and
+        run, so a reconcile never misses a side effect still in flight; new work goes on at once."""
+        if not previous:
+            return intents.NOTHING_IN_DOUBT
+        longest = DEADLINE_FACTOR * max(self.config["manage"]["timeout"], self.config["signl4"]["timeout"])
+        wait = max(0.0, longest - self.lease.margin)
+        pending = self.store.pending_intents(limit=1_000_000)
+        if not pending or not wait:
+            return intents.NOTHING_IN_DOUBT
+        log.info("tenant %s: taken over from %s; %d pending intent(s) wait %.0f s for its requests in flight",
+                 self.tenant, previous, len(pending), wait)
+        return intents.InDoubt(max(row["id"] for row in pending), time.monotonic() + wait)
 
     def _loop(self):
         next_full = 0.0
@@ -196,8 +285,19 @@ class Agent:
                 self.wake.wait(max(0.0, next_full - time.monotonic()))
                 self.wake.clear()
 
+    def _pull(self, always=False):
+        """Move the tickets callbacks recorded in the store (leases: on any agent) into ``requested``."""
+        with self.lock:
+            pull, self.pull_requests = self.pull_requests, False
+        if pull or always:
+            taken = self.store.take_requests()
+            with self.lock:
+                self.requested.update(taken)
+
     def full_cycle(self):
         """A cycle over every ticket; the tickets callbacks asked for before it began are covered."""
+        if not self.safe(self._pull, self.leased):
+            return
         with self.lock:
             covered = set(self.requested)
         if self.safe(self.cycle):
@@ -209,7 +309,7 @@ class Agent:
         first failure stops them: a burst of callbacks during an outage is one failure, not one
         each (which would push the back-off to its maximum within a second). While backing off,
         nothing runs here: the next full cycle covers what was asked for."""
-        if self.failures:
+        if self.failures or not self.safe(self._pull):
             return
         with self.lock:
             tickets, self.requested = sorted(self.requested), set()
@@ -230,12 +330,19 @@ class Agent:
 
     # ----- reports ----------------------------------------------------------------------
     def health(self):
+        """This tenant's part of ``/healthz``: its last good cycle (with leases: counted from when this agent took
+        the tenant, so a takeover is not reported stale), each API reachable, the pending intents."""
         now = self.clock()
-        last = self.last_good
+        anchors = [moment for moment in (self.last_good, self.driving_since) if moment is not None]
+        fresh_for = None if not anchors else now - max(anchors)
         sides = {api: self._side(api, now) for api in ("manage", "signl4")}
-        age = None if last is None else round(now - last, 1)
-        healthy = age is not None and age <= self.config["stale_after"]
-        return dict(healthy=healthy, last_good_cycle_age=age, pending=len(self.store.pending_intents()), **sides)
+        report = dict(healthy=fresh_for is not None and fresh_for <= self.config["stale_after"],
+                      last_good_cycle_age=None if self.last_good is None else round(now - self.last_good, 1), **sides)
+        try:
+            report["pending"] = len(self.intake.pending_intents())
+        except StoreUnavailable:
+            report.update(pending=None, healthy=False)
+        return report
 
     def _side(self, api, now):
         """Reachable: the last answer of that API was good (an outage since says otherwise)."""
@@ -249,3 +356,5 @@ class Agent:
         self.manage.close()
         self.signl4.close()
         self.store.close()
+        if self.intake is not self.store:
+            self.intake.close()

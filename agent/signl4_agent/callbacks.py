@@ -301,7 +301,7 @@ class KeyFetcher:
     metrics (``observe``). Anonymous first; with the API member's credentials (and clientId) only for
     an origin where Manage answered 401 without them."""
 
-    def __init__(self, config, observe, cancel):
+    def __init__(self, config, observe, cancel, user_agent=None):
         manage = config["manage"]
         self.timeout = min(KEY_TIMEOUT, manage["timeout"])
         retry = RetryPolicy(max_retries=0, cancel=cancel)
@@ -314,6 +314,8 @@ class KeyFetcher:
                                    deadline=self.timeout)
         for transport in (self.anonymous, self.member.transport):
             transport.observers.append(observe)
+            if user_agent:
+                transport.session.headers["User-Agent"] = user_agent
         self.needs_credentials = set()  # origins whose key answer asked for the API member's credentials
 
     def _get(self, key_url, key_origin):

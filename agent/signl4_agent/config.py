@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import re
+import socket
 import stat
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 from signl4_agent import cutoff
+from signl4_agent.constants import DEFAULT_TENANT
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
@@ -33,6 +35,7 @@ SECRET_ENV = {
     "signl4.team_secret": "SIGNL4_TEAM_SECRET",
     "listen.webhook_token": "SIGNL4_AGENT_WEBHOOK_TOKEN",
     "listen.callback_token": "SIGNL4_AGENT_CALLBACK_TOKEN",
+    "state.password": "SIGNL4_AGENT_DB_PASSWORD",
 }
 REQUIRED = object()
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -75,9 +78,18 @@ def _schema():
                        callback_token=(str, None, None), max_body_bytes=(int, 65536, None),
                        channel_timeout=(int, 10, None), header_timeout=(float, 10.0, None),
                        body_timeout=(float, 30.0, None), max_connections=(int, 500, None)),
-        "state": dict(path=(str, REQUIRED, None)),
+        "state": dict(path=(str, None, None), dsn=(str, None, None), password=(str, None, None),
+                      lease_seconds=(float, 10.0, None)),
+        "node": dict(id=(str, None, None)),
         "logging": dict(level=(str, "INFO", LOG_LEVELS)),
     }
+
+
+# Sections and keys that belong to the agent process, not to a tenant: a ``tenants:`` entry may not set them.
+GLOBAL_SECTIONS = ("state", "node", "logging")
+TENANT_LISTEN_KEYS = ("webhook_token", "callback_token")
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 TOP_LEVEL = dict(owner_assignment=(str, "acknowledge", OWNER_ASSIGNMENT), reopen=(str, "new_signl", REOPEN_POLICIES),
@@ -171,12 +183,23 @@ def _key_name(key):
 def _secret_values(raw, env):
     """The secrets ``raw`` and ``env`` hold at their own keys: masked in every error message."""
     values = [env.get(name) for name in SECRET_ENV.values()]
-    for key in SECRET_ENV:
-        section, name = key.split(".")
-        holder = raw.get(section) if isinstance(raw, dict) else None
-        if isinstance(holder, dict):
-            values.append(holder.get(name))
+    entries = raw.get("tenants") if isinstance(raw, dict) else None
+    for holder_of_sections in [raw] + (entries if isinstance(entries, list) else []):
+        for key in SECRET_ENV:
+            section, name = key.split(".")
+            holder = holder_of_sections.get(section) if isinstance(holder_of_sections, dict) else None
+            if isinstance(holder, dict):
+                values.append(holder.get(name))
+    state = raw.get("state") if isinstance(raw, dict) else None
+    if isinstance(state, dict) and isinstance(state.get("dsn"), str):
+        values.extend(_dsn_words(state["dsn"]))
     return [value for value in values if isinstance(value, str) and len(value) >= 4]
+
+
+def _dsn_words(dsn):
+    """What may be a password in a connection string that did not parse: each value after ``password=``
+    and each ``user:password@`` (an error message masks them all)."""
+    return re.findall(r"password\s*=\s*'?([^\s']+)", dsn) + re.findall(r"://[^:/@]*:([^@/]+)@", dsn)
 
 
 def _masked(message, secrets):
@@ -196,15 +219,95 @@ def _validate(raw, env):
     if not isinstance(raw, dict):
         raise ConfigError("(top level): expected a mapping of sections")
     schema = _schema()
-    unknown = sorted(set(raw) - set(schema) - set(TOP_LEVEL), key=str)
+    known = set(schema) | set(TOP_LEVEL) | {"tenants"}
+    unknown = sorted(set(raw) - known, key=str)
     if unknown:
-        known = ", ".join(sorted(set(schema) | set(TOP_LEVEL)))
-        raise ConfigError("%s: unknown key; known: %s" % (_key_name(unknown[0]), known))
+        raise ConfigError("%s: unknown key; known: %s" % (_key_name(unknown[0]), ", ".join(sorted(known))))
+    if "tenants" not in raw:
+        # Today's file: the whole of it is the tenant "default", served at the paths without a tenant too.
+        config = _tenant(raw, env, schema)
+        config.update(id=DEFAULT_TENANT, tenanted=False)
+        config["tenants"] = [dict(config)]
+        return config
+    entries = raw["tenants"]
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("tenants: expected a list of tenants (each a mapping with an id)")
+    base = dict((key, value) for key, value in raw.items() if key != "tenants")
+    tenants = [_tenant_entry(index, entry, base, env, schema) for index, entry in enumerate(entries)]
+    seen = set()
+    for index, tenant in enumerate(tenants):
+        if tenant["id"] in seen:
+            raise ConfigError("tenants[%d].id: %s is the id of an earlier tenant" % (index, tenant["id"]))
+        seen.add(tenant["id"])
+    first = tenants[0]
+    return dict(tenanted=True, tenants=tenants, state=first["state"], node=first["node"], logging=first["logging"],
+                listen=dict(first["listen"], webhook_token=None, callback_token=None))
+
+
+def _tenant(raw, env, schema):
+    """One tenant's complete configuration from its keys (a tenant entry merged over the top level)."""
     config = dict((name, _section(name, raw.get(name), specs, env)) for name, specs in schema.items())
     for key, spec in TOP_LEVEL.items():
         config[key] = _value(key, raw, key, spec, env)
     _check_semantics(config)
     return config
+
+
+def _tenant_entry(index, entry, base, env, schema):
+    where = "tenants[%d]" % index
+    if not isinstance(entry, dict):
+        raise ConfigError("%s: expected a mapping" % where)
+    tenant_id = entry.get("id")
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
+        raise ConfigError("%s.id: required: 1 to 32 characters of a-z, 0-9 and -, the first a letter or digit" % where)
+    for key in entry:
+        if key in GLOBAL_SECTIONS or key == "tenants":
+            raise ConfigError("%s.%s: the agent's setting, not a tenant's: set it at the top level" % (where, _key_name(key)))
+        if key != "id" and key not in schema and key not in TOP_LEVEL:
+            raise ConfigError("%s.%s: unknown key" % (where, _key_name(key)))
+    listen = entry.get("listen") or {}
+    for key in listen if isinstance(listen, dict) else ():
+        if key not in TENANT_LISTEN_KEYS and _base_name(key) not in TENANT_LISTEN_KEYS:
+            raise ConfigError("%s.listen.%s: a tenant sets only webhook_token and callback_token; the rest of listen "
+                              "is the agent's (top level)" % (where, _key_name(key)))
+    try:
+        config = _tenant(_merged(base, entry), env, schema)
+    except ConfigError as exc:
+        key = str(exc).split(":", 1)[0]
+        if _sets(entry, key) or not _sets(base, key):
+            raise ConfigError("%s.%s" % (where, exc)) from None
+        raise
+    config["id"] = tenant_id
+    return config
+
+
+def _base_name(key):
+    return key[:-len("_file")] if isinstance(key, str) and key.endswith("_file") else key
+
+
+def _merged(base, entry):
+    """A tenant entry over the top level: a section's keys one by one (a secret the entry gives, as the value or
+    as ``<key>_file``, replaces both forms of it), other keys whole."""
+    merged = dict(base)
+    for key, value in entry.items():
+        if key == "id":
+            continue
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            given = set(_base_name(name) for name in value)
+            merged[key] = dict((name, item) for name, item in base[key].items() if _base_name(name) not in given)
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _sets(raw, key):
+    """Whether ``raw`` (a file's or a tenant entry's keys) gives ``key`` (``manage.url``, ``poll_interval``)."""
+    section, _, name = key.partition(".")
+    if not name:
+        return section in raw
+    holder = raw.get(section)
+    return isinstance(holder, dict) and (name in holder or name + "_file" in holder)
 
 
 def _check_url(key, url):
@@ -245,8 +348,46 @@ def _check_semantics(config):
         raise ConfigError("notes: at least one of detail_description, internal_analysis, resolution must be true "
                           "(Manage files every note under one of them)")
     _check_listen(config["listen"])
+    _check_state(config["state"])
+    _check_node(config["node"])
     if config["stale_after"] is None:
         config["stale_after"] = 3 * config["poll_interval"] + 30
+
+
+def _check_state(state):
+    """SQLite (``path``) or PostgreSQL (``dsn``, a libpq connection string; the password apart)."""
+    if (state["path"] is None) == (state["dsn"] is None):
+        raise ConfigError("state: set path (the SQLite state file of a single agent) or dsn (PostgreSQL, shared by "
+                          "several agents), not both" if state["path"] else "state.path: required (or state.dsn)")
+    if state["path"] is not None and state["password"] is not None:
+        raise ConfigError("state.password: only with state.dsn (PostgreSQL)")
+    if not 1 <= state["lease_seconds"] <= 3600:
+        raise ConfigError("state.lease_seconds: must be at least 1 and at most 3600 seconds")
+    if state["dsn"] is not None:
+        _check_dsn(state["dsn"])
+
+
+def _check_dsn(dsn):
+    """A connection string libpq accepts (never shown: it may hold a password)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise ConfigError("state.dsn: the PostgreSQL store needs psycopg (agent/requirements.txt) in the agent's Python")
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # noqa: BLE001 - psycopg's ProgrammingError: libpq refused to parse it
+        raise ConfigError("state.dsn: not a PostgreSQL connection string (key=value pairs, or a postgresql:// URI)")
+    for key in ("host", "dbname"):
+        if not parts.get(key) and not (key == "host" and parts.get("hostaddr")):
+            raise ConfigError("state.dsn: must name the %s" % key)
+
+
+def _check_node(node):
+    """The node id: given, or the host name (made to fit); it tags the agent's requests and its leases."""
+    if node["id"] is None:
+        node["id"] = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:64].lstrip("._-") or "agent"
+    elif not NODE_ID.fullmatch(node["id"]):
+        raise ConfigError("node.id: 1 to 64 characters of letters, digits and . _ -, the first a letter or digit")
 
 
 def _check_listen(listen):
@@ -303,20 +444,37 @@ def load(path, env=None):
 
 
 def secrets(config):
-    """Every secret value of ``config`` (for log masking)."""
+    """Every secret value of ``config``, of every tenant (for log masking)."""
     values = []
-    for key in SECRET_ENV:
-        section, name = key.split(".")
-        if config[section].get(name):
-            values.append(config[section][name])
+    for tenant in config["tenants"]:
+        for key in SECRET_ENV:
+            section, name = key.split(".")
+            if tenant[section].get(name):
+                values.append(tenant[section][name])
+    values.extend(_dsn_password(config["state"]["dsn"]))
     return values
+
+
+def _dsn_password(dsn):
+    """The password written into a connection string, if any (better kept in state.password or its file)."""
+    if not dsn:
+        return []
+    from psycopg.conninfo import conninfo_to_dict
+    password = conninfo_to_dict(dsn).get("password")
+    return [password] if password else []
 
 
 def log_insecure_settings(config):
     """Warn (once, at start) for each API whose TLS certificate the agent does not check."""
     logger = logging.getLogger("signl4_agent.config")
-    for section, api in (("manage", "ConnectWise Manage"), ("signl4", "SIGNL4")):
-        if not config[section]["validate_certs"]:
-            logger.warning("%s.validate_certs is false: the TLS certificate of %s is not checked, so anyone on the "
+    for tenant, section, api in ((tenant, section, api) for tenant in config["tenants"]
+                                 for section, api in (("manage", "ConnectWise Manage"), ("signl4", "SIGNL4"))):
+        if not tenant[section]["validate_certs"]:
+            logger.warning("%s%s.validate_certs is false: the TLS certificate of %s is not checked, so anyone on the "
                            "network path can read the agent's credentials and change what it reads and writes; "
-                           "turn it off only for a lab server", section, api)
+                           "turn it off only for a lab server", _where(config, tenant), section, api)
+
+
+def _where(config, tenant):
+    """How a message names a tenant's key: ``tenants[<id>].`` in a file with tenants, nothing in today's file."""
+    return "tenant %s: " % tenant["id"] if config["tenanted"] else ""

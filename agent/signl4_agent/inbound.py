@@ -135,11 +135,51 @@ class Inbox:
             self._wake(ticket_id)
         return outcome
 
-    def count(self, source, outcome):
+    def count(self, source, outcome, tenant=None):
         self._metrics.deliveries.labels(source=source, outcome=outcome).inc()
 
     def health(self):
         return self._health()
 
+    def ready(self):
+        return dict(ready=self._store.reachable())
+
     def metrics(self):
         return self._metrics.render()
+
+
+class Inboxes:
+    """The receiver's one door into an agent process with several tenants: a delivery goes to its tenant's
+    :class:`Inbox` (an unknown tenant is 404); health, readiness and metrics are the process's."""
+
+    def __init__(self, inboxes, health, ready, metrics):
+        self._inboxes = inboxes
+        self._health = health
+        self._ready = ready
+        self._metrics = metrics
+
+    def _inbox(self, tenant):
+        inbox = self._inboxes.get(tenant)
+        if inbox is None:
+            raise BadRequest("no such tenant", 404)
+        return inbox
+
+    def webhook(self, tenant, body):
+        return self._inbox(tenant).webhook(tenant, body)
+
+    def callback(self, tenant, body, signature):
+        return self._inbox(tenant).callback(tenant, body, signature)
+
+    def count(self, source, outcome, tenant=None):
+        """A delivery's outcome, counted for its tenant (a request for no known tenant: for the first one)."""
+        inbox = self._inboxes.get(tenant) or next(iter(self._inboxes.values()))
+        inbox.count(source, outcome)
+
+    def health(self):
+        return self._health()
+
+    def ready(self):
+        return self._ready()
+
+    def metrics(self):
+        return self._metrics()

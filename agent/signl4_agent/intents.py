@@ -11,6 +11,7 @@ polled one carries what the poll read (``verified``).
 import dataclasses
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import ClassVar
@@ -185,6 +186,21 @@ def proven(ctx, ticket_id, record, alert):
 
 # ----- running intents ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class InDoubt:
+    """Intents up to ``last_id`` wait until ``until`` (monotonic): after a takeover, the former holder's request
+    for one of them may still be on the wire (``agent.Agent._in_doubt``)."""
+
+    last_id: int
+    until: float
+
+    def holds(self, intent_id, now):
+        return intent_id <= self.last_id and now < self.until
+
+
+NOTHING_IN_DOUBT = InDoubt(0, 0.0)
+
+
 def start(ctx, payload, ticket=None):
     """Record an intent and execute it at once (with the ticket the cycle just read); a key recorded
     before is left to ``run_pending`` (or was done)."""
@@ -203,8 +219,10 @@ def run_pending(ctx, limit=100):
     fails in any other way is quarantined and stays pending (when no API refused it but its data did
     not parse, its ticket's later intents wait with it)."""
     held, failed_in_a_row = set(), 0
+    in_doubt, now = getattr(ctx, "in_doubt", NOTHING_IN_DOUBT), time.monotonic()
     for row in ctx.store.pending_intents(limit):
-        if row["ticket_id"] in held:
+        if row["ticket_id"] in held or in_doubt.holds(row["id"], now):
+            held.add(row["ticket_id"])  # its ticket's later intents wait with it
             continue
         try:
             with guarded(ctx, "intent", row["key"]) as outcome:

@@ -5,6 +5,7 @@ import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _ID = re.compile(r"/(\d+|[0-9a-f-]{36}|\d{19}_[0-9a-f-]{36}|[^/]*@[^/]*)(?=/|$)", re.IGNORECASE)
@@ -68,3 +69,26 @@ class Metrics:
 
     def render(self):
         return generate_latest(self.registry)
+
+
+class _Tenants:
+    """Every tenant's metrics as one registry would collect them, each sample labelled with its ``tenant``."""
+
+    def __init__(self, metrics):
+        self.metrics = metrics
+
+    def collect(self):
+        families = {}
+        for tenant, metrics in sorted(self.metrics.items()):
+            for family in metrics.registry.collect():
+                merged = families.setdefault(family.name, Metric(family.name, family.documentation, family.type,
+                                                                 family.unit))
+                for sample in family.samples:
+                    merged.add_sample(sample.name, dict(sample.labels, tenant=tenant), sample.value, sample.timestamp,
+                                      sample.exemplar)
+        return list(families.values())
+
+
+def render_tenants(metrics):
+    """``/metrics`` of an agent with several tenants (``{tenant: Metrics}``): one exposition, a ``tenant`` label."""
+    return generate_latest(_Tenants(metrics))

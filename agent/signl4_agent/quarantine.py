@@ -23,11 +23,12 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 )
 
 from signl4_agent.records import identifier, record_id
+from signl4_agent.store import StoreUnavailable
 
 log = logging.getLogger("signl4_agent.quarantine")
 
 OUTAGES = (TransportError, ServerError, RateLimitedError, OutcomeUnknownError)  # 5xx of a write: outcome unknown
-PASSED_ON = OUTAGES + (CancelledError,)
+PASSED_ON = OUTAGES + (CancelledError, StoreUnavailable)  # the store's outage ends the cycle too
 MAX_REASON = 300
 
 

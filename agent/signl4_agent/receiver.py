@@ -1,8 +1,10 @@
 """The agent's HTTP endpoints, as one WSGI application served by waitress.
 
-    POST /signl4/{webhook_token}           SIGNL4 outbound webhooks
-    POST /manage/{callback_token}/callback  Manage callbacks (when listen.callback_token is set)
-    GET  /healthz                           each side reachable, age of the last good cycle (503 when stale)
+    POST /t/{tenant}/signl4/{webhook_token}           SIGNL4 outbound webhooks of a tenant
+    POST /t/{tenant}/manage/{callback_token}/callback  Manage callbacks of a tenant (with its callback_token)
+    POST /signl4/{webhook_token}, /manage/{callback_token}/callback: the same for a file without ``tenants:``
+    GET  /healthz                           the tenants this node drives, each fresh (503 when one is stale)
+    GET  /readyz                            200 when this node can take deliveries (its store answers)
     GET  /metrics                           Prometheus
 
 A wrong token answers 404 (as an unknown path: nothing tells a prober the path exists); a
@@ -39,12 +41,16 @@ def _token_ok(given, expected):
 
 
 class Receiver:
-    """The WSGI application. All it reaches of the agent is its :class:`inbound.Inbox`."""
+    """The WSGI application. All it reaches of the agent is its inbox (:class:`inbound.Inbox`, or
+    :class:`inbound.Inboxes` for a process with several tenants)."""
 
     def __init__(self, inbox, config):
         self.inbox = inbox
         self.listen = config["listen"]
         self.max_body = self.listen["max_body_bytes"]
+        # Each tenant's tokens; a file without ``tenants:`` serves its one tenant at the paths without /t/<id> too.
+        self.tenants = {tenant["id"]: tenant["listen"] for tenant in config.get("tenants", ())}
+        self.untenanted = None if config.get("tenanted") else self.listen
 
     def __call__(self, environ, start_response):
         status, body, content_type = self.dispatch(environ)
@@ -53,35 +59,48 @@ class Receiver:
 
     def dispatch(self, environ):
         method, parts = environ["REQUEST_METHOD"], [p for p in environ.get("PATH_INFO", "").split("/") if p]
-        if parts in (["healthz"], ["metrics"]):
+        if parts in (["healthz"], ["readyz"], ["metrics"]):
             if method != "GET":
                 return self._json(405, {"error": "method not allowed"})
-            return self.health() if parts == ["healthz"] else (200, self.inbox.metrics(), CONTENT_TYPE)
-        if len(parts) == 2 and parts[0] == "signl4" and _token_ok(parts[1], self.listen["webhook_token"]):
-            return self._post(environ, method, "signl4", lambda body: self.inbox.webhook(DEFAULT_TENANT, body))
-        if len(parts) == 3 and parts[0] == "manage" and parts[2] == "callback" and \
-                _token_ok(parts[1], self.listen["callback_token"]):
+            if parts == ["metrics"]:
+                return 200, self.inbox.metrics(), CONTENT_TYPE
+            return self.health() if parts == ["healthz"] else self.ready()
+        tenant, listen, rest = self._route(parts)
+        if listen is not None and len(rest) == 2 and rest[0] == "signl4" and _token_ok(rest[1], listen["webhook_token"]):
+            return self._post(environ, method, "signl4", tenant, lambda body: self.inbox.webhook(tenant, body))
+        if listen is not None and len(rest) == 3 and rest[0] == "manage" and rest[2] == "callback" and \
+                _token_ok(rest[1], listen["callback_token"]):
             signature = environ.get("HTTP_X_CONTENT_SIGNATURE")
-            return self._post(environ, method, "manage", lambda body: self.inbox.callback(DEFAULT_TENANT, body, signature))
-        if parts and parts[0] in ("signl4", "manage"):
-            self.inbox.count(parts[0], "bad_token")
-            log.warning("refused a %s request to /%s/... with a wrong token or path", method, parts[0])
+            return self._post(environ, method, "manage", tenant, lambda body: self.inbox.callback(tenant, body, signature))
+        if rest and rest[0] in ("signl4", "manage"):
+            self.inbox.count(rest[0], "bad_token", tenant)
+            log.warning("refused a %s request to %s/%s/... with a wrong token or path", method,
+                        f"/t/{tenant}" if tenant and parts[0] == "t" else "", rest[0])
         return self._json(404, {"error": "not found"})
 
-    def _post(self, environ, method, source, handler):
+    def _route(self, parts):
+        """``(tenant, its listen settings, the rest of the path)``; no settings for a tenant not configured."""
+        if len(parts) >= 2 and parts[0] == "t":
+            listen = self.tenants.get(parts[1])
+            return (parts[1], listen, parts[2:]) if listen is not None else (None, None, parts[2:])
+        if self.untenanted is not None:
+            return DEFAULT_TENANT, self.untenanted, parts
+        return None, None, parts
+
+    def _post(self, environ, method, source, tenant, handler):
         if method != "POST":
             return self._json(405, {"error": "method not allowed"})
         try:
             outcome = handler(self._body(environ))
         except inbound.BadRequest as exc:
-            self.inbox.count(source, "rejected")
+            self.inbox.count(source, "rejected", tenant)
             log.warning("refused a %s delivery: %s", source, exc)
             return self._json(exc.status, {"error": str(exc)})
         except Exception:  # noqa: BLE001 - the receiver stays up; the sender retries or polling catches up
-            self.inbox.count(source, "error")
+            self.inbox.count(source, "error", tenant)
             log.exception("a %s delivery failed", source)
             return self._json(503, {"error": "try again later"})
-        self.inbox.count(source, outcome)
+        self.inbox.count(source, outcome, tenant)
         return self._json(202 if outcome == "queued" else 200, {"outcome": outcome})  # queued: verified later
 
     def _body(self, environ):
@@ -98,6 +117,10 @@ class Receiver:
     def health(self):
         report = self.inbox.health()
         return self._json(200 if report["healthy"] else 503, report)
+
+    def ready(self):
+        report = self.inbox.ready()
+        return self._json(200 if report["ready"] else 503, report)
 
     @staticmethod
     def _json(status, data):

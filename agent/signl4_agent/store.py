@@ -1,8 +1,10 @@
 """The agent's durable state behind a small interface.
 
-``Store`` is what the sync logic sees; ``SqliteStore`` implements it on SQLite in WAL mode (one
-file, crash-safe, no server). A PostgreSQL store for several agents implements the same
-methods; nothing in the sync logic names SQLite. The schema and its versions are in ``schema``.
+``Store`` is what the sync logic sees: one tenant's view of the state (every table carries the tenant
+id; one database or one SQLite file holds all tenants). ``SqlStore`` holds the queries, written once for
+both engines; ``SqliteStore`` runs them on SQLite in WAL mode (one file, crash-safe, no server, one
+agent), ``pgstore.PostgresStore`` on PostgreSQL (several agents, leases). Nothing in the sync logic
+names either. The schema and its versions are in ``schema``.
 
 Three kinds of record:
 - tickets: what the agent raised for a ticket (generation, Signl alert id, event id, alert status
@@ -13,7 +15,7 @@ Three kinds of record:
 
 And the quarantine: records (a ticket, an alert, an intent, a workflow event) that failed in a cycle,
 with the reason, so that ``status`` and ``/metrics`` show them; a record leaves it when it goes
-through. At most ``MAX_QUARANTINE`` are kept (the oldest go first).
+through. At most ``MAX_QUARANTINE`` are kept per tenant (the oldest go first).
 """
 
 import contextlib
@@ -22,23 +24,39 @@ import sqlite3
 import threading
 import time
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import CancelledError
+
 from signl4_agent import schema
-from signl4_agent.constants import PENDING, STATUS_NAMES
+from signl4_agent.constants import DEFAULT_TENANT, PENDING, STATUS_NAMES
 
 MAX_QUARANTINE = 1000
 TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened")
+TABLES = ("tickets", "intents", "deliveries", "kv", "quarantine")  # every tenant's state, as migrate-state copies it
+
+
+class Fenced(CancelledError):
+    """This agent does not hold the tenant's lease (any more): nothing was written, and the tenant's loop
+    stops at once. A ``CancelledError``, so no record guard holds it up or quarantines a record for it."""
+
+
+class StoreUnavailable(Exception):
+    """The state database cannot be reached (or refused a statement); nothing is assumed written. The cycle
+    ends as after an outage and is tried again after the back-off."""
 
 
 class Store:
-    """The interface: one tenant's state (a store shared by tenants binds each store object to one).
+    """The interface: one tenant's state.
 
     Every write is one transaction (``transaction``). A store shared by several agents checks in it that
     this agent still holds the tenant's lease, and raises ``Fenced`` otherwise, so an agent that lost its
-    lease changes nothing; ``accept_delivery`` is the exception, since whichever agent a delivery reaches
-    records it. Intents are passed in as payloads (``intents.Payload``: ``key``, ``kind``, ``ticket_id``,
-    ``to_json()``) and come back as rows (dicts, the payload parsed from JSON)."""
+    lease changes nothing; what the receiver records (``accept_delivery``, ``request_ticket``) is the
+    exception, since whichever agent a delivery reaches records it. Intents are passed in as payloads
+    (``intents.Payload``: ``key``, ``kind``, ``ticket_id``, ``to_json()``) and come back as rows (dicts, the
+    payload parsed from JSON)."""
 
-    def transaction(self):
+    tenant = DEFAULT_TENANT
+
+    def transaction(self, fenced=True):
         """``with store.transaction() as db:`` one transaction, committed at the end, rolled back on an error."""
         raise NotImplementedError
 
@@ -74,6 +92,14 @@ class Store:
         returns False when the id was seen before."""
         raise NotImplementedError
 
+    def request_ticket(self, ticket_id):
+        """Record that a (verified) Manage callback asks for the ticket to be read again, for the agent that
+        drives the tenant. A store of one agent has nobody to tell: the receiver wakes its loop directly."""
+
+    def take_requests(self):
+        """The ticket ids callbacks asked for since the last call (and forget them)."""
+        return []
+
     def get(self, key, default=None):
         raise NotImplementedError
 
@@ -95,13 +121,17 @@ class Store:
         """The records in quarantine, newest failure first: ``[{key, kind, reason, first_seen, last_seen, failures}]``."""
         raise NotImplementedError
 
+    def reachable(self):
+        """Whether the database answers now (``/readyz``)."""
+        return True
+
     def close(self):
         pass
 
 
 def _ticket_row(row):
     """A row as a dict, ``old_alerts`` parsed; ``None`` stays ``None``."""
-    return None if row is None else dict(row, old_alerts=json.loads(row["old_alerts"]))
+    return None if row is None else dict(dict(row), old_alerts=json.loads(row["old_alerts"]))
 
 
 def _intent_row(row):
@@ -112,16 +142,154 @@ def _intent_row(row):
         payload = json.loads(row["payload"])
     except (TypeError, ValueError, RecursionError):
         payload = None
-    return dict(row, payload=payload)
+    return dict(dict(row), payload=payload)
 
 
-class SqliteStore(Store):
-    """SQLite in WAL mode with ``synchronous=FULL``: a committed write survives ``kill -9`` and
-    power loss. One connection shared by the threads under a lock (writes are tiny)."""
+class SqlStore(Store):
+    """The queries of both engines (``?`` placeholders; the PostgreSQL store translates them). A subclass
+    brings ``transaction``, ``_one``, ``_all``, ``_insert_id`` (an INSERT's new id, None when it inserted
+    nothing), ``_notify`` (tell the agents that something arrived for the tenant) and ``NO_LIMIT``."""
 
-    def __init__(self, path, clock=time.time):
-        self.path = path
+    NO_LIMIT = "-1"
+
+    def __init__(self, tenant=DEFAULT_TENANT, clock=time.time):
+        self.tenant = tenant
         self.clock = clock
+
+    def _write(self, work, fenced=True):
+        """``work(db)`` in one transaction; its result."""
+        with self.transaction(fenced) as db:
+            return work(db)
+
+    def _notify(self, db):
+        pass
+
+    def ticket(self, ticket_id):
+        return _ticket_row(self._one("SELECT * FROM tickets WHERE tenant = ? AND ticket_id = ?", (self.tenant, int(ticket_id))))
+
+    def save_ticket(self, ticket_id, **fields):
+        unknown = set(fields) - set(TICKET_FIELDS)
+        if unknown:
+            raise KeyError(f"unknown ticket field(s): {', '.join(sorted(unknown))}")
+        if "old_alerts" in fields:
+            fields["old_alerts"] = json.dumps(fields["old_alerts"])
+
+        def work(db):
+            db.execute("INSERT INTO tickets (tenant, ticket_id, updated) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       (self.tenant, int(ticket_id), self.clock()))
+            if fields:
+                assignments = ", ".join(f"{name} = ?" for name in fields)
+                db.execute(f"UPDATE tickets SET {assignments}, updated = ? WHERE tenant = ? AND ticket_id = ?",
+                           [*fields.values(), self.clock(), self.tenant, int(ticket_id)])
+        self._write(work)
+        return self.ticket(ticket_id)
+
+    def tickets(self):
+        return [_ticket_row(row) for row in self._all("SELECT * FROM tickets WHERE tenant = ? ORDER BY ticket_id",
+                                                      (self.tenant,))]
+
+    def _insert_intent(self, db, payload):
+        now = self.clock()
+        return self._insert_id(
+            db, "INSERT INTO intents (tenant, key, kind, ticket_id, payload, state, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (self.tenant, payload.key, payload.kind, payload.ticket_id, json.dumps(payload.to_json()), PENDING, now, now))
+
+    def add_intent(self, payload):
+        return self._write(lambda db: self._insert_intent(db, payload))
+
+    def intent(self, key):
+        return _intent_row(self._one("SELECT * FROM intents WHERE tenant = ? AND key = ?", (self.tenant, key)))
+
+    def pending_intents(self, limit=100):
+        return [_intent_row(row) for row in self._all(
+            "SELECT * FROM intents WHERE tenant = ? AND state = ? ORDER BY id LIMIT ?", (self.tenant, PENDING, limit))]
+
+    def update_intent(self, intent_id, state=None, payload=None, attempt=False, error=None):
+        sets, args = ["updated = ?", "error = ?"], [self.clock(), error]
+        if state is not None:
+            sets.append("state = ?")
+            args.append(state)
+        if payload is not None:
+            sets.append("payload = ?")
+            args.append(json.dumps(payload.to_json()))
+        if attempt:
+            sets.append("attempts = attempts + 1")
+        self._write(lambda db: db.execute(f"UPDATE intents SET {', '.join(sets)} WHERE tenant = ? AND id = ?",
+                                          [*args, self.tenant, intent_id]))
+
+    def forget_intent(self, intent_id):
+        self._write(lambda db: db.execute("DELETE FROM intents WHERE tenant = ? AND id = ? AND state = ?",
+                                          (self.tenant, intent_id, PENDING)))
+
+    def accept_delivery(self, delivery_id, payload=None):
+        def work(db):
+            cursor = db.execute("INSERT INTO deliveries (tenant, id, received) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                (self.tenant, delivery_id, self.clock()))
+            fresh = bool(cursor.rowcount)
+            if fresh and payload is not None:
+                self._insert_intent(db, payload)
+                self._notify(db)
+            return fresh
+        return self._write(work, fenced=False)
+
+    def get(self, key, default=None):
+        row = self._one("SELECT value FROM kv WHERE tenant = ? AND key = ?", (self.tenant, key))
+        return json.loads(row["value"]) if row else default
+
+    def put(self, key, value):
+        self._write(lambda db: db.execute(
+            "INSERT INTO kv (tenant, key, value) VALUES (?, ?, ?) ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value",
+            (self.tenant, key, json.dumps(value))))
+
+    def counts(self):
+        tenant = (self.tenant,)
+        tickets = self._all("SELECT alert_status, COUNT(*) AS n FROM tickets WHERE tenant = ? GROUP BY alert_status", tenant)
+        intents = self._all("SELECT kind, state, COUNT(*) AS n FROM intents WHERE tenant = ? GROUP BY kind, state", tenant)
+        deliveries = self._one("SELECT COUNT(*) AS n FROM deliveries WHERE tenant = ?", tenant)["n"]
+        quarantined = self._one("SELECT COUNT(*) AS n FROM quarantine WHERE tenant = ?", tenant)["n"]
+        return dict(tickets={STATUS_NAMES.get(row["alert_status"], str(row["alert_status"])): row["n"] for row in tickets},
+                    intents={f"{row['kind']}/{row['state']}": row["n"] for row in intents},
+                    deliveries=deliveries, quarantined=quarantined)
+
+    def quarantine(self, key, kind, reason):
+        now = self.clock()
+
+        def work(db):
+            cursor = db.execute("UPDATE quarantine SET last_seen = ?, failures = failures + 1, reason = ? "
+                                "WHERE tenant = ? AND key = ?", (now, reason, self.tenant, key))
+            if cursor.rowcount:
+                return False
+            db.execute("INSERT INTO quarantine (tenant, key, kind, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+                       (self.tenant, key, kind, reason, now, now))
+            db.execute("DELETE FROM quarantine WHERE tenant = ? AND key IN (SELECT key FROM quarantine WHERE tenant = ? "
+                       f"ORDER BY last_seen DESC LIMIT {self.NO_LIMIT} OFFSET ?)", (self.tenant, self.tenant, MAX_QUARANTINE))
+            return True
+        return self._write(work)
+
+    def release(self, key):
+        self._write(lambda db: db.execute("DELETE FROM quarantine WHERE tenant = ? AND key = ?", (self.tenant, key)))
+
+    def quarantined(self):
+        return [dict(row) for row in self._all(
+            "SELECT key, kind, reason, first_seen, last_seen, failures FROM quarantine WHERE tenant = ? "
+            "ORDER BY last_seen DESC, key", (self.tenant,))]
+
+    def reachable(self):
+        try:
+            return self._one("SELECT 1 AS one")["one"] == 1
+        except (StoreUnavailable, sqlite3.Error):
+            return False
+
+
+class SqliteStore(SqlStore):
+    """SQLite in WAL mode with ``synchronous=FULL``: a committed write survives ``kill -9`` and
+    power loss. One connection per store object (per tenant), shared by the threads under a lock
+    (writes are tiny); the tenants of one file wait for each other only while one of them writes."""
+
+    def __init__(self, path, clock=time.time, tenant=DEFAULT_TENANT):
+        super().__init__(tenant, clock)
+        self.path = path
         self.lock = threading.RLock()
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
@@ -135,7 +303,7 @@ class SqliteStore(Store):
             raise
 
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self, fenced=True):
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -153,107 +321,14 @@ class SqliteStore(Store):
         with self.lock:
             return self.db.execute(sql, args).fetchall()
 
-    def ticket(self, ticket_id):
-        return _ticket_row(self._one("SELECT * FROM tickets WHERE ticket_id = ?", (int(ticket_id),)))
-
-    def save_ticket(self, ticket_id, **fields):
-        unknown = set(fields) - set(TICKET_FIELDS)
-        if unknown:
-            raise KeyError(f"unknown ticket field(s): {', '.join(sorted(unknown))}")
-        if "old_alerts" in fields:
-            fields["old_alerts"] = json.dumps(fields["old_alerts"])
-        with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO tickets (ticket_id, updated) VALUES (?, ?)", (int(ticket_id), self.clock()))
-            if fields:
-                assignments = ", ".join(f"{name} = ?" for name in fields)
-                db.execute(f"UPDATE tickets SET {assignments}, updated = ? WHERE ticket_id = ?",
-                           [*fields.values(), self.clock(), int(ticket_id)])
-        return self.ticket(ticket_id)
-
-    def tickets(self):
-        return [_ticket_row(row) for row in self._all("SELECT * FROM tickets ORDER BY ticket_id")]
-
-    def _insert_intent(self, db, payload):
-        now = self.clock()
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO intents (key, kind, ticket_id, payload, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (payload.key, payload.kind, payload.ticket_id, json.dumps(payload.to_json()), PENDING, now, now))
+    @staticmethod
+    def _insert_id(db, sql, args):
+        cursor = db.execute(sql, args)
         return cursor.lastrowid if cursor.rowcount else None
 
-    def add_intent(self, payload):
-        with self.transaction() as db:
-            return self._insert_intent(db, payload)
-
-    def intent(self, key):
-        return _intent_row(self._one("SELECT * FROM intents WHERE key = ?", (key,)))
-
-    def pending_intents(self, limit=100):
-        return [_intent_row(row) for row in self._all("SELECT * FROM intents WHERE state = ? ORDER BY id LIMIT ?",
-                                                      (PENDING, limit))]
-
-    def update_intent(self, intent_id, state=None, payload=None, attempt=False, error=None):
-        sets, args = ["updated = ?", "error = ?"], [self.clock(), error]
-        if state is not None:
-            sets.append("state = ?")
-            args.append(state)
-        if payload is not None:
-            sets.append("payload = ?")
-            args.append(json.dumps(payload.to_json()))
-        if attempt:
-            sets.append("attempts = attempts + 1")
-        with self.transaction() as db:
-            db.execute(f"UPDATE intents SET {', '.join(sets)} WHERE id = ?", [*args, intent_id])
-
-    def forget_intent(self, intent_id):
-        with self.transaction() as db:
-            db.execute("DELETE FROM intents WHERE id = ? AND state = ?", (intent_id, PENDING))
-
-    def accept_delivery(self, delivery_id, payload=None):
-        with self.transaction() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO deliveries (id, received) VALUES (?, ?)", (delivery_id, self.clock()))
-            fresh = bool(cursor.rowcount)
-            if fresh and payload is not None:
-                self._insert_intent(db, payload)
-            return fresh
-
-    def get(self, key, default=None):
-        row = self._one("SELECT value FROM kv WHERE key = ?", (key,))
-        return json.loads(row["value"]) if row else default
-
-    def put(self, key, value):
-        with self.transaction() as db:
-            db.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                       (key, json.dumps(value)))
-
-    def counts(self):
-        with self.lock:
-            tickets = self.db.execute("SELECT alert_status, COUNT(*) FROM tickets GROUP BY alert_status").fetchall()
-            intents = self.db.execute("SELECT kind, state, COUNT(*) FROM intents GROUP BY kind, state").fetchall()
-            deliveries = self.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
-            quarantined = self.db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
-        return dict(tickets={STATUS_NAMES.get(status, str(status)): count for status, count in tickets},
-                    intents={f"{kind}/{state}": count for kind, state, count in intents},
-                    deliveries=deliveries, quarantined=quarantined)
-
-    def quarantine(self, key, kind, reason):
-        now = self.clock()
-        with self.transaction() as db:
-            cursor = db.execute("UPDATE quarantine SET last_seen = ?, failures = failures + 1, reason = ? WHERE key = ?",
-                                (now, reason, key))
-            if cursor.rowcount:
-                return False
-            db.execute("INSERT INTO quarantine (key, kind, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
-                       (key, kind, reason, now, now))
-            db.execute("DELETE FROM quarantine WHERE key IN (SELECT key FROM quarantine ORDER BY last_seen DESC "
-                       "LIMIT -1 OFFSET ?)", (MAX_QUARANTINE,))
-            return True
-
-    def release(self, key):
-        with self.transaction() as db:
-            db.execute("DELETE FROM quarantine WHERE key = ?", (key,))
-
-    def quarantined(self):
-        return [dict(row) for row in self._all("SELECT * FROM quarantine ORDER BY last_seen DESC, key")]
+    def rows(self, table):
+        """Every tenant's rows of a table, as dicts (``migrate-state``)."""
+        return [dict(row) for row in self._all(f"SELECT * FROM {table} ORDER BY tenant")]  # noqa: S608 - TABLES only
 
     def close(self):
         with self.lock:

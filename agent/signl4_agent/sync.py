@@ -54,6 +54,7 @@ class Context:
         self.limiters = limiters or {}
         self.clock = clock
         self.quarantine = Quarantine(store, metrics)
+        self.in_doubt = intents.NOTHING_IN_DOUBT  # (leases) the intents a former holder may still be sending
         self._acting_user = None
         self._users = {}
 

@@ -173,6 +173,9 @@ class Transport:
         # (``on_response`` first) sees every HTTP answer, errors included.
         self.retry_after = retry_after or (lambda response: parse_retry_after(response.headers.get("Retry-After")))
         self.observers = [on_response] if on_response else []
+        # Each of ``before_send`` is called with (method, url) before every attempt, retries included; what it
+        # raises ends the request unsent (the agent refuses to start one after its lease's deadline).
+        self.before_send = []
 
     def close(self):
         """Release the pooled connections; the transport may not be used afterwards."""
@@ -265,6 +268,8 @@ class _Call:
     def send(self, kwargs):
         """One attempt: the response, or ``None`` when it failed and a retry is due."""
         transport = self.transport
+        for check in transport.before_send:
+            check(self.method, self.url)
         timeout = max(0.001, min(transport.timeout, self.ends - self.retry.clock()))
         started = time.time()
         try:

@@ -172,6 +172,16 @@ class AgentProcess:
         except OSError:
             return None, b""
 
+    def request(self, method, path, body=None):
+        """``(status, body)`` of one request to the agent's endpoints."""
+        request = urllib.request.Request(self.url + path, data=body, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
     def wait_ready(self, timeout=20):
         return wait_for(lambda: self.get("/healthz")[0] == 200 or self.proc.poll() is not None, timeout) and \
             self.proc.poll() is None

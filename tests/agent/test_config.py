@@ -151,3 +151,75 @@ def test_a_token_from_the_environment_is_checked_the_same_way():
     with pytest.raises(ConfigError, match="listen.webhook_token: " + URL_SAFE_ERROR):
         validate(raw, env={"SIGNL4_AGENT_WEBHOOK_TOKEN": "from-the-env?0123456789"})
     assert validate(raw, env={"SIGNL4_AGENT_WEBHOOK_TOKEN": "Az09-._~Az09-._~"})["listen"]["webhook_token"] == "Az09-._~Az09-._~"
+
+
+# ----- tenants, the PostgreSQL store, the node id -------------------------------------------------
+
+def with_tenants(*entries, **overrides):
+    raw = minimal(**overrides)
+    raw["tenants"] = list(entries)
+    return raw
+
+
+def test_todays_file_is_the_tenant_default():
+    config = validate(minimal(), env={})
+    assert config["tenanted"] is False and [tenant["id"] for tenant in config["tenants"]] == ["default"]
+    assert config["tenants"][0]["manage"] == config["manage"] and config["node"]["id"]
+
+
+def test_a_tenant_entry_overrides_the_top_level_key_by_key():
+    config = validate(with_tenants(
+        dict(id="contoso", manage=dict(company_id="contoso-2"), poll_interval=60),
+        dict(id="fabrikam", manage=dict(public_key="fab-pub"),
+             listen=dict(webhook_token="fabrikam-token-0123456789"))), env={})
+    contoso, fabrikam = config["tenants"]
+    assert (contoso["manage"]["company_id"], contoso["manage"]["public_key"], contoso["poll_interval"]) == \
+        ("contoso-2", "pub", 60.0)
+    assert (fabrikam["manage"]["company_id"], fabrikam["poll_interval"]) == ("contoso", 30.0)
+    assert fabrikam["listen"]["webhook_token"] == "fabrikam-token-0123456789"
+    assert contoso["listen"]["webhook_token"] == "0123456789abcdef0123" and contoso["listen"]["port"] == 8080
+    assert config["tenanted"] is True and config["listen"]["webhook_token"] is None
+
+
+def test_a_secret_a_tenant_gives_as_a_file_replaces_the_top_levels_value(tmp_path):
+    key = tmp_path / "contoso.key"
+    key.write_text("from-the-file\n")
+    config = validate(with_tenants(dict(id="contoso", manage=dict(private_key_file=str(key)))), env={})
+    assert config["tenants"][0]["manage"]["private_key"] == "from-the-file"
+
+
+@pytest.mark.parametrize("raw, message", [
+    (with_tenants(dict(id="ok"), dict(id="x", manage=dict(url="ftp://x"))), "tenants[1].manage.url: must start with http"),
+    (with_tenants(dict(id="Contoso")), "tenants[0].id: required: 1 to 32 characters of a-z, 0-9 and -"),
+    (with_tenants(dict(id="-x")), "tenants[0].id: required"),
+    (with_tenants(dict(id="a" * 33)), "tenants[0].id: required"),
+    (with_tenants(dict(manage={})), "tenants[0].id: required"),
+    (with_tenants(dict(id="a"), dict(id="a")), "tenants[1].id: a is the id of an earlier tenant"),
+    (with_tenants(dict(id="a", state=dict(path="/x"))), "tenants[0].state: the agent's setting, not a tenant's"),
+    (with_tenants(dict(id="a", listen=dict(port=1))), "tenants[0].listen.port: a tenant sets only webhook_token"),
+    (with_tenants(dict(id="a", colour="blue")), "tenants[0].colour: unknown key"),
+    (with_tenants(dict(id="a"), manage__url="ftp://x"), "manage.url: must start with http"),  # wrong at the top level
+    (with_tenants(dict(id="a", signl4=dict(api_key=None)), signl4__api_key=None), "tenants[0].signl4.api_key: required"),
+    (dict(minimal(), tenants=[]), "tenants: expected a list of tenants"),
+    (dict(minimal(), tenants=["a"]), "tenants[0]: expected a mapping"),
+    (minimal(state=dict(path="/x", dsn="host=pg dbname=s")), "state: set path (the SQLite state file"),
+    (minimal(state=dict()), "state.path: required (or state.dsn)"),
+    (minimal(state=dict(dsn="host=pg dbname=s", lease_seconds=0.5)), "state.lease_seconds: must be at least 1"),
+    (minimal(state=dict(path="/x", password="secret-pw")), "state.password: only with state.dsn"),
+    (minimal(state=dict(dsn="host=pg password=hunter22 dbname")), "state.dsn: not a PostgreSQL connection string"),
+    (minimal(state=dict(dsn="host=pg")), "state.dsn: must name the dbname"),
+    (minimal(node=dict(id="agent a")), "node.id: 1 to 64 characters"),
+])
+def test_tenant_state_and_node_errors_name_the_key(raw, message):
+    with pytest.raises(ConfigError) as caught:
+        validate(raw, env={})
+    assert str(caught.value).startswith(message), str(caught.value)
+    assert "hunter22" not in str(caught.value)
+
+
+def test_the_database_settings_and_their_secrets():
+    config = validate(minimal(state=dict(dsn="host=pg dbname=signl4 user=s password=in-the-dsn", lease_seconds=3),
+                              node=dict(id="agent-a")), env={"SIGNL4_AGENT_DB_PASSWORD": "from-the-env"})
+    assert config["state"] == dict(path=None, dsn="host=pg dbname=signl4 user=s password=in-the-dsn",
+                                   password="from-the-env", lease_seconds=3.0)
+    assert {"from-the-env", "in-the-dsn"} <= set(config_module.secrets(config))

@@ -70,11 +70,17 @@ def _tally(manage, signl4):
 
 @pytest.mark.slow  # agent processes killed and restarted
 def test_kill_9_loses_nothing_and_duplicates_nothing(provisioned, cw, tmp_path):
+    crash_run(provisioned, cw, tmp_path)
+
+
+def crash_run(provisioned, cw, tmp_path, **overrides):
+    """The crash test; ``overrides`` change the agent's config (tests/ha runs it on PostgreSQL)."""
     manage, signl4 = provisioned
     rng = random.Random(SEED)
     print("\ncrash test: %d tickets, %d kills, seed %d" % (TICKETS, KILLS, SEED))
     port = support.free_port()
     raw = support.config(tmp_path, manage, signl4, port=port, signl4={"poll_alerts": True}, poll_interval=1)
+    raw.update(overrides)
     path = support.write_config(tmp_path, raw)
     support.subscribe(signl4, "http://127.0.0.1:%d/signl4/%s" % (port, support.WEBHOOK_TOKEN))
     ids = [support.new_ticket(cw, summary="Crash test %03d" % n)["id"] for n in range(TICKETS)]

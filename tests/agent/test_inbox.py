@@ -31,7 +31,7 @@ class RecordingInbox:
         self.calls.append(("callback", tenant, body, signature))
         return self.outcome
 
-    def count(self, source, outcome):
+    def count(self, source, outcome, tenant=None):
         self.calls.append(("count", source, outcome))
 
     def health(self):

@@ -72,7 +72,8 @@ def test_insecure_settings_are_logged_once_each_at_start(tmp_path, manage, signl
 
 
 def test_nothing_is_said_when_certificates_are_checked(caplog):
-    config = {"manage": {"validate_certs": True}, "signl4": {"validate_certs": True}}
+    tenant = {"id": "default", "manage": {"validate_certs": True}, "signl4": {"validate_certs": True}}
+    config = dict(tenant, tenants=[tenant], tenanted=False)
     with caplog.at_level(logging.WARNING):
         config_module.log_insecure_settings(config)
     assert caplog.records == []

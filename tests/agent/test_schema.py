@@ -1,5 +1,6 @@
 """Versioned schema: a new state file is at the latest version, a state file of an agent before versions
-is adopted unchanged, one written by a newer agent is refused, and each migration is one transaction."""
+is adopted (version 1) and migrated in place to tenants (version 2: its rows are the tenant ``default``'s),
+one written by a newer agent is refused, and each migration is one transaction."""
 
 import os
 import sqlite3
@@ -52,22 +53,35 @@ def _tables(path):
 def test_a_new_state_file_is_at_the_latest_version(tmp_path):
     path = str(tmp_path / "state.db")
     SqliteStore(path).close()
-    assert _version(path) == schema.LATEST == 1
+    assert _version(path) == schema.LATEST == 2
     assert {"tickets", "intents", "deliveries", "kv", "quarantine"} <= _tables(path)
+    with sqlite3.connect(path) as db:
+        assert all("tenant" in [column[1] for column in db.execute("PRAGMA table_info(%s)" % table)]
+                   for table in ("tickets", "intents", "deliveries", "kv", "quarantine"))
 
 
-def test_a_state_file_from_before_versions_is_adopted_as_it_is(tmp_path):
+@pytest.mark.parametrize("version", [0, 1])
+def test_a_state_file_from_before_tenants_is_migrated_in_place_to_the_tenant_default(tmp_path, version):
+    """Version 0 (before versions) and version 1 (issue 20) files: the same tables, adopted and migrated."""
     path = str(tmp_path / "state.db")
     with sqlite3.connect(path) as db:
         db.executescript(UNVERSIONED)
+        db.execute("PRAGMA user_version = %d" % version)
     store = SqliteStore(path)
     try:
-        assert _version(path) == 1
+        assert _version(path) == 2
         assert store.ticket(5)["old_alerts"] == ["a4"] and store.get("first_start") == 0.0
         intent = intents.Intent.from_row(store.pending_intents()[0])
         assert intent.payload == intents.ManageStatus(5, 4, "a5", "e5", verified=True, user_id="olivia")
+        assert store.add_intent(intent.payload) is None  # its key is still taken: the copied rows keep their keys
+        assert store.add_intent(intents.Raise(5, 2)) > intent.id  # and new ids come after the copied ones
     finally:
         store.close()
+    other = SqliteStore(path, tenant="contoso")
+    try:
+        assert other.ticket(5) is None and other.pending_intents() == [] and other.get("first_start") is None
+    finally:
+        other.close()
 
 
 def _set_version(path, version):
@@ -78,10 +92,10 @@ def _set_version(path, version):
 
 def test_a_state_file_of_a_newer_agent_is_refused(tmp_path):
     path = str(tmp_path / "state.db")
-    _set_version(path, 2)
-    with pytest.raises(SchemaError, match="schema version 2; this agent knows versions up to 1"):
+    _set_version(path, 3)
+    with pytest.raises(SchemaError, match="schema version 3; this agent knows versions up to 2"):
         SqliteStore(path)
-    assert _version(path) == 2
+    assert _version(path) == 3
     config = tmp_path / "agent.yml"
     config.write_text(yaml.safe_dump({
         "manage": dict(url="http://127.0.0.1:9", company_id="c", public_key="p", private_key="k", client_id="i"),
@@ -92,7 +106,7 @@ def test_a_state_file_of_a_newer_agent_is_refused(tmp_path):
     result = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", str(config)], cwd=REPO_ROOT,
                             env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("signl4-agent: state error: the state file %s has schema version 2"
+    assert result.stderr.splitlines()[-1].startswith("signl4-agent: state error: the state file %s has schema version 3"
                                                      % path)
 
 
@@ -107,18 +121,20 @@ def _migrations(monkeypatch, *later):
 def test_a_migration_is_one_transaction(tmp_path, monkeypatch):
     path = str(tmp_path / "state.db")
     SqliteStore(path).close()
-    _migrations(monkeypatch, Migration(2, "broken", sqlite=("CREATE TABLE leases (tenant TEXT)", "CREATE TABLE (")))
+    _migrations(monkeypatch, Migration(3, "broken", sqlite=("CREATE TABLE later (tenant TEXT)", "CREATE TABLE (")))
     with pytest.raises(sqlite3.OperationalError):
         SqliteStore(path)
-    assert _version(path) == 1 and "leases" not in _tables(path)
-    _migrations(monkeypatch, Migration(2, "leases", sqlite=("CREATE TABLE leases (tenant TEXT)",)),
-                Migration(3, "agents", sqlite=("CREATE TABLE agents (node TEXT)",)))
+    assert _version(path) == 2 and "later" not in _tables(path)
+    _migrations(monkeypatch, Migration(3, "later", sqlite=("CREATE TABLE later (tenant TEXT)",)),
+                Migration(4, "latest", sqlite=("CREATE TABLE latest (node TEXT)",)))
     SqliteStore(path).close()
-    assert _version(path) == 3 and {"leases", "agents"} <= _tables(path)
+    assert _version(path) == 4 and {"later", "latest"} <= _tables(path)
     SqliteStore(path).close()  # at the latest version: nothing applied again
 
 
-def test_a_dialect_without_statements_for_a_version_cannot_open_a_database():
-    with pytest.raises(SchemaError, match=r"no postgresql statements for schema version\(s\) \[1\]"):
-        schema.pending(0, "postgresql")
-    assert schema.pending(1, "sqlite") == []
+def test_a_dialect_without_statements_for_a_version_cannot_open_a_database(monkeypatch):
+    assert [step.version for step in schema.pending(0, "postgresql")] == [1, 2]
+    _migrations(monkeypatch, Migration(3, "SQLite only", sqlite=("SELECT 1",)))
+    with pytest.raises(SchemaError, match=r"no postgresql statements for schema version\(s\) \[3\]"):
+        schema.pending(1, "postgresql")
+    assert schema.pending(3, "sqlite") == []
