@@ -159,7 +159,8 @@ class Keeper:
         return self.connection
 
     def _fetch(self, sql, **params):
-        params.update(me=self.holder, lease=self.lease_seconds, tenants=self.tenants)
+        params.setdefault("tenants", self.tenants)
+        params.update(me=self.holder, lease=self.lease_seconds)
         return self._connected().execute(sql, params).fetchall()
 
     # ----- the loop -------------------------------------------------------------------------
@@ -197,7 +198,7 @@ class Keeper:
         if held:
             tenants = sorted(held)
             answered = {row["tenant"]: row["remaining"] for row in self._fetch(
-                RENEW, epochs=[held[tenant].epoch for tenant in tenants]) if row["tenant"] in held}
+                RENEW, tenants=tenants, epochs=[held[tenant].epoch for tenant in tenants])}
             for tenant in tenants:
                 lease = held[tenant]
                 if tenant in answered:

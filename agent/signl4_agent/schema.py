@@ -104,7 +104,7 @@ MIGRATIONS = (
         # takeover increments, and the expiry on the database's clock.
         """CREATE TABLE leases (
             tenant TEXT PRIMARY KEY, holder TEXT, epoch BIGINT NOT NULL DEFAULT 0,
-            expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity')""",
+            expires_at TIMESTAMPTZ NOT NULL DEFAULT 'epoch')""",
         "CREATE TABLE agents (holder TEXT PRIMARY KEY, node TEXT NOT NULL, started TIMESTAMPTZ NOT NULL, "
         "heartbeat TIMESTAMPTZ NOT NULL)",
         # Tickets verified Manage callbacks asked to read again, for the agent that drives the tenant.

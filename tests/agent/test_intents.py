@@ -3,6 +3,7 @@
 ticket's later intents held, and the reconcile steps that need no request."""
 
 import json
+import time
 import types
 
 import pytest
@@ -101,3 +102,20 @@ def test_an_intent_about_a_replaced_signl_is_ignored_without_a_request(ctx):
     intents.run_pending(ctx)
     assert _state(ctx.store, acknowledge) == IGNORED and _state(ctx.store, reopen) == IGNORED
     assert _state(ctx.store, current) == PENDING  # the current Signl's: it would act (and needs SIGNL4)
+
+
+def test_intents_pending_at_a_takeover_wait_while_the_former_holders_request_may_be_in_flight(ctx, monkeypatch):
+    """After a takeover (leases), the intents pending then wait out the former holder's request deadline; a later
+    intent of their ticket waits with them, other work goes on."""
+    executed = []
+    monkeypatch.setattr(intents, "execute", lambda context, intent, ticket=None: executed.append(intent.key))
+    raised = ctx.store.add_intent(intents.Raise(1, 1, "marker"))
+    noted = ctx.store.add_intent(intents.Note(2, "alert-2", "annotation-2"))
+    ctx.in_doubt = intents.InDoubt(noted, time.monotonic() + 60)
+    ctx.store.add_intent(intents.Signl4Status(1, 2, 1))  # after the takeover, but its ticket's raise waits
+    ctx.store.add_intent(intents.Note(3, "alert-3", "annotation-3"))  # after the takeover: runs
+    intents.run_pending(ctx)
+    assert executed == ["note:annotation-3"] and raised < noted
+    ctx.in_doubt = intents.InDoubt(noted, time.monotonic() - 1)  # the wait is over
+    intents.run_pending(ctx)
+    assert executed[1:] == ["raise:1:1", "note:annotation-2", "signl4_acknowledge:1:1:0", "note:annotation-3"]

@@ -81,6 +81,11 @@ def test_acquire_renew_balance_expire_and_takeover(dsn):
         second.tick()
         assert list(second_node.held()) == [released]
         assert second_node.events[-1] == ("acquired", released, 2, None)  # a released lease: no previous holder
+        first.tick()
+        second.tick()  # each renews the one it holds (a part of the tenants): nothing lost, nothing moves
+        assert [event for event in first_node.events + second_node.events if event[0] == "lost"] == []
+        assert list(second_node.held()) == [released] and second_node.held()[released].epoch == 2
+        assert len(first_node.held()) == 1
 
         kept = next(iter(first_node.held()))
         time.sleep(1.2)  # agent-a stops renewing: its lease runs out on the database's clock (1 s)
