@@ -7,8 +7,8 @@ API call by an agent for a tenant whose lease another agent had taken.
                                    [--cut 60] [--quick]
 
 How it works:
-- a throwaway PostgreSQL cluster (tests/support/postgres.py, commits durable: ``synchronous_commit=on``, so a
-  crash of the server loses nothing committed, as on a production server); the agent's schema is made by the
+- a throwaway PostgreSQL cluster (tests/support/postgres.py, commits durable as on a production server:
+  ``fsync``, ``synchronous_commit`` on, so a crash of the server loses nothing committed); the agent's schema is made by the
   agent's own migrations and a trigger on ``leases`` logs every takeover (new epoch) and release with the
   database's clock (``bench_lease_history``).
 - each tenant has its own Manage and SIGNL4 emulator processes, each behind a recording proxy that notes every
@@ -57,15 +57,6 @@ QUICK = dict(tickets=60, tenants=5, agents=3, kills=2, stops=1, pg_restarts=1, c
 class NotDown:
     """The workload defers SIGNL4 users' actions while SIGNL4 is down: here it never is."""
     is_down = False
-
-
-class DurableCluster(ha.Cluster):
-    """Commits reach the WAL on disk before they are acknowledged, as on a production server."""
-
-    def _command(self, name, *args):
-        if name == "postgres":
-            args += ("-c", "synchronous_commit=on")
-        return super()._command(name, *args)
 
 
 # ----- the faults ------------------------------------------------------------------------------------
@@ -200,7 +191,7 @@ def split(total, parts):
 
 def run(args, workdir, log):
     rng = random.Random(args.seed)
-    cluster = DurableCluster().start()
+    cluster = ha.Cluster(durable=True).start()
     runs, nodes, calls = [], [], []
     try:
         dbname = cluster.database("ha_chaos")
@@ -264,6 +255,12 @@ def _finish(args, runs, nodes, dsn, calls, faults):
             call.tenant, call.method, call.path, call.node, call.at, why,
             "%s epoch %d by %s at %.3f" % (latest.event, latest.epoch, latest.node, latest.at) if latest else "none"))
     tracebacks = dict((node.name, sum(log.count("Traceback") for _code, log in node.outputs)) for node in nodes)
+    for node in nodes:
+        for _code, log in node.outputs:
+            if "Traceback" in log:
+                at = log.index("Traceback")
+                print("%s: the first traceback in its log:\n%s" % (node.name, log[max(0, at - 1500):at + 2500]), flush=True)
+                break
     for name, (code, log) in exits.items():
         if code != 0:
             problems.append("%s exited %s on SIGTERM: %s" % (name, code, log[-500:]))

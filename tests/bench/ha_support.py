@@ -50,15 +50,19 @@ MANAGE_CONNECTION = dict(cw_company_id="signl4demo", cw_public_key="demopublic",
 # ----- PostgreSQL ------------------------------------------------------------------------------------
 
 class Cluster(postgres.Cluster):
-    """The test cluster; ``statements=True`` preloads ``pg_stat_statements`` (a server start option)."""
+    """The test cluster; ``statements=True`` preloads ``pg_stat_statements`` (a server start option);
+    ``durable=True`` makes commits wait for the WAL on disk (``fsync``, ``synchronous_commit`` and
+    ``full_page_writes`` on, as on a production server) where the test cluster's defaults skip that."""
 
-    def __init__(self, statements=False):
-        self.statements = statements
+    def __init__(self, statements=False, durable=False):
+        self.statements, self.durable = statements, durable
         super().__init__()
 
     def _command(self, name, *args):
         if name == "postgres" and self.statements:
             args += ("-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all")
+        if name == "postgres" and self.durable:  # a later -c wins over the test cluster's own
+            args += ("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
         return super()._command(name, *args)
 
 

@@ -341,6 +341,7 @@ def test_the_database_password_is_only_in_its_0600_file(postgresql_installed):
 def test_the_unit_in_postgresql_mode_is_the_hardened_one(postgresql_installed):
     unit = (postgresql_installed["prefix"] / "systemd" / "signl4-agent.service").read_text()
     assert all(directive in unit for directive in HARDENING)
+    assert "TasksMax=66\n" in unit  # a thread for each of the two tenants it may have to drive
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (apt-get install systemd), so the unit cannot be verified here")
