@@ -303,7 +303,7 @@ def _merged(base, entry):
 
 def _sets(raw, key):
     """Whether ``raw`` (a file's or a tenant entry's keys) gives ``key`` (``manage.url``, ``poll_interval``)."""
-    section, _, name = key.partition(".")
+    section, name = key.split(".", 1) if "." in key else (key, "")
     if not name:
         return section in raw
     holder = raw.get(section)

@@ -11,6 +11,7 @@ SIGTERM: no new side effect starts; each loop finishes the one in flight and end
 (set expired, the other agents told at once), and the process exits.
 """
 
+import collections
 import logging
 import secrets
 import threading
@@ -22,6 +23,7 @@ from signl4_agent.metrics import render_tenants
 from signl4_agent.store import SqliteStore
 
 log = logging.getLogger("signl4_agent.node")
+Driver = collections.namedtuple("Driver", "thread lease")  # a tenant's loop on its thread, and its lease (None: SQLite)
 
 
 class Node:
@@ -32,7 +34,7 @@ class Node:
         self.node_id = config["node"]["id"]
         self.holder = f"{self.node_id}/{secrets.token_hex(4)}"  # this process; a restart is a new holder
         self.lock = threading.Lock()
-        self.drivers = {}  # tenant -> (thread, lease or None)
+        self.drivers = {}  # tenant -> Driver
         self.database = None
         if config["state"]["dsn"]:
             from signl4_agent import pgstore
@@ -75,7 +77,7 @@ class Node:
                 Keeper(self.database, list(self.agents), self.holder, self).run()
         finally:
             self.stop()
-            for thread in [thread for thread, _ in self.drivers.values()]:
+            for thread in [driver.thread for driver in self.drivers.values()]:
                 thread.join()
             server.close()
             self.close()
@@ -90,7 +92,7 @@ class Node:
         thread = threading.Thread(target=self._drive, args=(tenant, lease, previous), name=f"tenant-{tenant}",
                                   daemon=True)
         with self.lock:
-            self.drivers[tenant] = (thread, lease)
+            self.drivers[tenant] = Driver(thread, lease)
         thread.start()
 
     def _drive(self, tenant, lease, previous):
@@ -109,7 +111,8 @@ class Node:
     # ----- the lease keeper's view (leases.Keeper) ----------------------------------------------
     def held(self):
         with self.lock:
-            return {tenant: lease for tenant, (thread, lease) in self.drivers.items() if lease is not None and not lease.lost}
+            return {tenant: driver.lease for tenant, driver in self.drivers.items()
+                    if driver.lease is not None and not driver.lease.lost}
 
     def acquired(self, tenant, lease, previous):
         with self.lock:

@@ -67,8 +67,8 @@ def test_intent_updates_and_forgetting(backend):
     raised = store.add_intent(Raise(7, 1))
     store.update_intent(raised, payload=Raise(7, 1, "marker-7"), attempt=True, error="HTTP 500")
     row = store.intent("raise:7:1")
-    assert (row["payload"], row["attempts"], row["error"], row["state"]) == ({"generation": 1, "marker": "marker-7"}, 1,
-                                                                               "HTTP 500", PENDING)
+    expected = ({"generation": 1, "marker": "marker-7"}, 1, "HTTP 500", PENDING)
+    assert (row["payload"], row["attempts"], row["error"], row["state"]) == expected
     store.update_intent(raised, state=IGNORED)
     assert store.intent("raise:7:1")["error"] is None and store.pending_intents() == []
     note = store.add_intent(Note(7, "alert-7", "annotation-1"))
