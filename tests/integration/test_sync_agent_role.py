@@ -458,3 +458,39 @@ def test_site_yml_rolls_the_agents_out_one_host_at_a_time(example_installed):
     first = [n for n, line in enumerate(lines) if "[%s]" % EXAMPLE_AGENTS[0] in line]
     second = [n for n, line in enumerate(lines) if "[%s]" % EXAMPLE_AGENTS[1] in line]
     assert first and second and max(first) < min(second)
+
+
+def test_the_installed_agent_runs_a_cycle_on_postgresql_with_its_password_file(tmp_path, manage, signl4):
+    """The role's PostgreSQL mode end to end: its virtualenv has the driver, its DSN and password file reach a real
+    server (a throwaway cluster), and the agent's first start (it records the cut-off) and a cycle work."""
+    postgres = pytest.importorskip("tests.support.postgres")
+    try:
+        cluster = postgres.Cluster().start()
+    except postgres.Unavailable as exc:
+        pytest.skip("no PostgreSQL server binaries here (make test-ha needs them): %s" % exc)
+    try:
+        dbname = cluster.database("role")
+        support.provision(manage)
+        variables = role_vars(tmp_path, manage, signl4, sync_agent_store="postgresql", sync_agent_db_host="127.0.0.1",
+                              sync_agent_db_port=cluster.port, sync_agent_db_name=dbname,
+                              sync_agent_db_user=postgres.SUPERUSER, sync_agent_db_password=postgres.PASSWORD,
+                              sync_agent_db_sslmode="disable", sync_agent_node_id="role-test")
+        play(tmp_path, variables)
+        prefix = tmp_path
+
+        def once():
+            result = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz"),
+                                     "once", "--config", str(prefix / "etc" / "agent.yml")], capture_output=True, text=True,
+                                    timeout=120, check=False, cwd=str(prefix), env={"PATH": os.environ["PATH"]})
+            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+            assert postgres.PASSWORD not in result.stdout + result.stderr
+            return json.loads(result.stdout)
+
+        assert once()["ok"] is True
+        with support.manage_client(manage) as client:
+            ticket = support.new_ticket(client)
+        assert once()["ok"] is True
+        assert len(support.alerts(signl4, ticket["id"])) == 1
+        assert cluster.sql("SELECT count(*) FROM tickets WHERE ticket_id = %d" % ticket["id"], dbname) == "1"
+    finally:
+        cluster.destroy()
