@@ -199,8 +199,9 @@ def postgresql_state(dsn, lease):
 def burst(args, workdir, cond):
     emulators = agent_load.Emulators(args.burst_tickets + len(agent_load.seed.TICKETS), args.burst_tickets)
     try:
-        with bench_cluster(durable=True) as (_cluster, _dbname, dsn), postgresql_state(dsn, args.lease):
-            run = agent_load.burst_once(workdir, emulators, 0)
+        with bench_cluster(durable=True) as database:
+            with postgresql_state(database[2], args.lease):
+                run = agent_load.burst_once(workdir, emulators, 0)
     finally:
         emulators.stop()
     floor = run["expected"] / 600.0 * 60
@@ -323,18 +324,18 @@ def idle_markdown(args, cond, report, delta):
         "", "### Figures", "", "| what | figure |", "|---|---|",
         "| tenant cycles in the window | %d |" % report["cycles"],
         "| statements of the tenants' loops per idle cycle per tenant | %.2f |" % report["loop_per_cycle"],
-        "| statements of the lease keeper per tick (a tick every %.1f s, per agent) | %.2f |" % (args.lease / 3.0,
-                                                                                             report["keeper_per_tick"]),
-        "| all statements per idle cycle per tenant (keeper's included, %d tenants) | %.2f |" % (args.idle_tenants,
-                                                                                               report["per_cycle_all"]),
+        "| statements of the lease keeper per tick (a tick every %.1f s, per agent) | %.2f |" % (
+            args.lease / 3.0, report["keeper_per_tick"]),
+        "| all statements per idle cycle per tenant (keeper's included, %d tenants) | %.2f |" % (
+            args.idle_tenants, report["per_cycle_all"]),
         "| transactions committed (`pg_stat_database.xact_commit`) per cycle per tenant | %.2f |" % report["commits_per_cycle"],
         "", "Statements in the window (normalised by `pg_stat_statements`; the keeper's marked *):", "",
         "| statement | calls |", "|---|---|",
     ]
     for query, calls in sorted(delta.items(), key=lambda item: -item[1])[:15]:
         text = " ".join(query.split()).replace("|", "\\|")
-        lines.append("| %s`%s` | %d |" % ("*" if any(k in query for k in KEEPER) else "",
-                                         (text[:110] + "...") if len(text) > 110 else text, calls))
+        keeper = "*" if any(k in query for k in KEEPER) else ""
+        lines.append("| %s`%s` | %d |" % (keeper, (text[:110] + "...") if len(text) > 110 else text, calls))
     return "\n".join(lines) + "\n"
 
 
@@ -372,8 +373,8 @@ def scale(args, workdir, cond):
     try:
         manage.connection = dict(ha.MANAGE_CONNECTION, cw_url=manage.url)
         support.provision(manage)
-        tenants = [{"id": "t%03d" % n, "manage": dict(url=manage.url, company_id="signl4demo", public_key="demopublic",
-                                                       private_key="demoprivate"),
+        tenants = [{"id": "t%03d" % n,
+                    "manage": dict(url=manage.url, company_id="signl4demo", public_key="demopublic", private_key="demoprivate"),
                     "signl4": dict(api_url=signl4.url + "/api", api_key="demo-signl4-api-key", team_secret="demoteamsecret"),
                     "listen": dict(webhook_token=support.WEBHOOK_TOKEN)} for n in range(args.scale_tenants)]
         shared = ha.base_config(poll_interval=30)
@@ -470,8 +471,8 @@ def scale_markdown(args, cond, r, bound3, ok):
         "| RSS per agent | %s |" % ", ".join("%s %.1f MB" % (n, r["rss"][n]) for n in names),
         "| threads per agent | %s |" % ", ".join("%s %d" % (n, r["threads"][n]) for n in names),
         "| database connections per agent | %s |" % ", ".join("%s %d" % (n, r["connections"].get(n, 0)) for n in names),
-        "| %s (held %d) killed: the two others hold every tenant after | %s s |" % (r["victim"], r["victim_held"],
-                                                                                   _fmt(r["after_kill"])),
+        "| %s (held %d) killed: the two others hold every tenant after | %s s |" % (
+            r["victim"], r["victim_held"], _fmt(r["after_kill"])),
         "| held per agent after that; threads | %s |" % ", ".join(
             "%s %d; %d" % (n, r["after"][n], r["threads_after"][n]) for n in sorted(r["after"])),
         "", "Balance bound met once steady: %s." % ("yes" if ok else "NO")]

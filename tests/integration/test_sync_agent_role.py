@@ -372,8 +372,8 @@ def failed_play(prefix, variables):
     (dict(sync_agent_db_options={"password": "pg-secret-in-options"}), "none of host, hostaddr, port, dbname, user, password"),
     (dict(sync_agent_tenants=[], sync_agent_manage_url=""), "Without sync_agent_tenants, sync_agent_manage_url"),
 ])
-def test_bad_tenants_and_database_settings_fail_before_anything_is_written(tmp_path, manage_server, signl4_server,
-                                                                             overrides, message):
+def test_bad_tenants_and_database_settings_fail_before_anything_is_written(tmp_path, manage_server, signl4_server, overrides,
+                                                                           message):
     output = failed_play(tmp_path, postgresql_vars(tmp_path, manage_server, signl4_server, **overrides))
     assert message in output, output[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts.yml"]

@@ -163,8 +163,8 @@ def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     proxy = TcpProxy(int(args[0]))
     print("relaying 127.0.0.1:%d -> %s:%d (SIGUSR1 cuts, SIGUSR2 restores)" % ((proxy.port,) + proxy.upstream), flush=True)
-    signal.signal(signal.SIGUSR1, lambda *_: proxy.cut())
-    signal.signal(signal.SIGUSR2, lambda *_: proxy.restore())
+    signal.signal(signal.SIGUSR1, lambda *unused: proxy.cut())
+    signal.signal(signal.SIGUSR2, lambda *unused: proxy.restore())
     try:
         while True:
             signal.pause()

@@ -28,7 +28,7 @@ def echo():
     def accept():
         while not stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn = server.accept()[0]
             except OSError:
                 return
             threading.Thread(target=serve, args=(conn,), daemon=True).start()
