@@ -12,6 +12,7 @@ __metaclass__ = type
 WORKFLOWS = "/system/workflows"
 WORKFLOW_ACTION_VALUES = WORKFLOWS + "/userdefinedfields"
 TICKETS = "/service/tickets"
+PRIORITIES = "/service/priorities"
 MEMBERS = "/system/members"
 CUSTOM_FIELDS = "/system/userDefinedFields"
 CALLBACKS = "/system/callbacks"
