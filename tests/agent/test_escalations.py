@@ -111,10 +111,16 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
     notes = escalation_notes(cw, ticket["id"])
     assert len(notes) == 2 and "escalated to team Network Operations at" in notes[1]["text"]
     assert priority(cw, ticket["id"]) == P1
+    # the ticket has the priority already: the note alone
+    manage.clear_requests()
+    escalate(signl4, ticket["id"])
+    settle(agent, signl4)
+    assert len(escalation_notes(cw, ticket["id"])) == 3
+    assert [r["method"] for r in manage.writes()] == ["POST"]
     # every notification once more (new ids): nothing more
     deliveries = list({d["payload"]["id"]: d["payload"] for d in signl4.control("GET", "/outbound")["deliveries"]
                        if d["payload"]["eventType"] == 202}.values())
-    assert len(deliveries) == 2 and deliveries[-1]["team"] == {"id": SECOND_TEAM_ID}
+    assert len(deliveries) == 3 and deliveries[1]["team"] == {"id": SECOND_TEAM_ID}
     manage.clear_requests()
     url = "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
     for delivery in deliveries:
@@ -123,10 +129,34 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
             assert json.loads(answer.read())["outcome"] == "accepted"  # a hint: SIGNL4 is asked again
     intents.run_pending(agent.ctx)
-    assert len(escalation_notes(cw, ticket["id"])) == 2 and not manage.writes()
-    assert agent.store.counts()["intents"]["escalation/done"] == 2
-    assert agent.metrics.escalations.labels(kind="manager")._value.get() == 1
+    assert len(escalation_notes(cw, ticket["id"])) == 3 and not manage.writes()
+    assert agent.store.counts()["intents"]["escalation/done"] == 3
+    assert agent.metrics.escalations.labels(kind="manager")._value.get() == 2
     assert agent.metrics.escalations.labels(kind="team")._value.get() == 1
+
+
+def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, provisioned, cw):
+    """Outbound webhooks per team (as the integration role provisions them): the Network Operations subscription
+    alone hears of a Service Desk Signl escalated to Network Operations."""
+    manage, signl4 = provisioned
+    agent = make_agent(receiver=False, escalations=ON)
+    server = agent._start_server()
+    try:
+        with support.signl4_client(signl4) as client:
+            client.create_webhook({"name": "netops", "teamId": SECOND_TEAM_ID, "extUrl": "http://127.0.0.1:%s/signl4/%s"
+                                   % (server.effective_port, support.WEBHOOK_TOKEN)})
+        ticket = support.new_ticket(cw, priority=P3)
+        agent.cycle()
+        escalate(signl4, ticket["id"])  # to the manager of Service Desk: not Network Operations' business
+        settle(agent, signl4)
+        assert escalation_notes(cw, ticket["id"]) == []
+        escalate(signl4, ticket["id"], to="team", team=SECOND_TEAM_ID)
+        settle(agent, signl4)
+        notes = escalation_notes(cw, ticket["id"])
+        # read from SIGNL4, the alert lists both escalations: the first is written too, and each once
+        assert len(notes) == 2 and "to the manager of team Service Desk" in notes[0]["text"]
+    finally:
+        server.close()
 
 
 def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_agent, provisioned, cw):
@@ -156,6 +186,28 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     settle(agent, signl4)
     assert len(escalation_notes(cw, ticket["id"])) == 1 and priority(cw, ticket["id"]) == P1
     assert alert["id"] in escalation_notes(cw, ticket["id"])[0]["text"]
+
+
+def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_nothing(make_agent, provisioned, cw):
+    """While the store cannot tell the ticket's Signl by id (SIGNL4 answered the raise without an event id), a 202
+    about an alert with the ticket's number is read; its escalations count only when the raise's marker proves it
+    the ticket's Signl."""
+    manage, signl4 = provisioned
+    agent = make_agent(escalations=ON, filters={"entered_after": recent()})
+    ticket = support.new_ticket(cw, priority=P3)
+    agent.cycle()
+    agent.store.save_ticket(ticket["id"], alert_id=None, event_id=None)
+    with support.signl4_client(signl4) as client:
+        client.trigger("Another monitor", "same number", external_id=str(ticket["id"]))
+    foreign = [a for a in support.alerts(signl4, ticket["id"]) if a["title"] == "Another monitor"][0]
+    manage.clear_requests()
+    signl4.control("POST", "/escalate", {"alert_id": foreign["id"], "to": "manager"})
+    settle(agent, signl4)
+    assert not manage.writes() and agent.store.ticket(ticket["id"])["alert_id"] is None
+    signl = [a for a in support.alerts(signl4, ticket["id"]) if a["id"] != foreign["id"]][0]
+    signl4.control("POST", "/escalate", {"alert_id": signl["id"], "to": "team", "team": "Network Operations"})
+    settle(agent, signl4)
+    assert len(escalation_notes(cw, ticket["id"])) == 1 and agent.store.ticket(ticket["id"])["alert_id"] == signl["id"]
 
 
 def test_escalations_are_off_by_default(make_agent, provisioned, cw):
@@ -213,6 +265,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     assert priority(cw, late["id"]) == P1 and priority(cw, told["id"]) == P3
     assert escalation_notes(cw, told["id"]) == []  # the store knew it acknowledged: not even asked
     reads = len(details_reads(signl4))
+    assert agent.store.overdue_signls(clock.now) == []  # recorded for this generation: not even looked at again
     clock.now += 3600
     agent.cycle()
     agent.cycle()
