@@ -50,6 +50,11 @@ def text(value, limit=MAX_TEXT):
     return value[:limit] if isinstance(value, str) else None
 
 
+def one_line(value, limit):
+    """A name for one line of a note: its whitespace (line breaks too) collapsed, cut to ``limit``; None if none."""
+    return " ".join(value.split())[:limit] or None if isinstance(value, str) else None
+
+
 def mapping(value):
     """A JSON object, or an empty one for anything else."""
     return value if isinstance(value, dict) else {}
@@ -151,7 +156,7 @@ def _escalations(entries):
     for entry in objects(entries):
         target, timestamp = _escalation_target(entry.get("escType"), entry.get("status", 0)), identifier(entry.get("timestamp"))
         if target and timestamp:
-            found.append(Escalation(target, timestamp, identifier(entry.get("teamId")), text(entry.get("teamName"), 200)))
+            found.append(Escalation(target, timestamp, identifier(entry.get("teamId")), one_line(entry.get("teamName"), 200)))
     return tuple(found)
 
 

@@ -112,7 +112,7 @@ class Context:
             return cached[1]
         self.pace("rest")
         try:
-            found = records.text(mapping(self.signl4.team(team_id)).get("name"), 200)
+            found = records.one_line(mapping(self.signl4.team(team_id)).get("name"), 200)
         except NotFoundError:
             found = None
         if len(self._teams) >= MAX_USERS:
