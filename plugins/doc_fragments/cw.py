@@ -41,9 +41,11 @@ options:
     type: str
   cw_codebase:
     description:
-      - The codebase path such as C(v4_6_release/) or C(v2025_1/).
+      - The codebase path such as C(v4_6_release/) or C(v2025_1/), made of letters, digits, C(_) and C(.) and ending in C(/)
+        (added when missing). Any other value fails the task before a request is sent.
       - When not given it is discovered from C(/login/companyinfo/{company}), and discovered again when Manage
-        answers that an API path does not exist (as after a cloud upgrade).
+        answers that an API path does not exist (as after a cloud upgrade). A discovered codebase of another shape
+        fails the task.
       - A discovered codebase is shared with the other tasks of the run for 5 minutes (see the notes).
       - If not set, the value of the E(CW_CODEBASE) environment variable is used.
     type: str
@@ -83,12 +85,11 @@ notes:
     module reads the object again and decides from what it finds."
   - "Every request ends within its deadline, twice O(cw_timeout): a retry whose wait would pass it is not made, and
     the last error is reported."
-  - "The tasks of a run share the discovered codebase (5 minutes) and lookups by name such as boards, statuses and
-    members (1 minute), keyed by site and company, through files of mode 0600 in a directory only the user may use:
-    E(SIGNL4_CONNECTWISE_RUN_CACHE), else C(signl4.connectwise-<uid>) under E(XDG_RUNTIME_DIR) (when it is the user's
-    own) or the temporary directory. They hold no credential. A write by any task drops the lookups of the collection
-    it wrote to; a stale codebase is discovered again. Set E(SIGNL4_CONNECTWISE_RUN_CACHE) to C(off) to turn the
-    sharing off."
+  - "The tasks of a run share the discovered codebase (5 minutes), keyed by site and company, through a file of mode
+    0600 in a directory only the user may use: E(SIGNL4_CONNECTWISE_RUN_CACHE), else C(signl4.connectwise-<uid>) under
+    E(XDG_RUNTIME_DIR) (when it is the user's own) or the temporary directory. It holds no credential. A stale
+    codebase is discovered again, and so is one of another shape than a codebase's. Everything else a task compares or
+    looks up by name it reads itself. Set E(SIGNL4_CONNECTWISE_RUN_CACHE) to C(off) to turn the sharing off."
   - "Every read and write of that directory checks that it is a directory (not a symbolic link) owned by the user with
     mode 0700, and that each entry is the user's regular file of mode 0600. When the directory fails the check, for
     example because another user created it first in C(/tmp), the task runs without sharing and warns once, naming

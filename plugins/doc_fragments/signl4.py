@@ -63,12 +63,6 @@ notes:
   - "A POST that may have been applied (server error or read timeout after sending) is never repeated: the module
     reads again and decides from what it finds."
   - "Every request ends within its deadline, twice O(signl4_timeout): a retry whose wait would pass it is not made."
-  - "The tasks of a run share lookups of teams and apps for 1 minute, keyed by API URL and a fingerprint of the API
-    key (never the key), through files of mode 0600 in a directory only the user may use, as the C(cw_*) modules do
-    (E(SIGNL4_CONNECTWISE_RUN_CACHE), else C(signl4.connectwise-<uid>) under E(XDG_RUNTIME_DIR) or the temporary
-    directory; C(off) turns the sharing off). Every read and write checks that the directory is not a symbolic link,
-    is owned by the user and has mode 0700; when it fails the check the task runs without sharing and warns once,
-    naming the directory and what is wrong."
   - "Parallel runs on one controller take turns on an object: a task holds a lock on the controller while it reads,
     decides and writes. The lock files live in a directory only the user may use, E(SIGNL4_CONNECTWISE_LOCK_DIR),
     else C(signl4.connectwise-locks-<uid>) under E(XDG_RUNTIME_DIR) (when it is the user's own) or the temporary

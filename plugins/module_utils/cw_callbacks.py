@@ -15,18 +15,21 @@ __metaclass__ = type
 import functools
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import ManageResource
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import (
     BOARDS,
+    CALLBACKS,
+    COMPANIES,
     LOCATIONS,
+    MEMBERS,
     SECURITY_ROLES,
-    ManageResource,
+    board_statuses,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import CASE_INSENSITIVE, Rules
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_http_url, require_length
 
-CALLBACKS = "/system/callbacks"
 CALLBACKS_SECRET_KEYS = ("url",)  # the url usually carries the receiver's token
 OWNER_OBJECT_ID = 1  # Manage's objectId for the Owner level
 # Types and their levels, from the Manage guide's "Levels and Types" table.
@@ -51,9 +54,9 @@ CALLBACK_LEVELS = {
 # A ticket status is looked up on the board named by the ``board`` option. Any other level takes the id.
 OBJECTS_BY_NAME = {
     "Board": (BOARDS, "name", "board"),
-    "Company": ("/company/companies", "identifier", "company"),
+    "Company": (COMPANIES, "identifier", "company"),
     "Location": (LOCATIONS, "name", "location"),
-    "Member": ("/system/members", "identifier", "member"),
+    "Member": (MEMBERS, "identifier", "member"),
     "SecurityRole": (SECURITY_ROLES, "name", "security role"),
 }
 
@@ -61,9 +64,9 @@ OBJECTS_BY_NAME = {
 def callback_level(kind, level):
     """The level's canonical spelling for the type; unknown levels fail listing the known ones."""
     levels = CALLBACK_LEVELS[kind]
-    canonical = dict((name.lower(), name) for name in levels)
+    canonical = {name.lower(): name for name in levels}
     if level.strip().lower() not in canonical:
-        raise InputError("level %r does not exist for type %s; choose one of %s" % (level, kind, ", ".join(levels)))
+        raise InputError(f"level {level!r} does not exist for type {kind}; choose one of {', '.join(levels)}")
     return canonical[level.strip().lower()]
 
 
@@ -84,71 +87,74 @@ class Callbacks(ObjectKind):
     secret_keys = CALLBACKS_SECRET_KEYS
 
     def identity(self, params):
-        return "%s/%s/%s" % (params["type"], params["level"], params.get("object"))
+        return f"{params['type']}/{params['level']}/{params.get('object')}"
 
     def resource(self, params):
-        """Checks url, type, level and object, resolving the object's name, before anything is written.
-        A name lookup and the read of the callbacks of that type and level go out together; the
-        callbacks are then narrowed to the object's id in memory."""
+        """Checks url and level before anything is read; the object is resolved when the callback is found."""
         require_http_url(params["url"], "url")
         kind, level = params["type"], callback_level(params["type"], params["level"])
-        resolve = functools.partial(self.object_id, kind, level, params.get("object"), params.get("board"))
-        if not looked_up_by_name(kind, level):
-            return CallbackResource(self.client, params["url"], kind, level, resolve())
-        object_id, listed = self.client.concurrently(resolve, functools.partial(matching_callbacks, self.client, kind, level))
-        return CallbackResource(self.client, params["url"], kind, level, object_id, listed)
+        return CallbackResource(self.client, params["url"], kind, level, params.get("object"), params.get("board"))
 
     def rules(self, params):
         return Rules(type=CASE_INSENSITIVE, level=CASE_INSENSITIVE)
-
-    def object_id(self, kind, level, name, board):
-        if level == "Owner":
-            if name is not None:
-                raise InputError("object does not apply to level Owner (it covers every %s)" % kind.lower())
-            return OWNER_OBJECT_ID
-        if name is None or not name.strip():
-            raise InputError("level %s of type %s needs object: the %s it watches" % (level, kind, level))
-        if kind == "Ticket" and level == "Status":
-            return self._ticket_status(name, board)
-        if level in OBJECTS_BY_NAME:
-            path, field, what = OBJECTS_BY_NAME[level]
-            return self.client.resolve(path, name.strip(), field=field, what=what)["id"]
-        if not name.strip().isdigit():
-            raise InputError("object for level %s of type %s is the record's id (digits), got %r" % (level, kind, name))
-        return int(name)
-
-    def _ticket_status(self, name, board):
-        if board is None or not board.strip():
-            raise InputError("level Status needs board: the board the status %r belongs to" % name)
-        board_id = self.client.resolve(BOARDS, board.strip(), what="board")["id"]
-        return self.client.resolve("%s/%d/statuses" % (BOARDS, board_id), name.strip(), what="%s status" % board)["id"]
-
-    def desired(self, params, resource):
-        require_length(params.get("description"), 100, "description")
-        desired = super(Callbacks, self).desired(params, resource)
-        desired.update(level=resource.level, objectId=resource.object_id)
-        return desired
 
 
 class CallbackResource(ManageResource):
     """The callback with this url among those of the type, level and object (queried without the url)."""
 
-    def __init__(self, client, url, kind, level, object_id, listed=None):
-        conditions = all_of(condition("type", "=", kind), condition("level", "=", level), condition("objectId", "=", object_id))
-        super(CallbackResource, self).__init__(client, CALLBACKS, conditions, "callback")
-        self.url, self.kind, self.level, self.object_id = url, kind, level, object_id
-        self._listed = listed  # the callbacks of this type and level, read with the lookup; used once
+    def __init__(self, client, url, kind, level, object_name, board):
+        super().__init__(client, CALLBACKS, None, "callback")
+        self.url, self.kind, self.level, self.object_name, self.board = url, kind, level, object_name, board
+        self.object_id = None
 
-    def matches(self):
-        listed, self._listed = self._listed, None
-        if listed is None:
-            listed = self.client.find(self.path, self.find_conditions)
-        else:
-            listed = [c for c in listed if c.get("objectId") == self.object_id]
-        return [c for c in listed if c.get("url") == self.url]
+    @property
+    def identity(self):
+        return {"type": self.kind, "level": self.level, "objectId": self.object_id}
 
     def find(self):
-        matches = self.matches()
+        """The callbacks of this type and level are read while the object's name is looked up, then
+        narrowed to the object's id in memory."""
+        if looked_up_by_name(self.kind, self.level):
+            self.object_id, listed = self.client.concurrently(
+                self.object_id_of, functools.partial(matching_callbacks, self.client, self.kind, self.level))
+        else:
+            self.object_id, listed = self.object_id_of(), matching_callbacks(self.client, self.kind, self.level)
+        found = [c for c in listed if c.get("objectId") == self.object_id and c.get("url") == self.url]
+        return self.only(found)
+
+    def matches(self):
+        found = self.client.find(self.path, all_of(condition("type", "=", self.kind), condition("level", "=", self.level),
+                                                   condition("objectId", "=", self.object_id)))
+        return [c for c in found if c.get("url") == self.url]
+
+    def only(self, matches):
         if len(matches) > 1:
-            raise InputError("%d callbacks share this url, type, level and object; remove the extra ones" % len(matches))
+            raise InputError(f"{len(matches)} callbacks share this url, type, level and object; remove the extra ones")
         return matches[0] if matches else None
+
+    def validate(self, desired, current):
+        require_length(desired.get("description"), 100, "description")
+
+    def object_id_of(self):
+        kind, level, name = self.kind, self.level, self.object_name
+        if level == "Owner":
+            if name is not None:
+                raise InputError(f"object does not apply to level Owner (it covers every {kind.lower()})")
+            return OWNER_OBJECT_ID
+        if name is None or not name.strip():
+            raise InputError(f"level {level} of type {kind} needs object: the {level} it watches")
+        if kind == "Ticket" and level == "Status":
+            return self._ticket_status(name)
+        if level in OBJECTS_BY_NAME:
+            path, field, what = OBJECTS_BY_NAME[level]
+            return self.client.resolve(path, name.strip(), field=field, what=what)["id"]
+        if not name.strip().isdigit():
+            raise InputError(f"object for level {level} of type {kind} is the record's id (digits), got {name!r}")
+        return int(name)
+
+    def _ticket_status(self, name):
+        board = self.board
+        if board is None or not board.strip():
+            raise InputError(f"level Status needs board: the board the status {name!r} belongs to")
+        board_id = self.client.resolve(BOARDS, board.strip(), what="board")["id"]
+        return self.client.resolve(board_statuses(board_id), name.strip(), what=f"{board} status")["id"]

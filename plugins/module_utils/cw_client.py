@@ -25,8 +25,13 @@ import threading
 from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import AuthenticationError, InputError, NotFoundError, UnknownNameError
-from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups, run_identity
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
+    AuthenticationError,
+    InputError,
+    NotFoundError,
+    UnexpectedResponseError,
+    UnknownNameError,
+)
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
     PooledClient,
@@ -43,12 +48,16 @@ CODEBASE_KIND = "manage-codebase"
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-zA-Z]+)"?')
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 _IP = re.compile(r"^[0-9.]+$|^\[?[0-9a-fA-F:]+\]?$")
+# A codebase as companyinfo names it (``v2025_1/``, ``v4_6_release/``): it becomes part of every request path,
+# so nothing else (a ``?``, ``/``, ``..``) is taken from a cache or an answer.
+_CODEBASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*/")
 # Option name and environment variable of each required connection setting, for messages. A caller
 # with settings of its own (the agent's ``manage.company_id``, ...) passes ``options`` naming them.
 REQUIRED_OPTIONS = (("url", "cw_url", "CW_URL"), ("company_id", "cw_company_id", "CW_COMPANY_ID"),
                     ("public_key", "cw_public_key", "CW_PUBLIC_KEY"), ("private_key", "cw_private_key", "CW_PRIVATE_KEY"),
                     ("client_id", "cw_client_id", "CW_CLIENT_ID"))
-MODULE_OPTIONS = dict([(name, option) for name, option, _env in REQUIRED_OPTIONS], timeout="cw_timeout")
+MODULE_OPTIONS = dict([(name, option) for name, option, _env in REQUIRED_OPTIONS], timeout="cw_timeout",
+                      codebase="cw_codebase")
 AUTH_HINT = ("check cw_company_id, cw_public_key, cw_private_key and cw_client_id (or CW_COMPANY_ID, "
              "CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID) and that the API member is active")
 
@@ -100,10 +109,10 @@ def all_of(*conditions):
     return " AND ".join("(%s)" % c for c in parts)
 
 
-def equals_all(params, filters):
-    """``field = value`` AND-joined for each option of ``{option: api field}`` that was given;
-    ``None`` when none was (the filters of the ``_info`` modules)."""
-    parts = [condition(field, "=", params[option]) for option, field in filters.items() if params.get(option) is not None]
+def equals_all(fields):
+    """``field = value`` AND-joined for each ``{api field: value}`` that is not ``None``; ``None`` when
+    none is (the filters of the ``_info`` modules, ``option_spec.payload`` of their options)."""
+    parts = [condition(field, "=", value) for field, value in fields.items() if value is not None]
     return all_of(*parts) or None
 
 
@@ -143,7 +152,7 @@ def api_host(host, codebase, is_cloud):
 
 def parse_links(header):
     """``{relation: url}`` of an RFC 5988 ``Link`` header (``first``/``prev``/``next``/``last``)."""
-    return dict((rel.lower(), url) for url, rel in _LINK.findall(header or ""))
+    return {rel.lower(): url for url, rel in _LINK.findall(header or "")}
 
 
 def next_page_query(header):
@@ -170,19 +179,23 @@ def _manage_error(status, body, text):
     return code, message, errors
 
 
+def is_codebase(codebase):
+    """Whether ``codebase`` has the shape of one (``v2025_1/``: letters, digits, ``_`` and ``.``, then ``/``)."""
+    return isinstance(codebase, str) and bool(_CODEBASE.fullmatch(codebase))
+
+
 class ManageClient(PooledClient):
     """One pooled session per client. Lookups by name are cached (TTL and size bound, see
     :class:`LookupCache`) and dropped for a collection on a 404 or a write to it.
 
     ``run_cache`` (a :class:`~run_cache.RunCache`) shares the discovered codebase with the other
-    tasks of a run, and with ``share_lookups`` the lookups by name too (see :class:`SharedLookups`);
-    ``deadline`` bounds each request with its retries (default: twice ``timeout``); ``options``
-    names the caller's settings in messages (``{"company_id": "manage.company_id", ...}``, default
-    ``MODULE_OPTIONS``)."""
+    tasks of a run; ``deadline`` bounds each request with its retries (default: twice ``timeout``);
+    ``options`` names the caller's settings in messages (``{"company_id": "manage.company_id", ...}``,
+    default ``MODULE_OPTIONS``)."""
 
     def __init__(self, url, company_id, public_key, private_key, client_id, codebase=None,
                  api_version=DEFAULT_API_VERSION, validate_certs=True, timeout=30.0, retry=None, log=None,
-                 deadline=None, lookup_cache=None, run_cache=None, share_lookups=False, options=None):
+                 deadline=None, lookup_cache=None, run_cache=None, options=None):
         options = dict(MODULE_OPTIONS, **(options or {}))
         values = dict(url=url, company_id=company_id, public_key=public_key, private_key=private_key, client_id=client_id)
         for name, option, env in REQUIRED_OPTIONS:
@@ -191,8 +204,12 @@ class ManageClient(PooledClient):
                 raise InputError("the Manage connection option %s is required%s" % (options[name], where))
         self.scheme, self.host, self.port = split_site(url, options["url"])
         self.company_id = company_id
-        self.codebase = codebase
+        self.codebase = codebase.strip("/") + "/" if codebase else None
         self._codebase_pinned = bool(codebase)
+        self.codebase_option = options["codebase"]
+        if self._codebase_pinned and not is_codebase(self.codebase):
+            raise InputError(f"{options['codebase']} must be a codebase such as v2025_1/ or v4_6_release/ (letters, "
+                             f"digits, _ and . only), got {codebase[:100]!r}")
         self.api_version = api_version or DEFAULT_API_VERSION
         self.transport = Transport(
             self._origin(self.host), "ConnectWise Manage", _manage_error,
@@ -206,19 +223,16 @@ class ManageClient(PooledClient):
         self._lock = threading.RLock()
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.run_cache = run_cache
-        self.shared_lookups = SharedLookups(run_cache, self.site_key, run=run_identity()) \
-            if run_cache and share_lookups else None
         self.discoveries = 0
 
     @classmethod
-    def from_params(cls, params, log=None, run_cache=None, share_lookups=False):
+    def from_params(cls, params, log=None, run_cache=None):
         """Build from the shared connection options (see ``cw_module.CW_CONNECTION_SPEC``)."""
         timeout = params.get("cw_timeout")
         return cls(params.get("cw_url"), params.get("cw_company_id"), params.get("cw_public_key"),
                    params.get("cw_private_key"), params.get("cw_client_id"), codebase=params.get("cw_codebase"),
                    api_version=params.get("cw_api_version"), validate_certs=params.get("cw_validate_certs", True),
-                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache,
-                   share_lookups=share_lookups)
+                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache)
 
     def _origin(self, host):
         port = ":%d" % self.port if self.port else ""
@@ -235,13 +249,18 @@ class ManageClient(PooledClient):
         return self.transport.json(response, dict, "company info")
 
     def _discover(self):
-        """``(codebase, is_cloud)`` from the run cache or from ``/login/companyinfo``."""
+        """``(codebase, is_cloud)`` from the run cache or from ``/login/companyinfo``. A cached codebase of
+        another shape than a codebase's is not used (discovered again); a discovered one is an error."""
         cached = self.run_cache.get(CODEBASE_KIND, self.site_key) if self.run_cache else None
-        if isinstance(cached, dict) and cached.get("codebase"):
+        if isinstance(cached, dict) and is_codebase(cached.get("codebase")):
             return cached["codebase"], bool(cached.get("is_cloud"))
         info = self.company_info()
         self.discoveries += 1
         codebase = str(info.get("Codebase") or ON_PREMISE_CODEBASE)
+        if not is_codebase(codebase):
+            raise UnexpectedResponseError(f"company info names the codebase {codebase[:100]!r}, which is not one "
+                                          f"(letters, digits, _ and . ending in /); set {self.codebase_option}",
+                                          api="ConnectWise Manage")
         is_cloud = str(info.get("IsCloud", "")).lower() == "true"
         if self.run_cache:
             self.run_cache.put(CODEBASE_KIND, self.site_key, {"codebase": codebase, "is_cloud": is_cloud})
@@ -254,8 +273,7 @@ class ManageClient(PooledClient):
             is_cloud = False
             if not self._codebase_pinned:
                 self.codebase, is_cloud = self._discover()
-            codebase = self.codebase.strip("/") + "/"
-            self.transport.base_url = "%s/%sapis/3.0" % (self._origin(api_host(self.host, codebase, is_cloud)), codebase)
+            self.transport.base_url = f"{self._origin(api_host(self.host, self.codebase, is_cloud))}/{self.codebase}apis/3.0"
             self._discovered = True
 
     def _rediscover(self, stale_base):
@@ -282,8 +300,6 @@ class ManageClient(PooledClient):
         self._ensure_base()
         base = self.transport.base_url
         writes = method.upper() != "GET"
-        if writes:
-            self.verify_shared_lookups()
         try:
             try:
                 return self.transport.request(method, path, **kwargs)
@@ -297,15 +313,13 @@ class ManageClient(PooledClient):
             raise
         finally:
             if writes:  # applied or maybe applied: no lookup of that collection may outlive it
-                self._forget(path, shared=True)
+                self._forget(path)
 
-    def _forget(self, path, shared=False):
+    def _forget(self, path):
         """Drop the cached lookups of the collections ``path`` is in (a write or a 404 there may
-        have renamed or removed a record); ``shared`` for the other tasks of the run too."""
+        have renamed or removed a record)."""
         path = urlsplit(path).path.lower().rstrip("/")
         self.cache.invalidate(lambda key: path.startswith(key[0].rstrip("/")))
-        if shared and self.shared_lookups is not None:
-            self.shared_lookups.invalidate(path)
 
     def _json(self, method, path, expect, **kwargs):
         return self.transport.json(self.request(method, path, **kwargs), expect, "%s %s" % (method, path))
@@ -399,14 +413,7 @@ class ManageClient(PooledClient):
         elif value is None or not str(value).strip():
             raise InputError("a %s name is required, got %r" % (what or path, value))  # never a lookup of nothing
         key = (path.lower(), field.lower(), str(value).lower())
-
-        def load():
-            if self.shared_lookups is None:
-                return self._resolve_uncached(path, value, field, what)
-            return self.shared_lookups.get_or_load(key[0].rstrip("/"), "%s=%s" % key[1:],
-                                                   lambda: self._resolve_uncached(path, value, field, what))
-
-        return self.cache.get_or_load(key, load)
+        return self.cache.get_or_load(key, lambda: self._resolve_uncached(path, value, field, what))
 
     def _resolve_uncached(self, path, value, field, what):
         matches = self.find(path, condition(field, "=", value))

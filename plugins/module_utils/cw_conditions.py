@@ -42,7 +42,7 @@ class ConditionSyntaxError(ValueError):
     """A condition Manage cannot parse; ``position`` counts characters from 0."""
 
     def __init__(self, message, position):
-        super(ConditionSyntaxError, self).__init__(message)
+        super().__init__(message)
         self.position = position
 
 

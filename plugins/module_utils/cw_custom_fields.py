@@ -9,24 +9,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import (
-    BUSINESS_UNITS,
-    LOCATIONS,
-    ManageResource,
-)
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
-    CASE_INSENSITIVE,
-    UNORDERED,
-    KeyedList,
-    Rules,
-    same_name,
-)
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import ManageResource
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import CUSTOM_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.engine import CASE_INSENSITIVE, UNORDERED, KeyedList, Rules
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
-from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload, suboptions
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
 
-CUSTOM_FIELDS = "/system/userDefinedFields"
 NUMERIC_TYPES = ("Number", "Percent")
 LIST_ENTRY_TYPES = ("List", "Option")
 # What creating a field needs: API key -> option.
@@ -65,8 +54,8 @@ FIELD_RULES = (
 
 
 class CustomFields(ObjectKind):
-    """Custom fields. Options map to API keys through the module's spec; business units and
-    locations are given by name and resolved to ids."""
+    """Custom fields, found by caption within their pod. Every option reaches the API through the
+    module's spec (business units and locations are references resolved to ids)."""
 
     result_key = "custom_field"
 
@@ -82,45 +71,14 @@ class CustomFields(ObjectKind):
         # Not the screen: Manage keeps captions unique per pod, so a field whose screen differs is the
         # same field with a screen to change, not a second one to create.
         return CustomFieldResource(self.client, CUSTOM_FIELDS, all_of(*conditions), "custom field",
-                                   name_field="caption", name=caption, pod_id=params.get("pod_id"))
+                                   name_field="caption", name=caption)
 
     def rules(self, params):
         return Rules(caption=CASE_INSENSITIVE, options=KeyedList("optionValue", purge=params["purge_options"]),
                      businessUnitIds=UNORDERED, locationIds=UNORDERED)
 
-    def desired(self, params, resource):
-        """The API-shaped field; names resolved to ids (fails on unknown names, before any write)."""
-        desired = payload(self.spec, params)
-        desired["caption"] = params["caption"].strip()
-        if params.get("options") is not None:
-            option_spec = suboptions(self.spec, "options")
-            desired["options"] = [payload(option_spec, option) for option in params["options"]]
-        if params.get("business_units") is not None:
-            desired["businessUnitIds"] = [self.client.resolve(BUSINESS_UNITS, name, what="business unit")["id"]
-                                          for name in params["business_units"]]
-        if params.get("locations") is not None:
-            desired["locationIds"] = [self.client.resolve(LOCATIONS, name, what="location")["id"]
-                                      for name in params["locations"]]
-        return desired
-
 
 class CustomFieldResource(ManageResource):
-
-    def __init__(self, client, path, find_conditions, what, name_field=None, name=None, pod_id=None):
-        ManageResource.__init__(self, client, path, find_conditions, what, name_field=name_field, name=name)
-        self.pod_id = pod_id
-
-    def find(self):
-        """The field, from the list of its pod's fields that serves every custom field task of the run
-        (:meth:`SharedLookups.run_read`: read again before a write, never seen by another run); without
-        a known run, by its own query. A re-read after a create (:meth:`matches`) is always fresh."""
-        shared = self.client.shared_lookups
-        if shared is None or shared.run is None:
-            return ManageResource.find(self)
-        scope = condition("podId", "=", self.pod_id) if self.pod_id is not None else None
-        fields = shared.run_read(CUSTOM_FIELDS, "fields of pod %s" % self.pod_id,
-                                 lambda: self.client.list(CUSTOM_FIELDS, conditions=scope))
-        return self.only([field for field in fields if same_name(field.get("caption")) == same_name(self.name)])
 
     def validate(self, desired, current):
         field = dict(current or {})
@@ -128,7 +86,7 @@ class CustomFieldResource(ManageResource):
         if current is None:
             missing = [option for key, option in REQUIRED_ON_CREATE if field.get(key) is None]
             if missing:
-                raise InputError("creating custom field %r needs %s" % (field.get("caption"), ", ".join(missing)))
+                raise InputError(f"creating custom field {field.get('caption')!r} needs {', '.join(missing)}")
         for key, limit, option in MAX_LENGTHS:
             require_length(field.get(key), limit, option)
         for applies, refused, message in FIELD_RULES:
@@ -141,13 +99,13 @@ def validate_options(options, existing, entry):
     """List and Option fields need an option; other entry types take none; values are unique."""
     if entry in LIST_ENTRY_TYPES:
         if not options and not (options is None and existing):
-            raise InputError("entry_type %s needs at least one entry in options" % entry)
+            raise InputError(f"entry_type {entry} needs at least one entry in options")
     elif options:
         raise InputError("options apply only to entry_type List or Option, not %s" % (entry or "EntryField"))
     for option in options or []:
         if option.get("sortOrder") is not None and not 0 <= option["sortOrder"] <= INT32_MAX:
             raise InputError("options.sort_order must be between 0 and %d, got %d" % (INT32_MAX, option["sortOrder"]))
     values = [option.get("optionValue") for option in options or []]
-    duplicates = sorted(set(value for value in values if values.count(value) > 1))
+    duplicates = sorted({value for value in values if values.count(value) > 1})
     if duplicates:
-        raise InputError("duplicate option values: %s" % ", ".join(duplicates))
+        raise InputError(f"duplicate option values: {', '.join(duplicates)}")

@@ -3,8 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module base of the ``cw_*`` modules: the Manage connection options (documented by the
 doc fragment ``signl4.connectwise.cw``, option for option) and a lazily built Manage client
-that shares the discovered codebase and its lookups by name with the other tasks of the run
-(``run_cache``)."""
+that shares the discovered codebase with the other tasks of the run (``run_cache``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -32,14 +31,13 @@ CW_CONNECTION_SPEC = dict(
 class ManageModule(ApiModule):
     """A module of the ``cw`` group: the Manage connection options and a lazily built client."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, spec, **kwargs):
         self._client = None
-        super(ManageModule, self).__init__(argument_spec, CW_CONNECTION_SPEC, **kwargs)
+        super().__init__(spec, CW_CONNECTION_SPEC, **kwargs)
         self.warn_if_certificates_unchecked("cw_validate_certs", "ConnectWise Manage")
 
     @property
     def client(self):
         if self._client is None:
-            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn),
-                                                    share_lookups=True)
+            self._client = ManageClient.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn))
         return self._client

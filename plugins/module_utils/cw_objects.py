@@ -1,9 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every Manage object kind shares: the lookup paths modules accept names for, the
-reference builder, and :class:`ManageResource`, a record found by a condition and updated with
-a minimal PATCH."""
+"""What every Manage object kind shares: :class:`ManageResource`, a record found by a condition and
+updated with a minimal PATCH."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,45 +12,12 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import Resource, same_name
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 
-# Manage's own names for the lookups that modules accept by name.
-BUSINESS_UNITS = "/system/departments"
-LOCATIONS = "/system/locations"
-BOARDS = "/service/boards"
-PRIORITIES = "/service/priorities"
-MEMBERS = "/system/members"
-SECURITY_ROLES = "/system/securityroles"
-
-
-def reference(record, *keys):
-    """The Manage reference object ``{id, name, ...}`` for a looked-up record (given keys only)."""
-    return dict((key, record[key]) for key in keys if record.get(key) is not None)
-
-
-def named(current_reference, name, field="name"):
-    """Whether a reference Manage returned carries ``name`` (and an id). Manage returns the name
-    inside its references (boards, locations, departments, statuses, notify types...), so the
-    reference itself is what a lookup by that name would give: comparing by it needs no lookup,
-    and a lookup is left for a reference that will be written."""
-    return bool(current_reference) and current_reference.get("id") is not None and \
-        current_reference.get(field) is not None and same_name(current_reference[field]) == same_name(name)
-
-
-def resolve_reference(client, path, name, what, keys=("id", "name"), field="name", current=None):
-    """The reference for the record named ``name`` (``None`` when not given): ``current`` (the
-    object's reference as read) when it carries that name, else looked up; an unknown name fails
-    with the known ones, before any write."""
-    if name is None:
-        return None
-    if named(current, name, field):
-        return reference(current, *keys)
-    return reference(client.resolve(path, name, field=field, what=what), *keys)
-
 
 class ManageResource(Resource):
     """A record of a Manage collection found by a condition; updated with a minimal PATCH.
 
     With ``name_field``, the records the condition returns are also matched in memory by the
-    collection's one name rule (:func:`engine.same_name`)."""
+    collection's one name rule (:func:`engine.same_name`), and ``{name_field: name}`` identifies it."""
 
     def __init__(self, client, path, find_conditions, what, name_field=None, name=None):
         self.client = client
@@ -60,6 +26,10 @@ class ManageResource(Resource):
         self.what = what
         self.name_field = name_field
         self.name = name
+
+    @property
+    def identity(self):
+        return {self.name_field: self.name} if self.name_field else None
 
     def matches(self):
         found = self.client.find(self.path, self.find_conditions)
@@ -73,12 +43,11 @@ class ManageResource(Resource):
     def only(self, matches):
         """The one record of ``matches`` (or ``None``); more than one is an error naming them."""
         if len(matches) > 1:
-            raise InputError("%d %s records match %s; remove the extra ones"
-                             % (len(matches), self.what, self.find_conditions))
+            raise InputError(f"{len(matches)} {self.what} records match {self.find_conditions}; remove the extra ones")
         return matches[0] if matches else None
 
     def item_path(self, current):
-        return "%s/%s" % (self.path, current["id"])
+        return f"{self.path}/{current['id']}"
 
     def create(self, desired):
         return self.client.create(self.path, desired)

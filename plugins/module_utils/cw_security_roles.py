@@ -8,7 +8,7 @@ Roles are created and deleted over REST, but their permission levels can only be
 permission matrix is *verified*: each level that differs is returned as data (``drift``) with
 the UI step that fixes it, shows in the diff as the levels before and after, and never leaves
 the task ``ok``: it fails, or with ``on_matrix_drift: warn`` warns and reports changed (``report``:
-changed, the steps only in ``drift``).
+changed, the steps only in ``drift``). That is the kind's ``finish``, after the role is ensured.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,13 +16,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import SECURITY_ROLES, ManageResource
-from ansible_collections.signl4.connectwise.plugins.module_utils.engine import CASE_INSENSITIVE, Rules, ensure
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import ManageResource
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import SECURITY_ROLES, security_role_settings
+from ansible_collections.signl4.connectwise.plugins.module_utils.engine import CASE_INSENSITIVE, Rules
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import ObjectKind
 from ansible_collections.signl4.connectwise.plugins.module_utils.validation import require_length
 
-ROLE_SETTINGS = "/system/securityRoles/%d/settings"  # the spec's spelling for a role's settings
 LEVELS = ["None", "My", "All"]
 # (module option, SecurityRoleSetting field, the column's label in the UI)
 LEVEL_KEYS = (("add_level", "addLevel", "Add Level"), ("edit_level", "editLevel", "Edit Level"),
@@ -38,7 +38,7 @@ def _setting_key(setting):
 
 
 def role_settings(client, role):
-    return client.list(ROLE_SETTINGS % role["id"], order_by="sortOrder asc")
+    return client.list(security_role_settings(role["id"]), order_by="sortOrder asc")
 
 
 def role_permissions(client, role):
@@ -65,20 +65,13 @@ class SecurityRoles(ObjectKind):
         require_length(name, 30, "name")
         return SecurityRoleResource(self.client, name, params.get("permissions"))
 
-    def desired(self, params, resource):
-        return {"name": resource.name}
-
     def rules(self, params):
         return Rules(name=CASE_INSENSITIVE)
 
-    def apply(self, params, check_mode):
-        resource = self.resource(params)
-        desired = self.desired(params, resource) if params["state"] == "present" else {}
-        outcome = ensure(resource, desired, params["state"], self.rules(params), check_mode)
+    def finish(self, params, resource, outcome):
         if params["state"] == "present":
             report_drift(outcome, resource.drift(params["purge_permissions"]), resource.name,
                          params["on_matrix_drift"])
-        return outcome
 
 
 def report_drift(outcome, drift, name, policy):
@@ -89,7 +82,7 @@ def report_drift(outcome, drift, name, policy):
         return
     before, after = {}, {}
     for item in drift:
-        function = "%s > %s" % (item["module"], item["function"])
+        function = f"{item['module']} > {item['function']}"
         before.setdefault(function, {})[item["level"]] = item["actual"]
         after.setdefault(function, {})[item["level"]] = item["expected"]
     outcome.before = dict(outcome.before, permissions=before)
@@ -109,8 +102,7 @@ class SecurityRoleResource(ManageResource):
     """A role found by name. ``validate`` reads the settings the declared matrix is checked against."""
 
     def __init__(self, client, name, permissions):
-        super(SecurityRoleResource, self).__init__(client, SECURITY_ROLES, condition("name", "=", name),
-                                                   "security role", name_field="name", name=name)
+        super().__init__(client, SECURITY_ROLES, condition("name", "=", name), "security role", name_field="name", name=name)
         self.permissions = permissions  # None: not declared, nothing to verify (even with purge)
         self.settings = []
 
@@ -122,17 +114,17 @@ class SecurityRoleResource(ManageResource):
         else:
             # A role still to be created gets every function at None; any role shows the catalogue.
             template = next(self.client.iterate(SECURITY_ROLES, page_size=1), None)
-            none = dict((field, "None") for _option, field, _label in LEVEL_KEYS)
+            none = {field: "None" for _option, field, _label in LEVEL_KEYS}
             self.settings = [dict(s, **none) for s in role_settings(self.client, template)] if template else []
         self._check_functions()
 
     def _check_functions(self):
-        known = dict((_setting_key(s), s) for s in self.settings)
+        known = {_setting_key(s): s for s in self.settings}
         seen = set()
         for entry in self.permissions:
             key = _function_key(entry["module"], entry["function"])
             if key in seen:
-                raise InputError("permissions lists %s > %s more than once" % (entry["module"], entry["function"]))
+                raise InputError(f"permissions lists {entry['module']} > {entry['function']} more than once")
             seen.add(key)
             if known and key not in known:
                 self._unknown(entry, key)
@@ -140,13 +132,12 @@ class SecurityRoleResource(ManageResource):
     def _unknown(self, entry, key):
         in_module = sorted(s.get("moduleFunctionName") for s in self.settings if _setting_key(s)[0] == key[0])
         if not in_module:
-            raise InputError("unknown module %r in permissions; known: %s" % (
-                entry["module"], ", ".join(sorted(set(s.get("moduleName") for s in self.settings)))))
-        raise InputError("unknown function %r in module %r; known: %s" % (
-            entry["function"], entry["module"], ", ".join(in_module)))
+            known = ", ".join(sorted({s.get("moduleName") for s in self.settings}))
+            raise InputError(f"unknown module {entry['module']!r} in permissions; known: {known}")
+        raise InputError(f"unknown function {entry['function']!r} in module {entry['module']!r}; known: {', '.join(in_module)}")
 
     def create(self, desired):
-        role = super(SecurityRoleResource, self).create(desired)
+        role = super().create(desired)
         if self.permissions is not None:
             self.settings = role_settings(self.client, role)  # what Manage gave the new role
         return role
@@ -156,7 +147,7 @@ class SecurityRoleResource(ManageResource):
         fixes it. With ``purge``, functions the matrix does not list must be None on every level."""
         if self.permissions is None:
             return []
-        declared = dict((_function_key(e["module"], e["function"]), e) for e in self.permissions)
+        declared = {_function_key(e["module"], e["function"]): e for e in self.permissions}
         drift = []
         for setting in self.settings:
             entry = declared.get(_setting_key(setting))
@@ -171,5 +162,4 @@ class SecurityRoleResource(ManageResource):
             actual = setting.get(field) or "None"
             if expected is not None and expected != actual:
                 yield dict(module=module, function=function, level=label, expected=expected, actual=actual,
-                           step="System > Security Roles > %s > %s > %s: set %s to %s (now %s)"
-                           % (self.name, module, function, label, expected, actual))
+                           step=f"System > Security Roles > {self.name} > {module} > {function}: set {label} to {expected} (now {actual})")

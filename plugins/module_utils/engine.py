@@ -14,6 +14,8 @@ Conventions:
 - lists of dicts are matched by an explicit key and merged (``KeyedList``), with ``purge``
   deciding what happens to current entries the user did not list; an omitted list changes nothing;
 - secret keys are compared, but shown as ``MASK`` in the diff and in returned objects;
+- the current object is read by the caller, once (``ObjectKind.apply``; a workflow rule's events and
+  actions are read with the rule), and passed in;
 - child objects that live at their own endpoints (a workflow rule's events) are ensured one by
   one: :func:`pair_by_key` matches them and :meth:`Outcome.add_children` folds their outcomes into
   the parent's, so the diff nests (``events: {name: {...}}``).
@@ -47,7 +49,7 @@ def same_name(name):
 
 def name_in(names, name):
     """Whether ``name`` is one of ``names`` by :func:`same_name`."""
-    return same_name(name) in set(same_name(item) for item in names or [])
+    return same_name(name) in {same_name(item) for item in names or []}
 
 
 class CaseInsensitive(Exact):
@@ -86,7 +88,7 @@ class KeyedList:
         self.normalize_key = normalize_key or (lambda value: value)
 
     def _index(self, items):
-        return dict((self.normalize_key(item.get(self.key)), item) for item in items or [])
+        return {self.normalize_key(item.get(self.key)): item for item in items or []}
 
     def differs(self, desired, current):
         current_index = self._index(current)
@@ -129,7 +131,7 @@ CASE_INSENSITIVE = CaseInsensitive()
 def prune_none(desired):
     """Drop the keys the user did not give (value ``None``), recursively for dicts."""
     if isinstance(desired, dict):
-        return dict((k, prune_none(v)) for k, v in desired.items() if v is not None)
+        return {k: prune_none(v) for k, v in desired.items() if v is not None}
     if isinstance(desired, list):
         return [prune_none(v) for v in desired]
     return desired
@@ -155,8 +157,7 @@ def mask(obj, secret_keys):
     if not secret_keys:
         return obj
     if isinstance(obj, dict):
-        return dict((k, MASK if (k in secret_keys and v is not None) else mask(v, secret_keys))
-                    for k, v in obj.items())
+        return {k: MASK if (k in secret_keys and v is not None) else mask(v, secret_keys) for k, v in obj.items()}
     if isinstance(obj, list):
         return [mask(v, secret_keys) for v in obj]
     return obj
@@ -180,8 +181,13 @@ def _mask_after(before, after, secret_keys):
 class Resource:
     """Adapter between the engine and one API object. Subclasses implement the four calls."""
 
+    # What identifies the object, in the API's shape (``{"name": "SIGNL4"}``, a callback's type, level and
+    # object id): part of every desired object. Known once :meth:`find` has run.
+    identity = None
+
     def find(self):
-        """The current object, or ``None`` when it does not exist."""
+        """The current object, or ``None`` when it does not exist. Read once per task, by
+        ``ObjectKind.apply``, which hands it to :func:`ensure`."""
         raise NotImplementedError
 
     def validate(self, desired, current):
@@ -278,8 +284,8 @@ class Outcome:
         changed = [(key, child) for key, child in children if child.changed]
         if not changed:
             return self
-        before = dict((key, child.before) for key, child in changed if child.action != "create")
-        after = dict((key, child.after) for key, child in changed if child.action != "delete")
+        before = {key: child.before for key, child in changed if child.action != "create"}
+        after = {key: child.after for key, child in changed if child.action != "delete"}
         # Copies: on a check-mode create ``after`` is the predicted object itself.
         self.before, self.after = dict(self.before), dict(self.after)
         if before:
@@ -326,7 +332,7 @@ def pair_by_key(desired, current, key, normalize_key=None, what="entries"):
         label = key(item)
         wanted = normalize_key(label)
         if wanted in seen:
-            raise InputError("duplicate %s: %s" % (what, label))
+            raise InputError(f"duplicate {what}: {label}")
         seen.add(wanted)
         matches = current_by_key.get(wanted, [])
         if len(matches) > 1:
@@ -338,14 +344,14 @@ def pair_by_key(desired, current, key, normalize_key=None, what="entries"):
     return pairs
 
 
-def ensure(resource, desired, state="present", rules=None, check_mode=False):
-    """Bring one object to ``state``. ``desired`` is API-shaped; ``None`` values are ignored.
+def ensure(resource, current, desired, state="present", rules=None, check_mode=False):
+    """Bring one object from ``current`` (as read, ``None`` when it does not exist) to ``state``.
+    ``desired`` is API-shaped; ``None`` values are ignored.
 
     The diff holds only the keys that change (all desired keys on create, the whole current
     object on delete). In check mode nothing is written and ``object`` is the prediction.
     """
     rules = rules or Rules()
-    current = resource.find()
     if state == "absent":
         if current is None:
             return Outcome(False, None, {}, {}, "none")
@@ -363,7 +369,7 @@ def ensure(resource, desired, state="present", rules=None, check_mode=False):
     if not keys:
         return Outcome(False, current, {}, {}, "none")
     after = merge_dict(current, desired, rules)
-    changes = dict((key, after[key]) for key in keys)
-    before = dict((key, current.get(key)) for key in keys)
+    changes = {key: after[key] for key in keys}
+    before = {key: current.get(key) for key in keys}
     updated = after if check_mode else resource.update(current, changes, after)
     return Outcome(True, updated, before, changes, "update")

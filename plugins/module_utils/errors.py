@@ -33,7 +33,7 @@ class ApiError(IntegrationError):
     """
 
     def __init__(self, message, status=None, code=None, errors=None, method=None, url=None, api="API", hint=None):
-        super(ApiError, self).__init__(message)
+        super().__init__(message)
         self.message = message
         self.hint = hint
         self.status = status
@@ -80,11 +80,6 @@ class OutcomeUnknownError(ApiError):
 class UnexpectedResponseError(ApiError):
     """A 2xx answer whose body is not JSON or not of the expected shape (a proxy's HTML page,
     a list where one object was due)."""
-
-
-class StaleLookupError(IntegrationError):
-    """A name looked up by another task of the run no longer names the same record. Raised before
-    the write that would have used it; the object is then worked out again from fresh lookups."""
 
 
 class CancelledError(IntegrationError):

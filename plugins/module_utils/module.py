@@ -19,20 +19,15 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    ApiError,
-    CancelledError,
-    InputError,
-    StaleLookupError,
-)
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, CancelledError, InputError
+from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import argument_spec as ansible_spec
 from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
 
 
 def with_connection(spec, connection_spec):
-    """A module's own options plus the connection options of its system."""
-    merged = dict(connection_spec)
-    merged.update(spec)
-    return merged
+    """A module's own options (without the keys only :mod:`option_spec` reads) plus the connection
+    options of its system."""
+    return {**connection_spec, **ansible_spec(spec)}
 
 
 def no_log_values(spec, params):
@@ -66,9 +61,9 @@ def _leaf_texts(value):
         except ValueError:
             pass
     if isinstance(value, dict):
-        return set(text for item in value.values() for text in _leaf_texts(item))
+        return {text for item in value.values() for text in _leaf_texts(item)}
     if isinstance(value, (list, tuple)):
-        return set(text for item in value for text in _leaf_texts(item))
+        return {text for item in value for text in _leaf_texts(item)}
     text = str(value)
     return {text} if text else set()
 
@@ -105,17 +100,18 @@ def _parses_as_dict(value):
 
 
 class ApiModule(AnsibleModule):
-    """``ApiModule(spec, connection_spec).execute(run)``: ``run(module)`` returns the result dict."""
+    """``ApiModule(spec, connection_spec).execute(run)``: ``run(module)`` returns the result dict.
+    ``spec`` is a module's ``ARGUMENT_SPEC`` (:mod:`option_spec`)."""
 
-    def __init__(self, argument_spec, connection_spec, **kwargs):
+    def __init__(self, spec, connection_spec, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
-        super(ApiModule, self).__init__(argument_spec=with_connection(argument_spec, connection_spec), **kwargs)
+        super().__init__(argument_spec=with_connection(spec, connection_spec), **kwargs)
 
     def _load_params(self):
         # Runs inside AnsibleModule.__init__ before the arguments are validated, so the secrets
         # are masked even when validation fails (see no_log_values), and an item of a list-of-dicts
         # option that is no dictionary fails naming its path (see malformed_items).
-        super(ApiModule, self)._load_params()
+        super()._load_params()
         self.no_log_values.update(no_log_values(self.argument_spec, self.params))
         malformed = malformed_items(self.argument_spec, self.params)
         if malformed:
@@ -132,7 +128,7 @@ class ApiModule(AnsibleModule):
     def execute(self, run):
         try:
             result = run(self)
-        except (InputError, CancelledError, StaleLookupError) as exc:
+        except (InputError, CancelledError) as exc:
             self.fail_json(msg=self.redact(str(exc)))
         except ApiError as exc:
             self.fail_json(msg=self.redact(str(exc)), api_error=Redactor(self.no_log_values).value(exc.to_dict()))

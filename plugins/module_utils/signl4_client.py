@@ -27,14 +27,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import hashlib
 import threading
 import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
-from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import SharedLookups
 from ansible_collections.signl4.connectwise.plugins.module_utils.timestamps import utc_naive
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import (
     PooledClient,
@@ -45,6 +43,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 
 DEFAULT_API_URL = "https://connect.signl4.com/api"
 API_KEY_HEADER = "X-S4-Api-Key"
+TEAMS = "/v2/teams"
+APPS = "/v2/scripts/inventory"  # the catalogue of connector apps
 MAX_PAGE_SIZE = 100  # the documented upper bound of maxResults on /v2/alerts/paged
 
 EVENT_STATUSES = ("new", "acknowledged", "resolved")
@@ -142,8 +142,7 @@ class Signl4Client(PooledClient):
     """
 
     def __init__(self, api_url=DEFAULT_API_URL, api_key=None, team_secret=None, validate_certs=True, timeout=30.0,
-                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None, run_cache=None, share_lookups=False,
-                 options=None):
+                 retry=None, log=None, clock=None, deadline=None, lookup_cache=None, options=None):
         # ``options`` names the caller's settings in messages (the agent's ``signl4.api_key``, ...).
         self.options = dict(MODULE_OPTIONS, **(options or {}))
         # None means the default; an empty value (an unset Jinja variable, say) is an error, not the default.
@@ -161,20 +160,14 @@ class Signl4Client(PooledClient):
             retry_after=self._retry_after, on_response=self._observe, deadline=deadline,
             options={"timeout": self.options["timeout"], "url": self.options["api_url"]}, secret_segments=("/webhook/", "/events/"))
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
-        self.shared_lookups = None
-        if run_cache and share_lookups and api_key:
-            # Teams differ per subscription: the key names the API key by a fingerprint, never the key.
-            fingerprint = hashlib.sha256(("signl4.connectwise|" + api_key).encode("utf-8")).hexdigest()[:16]
-            self.shared_lookups = SharedLookups(run_cache, "%s|%s" % (api_url.lower(), fingerprint))
 
     @classmethod
-    def from_params(cls, params, log=None, run_cache=None, share_lookups=False):
+    def from_params(cls, params, log=None):
         """Build from the shared connection options (see ``signl4_module.SIGNL4_CONNECTION_SPEC``)."""
         timeout = params.get("signl4_timeout")
         return cls(params.get("signl4_api_url"), params.get("signl4_api_key"), params.get("signl4_team_secret"),
                    validate_certs=params.get("signl4_validate_certs", True),
-                   timeout=30.0 if timeout is None else timeout, log=log, run_cache=run_cache,
-                   share_lookups=share_lookups)
+                   timeout=30.0 if timeout is None else timeout, log=log)
 
     @property
     def api_url(self):
@@ -226,8 +219,6 @@ class Signl4Client(PooledClient):
             raise InputError("the SIGNL4 API key is required: set %s or SIGNL4_API_KEY" % self.options["api_key"])
         headers = dict(kwargs.pop("headers", None) or {})
         headers[API_KEY_HEADER] = self.api_key
-        if method.upper() != "GET":
-            self.verify_shared_lookups()
         self._pace(self._scope(path))
         try:
             response = self.transport.request(method, path, headers=headers, **kwargs)
@@ -305,7 +296,7 @@ class Signl4Client(PooledClient):
         unknown = sorted(set(filters) - set(ALERT_FILTERS))
         if unknown:
             raise InputError("unknown alert filter(s) %s; known: %s" % (", ".join(unknown), ", ".join(sorted(ALERT_FILTERS))))
-        return dict((ALERT_FILTERS[key], _iso(value)) for key, value in filters.items() if value is not None)
+        return {ALERT_FILTERS[key]: _iso(value) for key, value in filters.items() if value is not None}
 
     def alerts_page(self, user_id=None, max_results=MAX_PAGE_SIZE, continuation_token=None, **filters):
         """One page of ``POST /v2/alerts/paged``: ``{"results": [...], "continuationToken": ..., "hasMore": bool}``.
@@ -384,7 +375,7 @@ class Signl4Client(PooledClient):
         return self._get_or_none("/v2/users/%s" % self._segment(email))
 
     def teams(self, team_ids=None):
-        return self._json("GET", "/v2/teams", list, params={"teamId": list(team_ids)} if team_ids else None)
+        return self._json("GET", TEAMS, list, params={"teamId": list(team_ids)} if team_ids else None)
 
     def team(self, team_id):
         return self._json("GET", "/v2/teams/%s" % self._segment(team_id), dict)
@@ -434,12 +425,17 @@ class Signl4Client(PooledClient):
     # ----- connector apps ("scripts") ------------------------------------------------------
     def script_inventory(self):
         """The app catalogue (``InventoryScriptInfo``: ``scriptId``, ``scriptName``, ``data``...)."""
-        return self._json("GET", "/v2/scripts/inventory", list)
+        return self._json("GET", APPS, list)
 
     def resolve_app(self, name_or_id):
         """The catalogue app whose ``scriptId`` or name (case-insensitive) is ``name_or_id``; cached."""
         return self._resolve("app", name_or_id, self.script_inventory,
                              lambda app: (app.get("scriptId"), app.get("scriptName") or (app.get("data") or {}).get("name")))
+
+    def resolve(self, path, value, field="name", what=None):
+        """The record of the collection at ``path`` (``TEAMS`` or ``APPS``) whose id or name is ``value``, as
+        ``ManageClient.resolve`` answers for Manage: the lookups of references declared in a module's spec."""
+        return {TEAMS: self.resolve_team, APPS: self.resolve_app}[path](value)
 
     def script_instances(self, team_ids=None):
         """Installed apps (``ScriptInstanceInfo``, without ``config``; read one instance for it)."""
@@ -469,14 +465,8 @@ class Signl4Client(PooledClient):
     def _resolve(self, what, value, load, id_and_name):
         if not value:
             raise InputError("a SIGNL4 %s name or id is required" % what)
-        key = (what, str(value).lower())
-
-        def resolve():
-            if self.shared_lookups is None:
-                return self._resolve_uncached(what, value, load, id_and_name)
-            return self.shared_lookups.get_or_load(what, key[1], lambda: self._resolve_uncached(what, value, load, id_and_name))
-
-        return self.cache.get_or_load(key, resolve)
+        return self.cache.get_or_load((what, str(value).lower()),
+                                      lambda: self._resolve_uncached(what, value, load, id_and_name))
 
     @staticmethod
     def _resolve_uncached(what, value, load, id_and_name):

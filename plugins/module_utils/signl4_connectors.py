@@ -59,28 +59,10 @@ class Connectors(ObjectKind):
     result_key = "connector"
 
     def identity(self, params):
-        return "%s/%s/%s" % (params["team"], params["app"], params.get("display_name"))
+        return f"{params['team']}/{params['app']}/{params.get('display_name')}"
 
     def resource(self, params):
-        """Resolves the team by name while the installed apps are read. The app is recognised by the
-        name or id its instances carry; the catalogue is read only when no instance of the team has it
-        (then an unknown app fails there, before anything is written)."""
-        team, listed = self.client.concurrently(functools.partial(team_id, self.client, params["team"]),
-                                                self.client.script_instances)
-        listed = [i for i in checked_instances(listed) if i.get("teamId") == team]
-        app = params["app"].strip()
-        installed = [i for i in listed if i.get("scriptId") == app or (i.get("scriptName") and same_name(i["scriptName"]) == same_name(app))]
-        app_id = installed[0]["scriptId"] if installed else self.client.resolve_app(app)["scriptId"]
-        return ConnectorResource(self.client, team, app_id, params.get("display_name"), listed)
-
-    def desired(self, params, resource):
-        desired = super(Connectors, self).desired(params, resource)
-        config = None
-        if params.get("config") is not None or params.get("secret_config") is not None:
-            config = dict(params.get("config") or {})
-            config.update(params.get("secret_config") or {})
-        desired.update(scriptId=resource.app_id, teamId=resource.team_id, config=config)
-        return desired
+        return ConnectorResource(self.client, params["team"].strip(), params["app"].strip(), params.get("display_name"))
 
     def rules(self, params):
         blind = list(params.get("secret_config") or {}) if params.get("update_secrets") == "on_create" else ()
@@ -91,29 +73,40 @@ class Connectors(ObjectKind):
 
 
 class ConnectorResource(Resource):
+    """The team's instance of the app: the team is resolved while the installed apps are read. The app is
+    recognised by the name or id its instances carry; the catalogue is read only when no instance of the
+    team has it (then an unknown app fails there, before anything is written)."""
 
-    def __init__(self, client, team, app_id, display_name=None, listed=None):
+    def __init__(self, client, team, app, display_name=None):
         self.client = client
-        self.team_id = team
-        self.app_id = app_id
-        self.display_name = display_name
-        self._listed = listed  # the team's instances, read with the team lookup; used once
+        self.team, self.app, self.display_name = team, app, display_name
+        self.team_id = self.app_id = None
+
+    @property
+    def identity(self):
+        return {"scriptId": self.app_id, "teamId": self.team_id}
+
+    def find(self):
+        self.team_id, listed = self.client.concurrently(functools.partial(team_id, self.client, self.team),
+                                                        self.client.script_instances)
+        listed = [i for i in checked_instances(listed) if i.get("teamId") == self.team_id]
+        installed = [i for i in listed if i.get("scriptId") == self.app
+                     or (i.get("scriptName") and same_name(i["scriptName"]) == same_name(self.app))]
+        self.app_id = installed[0]["scriptId"] if installed else self.client.resolve_app(self.app)["scriptId"]
+        matches = self.of_app(listed)
+        if len(matches) > 1:
+            raise InputError(f"the team has {len(matches)} instances of this app; set display_name to pick one")
+        return self.client.script_instance(matches[0]["instanceId"]) if matches else None
 
     def matches(self):
-        listed, self._listed = self._listed, None
-        if listed is None:
-            listed = checked_instances(self.client.script_instances([self.team_id]))
+        return self.of_app(checked_instances(self.client.script_instances([self.team_id])))
+
+    def of_app(self, listed):
         found = [i for i in listed if i.get("scriptId") == self.app_id]
         if len(found) > 1 and self.display_name:
             named = [i for i in found if same_name(i.get("customScriptName")) == same_name(self.display_name)]
             found = named or found
         return found
-
-    def find(self):
-        matches = self.matches()
-        if len(matches) > 1:
-            raise InputError("the team has %d instances of this app; set display_name to pick one" % len(matches))
-        return self.client.script_instance(matches[0]["instanceId"]) if matches else None
 
     def create(self, desired):
         return self.client.create_script_instance(desired)
@@ -121,8 +114,8 @@ class ConnectorResource(Resource):
     def update(self, current, changes, after):
         instance_id = current["instanceId"]
         if any(key in changes for key in UPDATE_KEYS):
-            self.client.update_script_instance(instance_id, dict(
-                (key, after.get(key)) for key in UPDATE_KEYS if after.get(key) is not None))
+            self.client.update_script_instance(instance_id, {
+                key: after.get(key) for key in UPDATE_KEYS if after.get(key) is not None})
         if "enabled" in changes:
             (self.client.enable_script_instance if after["enabled"] else self.client.disable_script_instance)(instance_id)
         return self.client.script_instance(instance_id)

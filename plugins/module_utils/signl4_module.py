@@ -2,8 +2,7 @@
 # Copyright: (c) 2026, signl4.connectwise contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module base of the ``signl4_*`` modules: the SIGNL4 connection options (documented by
-the doc fragment ``signl4.connectwise.signl4``, option for option) and a lazily built client
-that shares its lookups (teams, apps) with the other tasks of the run (``run_cache``)."""
+the doc fragment ``signl4.connectwise.signl4``, option for option) and a lazily built client."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,7 +11,6 @@ __metaclass__ = type
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.module import ApiModule
-from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import DEFAULT_API_URL, Signl4Client
 
 SIGNL4_CONNECTION_SPEC = dict(
@@ -27,14 +25,13 @@ SIGNL4_CONNECTION_SPEC = dict(
 class Signl4Module(ApiModule):
     """A module of the ``signl4`` group: the SIGNL4 connection options and a lazily built client."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, spec, **kwargs):
         self._client = None
-        super(Signl4Module, self).__init__(argument_spec, SIGNL4_CONNECTION_SPEC, **kwargs)
+        super().__init__(spec, SIGNL4_CONNECTION_SPEC, **kwargs)
         self.warn_if_certificates_unchecked("signl4_validate_certs", "SIGNL4")
 
     @property
     def client(self):
         if self._client is None:
-            self._client = Signl4Client.from_params(self.params, log=self.debug, run_cache=RunCache.default(warn=self.warn),
-                                                    share_lookups=True)
+            self._client = Signl4Client.from_params(self.params, log=self.debug)
         return self._client

@@ -46,20 +46,13 @@ class Webhooks(ObjectKind):
     def rules(self, params):
         return Rules(name=CASE_INSENSITIVE)
 
-    def desired(self, params, resource):
-        """The API-shaped subscription; the team name resolved (fails on an unknown team, before any write)."""
-        if params.get("url") is not None:
-            require_http_url(params["url"], "url")
-        desired = super(Webhooks, self).desired(params, resource)
-        desired.update(name=resource.name, teamId=team_id(self.client, params.get("team")))
-        return desired
-
 
 class WebhookResource(Resource):
 
     def __init__(self, client, name):
         self.client = client
         self.name = name
+        self.identity = {"name": name}
 
     def matches(self):
         return matching_webhooks(self.client, self.name)
@@ -72,12 +65,14 @@ class WebhookResource(Resource):
         return matches[0] if matches else None
 
     def validate(self, desired, current):
+        if desired.get("extUrl") is not None:
+            require_http_url(desired["extUrl"], "url")
         if current is None and not desired.get("extUrl"):
-            raise InputError("url is required to create the outbound webhook %r" % self.name)
+            raise InputError(f"url is required to create the outbound webhook {self.name!r}")
 
     @staticmethod
     def _base(webhook):
-        return dict((key, webhook.get(key)) for key in BASE_KEYS if webhook.get(key) is not None)
+        return {key: webhook.get(key) for key in BASE_KEYS if webhook.get(key) is not None}
 
     def create(self, desired):
         """SIGNL4 creates subscriptions enabled and its create takes no ``enabled``. One that must

@@ -36,7 +36,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
     CancelledError,
     InputError,
     OutcomeUnknownError,
-    StaleLookupError,
     TransportError,
     UnexpectedResponseError,
     error_class_for_status,
@@ -323,20 +322,7 @@ class PooledClient:
     is closed with ``close()``, by ``with client:`` or ``contextlib.closing(client)``."""
 
     transport = None
-    shared_lookups = None  # run_cache.SharedLookups when lookups are shared with the run's other tasks
     cache = None  # cache.LookupCache of this client's own lookups
-
-    def verify_shared_lookups(self):
-        """Before a write: names this client took from another task's lookups are looked up again;
-        a changed one raises :class:`StaleLookupError` (and this client forgets its lookups), so a
-        stale entry costs a re-read, never a wrong write."""
-        if self.shared_lookups is None:
-            return
-        try:
-            self.shared_lookups.verify(self.concurrently)
-        except StaleLookupError:
-            self.cache.invalidate()
-            raise
 
     def close(self):
         if self.transport is not None:

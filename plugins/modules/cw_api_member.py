@@ -130,23 +130,25 @@ diff:
   type: dict
 """
 
+from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_api_members import ApiMembers
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
-# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); role,
-# location, business_unit and default_board are names resolved to references.
+# What each option is to the API (module_utils/option_spec.py): ``api_key``, a ``reference`` by name, or ``control``.
 ARGUMENT_SPEC = dict(
     identifier=dict(type="str", required=True, api_key="identifier"),
     name=dict(type="str", api_key="name"),
-    role=dict(type="str"),
-    location=dict(type="str"),
-    business_unit=dict(type="str"),
-    default_board=dict(type="str"),
+    role=dict(type="str", api_key="securityRole",
+              reference=dict(path=cw_paths.SECURITY_ROLES, what="security role", assume_created=True)),
+    location=dict(type="str", api_key="defaultLocation", reference=dict(path=cw_paths.LOCATIONS, what="location")),
+    business_unit=dict(type="str", api_key="defaultDepartment",
+                       reference=dict(path=cw_paths.DEPARTMENTS, what="business unit")),
+    default_board=dict(type="str", api_key="serviceDefaultBoard", reference=dict(path=cw_paths.BOARDS, what="board")),
     email=dict(type="str", api_key="emailAddress"),
     notes=dict(type="str", api_key="notes"),
-    assume_created=dict(type="list", elements="str", default=[]),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    assume_created=dict(type="list", elements="str", default=[], control=True),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

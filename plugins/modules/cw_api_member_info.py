@@ -55,18 +55,19 @@ api_members:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_api_members import API_MEMBERS
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import API_MEMBERS
+from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload
 
+# ``api_key``: the API field an option filters on (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    identifier=dict(type="str"),
-    inactive=dict(type="bool"),
+    identifier=dict(type="str", api_key="identifier"),
+    inactive=dict(type="bool", api_key="inactiveFlag"),
 )
-FILTERS = dict(identifier="identifier", inactive="inactiveFlag")
 
 
 def run(module):
-    members = module.client.list(API_MEMBERS, conditions=equals_all(module.params, FILTERS))
+    members = module.client.list(API_MEMBERS, conditions=equals_all(payload(ARGUMENT_SPEC, module.params)))
     return {"changed": False, "api_members": members}
 
 

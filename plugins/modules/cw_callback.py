@@ -133,19 +133,19 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_callbacks im
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
-# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); level is
-# spelled as Manage does and object resolved to an id in code.
+# What each option is to the API (module_utils/option_spec.py): ``api_key`` or ``control``. Type, level and
+# object identify the callback: the kind spells the level as Manage does and resolves the object by level.
 ARGUMENT_SPEC = dict(
     url=dict(type="str", required=True, no_log=True, api_key="url"),
     type=dict(type="str", required=True, choices=sorted(CALLBACK_LEVELS), api_key="type"),
-    level=dict(type="str", default="Owner"),
-    object=dict(type="str"),
-    board=dict(type="str"),
+    level=dict(type="str", default="Owner", api_key="level"),
+    object=dict(type="str", api_key="objectId"),
+    board=dict(type="str", control=True),  # the board whose status a level Status object names
     description=dict(type="str", api_key="description"),
     inactive=dict(type="bool", api_key="inactiveFlag"),
     payload_version=dict(type="str", api_key="payloadVersion"),
     self_suppressed=dict(type="bool", api_key="isSelfSuppressedFlag"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

@@ -59,9 +59,10 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_callbacks im
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import mask
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 
+# ``api_key``: the API field an option filters on (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    type=dict(type="str"),
-    level=dict(type="str"),
+    type=dict(type="str", api_key="type"),
+    level=dict(type="str", api_key="level"),
 )
 
 

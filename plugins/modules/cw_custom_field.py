@@ -182,6 +182,7 @@ diff:
   type: dict
 """
 
+from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CustomFields
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
@@ -189,7 +190,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind imp
 FIELD_TYPES = ["TextArea", "Button", "Currency", "Date", "Hyperlink", "IPAddress", "Checkbox", "Number", "Percent",
                "PhoneNumber", "Text", "Password"]
 
-# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py).
+# What each option is to the API (module_utils/option_spec.py): ``api_key``, a ``reference`` by name, or ``control``.
 ARGUMENT_SPEC = dict(
     caption=dict(type="str", required=True, api_key="caption"),
     pod_id=dict(type="int", api_key="podId"),
@@ -204,16 +205,18 @@ ARGUMENT_SPEC = dict(
     list_view=dict(type="bool", api_key="listViewFlag"),
     number_decimals=dict(type="int", api_key="numberDecimals"),
     button_url=dict(type="str", api_key="buttonUrl"),
-    options=dict(type="list", elements="dict", options=dict(
+    options=dict(type="list", elements="dict", api_key="options", options=dict(
         value=dict(type="str", required=True, api_key="optionValue"),
         default=dict(type="bool", api_key="defaultFlag"),
         inactive=dict(type="bool", api_key="inactiveFlag"),
         sort_order=dict(type="int", api_key="sortOrder"),
     )),
-    purge_options=dict(type="bool", default=True),
-    business_units=dict(type="list", elements="str"),
-    locations=dict(type="list", elements="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    purge_options=dict(type="bool", default=True, control=True),
+    business_units=dict(type="list", elements="str", api_key="businessUnitIds",
+                        reference=dict(path=cw_paths.DEPARTMENTS, what="business unit", keys="id")),
+    locations=dict(type="list", elements="str", api_key="locationIds",
+                   reference=dict(path=cw_paths.LOCATIONS, what="location", keys="id")),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

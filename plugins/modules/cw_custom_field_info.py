@@ -56,19 +56,20 @@ custom_fields:
 """
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_custom_fields import CUSTOM_FIELDS
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import CUSTOM_FIELDS
+from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload
 
+# ``api_key``: the API field an option filters on (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    caption=dict(type="str"),
-    pod_id=dict(type="int"),
-    screen_id=dict(type="str"),
+    caption=dict(type="str", api_key="caption"),
+    pod_id=dict(type="int", api_key="podId"),
+    screen_id=dict(type="str", api_key="screenId"),
 )
-FILTERS = dict(caption="caption", pod_id="podId", screen_id="screenId")
 
 
 def run(module):
-    fields = module.client.list(CUSTOM_FIELDS, conditions=equals_all(module.params, FILTERS))
+    fields = module.client.list(CUSTOM_FIELDS, conditions=equals_all(payload(ARGUMENT_SPEC, module.params)))
     return {"changed": False, "custom_fields": fields}
 
 

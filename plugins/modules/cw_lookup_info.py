@@ -91,27 +91,33 @@ missing:
       sample: "unknown board 'Servce Desk'; known: Network Operations, Projects, Service Desk"
 """
 
+from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import BOARDS, BUSINESS_UNITS, LOCATIONS, SECURITY_ROLES
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 
-# option -> (lookup path, what a record of it is)
-LOOKUPS = dict(boards=(BOARDS, "board"), locations=(LOCATIONS, "location"),
-               business_units=(BUSINESS_UNITS, "business unit"), security_roles=(SECURITY_ROLES, "security role"))
-ARGUMENT_SPEC = dict((option, dict(type="list", elements="str", default=[])) for option in LOOKUPS)
+# Each option is a list of names of one ``reference`` (module_utils/option_spec.py), looked up one by one.
+ARGUMENT_SPEC = dict(
+    boards=dict(type="list", elements="str", default=[], reference=dict(path=cw_paths.BOARDS, what="board")),
+    locations=dict(type="list", elements="str", default=[], reference=dict(path=cw_paths.LOCATIONS, what="location")),
+    business_units=dict(type="list", elements="str", default=[],
+                        reference=dict(path=cw_paths.DEPARTMENTS, what="business unit")),
+    security_roles=dict(type="list", elements="str", default=[],
+                        reference=dict(path=cw_paths.SECURITY_ROLES, what="security role")),
+)
 
 
 def run(module):
     found, missing = {}, []
-    for option, (path, what) in LOOKUPS.items():
+    for option, entry in ARGUMENT_SPEC.items():
         found[option] = []
         for name in module.params[option]:
             try:
-                found[option].append(module.client.resolve(path, name.strip(), what=what))
+                found[option].append(module.client.resolve(entry["reference"]["path"], name.strip(),
+                                                           what=entry["reference"]["what"]))
             except InputError as err:  # unknown, ambiguous or empty: reported, never a wider lookup
                 missing.append(dict(option=option, name=name, msg=str(err)))
-    if not any(module.params[option] for option in LOOKUPS):
-        next(module.client.iterate(BOARDS, fields=["id"], page_size=1), None)  # the login, with one read
+    if not any(module.params[option] for option in ARGUMENT_SPEC):
+        next(module.client.iterate(cw_paths.BOARDS, fields=["id"], page_size=1), None)  # the login, with one read
     return {"changed": False, "found": found, "missing": missing}
 
 

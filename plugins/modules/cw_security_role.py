@@ -157,14 +157,15 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_security_roles import LEVELS, SecurityRoles
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_security_roles import LEVELS, SecurityRoles
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
-# The role's only writable key is its name; the levels are verified (module_utils/cw_security_roles.py).
+# What each option is to the API (module_utils/option_spec.py): ``api_key`` or ``control``. The role's only
+# writable key is its name; the permission levels are verified, never written (module_utils/cw_security_roles.py).
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    permissions=dict(type="list", elements="dict", options=dict(
+    name=dict(type="str", required=True, api_key="name"),
+    permissions=dict(type="list", elements="dict", control=True, options=dict(
         module=dict(type="str", required=True),
         function=dict(type="str", required=True),
         add_level=dict(type="str", choices=LEVELS),
@@ -172,9 +173,9 @@ ARGUMENT_SPEC = dict(
         delete_level=dict(type="str", choices=LEVELS),
         inquire_level=dict(type="str", choices=LEVELS),
     )),
-    purge_permissions=dict(type="bool", default=False),
-    on_matrix_drift=dict(type="str", choices=["fail", "warn", "report"], default="fail"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    purge_permissions=dict(type="bool", default=False, control=True),
+    on_matrix_drift=dict(type="str", choices=["fail", "warn", "report"], default="fail", control=True),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

@@ -62,20 +62,21 @@ security_roles:
       inactiveFlag: false
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import condition
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_objects import SECURITY_ROLES
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_security_roles import role_permissions
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import equals_all
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import SECURITY_ROLES
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_security_roles import role_permissions
+from ansible_collections.signl4.connectwise.plugins.module_utils.option_spec import payload
 
+# ``api_key``: the API field an option filters on; ``control``: what else is read (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    name=dict(type="str"),
-    include_permissions=dict(type="bool", default=True),
+    name=dict(type="str", api_key="name"),
+    include_permissions=dict(type="bool", default=True, control=True),
 )
 
 
 def run(module):
-    name = module.params["name"]
-    found = module.client.list(SECURITY_ROLES, conditions=condition("name", "=", name) if name is not None else None)
+    found = module.client.list(SECURITY_ROLES, conditions=equals_all(payload(ARGUMENT_SPEC, module.params)))
     if module.params["include_permissions"]:
         found = [dict(role, permissions=role_permissions(module.client, role)) for role in found]
     return {"changed": False, "security_roles": found}

@@ -395,55 +395,62 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import WorkflowRules
+from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import WorkflowRules
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 
-# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); the other
-# options are names resolved to references, or control options.
+# What each option is to the API (module_utils/option_spec.py): ``api_key``, a ``reference`` by name, or ``control``.
 CUSTOM_FIELD_VALUE_SPEC = dict(
-    caption=dict(type="str", required=True),
+    # the custom field by caption: looked up with its type, to check the value (module_utils/cw_workflow_plan.py)
+    caption=dict(type="str", required=True, api_key="caption"),
     value=dict(type="str", required=True, api_key="value"),
     overwrite=dict(type="bool", api_key="overwriteFlag"),
 )
 ACTION_SPEC = dict(
-    notify_type=dict(type="str", required=True),
-    board_status=dict(type="str"),
-    member=dict(type="str"),
+    # the notify types that apply to the rule's table type, the statuses of the rule's board
+    notify_type=dict(type="str", required=True, api_key="notifyType",
+                     reference=dict(what="notify type", keys=("id", "identifier", "name"))),
+    board_status=dict(type="str", api_key="boardStatus", reference=dict(what="board status")),
+    member=dict(type="str", api_key="specificMemberTo",
+                reference=dict(path=cw_paths.MEMBERS, what="member", field="identifier", keys=("id", "identifier"))),
     email=dict(type="str", api_key="emailRecipient"),
-    priority=dict(type="str"),
+    priority=dict(type="str", api_key="servicePriority", reference=dict(path=cw_paths.PRIORITIES, what="priority")),
     subject=dict(type="str", api_key="subject"),
     note=dict(type="str", api_key="notes"),
     detail_notes=dict(type="bool", api_key="detailNotesFlag"),
     internal_notes=dict(type="bool", api_key="internalNotesFlag"),
     audit_notes=dict(type="bool", api_key="auditNotesFlag"),
     update_owner=dict(type="bool", api_key="updateOwnerFlag"),
-    custom_fields=dict(type="list", elements="dict", options=CUSTOM_FIELD_VALUE_SPEC),
+    custom_fields=dict(type="list", elements="dict", options=CUSTOM_FIELD_VALUE_SPEC, api_key="customFields"),
 )
 EVENT_SPEC = dict(
-    name=dict(type="str", required=True),
+    name=dict(type="str", required=True, api_key="name"),
     condition=dict(type="str", required=True, api_key="eventCondition"),
     execution_time=dict(type="str", choices=["Once", "MultipleTimes", "Continuously"], api_key="executionTime"),
     frequency_unit=dict(type="str", choices=["Minutes", "Hours", "Days", "Months"], api_key="frequencyUnit"),
     frequency=dict(type="int", api_key="frequencyOfExecution"),
     max_executions=dict(type="int", api_key="maxNumberOfExecution"),
-    actions=dict(type="list", elements="dict", options=ACTION_SPEC),
+    actions=dict(type="list", elements="dict", options=ACTION_SPEC, api_key="actions"),
 )
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    table_type=dict(type="str"),
-    board=dict(type="str"),
-    location=dict(type="str"),
-    business_unit=dict(type="str"),
-    activate=dict(type="bool"),
+    name=dict(type="str", required=True, api_key="name"),
+    table_type=dict(type="str", api_key="tableType",
+                    reference=dict(path=cw_paths.WORKFLOW_TABLE_TYPES, what="workflow table type",
+                                   keys=("id", "identifier", "name"))),
+    board=dict(type="str", api_key="board", reference=dict(path=cw_paths.BOARDS, what="board")),
+    location=dict(type="str", api_key="location", reference=dict(path=cw_paths.LOCATIONS, what="location")),
+    business_unit=dict(type="str", api_key="department",
+                       reference=dict(path=cw_paths.DEPARTMENTS, what="business unit", keys=("id", "identifier", "name"))),
+    activate=dict(type="bool", api_key="activateFlag"),
     batch_interval=dict(type="int", api_key="batchInterval"),
     batch_frequency_unit=dict(type="str", choices=["Minutes", "Hours", "Days"], api_key="batchFrequencyUnit"),
     batch_schedule=dict(type="str", choices=["AnyTime", "MyCompanyOfficeHours", "SlaHours"], api_key="batchSchedule"),
-    events=dict(type="list", elements="dict", options=EVENT_SPEC),
-    purge_events=dict(type="bool", default=True),
-    purge_actions=dict(type="bool", default=True),
-    assume_created=dict(type="list", elements="str", default=[]),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    events=dict(type="list", elements="dict", options=EVENT_SPEC, api_key="events"),  # each event at its own endpoint
+    purge_events=dict(type="bool", default=True, control=True),
+    purge_actions=dict(type="bool", default=True, control=True),
+    assume_created=dict(type="list", elements="str", default=[], control=True),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

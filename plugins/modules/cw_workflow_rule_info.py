@@ -69,12 +69,13 @@ workflow_rules:
           actions: []
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import read_rules
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_module import ManageModule
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_read import read_rules
 
+# ``api_key``: the API field an option filters on; ``control``: what else is read (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    name=dict(type="str"),
-    include_actions=dict(type="bool", default=True),
+    name=dict(type="str", api_key="name"),
+    include_actions=dict(type="bool", default=True, control=True),
 )
 
 

@@ -143,23 +143,23 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_connectors import Connectors
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 
-# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); team and
-# app are names resolved to ids, config and secret_config are merged into ``config``.
+# What each option is to the API (module_utils/option_spec.py): ``api_key`` or ``control``. Team and app
+# identify the instance (resolved to ids by the kind); config and secret_config are merged into ``config``.
 ARGUMENT_SPEC = dict(
-    team=dict(type="str", required=True),
-    app=dict(type="str", default="ConnectWise Manage"),
+    team=dict(type="str", required=True, api_key="teamId"),
+    app=dict(type="str", default="ConnectWise Manage", api_key="scriptId"),
     display_name=dict(type="str", api_key="customScriptName"),
     description=dict(type="str", api_key="customScriptDescription"),
     enabled=dict(type="bool", api_key="enabled"),
-    config=dict(type="dict"),
-    secret_config=dict(type="dict", no_log=True),
-    purge_config=dict(type="bool", default=False),
-    update_secrets=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    config=dict(type="dict", api_key="config"),
+    secret_config=dict(type="dict", no_log=True, api_key="config"),
+    purge_config=dict(type="bool", default=False, control=True),
+    update_secrets=dict(type="str", choices=["always", "on_create"], default="always", no_log=False, control=True),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

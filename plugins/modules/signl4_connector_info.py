@@ -70,10 +70,11 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import m
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_connectors import connector_instances, secret_keys
 
+# ``api_key``: the API field an option filters on; ``control``: how the result is shown (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    team=dict(type="str"),
-    app=dict(type="str"),
-    secret_keys=dict(type="list", elements="str", default=[], no_log=False),
+    team=dict(type="str", api_key="teamId"),
+    app=dict(type="str", api_key="scriptId"),
+    secret_keys=dict(type="list", elements="str", default=[], no_log=False, control=True),
 )
 
 

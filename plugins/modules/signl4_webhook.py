@@ -105,19 +105,19 @@ diff:
   type: dict
 """
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.object_kind import run_kind
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import TEAMS
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import Webhooks
 
-# ``api_key``: the API field an option is copied to (see module_utils/option_spec.py); team is a
-# name resolved to its id.
+# What each option is to the API (module_utils/option_spec.py): ``api_key``, a ``reference`` by name, or ``control``.
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, api_key="name"),
     url=dict(type="str", no_log=True, api_key="extUrl"),
-    team=dict(type="str"),
+    team=dict(type="str", api_key="teamId", reference=dict(path=TEAMS, what="team", keys="id")),
     description=dict(type="str", api_key="description"),
     enabled=dict(type="bool", api_key="enabled"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    state=dict(type="str", choices=["present", "absent"], default="present", control=True),
 )
 
 

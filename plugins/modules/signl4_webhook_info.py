@@ -59,9 +59,10 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.engine import m
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_module import Signl4Module
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import WEBHOOK_SECRET_KEYS, matching_webhooks
 
+# ``api_key``: the API field an option filters on (module_utils/option_spec.py).
 ARGUMENT_SPEC = dict(
-    name=dict(type="str"),
-    team=dict(type="str"),
+    name=dict(type="str", api_key="name"),
+    team=dict(type="str", api_key="teamId"),
 )
 
 

@@ -1,6 +1,7 @@
 """The Manage client against the Manage emulator over real HTTP: discovery (and re-discovery, and
 the run cache), auth, paging, retries, cached lookups, concurrent reads."""
 
+import json
 import time
 
 import pytest
@@ -9,12 +10,14 @@ from ansible_collections.signl4.connectwise.plugins.module_utils import run_cach
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import CODEBASE_KIND, ManageClient, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
-    AuthenticationError, InputError, NotFoundError, OutcomeUnknownError, RateLimitedError, ValidationError,
+    AuthenticationError, InputError, NotFoundError, OutcomeUnknownError, RateLimitedError, UnexpectedResponseError,
+    ValidationError,
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.conftest import MANAGE_ARGS
 from tests.emulators.harness import RunningEmulator
+from tests.integration.raw_server import Answer, RawServer
 from tests.support.modules import run_module
 from tests.support.spec_conformance import manage_spec
 
@@ -27,12 +30,18 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-def make_client(emulator, sleep=None, run_cache=None, **overrides):
+def make_client(emulator, sleep=None, run_cache=None, codebase=None, **overrides):
     options = dict(emulator.connection)
     options.update(overrides)
     retry = RetryPolicy(max_retries=5, sleep=sleep or SleepRecorder())
     return ManageClient(options["cw_url"], options["cw_company_id"], options["cw_public_key"],
-                        options["cw_private_key"], options["cw_client_id"], retry=retry, run_cache=run_cache)
+                        options["cw_private_key"], options["cw_client_id"], retry=retry, run_cache=run_cache,
+                        codebase=codebase)
+
+
+TICKET = {"summary": "Ticket one", "company": {"identifier": "Fabrikam"}, "board": {"name": "Service Desk"},
+          "status": {"name": "New (not responded)"}, "priority": {"name": "Priority 2 - Quick Response"},
+          "contactName": "Megan Bowen"}
 
 
 def test_codebase_is_discovered_from_companyinfo(manage):
@@ -215,7 +224,7 @@ def test_a_rename_or_a_404_drops_the_cached_lookups_of_that_collection(manage):
     assert len(board_reads(manage)) == reads + 1
 
 
-# ----- the codebase: re-discovered when the path is gone, shared by the tasks of a run -----------
+# ----- the codebase: re-discovered when the path is gone, shared by the tasks of a run, of one shape ----
 
 def test_codebase_is_rediscovered_when_the_api_says_the_path_is_gone(manage, tmp_path):
     run_cache = RunCache(str(tmp_path))
@@ -230,6 +239,45 @@ def test_codebase_is_rediscovered_when_the_api_says_the_path_is_gone(manage, tmp
     assert [(r["path"].split("/apis/")[0], r["status"]) for r in manage.requests() if "pageId" not in r["query"]] == [
         ("/v2024_1", 404), ("/login/companyinfo/signl4demo", 200), ("/v2025_1", 200)]
     assert run_cache.get(CODEBASE_KIND, client.site_key)["codebase"] == "v2025_1/"
+
+
+def test_a_cached_codebase_of_another_shape_is_not_used_but_discovered_again(manage, tmp_path):
+    """A codebase holding a "?" once turned the rest of a PATCH's path into a query string: only the
+    documented shape (letters, digits, _ and ., ending in /) is taken from the run cache."""
+    setup = make_client(manage)
+    first = setup.create("/service/tickets", TICKET)
+    second = setup.create("/service/tickets", dict(TICKET, summary="Ticket two"))
+    run_cache = RunCache(str(tmp_path))
+    run_cache.put(CODEBASE_KIND, setup.site_key,
+                  {"codebase": "v2025_1/apis/3.0/service/tickets/%d?" % second["id"], "is_cloud": False})
+    manage.clear_requests()
+    client = make_client(manage, run_cache=run_cache)
+    client.patch("/service/tickets/%d" % first["id"], [{"op": "replace", "path": "summary", "value": "Patched"}])
+    assert [r["path"] for r in manage.requests()] == [
+        "/login/companyinfo/signl4demo", "/v2025_1/apis/3.0/service/tickets/%d" % first["id"]]
+    assert setup.get("/service/tickets/%d" % second["id"])["summary"] == "Ticket two"
+    assert run_cache.get(CODEBASE_KIND, setup.site_key)["codebase"] == "v2025_1/"
+
+
+@pytest.mark.parametrize("codebase", ["v2025_1/apis/3.0/service/tickets/2?", "../", "v2025_1/x/", "v2025 1/", "\u00e9/", "v2025_1/\n"])
+def test_a_codebase_of_another_shape_is_refused_from_companyinfo_and_from_the_options(manage, codebase):
+    server = RawServer([Answer(body=json.dumps({"Codebase": codebase, "IsCloud": False}))])
+    try:
+        client = ManageClient(server.url, "signl4demo", "pub", "priv", "00000000-0000-4000-8000-000000000001")
+        with pytest.raises(UnexpectedResponseError, match="set cw_codebase"):
+            client.list("/service/boards")
+        assert [r["path"] for r in server.requests] == ["/login/companyinfo/signl4demo"]
+    finally:
+        server.close()
+    with pytest.raises(InputError, match="cw_codebase must be a codebase such as v2025_1/"):
+        make_client(manage, codebase=codebase)
+    assert manage.requests() == []
+
+
+@pytest.mark.parametrize("codebase", ["v2025_1", "/v2025_1/", "v4_6_release/"])
+def test_a_codebase_given_with_or_without_its_slashes_is_used(manage, codebase):
+    client = make_client(manage, codebase=codebase)
+    assert client.base_url == manage.url + "/%s/apis/3.0" % codebase.strip("/")
 
 
 def test_a_missing_record_does_not_trigger_rediscovery(manage):
@@ -305,34 +353,6 @@ def test_a_full_page_is_followed_and_a_short_one_ends_the_list(manage):
     assert len(client.list("/service/boards", page_size=total)) == total  # full page: one more (empty) page
     assert len(client.list("/service/boards", page_size=total + 1)) == total  # short page: the last
     assert [len(r["query"].get("pageId", [])) for r in manage.requests()] == [0, 1, 0]
-
-
-# ----- lookups shared by the tasks of a run -----------------------------------------------------
-
-def test_lookups_are_shared_across_the_tasks_of_a_run_until_a_write(manage, tmp_path):
-    run_cache = RunCache(str(tmp_path / "run"))
-
-    def task():
-        return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate",
-                            "00000000-0000-4000-8000-000000000001", run_cache=run_cache, share_lookups=True)
-
-    board = task().resolve("/service/boards", "Service Desk")
-    assert task().resolve("/service/boards", "Service Desk") == board
-    assert len(board_reads(manage)) == 1  # the second task was served by the first one's read
-    task().patch("/service/boards/%d" % board["id"], [{"op": "replace", "path": "name", "value": "Help Desk"}])
-    with pytest.raises(InputError, match="unknown /service/boards 'Service Desk'"):
-        task().resolve("/service/boards", "Service Desk")  # the write made every task read again
-    assert len(board_reads(manage)) == 3  # the failed lookup read the list of known names too
-    for entry in (tmp_path / "run").iterdir():
-        assert "demoprivate" not in entry.read_text()
-
-
-def test_module_runs_share_their_board_lookups(manage):
-    args = dict(manage.connection, url="https://sync.example.com/cb?recordId=", type="Ticket", level="Board",
-                object="Service Desk", description="shared lookups")
-    assert run_module("cw_callback", args)["changed"]
-    assert not run_module("cw_callback", args)["changed"]
-    assert len(board_reads(manage)) == 1
 
 
 @pytest.mark.parametrize("value", ["", "  ", None])

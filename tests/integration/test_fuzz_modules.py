@@ -44,7 +44,7 @@ COUNTS = OrderedDict([
     ("signl4_connector_info", 100),
 ])
 BLOCK = 12
-RUN_CACHE = "SIGNL4_CONNECTWISE_RUN_CACHE"  # where the clients share codebases and lookups between the tasks of a run
+RUN_CACHE = "SIGNL4_CONNECTWISE_RUN_CACHE"  # where the Manage client shares the codebase between the tasks of a run
 TEAMS = {"service desk": "5b0b1a5e-0000-4000-8000-00000000a001", "network operations": "5b0b1a5e-0000-4000-8000-00000000a002"}
 # Where each writing module's objects live, and which of their fields make an object "named" by a case.
 MANAGE_COLLECTIONS = {

@@ -113,7 +113,7 @@ def test_a_module_runs_without_a_planted_cache_and_warns_once(manage, shared_tmp
     result = run_module("cw_custom_field_info", dict(manage.connection))
     assert not result.get("failed"), result
     [warning] = result["warnings"]
-    assert expected_problem(how) in warning and "do not share lookups or the codebase" in warning
+    assert expected_problem(how) in warning and "do not share the discovered codebase" in warning
     assert os.listdir(cache_dir) == []  # nothing written into it either
 
 

@@ -387,19 +387,3 @@ def test_a_post_that_writes_is_not_retried_on_503(signl4):
     with pytest.raises(OutcomeUnknownError):
         client.create_webhook({"name": "x", "extUrl": "https://h/x", "teamId": DEFAULT_TEAM_ID})
     assert len(calls(signl4, "/v2/webhooks", "POST")) == 1
-
-
-def test_team_lookups_are_shared_across_tasks_but_never_between_api_keys(signl4, tmp_path):
-    from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
-    run_cache = RunCache(str(tmp_path / "run"))
-
-    def task(key=DEFAULT_API_KEY):
-        return make_client(signl4, api_key=key, run_cache=run_cache, share_lookups=True)
-
-    team = task().resolve_team("Service Desk")
-    assert task().resolve_team("service desk") == team
-    assert len(calls(signl4, "/v2/teams")) == 1
-    with pytest.raises(AuthenticationError):
-        task("An0ther-subscription-key").resolve_team("Service Desk")  # asks SIGNL4, which refuses the key
-    for entry in (tmp_path / "run").iterdir():
-        assert DEFAULT_API_KEY not in entry.read_text() and "An0ther" not in entry.read_text()

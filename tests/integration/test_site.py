@@ -212,6 +212,20 @@ def test_a_mistake_on_either_side_stops_the_run_before_any_write_naming_the_vari
     assert "wr0ng" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("tokens, variable", [
+    (dict(integration_agent_webhook_token="Sh0rt-token"), "integration_agent_webhook_token"),
+    (dict(integration_agent_webhook_token="AgentT0ken-0123456789/../admin"), "integration_agent_webhook_token"),
+    (dict(integration_agent_callback_token="CallbackT0ken 0123456789?x="), "integration_agent_callback_token"),
+], ids=["short", "slash", "space and query"])
+def test_an_agent_token_the_agent_would_refuse_stops_the_run_before_any_api_call(tmp_path, manage, signl4, tokens, variable):
+    """The agent takes 16 or more of - . _ ~, letters and digits in its tokens (they are URL path segments):
+    the role checks the same before anything is read or written, and names the variable, not the value."""
+    result = play(write_inventory(tmp_path, manage, signl4, **dict(AGENT, **tokens)))
+    assert result.returncode == 2 and "%s must be" % variable in result.stdout, result.stdout[-3000:]
+    assert manage.requests() == [] and signl4.requests() == []
+    assert all(token not in result.stdout + result.stderr for token in tokens.values())
+
+
 def test_the_role_runs_its_api_calls_on_the_controller_in_a_play_over_unreachable_hosts(tmp_path, manage, signl4):
     """An MSP includes the role in a play over its real hosts, without connection: local: the API calls run on
     the controller, nothing on the host (here an SSH host nobody answers at, without Python)."""

@@ -1,11 +1,7 @@
 """The declarative engine on plain dicts: what counts as a change, what a merge keeps, masking;
-the spec-driven option mapping; create under a race or an unknown outcome."""
-
-import importlib
+create under a race or an unknown outcome. (The option specs: test_option_specs.py.)"""
 
 import pytest
-
-from ansible_collections.signl4.connectwise.plugins.module_utils import option_spec
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.engine import (
     MASK, REFERENCE, UNORDERED, KeyedList, Outcome, Resource, Rules, changed_keys, ensure, mask, merge_dict,
@@ -72,25 +68,25 @@ def test_keyed_list_without_purge_ignores_extra_current_entries():
 
 def test_ensure_create_update_noop_delete():
     store = FakeStore()
-    outcome = ensure(store, {"name": "x", "size": 1, "note": None})
+    outcome = ensure(store, store.current, {"name": "x", "size": 1, "note": None})
     assert (outcome.changed, outcome.action, outcome.after) == (True, "create", {"name": "x", "size": 1})
     store.current = {"id": 1, "name": "x", "size": 1, "server": "keep"}
-    assert ensure(store, {"name": "x", "size": 1}).changed is False
-    outcome = ensure(store, {"name": "x", "size": 2})
+    assert ensure(store, store.current, {"name": "x", "size": 1}).changed is False
+    outcome = ensure(store, store.current, {"name": "x", "size": 2})
     assert outcome.diff() == {"before": {"size": 1}, "after": {"size": 2}}
     assert store.calls[-1] == ("update", {"size": 2})
     assert outcome.object["server"] == "keep"
-    outcome = ensure(store, {}, state="absent")
+    outcome = ensure(store, store.current, {}, state="absent")
     assert outcome.changed and store.calls[-1] == ("delete", 1)
 
 
 def test_check_mode_predicts_without_calling_writes():
     store = FakeStore({"id": 1, "name": "x", "size": 1})
-    outcome = ensure(store, {"name": "x", "size": 9}, check_mode=True)
+    outcome = ensure(store, store.current, {"name": "x", "size": 9}, check_mode=True)
     assert outcome.changed and outcome.object["size"] == 9
-    assert ensure(store, {}, state="absent", check_mode=True).changed
+    assert ensure(store, store.current, {}, state="absent", check_mode=True).changed
     store.current = None
-    assert ensure(store, {"name": "y"}, check_mode=True).object == {"name": "y"}
+    assert ensure(store, None, {"name": "y"}, check_mode=True).object == {"name": "y"}
     assert store.calls == []
 
 
@@ -102,7 +98,7 @@ def test_validate_runs_before_any_write_even_in_check_mode():
     store = Refusing()
     for check_mode in (True, False):
         with pytest.raises(ValueError):
-            ensure(store, {"name": "x"}, check_mode=check_mode)
+            ensure(store, None, {"name": "x"}, check_mode=check_mode)
     assert store.calls == []
 
 
@@ -120,7 +116,7 @@ def test_merge_dict_applies_rules():
 
 def test_a_changed_secret_is_marked_in_the_diff_without_its_value():
     store = FakeStore({"id": 1, "config": {"privateKey": "old", "uri": "u"}})
-    outcome = ensure(store, {"config": {"privateKey": "new", "uri": "u"}}, check_mode=True)
+    outcome = ensure(store, store.current, {"config": {"privateKey": "new", "uri": "u"}}, check_mode=True)
     diff = outcome.diff(("privateKey",))
     assert diff == {"before": {"config": {"privateKey": MASK, "uri": "u"}},
                     "after": {"config": {"privateKey": MASK + " (changed)", "uri": "u"}}}
@@ -186,73 +182,6 @@ def test_absorb_folds_a_later_write_of_the_same_object():
     assert quiet.changed and quiet.action == "update" and quiet.object == {"id": 1, "on": True}
     unchanged = Outcome(True, {"id": 1}, {}, {"a": 1}, "create").absorb(Outcome(False, {"id": 9}, {}, {}, "none"))
     assert unchanged.object == {"id": 1} and unchanged.action == "create"
-
-
-# ----- the spec drives the option -> API key mapping (module_utils/option_spec.py) -----------
-
-
-ENSURE_MODULES = ("cw_api_member", "cw_callback", "cw_custom_field", "cw_security_role", "cw_workflow_rule",
-                  "signl4_connector", "signl4_webhook")
-# Options each module handles in code (names resolved to references, control options, identity
-# options spelt by the kind). Every other option must carry its API key in the spec, so a new option
-# that is neither fails here instead of being silently ignored.
-HANDLED_IN_CODE = {
-    "cw_api_member": {"role", "location", "business_unit", "default_board", "assume_created", "state"},
-    "cw_callback": {"level", "object", "board", "state"},
-    "cw_custom_field": {"options", "purge_options", "business_units", "locations", "state"},
-    "cw_security_role": {"name", "permissions", "module", "function", "add_level", "edit_level", "delete_level",
-                         "inquire_level", "purge_permissions", "on_matrix_drift", "state"},
-    "cw_workflow_rule": {"name", "table_type", "board", "location", "business_unit", "activate", "events",
-                         "purge_events", "purge_actions", "state", "actions", "notify_type", "board_status", "member",
-                         "priority", "custom_fields", "caption", "assume_created"},
-    "signl4_connector": {"team", "app", "config", "secret_config", "purge_config", "update_secrets", "state"},
-    "signl4_webhook": {"team", "state"},
-}
-
-
-def _options(spec):
-    for option, entry in spec.items():
-        yield option, entry
-        yield from _options(entry.get("options") or {})
-
-
-def _spec(name):
-    return importlib.import_module("ansible_collections.signl4.connectwise.plugins.modules." + name).ARGUMENT_SPEC
-
-
-@pytest.mark.parametrize("name", ENSURE_MODULES)
-def test_every_option_reaches_the_api_or_is_handled_in_code(name):
-    unmapped = sorted(set(option for option, entry in _options(_spec(name)) if "api_key" not in entry)
-                      - HANDLED_IN_CODE[name])
-    assert unmapped == [], "options of %s neither mapped to an API key nor handled in code" % name
-
-
-@pytest.mark.parametrize("name", ENSURE_MODULES)
-def test_the_ansible_spec_has_no_api_keys_and_the_payload_has_every_mapped_option(name):
-    spec = _spec(name)
-    stripped = option_spec.argument_spec(spec)
-    assert not [option for option, entry in _options(stripped) if "api_key" in entry]
-    assert set(o for o, _e in _options(stripped)) == set(o for o, _e in _options(spec))
-    params = dict((option, "value of %s" % option) for option in spec)
-    built = option_spec.payload(spec, params)
-    assert built == dict((entry["api_key"], "value of %s" % option) for option, entry in spec.items() if "api_key" in entry)
-
-
-def test_a_mapping_typo_cannot_drop_an_option():
-    # The option name *is* the spec's key, so a payload can only read options that exist.
-    spec = dict(list_view=dict(type="bool", api_key="listViewFlag"), state=dict(type="str"))
-    assert option_spec.payload(spec, dict(list_view=True, state="present")) == {"listViewFlag": True}
-    assert option_spec.payload(spec, dict(state="present")) == {"listViewFlag": None}
-
-
-def test_required_strings_must_not_be_blank_at_any_depth():
-    spec = dict(name=dict(type="str", required=True), events=dict(type="list", elements="dict", options=dict(
-        name=dict(type="str", required=True), note=dict(type="str"))))
-    option_spec.require_non_empty(spec, dict(name="x", events=[dict(name="e", note="")]))
-    with pytest.raises(InputError, match="^name must not be empty"):
-        option_spec.require_non_empty(spec, dict(name=" ", events=None))
-    with pytest.raises(InputError, match=r"events\[1\]\.name must not be empty"):
-        option_spec.require_non_empty(spec, dict(name="x", events=[dict(name="e"), dict(name="")]))
 
 
 def test_one_name_rule():
@@ -331,7 +260,7 @@ def test_a_webhook_whose_create_outcome_is_unknown_still_ends_disabled():
     from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_webhooks import WebhookResource
 
     api = FlakyWebhookApi()
-    outcome = ensure(WebhookResource(api, "Hook"), dict(name="Hook", extUrl="https://r.example.com/", enabled=False))
+    outcome = ensure(WebhookResource(api, "Hook"), None, dict(name="Hook", extUrl="https://r.example.com/", enabled=False))
     assert outcome.action == "create" and outcome.object["enabled"] is False
     assert [h["enabled"] for h in api.hooks.values()] == [False]
 
@@ -369,12 +298,12 @@ class AppliedThen503:
 
 
 def test_workflow_events_and_actions_of_unknown_outcome_are_found_again_not_posted_twice():
-    from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_rules import (
+    from ansible_collections.signl4.connectwise.plugins.module_utils.cw_workflow_write import (
         ActionResource, EventResource)
 
     api = AppliedThen503()
-    event = ensure(EventResource(api, 7, None), {"name": "New ticket", "eventCondition": "x"})
+    event = ensure(EventResource(api, 7), None, {"name": "New ticket", "eventCondition": "x"})
     assert event.object["id"] == 1 and len(api.records["/system/workflows/7/events"]) == 1
     action = {"notifyType": {"id": 1, "name": "Add Note"}, "notes": "hi"}
-    created = ensure(ActionResource(api, 7, 1, None), action)
+    created = ensure(ActionResource(api, 7, 1), None, action)
     assert created.object["id"] == 1 and len(api.records["/system/workflows/7/events/1/actions"]) == 1

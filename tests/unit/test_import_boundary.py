@@ -61,9 +61,16 @@ def test_the_blocker_does_block_ansible():
 
 
 def _imports(path):
-    tree = ast.parse(open(path).read())
-    return {node.module.rsplit(".", 1)[-1] for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE)}
+    """The module_utils files ``path`` imports: ``from PACKAGE.name import ...`` and ``from PACKAGE import name``."""
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == PACKAGE:
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE + "."):
+            found.add(node.module.rsplit(".", 1)[-1])
+    return found
 
 
 def _closure(name):

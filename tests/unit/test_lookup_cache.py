@@ -2,11 +2,7 @@
 
 import threading
 
-import pytest
-
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
-from ansible_collections.signl4.connectwise.plugins.module_utils.errors import StaleLookupError
-from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache, SharedLookups
 
 
 class Clock:
@@ -85,30 +81,3 @@ def test_threads_share_one_cache_safely():
     for thread in threads:
         thread.join()
     assert errors == [] and len(cache) <= 50
-
-
-def test_shared_lookups_taken_from_another_task_are_verified_once_before_a_write(tmp_path):
-    """SharedLookups.verify: nothing taken from another task, nothing loaded; an entry that changed
-    raises StaleLookupError and is shared fresh; a verified entry is not loaded again."""
-    board = {"id": 1, "name": "Service Desk"}
-    first_task = SharedLookups(RunCache(str(tmp_path)), "site")
-    assert first_task.get_or_load("/service/boards", "name=service desk", lambda: dict(board)) == board
-    first_task.verify(lambda *loads: pytest.fail("its own lookup needs no check"))
-
-    second_task = SharedLookups(RunCache(str(tmp_path)), "site")
-    loads = []
-
-    def fresh():
-        loads.append(1)
-        return {"id": 7, "name": "Service Desk"}
-
-    assert second_task.get_or_load("/service/boards", "name=service desk", fresh) == board  # shared, not loaded
-    with pytest.raises(StaleLookupError, match="/service/boards name=service desk"):
-        second_task.verify(lambda *reads: [read() for read in reads])
-    assert loads == [1]
-    second_task.verify(lambda *reads: [read() for read in reads])  # nothing left to check
-    assert loads == [1]
-    third_task = SharedLookups(RunCache(str(tmp_path)), "site")
-    assert third_task.get_or_load("/service/boards", "name=service desk", fresh)["id"] == 7
-    # the same record with other fields changed (a team's members, a timestamp): not stale, nothing redone
-    third_task.verify(lambda *reads: [dict(read(), name="Service Desk", _info={"lastUpdated": "now"}) for read in reads])
