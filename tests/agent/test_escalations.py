@@ -346,8 +346,9 @@ def test_kill_9_between_the_note_and_the_priority_writes_each_once(provisioned, 
                                 timeout=60), agent.output()[-2000:]
         manage.control("POST", "/faults", {"status": 500, "count": 100000, "method": "PATCH", "path": ticket_path})
         escalate(signl4, ticket["id"])
-        refused = lambda: [r for r in _journal(manage, "/service/tickets/%d" % ticket["id"])  # noqa: E731
-                           if r["method"] == "PATCH" and r["status"] == 500]
+
+        def refused():
+            return [r for r in _journal(manage, "/service/tickets/%d" % ticket["id"]) if r["method"] == "PATCH" and r["status"] == 500]
         assert support.wait_for(lambda: escalation_notes(cw, ticket["id"]) and refused(), timeout=60), agent.output()[-2000:]
         agent.proc.send_signal(signal.SIGKILL)
         agent.proc.wait(10)
