@@ -17,6 +17,7 @@ class EventType:
 
 
 HAS_ANNOTATIONS = 2  # bit of an alert's ``flags``
+ESCALATED_FLAGS = 16 | 32  # EscalatedToTeam, EscalatedToManager
 
 # The store's alert status of a ticket whose Signl is not raised yet; else an AlertStatus.
 NOT_RAISED = 0

@@ -95,6 +95,7 @@ class TicketDesk:
         self.clock = clock
         self._rules = {}
         self._members = {}
+        self._priorities = {}
 
     # ----- workflow rules ---------------------------------------------------------------
     def rule(self, name, with_actions=False):
@@ -188,6 +189,27 @@ class TicketDesk:
             return self.client.list(RELATED[what](int(ticket_id)))
         except NotFoundError:
             return []
+
+    def priority(self, name):
+        """The id of the service priority named ``name`` (case-insensitive), read once per ``RULES_TTL``;
+        :class:`InputError` when Manage has none by that name."""
+        key = name.lower()
+        cached = self._priorities.get(key)
+        if cached and self.clock() - cached[0] < RULES_TTL:
+            return cached[1]
+        found = [record_id(mapping(item).get("id")) for item in self.client.list(cw_paths.PRIORITIES, conditions=condition("name", "=", name))
+                 if (text(mapping(item).get("name"), 500) or "").lower() == key]
+        if len(found) != 1 or found[0] is None:
+            raise InputError(f"service priority {name!r}: " + ("not found in Manage" if not found else "not one usable record"))
+        self._priorities[key] = (self.clock(), found[0])
+        return found[0]
+
+    def set_priority(self, ticket, name):
+        """The ticket's priority set to the one named ``name``, unless it has it already (no request then)."""
+        current = mapping(ticket.get("priority")).get("name")
+        if isinstance(current, str) and current.lower() == name.lower():
+            return ticket
+        return self.update(ticket, {"priority": {"id": self.priority(name)}})
 
     # ----- members ----------------------------------------------------------------------
     def member_by_email(self, email):

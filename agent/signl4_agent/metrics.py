@@ -29,6 +29,8 @@ class Metrics:
         self.transitions = Counter("signl4_agent_transitions", "Status transitions applied", ["direction", "kind"],
                                    registry=registry)
         self.notes = Counter("signl4_agent_notes_written", "Ticket notes written", registry=registry)
+        self.escalations = Counter("signl4_agent_escalations", "Signl escalations recorded on tickets", ["kind"],
+                                   registry=registry)
         self.errors = Counter("signl4_agent_errors", "Errors by kind", ["kind"], registry=registry)
         self.api_calls = Counter("signl4_agent_api_calls", "API calls", ["api", "endpoint", "status"], registry=registry)
         self.api_latency = Histogram("signl4_agent_api_latency_seconds", "API call latency", ["api", "endpoint"],

@@ -9,7 +9,9 @@ before versions: it creates only what is missing, so their state files are adopt
 Each migration holds the statements of both stores (SQLite, and PostgreSQL for several agents on one
 database: ``pgstore``); a dialect without statements for a version cannot open a database. Version 2
 adds the tenant to every table (a state file of version 1 is the tenant ``default``'s) and, on
-PostgreSQL, the leases, the agents and the tickets callbacks asked for.
+PostgreSQL, the leases, the agents and the tickets callbacks asked for. Version 3 adds to each ticket the
+route its Signl was raised by, when it was raised (a Signl raised before counts from the ticket's last
+change), and the generation whose unacknowledged-timeout escalation is recorded.
 """
 
 from dataclasses import dataclass
@@ -45,6 +47,14 @@ def _tenant_key(table, key):
 
 TICKET_COLUMNS = "ticket_id, generation, alert_id, event_id, alert_status, old_alerts, reopened, updated"
 INTENT_COLUMNS = "id, key, kind, ticket_id, payload, state, attempts, error, created, updated"
+
+# The same statements for both dialects.
+_ROUTED = (
+    "ALTER TABLE tickets ADD COLUMN route TEXT",
+    "ALTER TABLE tickets ADD COLUMN raised_at DOUBLE PRECISION",
+    "ALTER TABLE tickets ADD COLUMN overdue_checked INTEGER NOT NULL DEFAULT 0",
+    "UPDATE tickets SET raised_at = updated WHERE generation >= 1",
+)
 
 MIGRATIONS = (
     Migration(1, "tickets, intents, delivery ids, settings, quarantine", sqlite=(
@@ -111,6 +121,8 @@ MIGRATIONS = (
         "CREATE TABLE requests (tenant TEXT NOT NULL, ticket_id BIGINT NOT NULL, requested DOUBLE PRECISION NOT NULL, "
         "PRIMARY KEY (tenant, ticket_id))",
     )),
+    Migration(3, "routes and escalations: each ticket's route, when its Signl was raised, its timeout escalation",
+              sqlite=_ROUTED, postgresql=_ROUTED),
 )
 LATEST = MIGRATIONS[-1].version
 

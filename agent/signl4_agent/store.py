@@ -8,7 +8,8 @@ names either. The schema and its versions are in ``schema``.
 
 Three kinds of record:
 - tickets: what the agent raised for a ticket (generation, Signl alert id, event id, alert status
-  as last known: ``constants.STATUS_NAMES``) and the alert ids of earlier generations;
+  as last known: ``constants.STATUS_NAMES``, the route that chose its team and when it was raised) and
+  the alert ids of earlier generations;
 - intents: a side effect recorded *before* it is attempted, under a unique key, and marked done
   after (``intents``). A restart finds the pending ones and reconciles them;
 - deliveries: ids of SIGNL4 outbound notifications already accepted (at-least-once delivery).
@@ -25,12 +26,14 @@ import threading
 import time
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import CancelledError
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus
 
 from signl4_agent import schema
 from signl4_agent.constants import DEFAULT_TENANT, PENDING, STATUS_NAMES
 
 MAX_QUARANTINE = 1000
-TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened")
+TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened", "route", "raised_at",
+                 "overdue_checked")
 TABLES = ("tickets", "intents", "deliveries", "kv", "quarantine")  # every tenant's state, as migrate-state copies it
 
 
@@ -67,6 +70,11 @@ class Store:
         raise NotImplementedError
 
     def tickets(self):
+        raise NotImplementedError
+
+    def overdue_signls(self, raised_before, limit=100):
+        """Tickets whose Signl the store knows open, raised at or before ``raised_before`` (unix time), whose
+        unacknowledged-timeout escalation is not recorded for this generation yet (``overdue_checked``)."""
         raise NotImplementedError
 
     def add_intent(self, payload):
@@ -187,6 +195,11 @@ class SqlStore(Store):
     def tickets(self):
         return [_ticket_row(row) for row in self._all("SELECT * FROM tickets WHERE tenant = ? ORDER BY ticket_id",
                                                       (self.tenant,))]
+
+    def overdue_signls(self, raised_before, limit=100):
+        return [_ticket_row(row) for row in self._all(
+            "SELECT * FROM tickets WHERE tenant = ? AND generation >= 1 AND alert_status = ? AND raised_at <= ? "
+            "AND overdue_checked < generation ORDER BY raised_at LIMIT ?", (self.tenant, AlertStatus.OPEN, raised_before, limit))]
 
     def _insert_intent(self, db, payload):
         now = self.clock()

@@ -13,7 +13,9 @@ from signl4_agent.decisions import (
     ACKNOWLEDGE,
     APPLY,
     CLOSE,
+    ESCALATE,
     NOTE,
+    READ_ESCALATIONS,
     RAISE,
     RAISE_AGAIN,
     REOPEN,
@@ -78,6 +80,22 @@ CASES = [
     (Seen.POLLED_ANNOTATION, Signl.OPEN, Alert.EARLIER, NOTE),
     (Seen.POLLED_ANNOTATION, Signl.OPEN, Alert.UNPROVEN, IGNORE),
     (Seen.POLLED_ANNOTATION, Signl.OPEN, Alert.OTHER, IGNORE),
+    # escalations: a 202 is a hint to read the alert's escalations, each read one is written to the ticket once; an
+    # earlier Signl's, another system's or (read) an unproven alert's are not
+    (Seen.ESCALATED, Signl.OPEN, Alert.CURRENT, READ_ESCALATIONS),
+    (Seen.ESCALATED, Signl.ACKNOWLEDGED, Alert.UNPROVEN, READ_ESCALATIONS),
+    (Seen.ESCALATED, Signl.OPEN, Alert.EARLIER, IGNORE),
+    (Seen.ESCALATED, Signl.NONE, Alert.OTHER, IGNORE),
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.CURRENT, ESCALATE),
+    (Seen.READ_ESCALATION, Signl.CLOSED, Alert.CURRENT, ESCALATE),  # it happened while the Signl was open
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.UNPROVEN, IGNORE),
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.EARLIER, IGNORE),
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.OTHER, IGNORE),
+    # nobody acknowledged in time: only a Signl the store knows open (the executor asks SIGNL4 before it writes)
+    (Seen.UNACKNOWLEDGED, Signl.OPEN, None, ESCALATE),
+    (Seen.UNACKNOWLEDGED, Signl.ACKNOWLEDGED, None, IGNORE),
+    (Seen.UNACKNOWLEDGED, Signl.CLOSED, None, IGNORE),
+    (Seen.UNACKNOWLEDGED, Signl.RAISING, None, IGNORE),
 ]
 
 
