@@ -28,6 +28,10 @@ class Seen(enum.Enum):
     POLLED_CLOSED = "poll: closed"
     ANNOTATED = "webhook: annotated"
     POLLED_ANNOTATION = "poll: annotation"  # on the alert's timeline, read (the read proves whose alert it is)
+    OWN_ANNOTATION = "annotation by the agent"  # webhook or poll: one it wrote from a ticket note (id or marker line)
+    MANAGE_NOTE = "Manage: note"  # a ticket note of a type notes.to_signl4 sends
+    MANAGE_NOTE_OTHER_TYPE = "Manage: note of another type"
+    MANAGE_OWN_NOTE = "Manage: note by the agent"  # one it wrote (from an annotation or a workflow action)
 
 
 class Signl(enum.Enum):
@@ -67,6 +71,7 @@ APPLY = Action("Apply to ticket")
 NOTE = Action("Note")
 REPAIR_FLAG = Action("RepairRetrievedFlag")
 REPAIR_STATUS = Action("RepairStatusField")
+ANNOTATE = Action("Annotate in SIGNL4")
 
 
 def ignore(reason):
@@ -97,6 +102,11 @@ TABLE = (
     ({Seen.MANAGE_RESOLVED}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, CLOSE),
     (MANAGE_CHANGES, RAISED, None, REPAIR_STATUS),
     (MANAGE_CHANGES, None, None, ignore("no Signl of this agent")),
+    ({Seen.MANAGE_OWN_NOTE}, None, None, ignore("the agent's own note: never sent back")),
+    ({Seen.MANAGE_NOTE_OTHER_TYPE}, None, None, ignore("a note type notes.to_signl4 does not send")),
+    ({Seen.MANAGE_NOTE}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, ANNOTATE),
+    ({Seen.MANAGE_NOTE}, None, None, ignore("no open Signl")),
+    ({Seen.OWN_ANNOTATION}, None, None, ignore("the agent's own annotation: never written back")),
     (STATUS_CHANGES | ANNOTATIONS, None, {Alert.OTHER}, ignore("not a Signl of the ticket")),
     (STATUS_CHANGES, None, {Alert.EARLIER}, ignore("an earlier Signl")),
     (STATUS_READS | {Seen.POLLED_ANNOTATION}, None, {Alert.UNPROVEN}, ignore("not proven the ticket's Signl")),

@@ -248,8 +248,8 @@ def _poll_annotations(ctx, ticket_id, alert_id):
     if alert is None:
         return
     record = ctx.store.ticket(ticket_id)
-    if decide(Seen.POLLED_ANNOTATION, decisions.signl(record), intents.proven(ctx, ticket_id, record, alert)) is not NOTE:
-        return
+    known, relation = decisions.signl(record), intents.proven(ctx, ticket_id, record, alert)
     for annotation_id, (body, user_id) in alert.annotations.items():
-        ctx.store.add_intent(intents.Note(ticket_id, alert_id, annotation_id, alert.event_id, verified=True, text=body,
-                                          user_id=user_id))
+        if decide(intents.annotation_seen(ctx.store, annotation_id, body, polled=True), known, relation) is NOTE:
+            ctx.store.add_intent(intents.Note(ticket_id, alert_id, annotation_id, alert.event_id, verified=True,
+                                              text=body, user_id=user_id))
