@@ -20,6 +20,16 @@ RENE = next(user for user in signl4_seed.USERS if user["mail"] == support.ACTING
 ON = {"to_signl4": {"enabled": True}}
 
 
+class Clock:
+    """The notes watch's clock (seconds), moved by the test: cycles a poll interval apart, without waiting."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
 @pytest.fixture
 def make_agent(tmp_path, provisioned):
     manage, signl4 = provisioned
@@ -136,6 +146,14 @@ def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_man
     right_after = add_note(cw, fresh["id"], "right after the raise")
     agent.cycle()
     assert [a["text"].endswith("[CW note %d]" % right_after["id"]) for a in annotations(signl4, fresh["id"])] == [True]
+    # off again, a note, on again: the note written while it was off stays in Manage
+    agent.config["notes"]["to_signl4"]["enabled"] = False
+    agent.cycle()
+    add_note(cw, fresh["id"], "written while it was off again")
+    agent.config["notes"]["to_signl4"]["enabled"] = True
+    agent.cycle()
+    agent.cycle()
+    assert len(annotations(signl4, fresh["id"])) == 1
 
 
 def test_notes_of_a_closed_signl_stay_in_manage(make_agent, provisioned, cw):
@@ -152,9 +170,12 @@ def test_notes_of_a_closed_signl_stay_in_manage(make_agent, provisioned, cw):
     assert not [r for r in journal(manage) if r["path"].endswith("/tickets/%d/notes" % ticket["id"])]  # not read
 
 
+ALL_TYPES = {"to_signl4": {"enabled": True, "note_types": ["discussion", "internal", "resolution"]}}
+
+
 def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_agent, provisioned, cw):
     manage, signl4 = provisioned
-    agent = make_agent(notes=ON)
+    agent = make_agent(notes=ALL_TYPES)  # the agent's notes are Internal ones (notes.internal_analysis)
     ticket = raised_ticket(agent, cw, signl4)
     support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
     settle(agent, signl4)
@@ -170,12 +191,17 @@ def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_a
     agent.cycle()
     assert [a["text"] for a in annotations(signl4, ticket["id"])] == ["On my way to the data centre"]
     assert agent.store.intent("annotate:%d" % note["id"]) is None
-    # a workflow action's note (a SIGNL4 transition applied to the ticket) is the agent's too
-    support.act(signl4, "acknowledge", ticket["id"])
+    # its reference line edited away before the agent looked: its recorded id says it is the agent's
+    support.act(signl4, "annotate", ticket["id"], text="Second annotation")
     settle(agent, signl4)
+    second = max(cw.list("/service/tickets/%d/notes" % ticket["id"]), key=lambda n: n["id"])
+    assert agent.store.written("note", second["id"])
+    agent.store.save_ticket(ticket["id"], notes_after=second["id"] - 1)
+    cw.patch("/service/tickets/%d/notes/%d" % (ticket["id"], second["id"]),
+             [{"op": "replace", "path": "text", "value": "Second annotation, the reference line removed"}])
     agent.cycle()
     agent.cycle()
-    assert len(annotations(signl4, ticket["id"])) == 1
+    assert len(annotations(signl4, ticket["id"])) == 2 and agent.store.intent("annotate:%d" % second["id"]) is None
 
 
 def test_the_echo_of_an_annotation_is_recognised_by_its_marker_after_a_crash(make_agent, provisioned, cw):
@@ -275,6 +301,20 @@ def _intent_state(tmp_path, note_id):
     return row and row[0]
 
 
+def test_a_ticket_is_read_again_until_a_read_begins_a_second_after_its_change():
+    """Manage's times are to the second: a note added later in the second of the ticket's lastUpdated leaves it."""
+    watch = notes.Watch(clock=Clock())
+    watch.read(7, 100.0, 100.0, answered=5.0, started=5.2)
+    assert not watch.settled(7, 100.0)  # read within a second of the first answer naming 100.0
+    watch.read(7, 100.0, 100.0, answered=5.9, started=6.0)
+    assert watch.settled(7, 100.0)  # a second after that answer: every note of that second was there
+    assert not watch.settled(7, 101.0)  # changed again
+    watch.read(8, 100.0, 102.0, answered=9.0, started=9.1)
+    assert watch.settled(8, 100.0)  # another ticket's later change: that second had ended before the answer
+    watch.keep({8})
+    assert not watch.settled(7, 100.0)
+
+
 def _notes_calls(manage):
     """The requests notes.to_signl4 makes: the lastUpdated query and the notes reads."""
     return [r for r in journal(manage) if r["method"] == "GET" and (
@@ -289,9 +329,12 @@ def _cycle_calls(agent):
 
 def test_idle_cost_none_without_an_open_signl(make_agent, provisioned, cw):
     manage, signl4 = provisioned
-    agent = make_agent(receiver=False, notes=ON, filters={"boards": ["No Such Board"]})  # nothing raises a Signl
-    support.new_ticket(cw)
-    agent.config["notes"]["to_signl4"]["enabled"] = False
+    agent = make_agent()
+    raised_ticket(agent, cw, signl4)
+    for ticket in agent.store.tickets():  # every Signl closed (the seed's new tickets raised theirs too)
+        support.act(signl4, "close", ticket["ticket_id"])
+    settle(agent, signl4)
+    assert agent.store.tickets() and agent.store.tickets_with_open_signls() == []
     agent.cycle()
     off = _cycle_calls(agent)
     agent.config["notes"]["to_signl4"]["enabled"] = True
@@ -299,16 +342,6 @@ def test_idle_cost_none_without_an_open_signl(make_agent, provisioned, cw):
     manage.clear_requests()
     assert _cycle_calls(agent) == off
     assert _notes_calls(manage) == []
-
-
-class Clock:
-    """The notes watch's clock (seconds), moved by the test: cycles a poll interval apart, without waiting."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_idle_cost_one_call_with_open_signls_and_no_change(make_agent, provisioned, cw):
