@@ -20,7 +20,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import DEADLINE_FACTOR
 
-from signl4_agent import __version__, callbacks, cutoff, intents, ratelimit, routing, sync
+from signl4_agent import __version__, callbacks, cutoff, intents, notes, ratelimit, routing, sync
+from signl4_agent.callback_health import CallbackHealth
 from signl4_agent.constants import DEFAULT_TENANT
 from signl4_agent.inbound import Inbox
 from signl4_agent.manage import TicketDesk
@@ -124,6 +125,8 @@ class Agent:
                                                    count=self._count_callback)
         self.inbox = Inbox(self.tenant, self.intake, self.verifier, self.metrics, self.received, self.health,
                            escalations=config["escalations"]["enabled"])
+        self.notes_watch = notes.Watch()
+        self.callback_health = CallbackHealth(config, self.manage, self.metrics, clock)
         self.failures = 0
         self.last_good = None
 
@@ -187,6 +190,10 @@ class Agent:
         """One pass: pending intents, the trigger, the status updates (one ticket or all)."""
         started = time.monotonic()
         intents.run_pending(self.ctx)
+        if ticket_id is None:  # notes first: a note written just before a close reaches the Signl before it closes
+            notes.notes_cycle(self.ctx, self.notes_watch)
+        else:
+            notes.requested(self.ctx, ticket_id)
         sync.trigger_cycle(self.ctx, ticket_id)
         sync.update_cycle(self.ctx, ticket_id)
         if ticket_id is None:
@@ -312,6 +319,7 @@ class Agent:
         if self.safe(self.cycle):
             with self.lock:
                 self.requested -= covered
+            self.callback_health.check_if_due()
 
     def _run_requested(self):
         """Cycles for the tickets callbacks named, or the pending intents a webhook recorded. The
@@ -351,6 +359,8 @@ class Agent:
             report["pending"] = len(self.intake.pending_intents())
         except StoreUnavailable:
             report.update(pending=None, healthy=False)
+        if self.callback_health.enabled:
+            report["callback"] = self.callback_health.report(now)  # reported; the sync goes on without it
         return report
 
     def _side(self, api, now):

@@ -20,7 +20,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.redaction impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import ALERTING_SCENARIOS
 
 from signl4_agent import cutoff, routing
-from signl4_agent.constants import DEFAULT_TENANT
+from signl4_agent.constants import DEFAULT_TENANT, NOTE_TYPE_FLAGS
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
@@ -71,7 +71,8 @@ def _schema():
         "status_mappings": dict(manage_acknowledge=(bool, True, None), manage_close=(bool, True, None),
                                 signl4_acknowledge=(bool, True, None), signl4_close=(bool, True, None)),
         "notes": dict(detail_description=(bool, False, None), internal_analysis=(bool, True, None),
-                      resolution=(bool, False, None), process_notifications=(bool, False, None)),
+                      resolution=(bool, False, None), process_notifications=(bool, False, None),
+                      to_signl4=(dict, {}, None)),  # a mapping of its own: NOTES_TO_SIGNL4
         "filters": dict(boards=(list, [], None), priorities=(list, [], None),
                         entered_after=(object, cutoff.FIRST_START, None)),  # checked by cutoff.parse_setting
         "trigger_query": dict(conditions=(str, None, None), custom_field_conditions=(str, None, None)),
@@ -89,6 +90,9 @@ def _schema():
         "logging": dict(level=(str, "INFO", LOG_LEVELS)),
     }
 
+
+# ``notes.to_signl4``: ticket notes of these types (as Manage's UI names them) become annotations of the Signl.
+NOTES_TO_SIGNL4 = dict(enabled=(bool, False, None), note_types=(list, ["discussion"], tuple(NOTE_TYPE_FLAGS)))
 
 # Sections and keys that belong to the agent process, not to a tenant: a ``tenants:`` entry may not set them.
 GLOBAL_SECTIONS = ("state", "node", "logging")
@@ -253,6 +257,7 @@ def _validate(raw, env):
 def _tenant(raw, env, schema):
     """One tenant's complete configuration from its keys (a tenant entry merged over the top level)."""
     config = dict((name, _section(name, raw.get(name), specs, env)) for name, specs in schema.items())
+    config["notes"]["to_signl4"] = _section("notes.to_signl4", config["notes"]["to_signl4"], NOTES_TO_SIGNL4, env)
     for key, spec in TOP_LEVEL.items():
         config[key] = _value(key, raw, key, spec, env)
     config["routes"] = _routes(config["routes"], env)
@@ -300,21 +305,33 @@ def _merged(base, entry):
         if key == "id":
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            given = set(_base_name(name) for name in value)
-            merged[key] = dict((name, item) for name, item in base[key].items() if _base_name(name) not in given)
-            merged[key].update(value)
+            merged[key] = _merged_section(base[key], value)
         else:
             merged[key] = value
     return merged
 
 
+def _merged_section(base, section):
+    """A tenant's section over the top level's, key by key; a mapping within it (``notes.to_signl4``) key by key too."""
+    given = set(_base_name(name) for name in section)
+    merged = dict((name, item) for name, item in base.items() if _base_name(name) not in given)
+    for name, item in section.items():
+        below = base.get(name)
+        merged[name] = {**below, **item} if isinstance(item, dict) and isinstance(below, dict) else item
+    return merged
+
+
 def _sets(raw, key):
-    """Whether ``raw`` (a file's or a tenant entry's keys) gives ``key`` (``manage.url``, ``poll_interval``)."""
-    section, name = key.split(".", 1) if "." in key else (key, "")
-    section = section.split("[", 1)[0]  # routes[2]: a list is given whole
-    if not name or isinstance(raw.get(section), list):
-        return section in raw
-    holder = raw.get(section)
+    """Whether ``raw`` (a file's or a tenant entry's keys) gives ``key`` (``manage.url``, ``poll_interval``,
+    ``notes.to_signl4.enabled``, ``routes[2].board``: a list is given whole)."""
+    *sections, name = key.split(".")
+    holder = raw
+    for section in sections:
+        section = section.split("[", 1)[0]
+        if isinstance(holder, dict) and isinstance(holder.get(section), list):
+            return section in holder
+        holder = holder.get(section) if isinstance(holder, dict) else None
+    name = name.split("[", 1)[0]
     return isinstance(holder, dict) and (name in holder or name + "_file" in holder)
 
 
@@ -352,6 +369,8 @@ def _check_semantics(config):
         raise ConfigError("filters.entered_after: %s" % exc)
     _check_url("manage.url", config["manage"]["url"])
     _check_url("signl4.api_url", config["signl4"]["api_url"])
+    if not config["notes"]["to_signl4"]["note_types"]:
+        raise ConfigError("notes.to_signl4.note_types: name at least one of %s" % ", ".join(NOTE_TYPE_FLAGS))
     if not any(config["notes"][flag] for flag in ("detail_description", "internal_analysis", "resolution")):
         raise ConfigError("notes: at least one of detail_description, internal_analysis, resolution must be true "
                           "(Manage files every note under one of them)")

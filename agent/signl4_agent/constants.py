@@ -36,4 +36,8 @@ STATUS_WORDS = {AlertStatus.ACKNOWLEDGED: ACKNOWLEDGED, AlertStatus.CLOSED: RESO
 PENDING, DONE, IGNORED = "pending", "done", "ignored"
 FORGET = "forget"
 
+# A ticket note's type, as Manage's UI names it (``notes.to_signl4.note_types``), and the note's flag that says it.
+NOTE_TYPE_FLAGS = {"discussion": "detailDescriptionFlag", "internal": "internalAnalysisFlag",
+                   "resolution": "resolutionFlag"}
+
 DEFAULT_TENANT = "default"  # the one tenant of a configuration without ``tenants:``

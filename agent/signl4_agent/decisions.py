@@ -31,6 +31,10 @@ class Seen(enum.Enum):
     ESCALATED = "webhook: escalated"  # a hint (202): the executor reads the alert's escalations
     READ_ESCALATION = "read: escalation"  # in the alert's escalations, read (by the poll, or for a 202)
     UNACKNOWLEDGED = "timeout: unacknowledged"  # the store: open longer than escalations.unacknowledged_after
+    OWN_ANNOTATION = "annotation by the agent"  # webhook or poll: one it wrote from a ticket note (id or marker line)
+    MANAGE_NOTE = "Manage: note"  # a ticket note of a type notes.to_signl4 sends
+    MANAGE_NOTE_OTHER_TYPE = "Manage: note of another type"
+    MANAGE_OWN_NOTE = "Manage: note by the agent"  # one it wrote (from an annotation or a workflow action)
 
 
 class Signl(enum.Enum):
@@ -72,6 +76,7 @@ REPAIR_FLAG = Action("RepairRetrievedFlag")
 REPAIR_STATUS = Action("RepairStatusField")
 READ_ESCALATIONS = Action("ReadEscalations")
 ESCALATE = Action("Escalate on ticket")
+ANNOTATE = Action("Annotate in SIGNL4")
 
 
 def ignore(reason):
@@ -103,6 +108,11 @@ TABLE = (
     ({Seen.MANAGE_RESOLVED}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, CLOSE),
     (MANAGE_CHANGES, RAISED, None, REPAIR_STATUS),
     (MANAGE_CHANGES, None, None, ignore("no Signl of this agent")),
+    ({Seen.MANAGE_OWN_NOTE}, None, None, ignore("the agent's own note: never sent back")),
+    ({Seen.MANAGE_NOTE_OTHER_TYPE}, None, None, ignore("a note type notes.to_signl4 does not send")),
+    ({Seen.MANAGE_NOTE}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, ANNOTATE),
+    ({Seen.MANAGE_NOTE}, None, None, ignore("no open Signl")),
+    ({Seen.OWN_ANNOTATION}, None, None, ignore("the agent's own annotation: never written back")),
     (STATUS_CHANGES | ANNOTATIONS | ESCALATIONS, None, {Alert.OTHER}, ignore("not a Signl of the ticket")),
     (STATUS_CHANGES | ESCALATIONS, None, {Alert.EARLIER}, ignore("an earlier Signl")),
     (STATUS_READS | {Seen.POLLED_ANNOTATION, Seen.READ_ESCALATION}, None, {Alert.UNPROVEN},

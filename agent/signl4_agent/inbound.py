@@ -16,7 +16,7 @@ import json
 from signl4_agent import decisions
 from signl4_agent.constants import EventType
 from signl4_agent.decisions import APPLY, NOTE, READ_ESCALATIONS, Seen
-from signl4_agent.intents import Escalated, ManageStatus, Note
+from signl4_agent.intents import Escalated, ManageStatus, Note, annotation_seen
 from signl4_agent.records import MAX_IDENTIFIER, identifier, record_id
 
 ALERT_EVENTS = (EventType.SIGNL_CREATED, EventType.SIGNL_STATUS_CHANGED, EventType.SIGNL_ANNOTATED)
@@ -63,7 +63,7 @@ def _claim(event_type, data, alert):
         return decisions.SIGNL4_SAYS.get(status), status, None
     if event_type == EventType.SIGNL_ANNOTATED:
         annotation = field(data, "annotation", dict)
-        field(annotation, "message", str)  # its shape only: the text is read from SIGNL4's timeline
+        field(annotation, "message", str)  # the text is read from SIGNL4's timeline; a marker line here only ignores
         return Seen.ANNOTATED, None, _identifier(annotation, "id")
     if event_type == EventType.SIGNL_ESCALATED:
         field(data, "team", dict, required=False)  # its shape only: the escalations are read from SIGNL4
@@ -98,6 +98,8 @@ def outbound_intent(store, data, escalations=False):
     seen, status, annotation_id = _claim(event_type, data, alert)
     if seen is None or ticket_id is None:
         return delivery_id, None
+    if seen is Seen.ANNOTATED:  # the echo of an annotation the agent wrote from a ticket note: never written back
+        seen = annotation_seen(store, annotation_id, data["annotation"]["message"], polled=False)
     record = store.ticket(ticket_id)
     action = decisions.decide(seen, decisions.signl(record), decisions.alert(record, alert_id, event_id))
     return delivery_id, _payload(action, ticket_id, alert_id, event_id, delivery_id, status, annotation_id, record)

@@ -58,7 +58,7 @@ PARSERS = {"generation": _whole(1), "round": _whole(0),
            "route": lambda value: value if isinstance(value, str) and routing.ROUTE_NAME.fullmatch(value) else None,
            "delivery_id": records.identifier, "timestamp": records.identifier, "team_id": records.identifier,
            "target": lambda value: value if value in ("manager", "team") else None,
-           "team_name": lambda value: records.text(value, 200)}
+           "team_name": lambda value: records.text(value, 200), "note_id": _whole(1), "notes_after": _whole(0)}
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,7 @@ class Raise(Payload):
     generation: int
     marker: str | None = None  # sent with the Signl (``records.MARKER_PARAMETER``); see ``alerts``
     route: str | None = None  # the route chosen when the raise was recorded (``routing``): its team, always
+    notes_after: int | None = None  # (notes.to_signl4) the newest note id before the raise: the note baseline
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,17 @@ class Unacknowledged(Payload):
 
     kind, KEY = "unacknowledged", "unacknowledged:{ticket_id}:{generation}"
     generation: int
+
+
+@dataclass(frozen=True)
+class Annotate(Payload):
+    """Manage -> SIGNL4: a ticket note (``notes.to_signl4``) as an annotation of the ticket's Signl of ``generation``;
+    ``text`` is what the cycle read from Manage (author and note), the marker line is added when it is sent."""
+
+    kind, KEY = "annotate", "annotate:{note_id}"
+    note_id: int
+    generation: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -344,6 +356,9 @@ def raise_signl(ctx, intent, ticket=None):
         route = _route(ctx, payload, ticket)
         # a raise recorded before markers (or routes) existed gets them, stored before the send
         payload = dataclasses.replace(payload, marker=payload.marker or new_marker(), route=route.name)
+        if payload.notes_after is None and ctx.config["notes"]["to_signl4"]["enabled"]:
+            # the notes there before the Signl stay in Manage; fixed with the first attempt, like the marker
+            payload = dataclasses.replace(payload, notes_after=ctx.desk.newest_note_id(payload.ticket_id))
         ctx.store.update_intent(intent.id, payload=payload, attempt=True)  # from here on, the Signl may exist
         with ctx.paced("events"):
             answer = ctx.router.client(route).webhook_event(signl_payload(ctx, ticket, payload.marker, route))
@@ -371,7 +386,7 @@ def _route(ctx, payload, ticket):
 def _raised(ctx, payload, record, event_id, alert_id):
     ctx.store.save_ticket(payload.ticket_id, generation=payload.generation, event_id=event_id, alert_id=alert_id,
                           alert_status=AlertStatus.OPEN, old_alerts=sorted(_known_alerts(record)), route=payload.route,
-                          raised_at=ctx.clock())
+                          raised_at=ctx.clock(), notes_after=payload.notes_after)
     log.info("ticket %s: Signl raised (generation %s, route %s)", payload.ticket_id, payload.generation, payload.route)
 
 
@@ -544,10 +559,11 @@ def _assign_owner(ctx, ticket_id, user_id, fields, custom):
 # ----- notes ------------------------------------------------------------------------------------------------
 
 def reconcile_note(ctx, intent):
-    """Not one of the ticket's Signls: nothing to do, and no request (the note's reference line is looked
-    for when it is written)."""
+    """Not one of the ticket's Signls, or an annotation the agent wrote: nothing to do, and no request (the
+    note's reference line is looked for when it is written)."""
     payload = intent.payload
-    return _decided(ctx, payload, Seen.POLLED_ANNOTATION if payload.verified else Seen.ANNOTATED, NOTE)
+    seen = annotation_seen(ctx.store, payload.annotation_id, payload.text if payload.verified else None, payload.verified)
+    return _decided(ctx, payload, seen, NOTE)
 
 
 def _annotation(ctx, payload):
@@ -572,6 +588,8 @@ def annotation_note(ctx, intent, ticket=None):
                  payload.annotation_id, payload.alert_id)
         return FORGET
     body, user_id = found
+    if _decided(ctx, payload, annotation_seen(ctx.store, payload.annotation_id, body, payload.verified), NOTE):
+        return IGNORED  # the agent's own annotation (from a ticket note): never written back
     flags = ctx.config["notes"]
     write_note(ctx, payload.ticket_id, f"{ctx.user(user_id)[0] or 'SIGNL4 user'} (SIGNL4): {body}",
                dict(detailDescriptionFlag=flags["detail_description"], internalAnalysisFlag=flags["internal_analysis"],
@@ -582,6 +600,39 @@ def annotation_note(ctx, intent, ticket=None):
 
 def reference_line(reference):
     return f"[SIGNL4 ref {reference}]"
+
+
+_REFERENCE_LINE = re.compile(r"\[SIGNL4 ref [^\]]+\]")
+_NOTE_MARKER = re.compile(r"\[CW note ([0-9]{1,10})\]")
+
+
+def _last_line(text):
+    lines = (text if isinstance(text, str) else "").rstrip().splitlines()
+    return lines[-1].strip() if lines else ""
+
+
+def note_marker(note_id):
+    """The last line of an annotation the agent wrote from the Manage note ``note_id``."""
+    return f"[CW note {note_id}]"
+
+
+def marked_note(text):
+    """The note id of an annotation's marker line (its last line, alone), or None."""
+    found = _NOTE_MARKER.fullmatch(_last_line(text))
+    return int(found.group(1)) if found else None
+
+
+def annotation_seen(store, annotation_id, text, polled):
+    """What an annotation is: one the agent wrote (its id recorded, or its text, when known, ends with a marker
+    line), else a webhook's or the poll's annotation."""
+    if store.written("annotation", annotation_id) or marked_note(text) is not None:
+        return Seen.OWN_ANNOTATION
+    return Seen.POLLED_ANNOTATION if polled else Seen.ANNOTATED
+
+
+def note_by_the_agent(store, note_id, text):
+    """Whether a ticket note is one the agent wrote: its id recorded, or its last line a reference line, alone."""
+    return store.written("note", note_id) or _REFERENCE_LINE.fullmatch(_last_line(text)) is not None
 
 
 def carries_reference(note_text, reference):
@@ -595,14 +646,47 @@ def write_note(ctx, ticket_id, note_text, flags, reference):
     """Add a note unless the ticket has it already (written before a crash): the note ends with a
     reference line (annotation id, or alert and transition), looked for before writing. Only the
     reference is compared: the same annotation may arrive by webhook or by poll, whose texts differ."""
-    if any(carries_reference(note.get("text"), reference) for note in ctx.desk.notes(ticket_id)):
-        return
-    try:
-        ctx.desk.add_note(ticket_id, f"{note_text}\n{reference_line(reference)}", flags)
-    except NotFoundError:
-        log.warning("ticket %s is gone from Manage; note not written", ticket_id)
-        return
-    ctx.metrics.notes.inc()
+    written = next((note for note in ctx.desk.notes(ticket_id) if carries_reference(note.get("text"), reference)), None)
+    if written is None:
+        try:
+            written = ctx.desk.add_note(ticket_id, f"{note_text}\n{reference_line(reference)}", flags)
+        except NotFoundError:
+            log.warning("ticket %s is gone from Manage; note not written", ticket_id)
+            return
+        ctx.metrics.notes.inc()
+    note_id = records.record_id(mapping(written).get("id"))
+    if note_id is not None:
+        ctx.store.remember_written("note", note_id, ticket_id)  # never sent back (its reference line says so too)
+
+
+# ----- Manage notes -> SIGNL4 annotations (notes.to_signl4) ------------------------------------------------
+
+def reconcile_annotate(ctx, intent):
+    """A newer Signl replaced the one the note was for: nothing to do. After an attempt whose outcome is unknown
+    (a crash, a timeout), the alert's timeline is read for the annotation carrying this note's marker line."""
+    state = reconcile_generation(ctx, intent)
+    if state or not intent.attempts:
+        return state
+    alert = alerts.read_alert(ctx, alert_of(ctx, intent.payload.ticket_id))
+    for annotation_id, (body, _user_id) in (alert.annotations.items() if alert else ()):
+        if marked_note(body) == intent.payload.note_id:
+            ctx.store.remember_written("annotation", annotation_id, intent.payload.ticket_id)
+            return DONE
+    return None
+
+
+def annotate_signl(ctx, intent, ticket=None):
+    """Annotate the ticket's Signl as the acting user; the text ends with the note's marker line, alone."""
+    payload = intent.payload
+    alert_id = alert_of(ctx, payload.ticket_id)
+    ctx.store.update_intent(intent.id, attempt=True)  # from here on, the annotation may exist
+    ctx.pace("rest")
+    answer = ctx.signl4.annotate(alert_id, ctx.acting_user, f"{payload.text}\n{note_marker(payload.note_id)}")
+    annotation_id = records.identifier(mapping(answer).get("id"))
+    if annotation_id is not None:
+        ctx.store.remember_written("annotation", annotation_id, payload.ticket_id)  # its echo is never written back
+    ctx.metrics.annotations.inc()
+    return DONE
 
 
 # ----- escalations -----------------------------------------------------------------------------------------
@@ -732,4 +816,5 @@ KINDS = {kind.payload.kind: kind for kind in (
     Kind(Note, reconcile_note, annotation_note),
     Kind(Escalated, reconcile_escalated, read_escalations),
     Kind(Escalation, reconcile_escalation, escalation_note),
-    Kind(Unacknowledged, reconcile_unacknowledged, unacknowledged_note))}
+    Kind(Unacknowledged, reconcile_unacknowledged, unacknowledged_note),
+    Kind(Annotate, reconcile_annotate, annotate_signl))}

@@ -11,7 +11,9 @@ database: ``pgstore``); a dialect without statements for a version cannot open a
 adds the tenant to every table (a state file of version 1 is the tenant ``default``'s) and, on
 PostgreSQL, the leases, the agents and the tickets callbacks asked for. Version 3 adds to each ticket the
 route its Signl was raised by, when it was raised (a Signl raised before counts from the ticket's last
-change), and the generation whose unacknowledged-timeout escalation is recorded.
+change), and the generation whose unacknowledged-timeout escalation is recorded. Version 4 adds what notes
+both ways need: a ticket's note baseline (``notes_after``: notes up to that id were there before its Signl)
+and the notes and annotations the agent wrote (``written``).
 """
 
 from dataclasses import dataclass
@@ -45,6 +47,10 @@ def _tenant_key(table, key):
             f"ALTER TABLE {table} ADD " + ("UNIQUE (tenant, key)" if table == "intents" else f"PRIMARY KEY (tenant, {key})"))
 
 
+# What the agent wrote itself, so that it never sends it back: ``note`` (a Manage note id, written from an
+# annotation or a workflow action) and ``annotation`` (a SIGNL4 annotation id, written from a ticket note).
+WRITTEN = ("CREATE TABLE written (tenant TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, ticket_id {ticket}, "
+           "created {time} NOT NULL, PRIMARY KEY (tenant, kind, id))")
 TICKET_COLUMNS = "ticket_id, generation, alert_id, event_id, alert_status, old_alerts, reopened, updated"
 INTENT_COLUMNS = "id, key, kind, ticket_id, payload, state, attempts, error, created, updated"
 
@@ -123,6 +129,13 @@ MIGRATIONS = (
     )),
     Migration(3, "routes and escalations: each ticket's route, when its Signl was raised, its timeout escalation",
               sqlite=_ROUTED, postgresql=_ROUTED),
+    Migration(4, "notes both ways: each ticket's note baseline, the notes and annotations the agent wrote", sqlite=(
+        "ALTER TABLE tickets ADD COLUMN notes_after INTEGER",
+        WRITTEN.format(ticket="INTEGER", time="REAL"),
+    ), postgresql=(
+        "ALTER TABLE tickets ADD COLUMN notes_after BIGINT",
+        WRITTEN.format(ticket="BIGINT", time="DOUBLE PRECISION"),
+    )),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -295,8 +295,8 @@ def _poll_details(ctx, ticket_id, alert_id):
         return
     record = ctx.store.ticket(ticket_id)
     known, relation = decisions.signl(record), intents.proven(ctx, ticket_id, record, alert)
-    if decide(Seen.POLLED_ANNOTATION, known, relation) is NOTE:
-        for annotation_id, (body, user_id) in alert.annotations.items():
+    for annotation_id, (body, user_id) in alert.annotations.items():
+        if decide(intents.annotation_seen(ctx.store, annotation_id, body, polled=True), known, relation) is NOTE:
             ctx.store.add_intent(intents.Note(ticket_id, alert_id, annotation_id, alert.event_id, verified=True,
                                               text=body, user_id=user_id))
     if ctx.config["escalations"]["enabled"] and decide(Seen.READ_ESCALATION, known, relation) is ESCALATE:

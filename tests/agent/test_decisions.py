@@ -11,6 +11,7 @@ from tests.emulators.harness import REPO_ROOT
 from signl4_agent import decisions
 from signl4_agent.decisions import (
     ACKNOWLEDGE,
+    ANNOTATE,
     APPLY,
     CLOSE,
     ESCALATE,
@@ -96,6 +97,16 @@ CASES = [
     (Seen.UNACKNOWLEDGED, Signl.ACKNOWLEDGED, None, IGNORE),
     (Seen.UNACKNOWLEDGED, Signl.CLOSED, None, IGNORE),
     (Seen.UNACKNOWLEDGED, Signl.RAISING, None, IGNORE),
+    # notes both ways: a note of a type sent goes to an open (or acknowledged) Signl; what the agent wrote never
+    # goes back, whichever way
+    (Seen.MANAGE_NOTE, Signl.OPEN, None, ANNOTATE),
+    (Seen.MANAGE_NOTE, Signl.ACKNOWLEDGED, None, ANNOTATE),
+    (Seen.MANAGE_NOTE, Signl.CLOSED, None, IGNORE),
+    (Seen.MANAGE_NOTE, Signl.RAISING, None, IGNORE),
+    (Seen.MANAGE_NOTE_OTHER_TYPE, Signl.OPEN, None, IGNORE),
+    (Seen.MANAGE_OWN_NOTE, Signl.OPEN, None, IGNORE),
+    (Seen.OWN_ANNOTATION, Signl.OPEN, Alert.CURRENT, IGNORE),
+    (Seen.OWN_ANNOTATION, Signl.CLOSED, Alert.EARLIER, IGNORE),
 ]
 
 

@@ -104,6 +104,23 @@ def test_tickets_and_settings(backend):
     assert store.reachable()
 
 
+def test_notes_both_ways_state(backend):
+    """What the agent wrote (by kind and id), each ticket's note baseline, the tickets with an open Signl."""
+    store, other = backend.open(), backend.open("contoso")
+    store.remember_written("annotation", "2518_a", 4)
+    store.remember_written("annotation", "2518_a", 4)  # again after a crash: no error
+    store.remember_written("note", 17, 4)
+    assert store.written("annotation", "2518_a") and store.written("note", "17") and store.written("note", 17)
+    assert not store.written("note", "2518_a") and not other.written("annotation", "2518_a")
+    for ticket_id, status in ((4, 1), (5, 2), (6, 4)):
+        store.save_ticket(ticket_id, generation=1, alert_status=status, notes_after=ticket_id * 10)
+    store.save_ticket(7)  # a raise recorded, not sent
+    assert [(row["ticket_id"], row["notes_after"]) for row in store.tickets_with_open_signls()] == [(4, 40), (5, 50)]
+    assert other.tickets_with_open_signls() == []
+    store.clear_notes_baselines()
+    assert store.ticket(4)["notes_after"] is None and store.ticket(6)["notes_after"] is None
+
+
 def test_the_quarantine_counts_and_is_bounded(backend, monkeypatch):
     monkeypatch.setattr(store_module, "MAX_QUARANTINE", 3)
     clock = iter(range(100, 200))
