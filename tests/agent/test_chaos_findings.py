@@ -14,21 +14,6 @@ from signl4_agent import inbound, intents
 from signl4_agent.agent import Agent
 
 
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    """An agent in process, without its receiver: SIGNL4's outbound webhooks reach nobody."""
-    manage, signl4 = provisioned
-    made = []
-
-    def make(**overrides):
-        made.append(Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={})))
-        return made[-1]
-
-    yield make
-    for agent in made:
-        agent.close()
-
-
 def _annotation_notification(signl4, ticket_id, delivery_id):
     alert = support.alerts(signl4, ticket_id)[0]
     annotation = alert["annotations"][-1]
@@ -44,7 +29,7 @@ def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_age
     longer, so the annotation's notification is lost. The SIGNL4 poll reads the annotations of
     the alerts modified since (their timeline) and writes the note; the late webhook adds nothing."""
     manage, signl4 = provisioned
-    agent = make_agent(signl4={"poll_alerts": True})  # no receiver: every webhook is lost
+    agent = make_agent(receiver=False, signl4={"poll_alerts": True})  # every webhook is lost
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
@@ -63,7 +48,7 @@ def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, pro
     """The webhook names the user, a polled annotation only has the user's id (the name is looked
     up, and may have changed or be unavailable): the reference alone says the note is there."""
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(receiver=False)
     ticket = support.new_ticket(cw)
     agent.cycle()
     flags = dict(internalAnalysisFlag=True)
