@@ -4,13 +4,7 @@ import threading
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.support.clock import Clock
 
 
 def test_entries_expire_after_the_ttl():
