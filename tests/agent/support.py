@@ -24,6 +24,12 @@ OLIVIA = "olivia.oncall@example.com"
 UNSET = object()  # a section key's override that removes the key from the config: the agent's default applies
 
 
+def agent_env():
+    """This process's environment for ``python -m signl4_agent``: the agent and the collection importable."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
+                                                        os.path.join(REPO_ROOT, "build", "collections")]))
+
+
 def manage_client(manage):
     c = manage.connection
     return ManageClient(c["cw_url"], c["cw_company_id"], c["cw_public_key"], c["cw_private_key"], c["cw_client_id"])
@@ -181,14 +187,12 @@ class AgentProcess:
     """``python -m signl4_agent run`` as a real process."""
 
     def __init__(self, config_path, port):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                           os.path.join(REPO_ROOT, "build", "collections")]))
         self.port = port
         # the log goes to a file: a pipe nobody reads would block the agent once it is full
         self.log_path = "%s.%d.log" % (config_path, time.time_ns())
         self.log = open(self.log_path, "w+", encoding="utf-8")
         self.proc = subprocess.Popen([sys.executable, "-m", "signl4_agent", "run", "--config", config_path],
-                                     cwd=REPO_ROOT, env=env, stdout=self.log, stderr=self.log, text=True)
+                                     cwd=REPO_ROOT, env=agent_env(), stdout=self.log, stderr=self.log, text=True)
         self.url = "http://127.0.0.1:%d" % port
 
     def get(self, path):

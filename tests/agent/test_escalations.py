@@ -4,7 +4,6 @@ optionally the configured priority; exactly once each, and only as SIGNL4's API 
 over HTTP; the timeout on a clock the test moves."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -373,8 +372,7 @@ def test_a_tenant_sets_escalations_key_by_key():
 @pytest.mark.slow  # the agent as a process
 def test_check_config_names_an_escalation_priority_manage_does_not_have(provisioned, tmp_path):
     manage, signl4 = provisioned
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(support.REPO_ROOT, "agent"),
-                                                       os.path.join(support.REPO_ROOT, "build", "collections")]))
+    env = support.agent_env()
     for wanted, ok in ((P1, True), ("Priority 0 - Panic", False)):
         raw = support.config(tmp_path, manage, signl4, escalations=dict(enabled=True, priority=wanted))
         result = subprocess.run([sys.executable, "-m", "signl4_agent", "check-config", "--config",

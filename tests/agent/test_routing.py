@@ -407,8 +407,7 @@ def test_a_route_secret_appears_in_no_log_line_state_or_status(provisioned, cw, 
             with open(name, "rb") as handle:
                 assert secret.encode() not in handle.read()
     status = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", path], cwd=REPO_ROOT,
-                            env=dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                                           os.path.join(REPO_ROOT, "build", "collections")])),
+                            env=support.agent_env(),
                             capture_output=True, text=True, timeout=60, check=False)
     assert status.returncode == 0 and "quarantine" in json.loads(status.stdout)
     assert secret not in status.stdout + status.stderr
