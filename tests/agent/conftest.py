@@ -1,5 +1,6 @@
 import os
 import sys
+import time
 
 import pytest
 
@@ -31,15 +32,16 @@ def cw(manage):
 
 @pytest.fixture
 def make_agent(tmp_path, provisioned):
-    """Agents in process for the two emulators (``support.config`` with ``overrides``, validated with ``env``), closed
-    at teardown. With ``receiver`` the agent's receiver listens at ``agent.url``; with ``subscribe`` too, SIGNL4's
-    outbound webhooks are delivered there. A test file needing a variant overrides this fixture using it."""
+    """Agents in process for the two emulators (``support.config`` with ``overrides``, validated with ``env``; the
+    agent's ``clock`` and ``retry`` policy unless given), closed at teardown. With ``receiver`` the agent's receiver
+    listens at ``agent.url``; with ``subscribe`` too, SIGNL4's outbound webhooks are delivered there. A test file
+    needing a variant overrides this fixture using it."""
     manage, signl4 = provisioned
     made = []
 
-    def make(receiver=True, subscribe=True, clock=None, env=None, **overrides):
+    def make(receiver=True, subscribe=True, clock=time.time, retry=None, env=None, **overrides):
         config = config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env=env or {})
-        agent = Agent(config, clock=clock) if clock else Agent(config)
+        agent = Agent(config, clock=clock, retry=retry)
         made.append(agent)
         if receiver:
             agent.server = agent._start_server()

@@ -12,8 +12,6 @@ import pytest
 from tests.agent import support
 
 from signl4_agent import callbacks, intents
-from signl4_agent import config as config_module
-from signl4_agent.agent import Agent
 
 ATTACKER_KEY = "attacker-chosen-signing-key"
 KEY_PATH = "/v2025_1/system/callbackkey/index.rails"
@@ -127,25 +125,20 @@ def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused
     assert not manage.writes() and not signl4.writes()
 
 
-def test_only_the_exact_origins_of_the_configured_manage_are_key_origins(tmp_path, provisioned):
+def test_only_the_exact_origins_of_the_configured_manage_are_key_origins(make_agent):
     """A cloud instance: the site of manage.url and the API host ManageClient derives from it, each with its
     scheme and port; http://, another port or another host are not."""
-    manage, signl4 = provisioned
-    raw = support.config(tmp_path, manage, signl4, manage={"url": "https://na.myconnectwise.net", "codebase": "v2025_1/"})
-    agent = Agent(config_module.validate(raw, env={}))
-    try:
-        agent.manage.prepare()  # the codebase is given: the API base is derived without a request
-        origins = agent.manage_origins()
-        assert origins == {("https", "na.myconnectwise.net", 443), ("https", "api-na.myconnectwise.net", 443)}
-        good = "https://na.myconnectwise.net%s?companyName=c&id=1" % KEY_PATH
-        assert callbacks.key_url_origin(good, origins) == ("https", "na.myconnectwise.net", 443)
-        assert callbacks.key_url_origin(good.replace("//na.", "//api-na."), origins)
-        for bad in (good.replace("https:", "http:"), good.replace(".net", ".net:8443"), good.replace("na.my", "eu.my"),
-                    good.replace("//", "//u:p@"), good.replace(".net", ".net.evil.example"), good + "#f",
-                    good.replace(KEY_PATH, "/v2025_1/apis/3.0/service/tickets")):
-            assert callbacks.key_url_origin(bad, origins) is None, bad
-    finally:
-        agent.close()
+    agent = make_agent(receiver=False, manage={"url": "https://na.myconnectwise.net", "codebase": "v2025_1/"})
+    agent.manage.prepare()  # the codebase is given: the API base is derived without a request
+    origins = agent.manage_origins()
+    assert origins == {("https", "na.myconnectwise.net", 443), ("https", "api-na.myconnectwise.net", 443)}
+    good = "https://na.myconnectwise.net%s?companyName=c&id=1" % KEY_PATH
+    assert callbacks.key_url_origin(good, origins) == ("https", "na.myconnectwise.net", 443)
+    assert callbacks.key_url_origin(good.replace("//na.", "//api-na."), origins)
+    for bad in (good.replace("https:", "http:"), good.replace(".net", ".net:8443"), good.replace("na.my", "eu.my"),
+                good.replace("//", "//u:p@"), good.replace(".net", ".net.evil.example"), good + "#f",
+                good.replace(KEY_PATH, "/v2025_1/apis/3.0/service/tickets")):
+        assert callbacks.key_url_origin(bad, origins) is None, bad
 
 
 def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_asks(make_agent, provisioned, cw):
