@@ -25,4 +25,3 @@ def dsn(cluster):
     name = cluster.database()
     yield cluster.dsn(name)
     cluster.drop(name)
-
