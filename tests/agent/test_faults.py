@@ -8,7 +8,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 from tests.agent import support
 
 
-
 @pytest.fixture
 def faulty_agent(make_agent):
     """The shared fixture's agents (without a receiver) whose retry waits are recorded in ``agent.waits``."""

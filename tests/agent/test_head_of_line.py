@@ -9,7 +9,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 from tests.agent import support
 
 
-
 @pytest.fixture
 def agent(make_agent):
     return make_agent(receiver=False, signl4={"poll_alerts": True})

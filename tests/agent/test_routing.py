@@ -171,8 +171,9 @@ def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_
     first = only_alert(signl4, ticket["id"])
     assert first["teamId"] == DEFAULT_TEAM_ID and agent.store.ticket(ticket["id"])["route"] == "default"
     # the ticket now matches key-customer (Network Operations): nothing is raised again, its Signl stays where it is
-    cw.patch("/service/tickets/%d" % ticket["id"], [{"op": "replace", "path": "company", "value": {"identifier": "Tailspin"}},
-                                                   {"op": "replace", "path": "priority", "value": {"name": P1}}])
+    cw.patch("/service/tickets/%d" % ticket["id"], [
+        {"op": "replace", "path": "company", "value": {"identifier": "Tailspin"}},
+        {"op": "replace", "path": "priority", "value": {"name": P1}}])
     agent.cycle()
     agent.cycle()
     assert only_alert(signl4, ticket["id"])["id"] == first["id"]
@@ -364,8 +365,8 @@ def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are
                                        dict(name="c", team_secret_env="ROUTE_C"), dict(name="d")]),
                       env={"ROUTE_C": "from-the-env"})
     assert [route["team_secret"] for route in config["routes"]] == ["given-secret", "from-a-file", "from-the-env", None]
-    assert [route.team_secret for route in routing.routes(config)] == ["given-secret", "from-a-file", "from-the-env",
-                                                                         "team-hook-0001", "team-hook-0001"]
+    assert [route.team_secret for route in routing.routes(config)] == [
+        "given-secret", "from-a-file", "from-the-env", "team-hook-0001", "team-hook-0001"]
     assert {"given-secret", "from-a-file", "from-the-env"} <= set(config_module.secrets(config))
     # a route's secret is masked in an error, wherever it ends up in the message
     with pytest.raises(ConfigError) as caught:

@@ -117,7 +117,7 @@ def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused
     for number, key_url in enumerate(forged):
         body = callback_body(ticket["id"], key_url, message_id="m-%d" % number)
         status, answer = support.post(callback_url(agent, ticket["id"]), body,
-                              {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
+                                      {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
         assert status == 401, (key_url, answer)
     assert elsewhere.received == []  # nothing was sent elsewhere: no request, so no Authorization header
     assert key_requests(manage) == []  # nor to Manage
@@ -428,14 +428,14 @@ def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, provision
     for number in range(50):  # the key's own key_url, signed with another key
         body = callback_body(ticket["id"], key_url, message_id="bad-%d" % number)
         assert support.post(callback_url(agent, ticket["id"]), body,
-                    {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0] == 401
+                            {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0] == 401
     assert key_requests(manage) == []
     unknown = key_url.rsplit("=", 1)[0] + "="
     statuses = []
     for number in range(50):  # key ids Manage does not know: queued, read at most FETCHES times, then refused
         body = callback_body(ticket["id"], unknown + "00000000-0000-0000-0000-%012d" % number, message_id="u-%d" % number)
         statuses.append(support.post(callback_url(agent, ticket["id"]), body,
-                             {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
+                                     {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
     assert set(statuses) <= {202, 401, 429}
     assert support.wait_for(agent.verifier.queue.empty)
     assert 1 <= len(key_requests(manage)) <= callbacks.FETCHES
