@@ -5,7 +5,7 @@ test-ha`` needs them (Debian: ``apt-get install postgresql``); ``make test`` say
 import pytest
 
 # the agent suite's fixtures (importing its conftest also puts agent/ on the path)
-from tests.agent.conftest import cw, provisioned  # noqa: F401
+from tests.agent.conftest import cw, provisioned  # noqa: F401 pylint: disable=unused-import
 from tests.support import postgres
 
 
