@@ -4,16 +4,13 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client i
 
 
 class EventType:
-    """``eventType`` of SIGNL4's outbound webhooks (names as signl4.com lists them)."""
+    """``eventType`` of SIGNL4's outbound webhooks the agent reads (names as signl4.com lists them; the team
+    events 300 to 303, duty and punch, it ignores)."""
 
     SIGNL_CREATED = 200
     SIGNL_STATUS_CHANGED = 201  # "Signl Confirmed / Signl Resolved": ``alert.statusCode`` says which
     SIGNL_ESCALATED = 202
     SIGNL_ANNOTATED = 203
-    DUTY_STARTED = 300
-    DUTY_ENDED = 301
-    PUNCHED_IN = 302
-    PUNCHED_OUT = 303
 
 
 HAS_ANNOTATIONS = 2  # bit of an alert's ``flags``

@@ -122,9 +122,6 @@ class TicketDesk:
         self._rules[name] = (self.clock(), rule)
         return rule
 
-    def forget_rules(self):
-        self._rules = {}
-
     def _load_actions(self, rule):
         """Each event's ``actions`` and each action's ``customFields`` (none for a record without a usable id)."""
         events = [(event, record_id(event.get("id"))) for event in rule["events"]]

@@ -30,8 +30,6 @@ class LookupCache:
         self.clock = clock or time.monotonic
         self._entries = OrderedDict()  # key -> (stored at, value); oldest first
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self):
         with self._lock:
@@ -41,10 +39,8 @@ class LookupCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and self.clock() - entry[0] < self.ttl:
-                self.hits += 1
                 return entry[1]
             self._entries.pop(key, None)
-            self.misses += 1
             return default
 
     def put(self, key, value):

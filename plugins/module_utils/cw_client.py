@@ -223,7 +223,6 @@ class ManageClient(PooledClient):
         self._lock = threading.RLock()
         self.cache = LookupCache() if lookup_cache is None else lookup_cache
         self.run_cache = run_cache
-        self.discoveries = 0
 
     @classmethod
     def from_params(cls, params, log=None, run_cache=None):
@@ -255,7 +254,6 @@ class ManageClient(PooledClient):
         if isinstance(cached, dict) and is_codebase(cached.get("codebase")):
             return cached["codebase"], bool(cached.get("is_cloud"))
         info = self.company_info()
-        self.discoveries += 1
         codebase = str(info.get("Codebase") or ON_PREMISE_CODEBASE)
         if not is_codebase(codebase):
             raise UnexpectedResponseError(f"company info names the codebase {codebase[:100]!r}, which is not one "

@@ -30,7 +30,6 @@ END = "end of condition"
 SYMBOLS = ("!=", "<>", "<=", ">=", "=", "<", ">")  # longest first
 LOGIC = ("and", "or")
 WORD_OPERATORS = ("contains", "like", "in")
-LITERALS = ("true", "false", "null")
 # A word: a field path (``status/name``), a keyword, a number or an unquoted value; ends at a
 # space, a quote, a bracket, a parenthesis, a comma or a comparison symbol.
 _WORD = re.compile(r"""[^\s"'\[\]()<>=!,]+""")

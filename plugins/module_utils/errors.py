@@ -83,7 +83,7 @@ class UnexpectedResponseError(ApiError):
 
 
 class CancelledError(IntegrationError):
-    """A retry wait was interrupted (``RetryPolicy.interrupt()``, e.g. on SIGTERM in the agent)."""
+    """A retry wait was interrupted (the ``RetryPolicy``'s ``cancel`` event set, e.g. on SIGTERM in the agent)."""
 
 
 class AuthenticationError(ApiError):

@@ -85,7 +85,7 @@ class RetryPolicy:
     """Bounded exponential backoff with full jitter (as amazon.aws's ``jittered_backoff``).
 
     ``Retry-After`` wins over the computed delay, capped at ``retry_after_max`` seconds.
-    Waits end early when :meth:`interrupt` is called (from any thread, e.g. a SIGTERM handler):
+    Waits end early once the ``cancel`` event is set (from any thread, e.g. a SIGTERM handler):
     the request then raises :class:`CancelledError`. ``sleep``, ``rng`` and ``clock`` are
     injectable so tests and the agent can observe the waits.
     """
@@ -105,10 +105,6 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.retry_after_max)
         return self.rng() * min(self.backoff_max, self.backoff_base * (2 ** attempt))
-
-    def interrupt(self):
-        """End the current and every later wait at once (the client is shutting down)."""
-        self.cancel.set()
 
     def sleep(self, seconds):
         if self.cancel.is_set():

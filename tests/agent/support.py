@@ -1,6 +1,7 @@
 """Helpers of the agent tests: a provisioned Manage (the seed's custom fields and workflow rules,
 written by the collection's own code), agent configs, tickets, SIGNL4 subscriptions."""
 
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,13 @@ WEBHOOK_TOKEN = "hook-token-0123456789abcdef"
 CALLBACK_TOKEN = "callback-token-0123456789abcdef"
 ACTING_USER = "rene@example.com"
 OLIVIA = "olivia.oncall@example.com"
+UNSET = object()  # a section key's override that removes the key from the config: the agent's default applies
+
+
+def agent_env():
+    """This process's environment for ``python -m signl4_agent``: the agent and the collection importable."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
+                                                        os.path.join(REPO_ROOT, "build", "collections")]))
 
 
 def manage_client(manage):
@@ -74,7 +82,8 @@ def free_port():
 
 
 def config(tmp_path, manage_emulator, signl4_emulator, port=0, **overrides):
-    """A complete agent config (as parsed YAML) for the two emulators; ``overrides`` replace sections' keys."""
+    """A complete agent config (as parsed YAML) for the two emulators; ``overrides`` replace sections' keys
+    (``UNSET`` removes one)."""
     raw = {
         "manage": dict(url=manage_emulator.url, company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
                        client_id="00000000-0000-4000-8000-000000000001", timeout=5),
@@ -90,7 +99,7 @@ def config(tmp_path, manage_emulator, signl4_emulator, port=0, **overrides):
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(raw.get(key), dict):
-            raw[key] = dict(raw[key], **value)
+            raw[key] = {name: item for name, item in dict(raw[key], **value).items() if item is not UNSET}
         else:
             raw[key] = value
     return raw
@@ -138,6 +147,31 @@ def act(signl4, action, external_id, user=OLIVIA, text=None):
     return signl4.control("POST", "/act", body)
 
 
+def settle(agent, signl4):
+    """SIGNL4 delivers what it queued (the agent's receiver records it), then what the deliveries recorded runs."""
+    from signl4_agent import intents  # here: suites without agent/ on their path import this module too
+
+    signl4.control("POST", "/outbound/drain", {"timeout": 10})
+    intents.run_pending(agent.ctx)
+
+
+def recent():
+    """A cut-off an hour ago (``filters.entered_after``): the seed's tickets are older, the test's newer."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+
+
+def post(url, body, headers=None):
+    """``(status, JSON body)`` of a POST of ``body`` (bytes, or JSON-encoded); an error's body as bytes."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers=dict({"Content-Type": "application/json"}, **(headers or {})))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
 def wait_for(predicate, timeout=15.0, interval=0.05):
     """Poll ``predicate`` until true (a correctness wait for asynchronous work, not a timing assertion)."""
     deadline = time.monotonic() + timeout
@@ -153,14 +187,12 @@ class AgentProcess:
     """``python -m signl4_agent run`` as a real process."""
 
     def __init__(self, config_path, port):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                           os.path.join(REPO_ROOT, "build", "collections")]))
         self.port = port
         # the log goes to a file: a pipe nobody reads would block the agent once it is full
         self.log_path = "%s.%d.log" % (config_path, time.time_ns())
         self.log = open(self.log_path, "w+", encoding="utf-8")
         self.proc = subprocess.Popen([sys.executable, "-m", "signl4_agent", "run", "--config", config_path],
-                                     cwd=REPO_ROOT, env=env, stdout=self.log, stderr=self.log, text=True)
+                                     cwd=REPO_ROOT, env=agent_env(), stdout=self.log, stderr=self.log, text=True)
         self.url = "http://127.0.0.1:%d" % port
 
     def get(self, path):

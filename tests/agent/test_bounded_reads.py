@@ -3,7 +3,6 @@
 and the agent process stays small."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -27,8 +26,7 @@ def test_a_gzip_bomb_from_manage_is_one_clear_error_and_costs_little_memory(tmp_
     with RawServer([Answer(200, zeros_compressed(BOMB), headers={"Content-Encoding": "gzip"})]) as hostile:
         raw = support.config(tmp_path, manage, signl4)
         raw["manage"].update(url=hostile.url, codebase="v2025_1/")
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                           os.path.join(REPO_ROOT, "build", "collections")]))
+        env = support.agent_env()
         result = subprocess.run([sys.executable, "-c", MEASURED, "once", "--config", support.write_config(tmp_path, raw)],
                                 cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1, result.stderr

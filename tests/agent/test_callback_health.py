@@ -10,44 +10,13 @@ import urllib.request
 import pytest
 
 from tests.agent import support
+from tests.support.clock import Clock
 
 from signl4_agent import callback_health
 from signl4_agent import config as config_module
-from signl4_agent.agent import Agent
 from signl4_agent.metrics import Metrics
 
 DAY = 86400
-
-
-class Clock:
-    """The agent's clock (unix seconds), moved by the test."""
-
-    def __init__(self, now=1_900_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(receiver=True, clock=None, **overrides):
-        config = config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={})
-        agent = Agent(config, clock=clock) if clock else Agent(config)
-        made.append(agent)
-        if receiver:
-            agent.server = agent._start_server()
-            agent.url = "http://127.0.0.1:%s" % agent.server.effective_port
-        return agent
-
-    yield make
-    for agent in made:
-        if getattr(agent, "server", None):
-            agent.server.close()
-        agent.close()
 
 
 def callback_url(base, token=support.CALLBACK_TOKEN, tenant=None):
@@ -104,7 +73,7 @@ def test_manage_switches_a_callback_off_after_three_days_of_failures(manage, cw)
 
 def test_an_inactive_callback_is_switched_on_again_and_reported(make_agent, provisioned, cw, caplog):
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(subscribe=False)
     callback = register(cw, callback_url(agent.url))
     agent.server.close()  # the agent is away: every delivery fails ...
     agent.server = None
@@ -130,7 +99,7 @@ def test_an_inactive_callback_is_switched_on_again_and_reported(make_agent, prov
 
 def test_a_missing_callback_is_reported_with_how_to_register_it(make_agent, provisioned, cw, caplog):
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(subscribe=False)
     register(cw, callback_url(agent.url, token="another-token-0123456789"))  # another agent's
     register(cw, "%s/manage/callback?token=%s&recordId=" % (agent.url, support.CALLBACK_TOKEN))  # token not in the path
     register(cw, callback_url(agent.url) + "1", type="company")  # not a ticket callback
@@ -148,7 +117,7 @@ def test_a_missing_callback_is_reported_with_how_to_register_it(make_agent, prov
 
 def test_a_refused_reactivation_names_the_step_in_manage(make_agent, provisioned, cw, caplog):
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(subscribe=False)
     callback = register(cw, callback_url(agent.url), inactiveFlag=True)
     manage.inject(403, method="PATCH", path=r"/system/callbacks/\d+$")
     with caplog.at_level(logging.WARNING, logger="signl4_agent"):
@@ -222,7 +191,7 @@ def test_which_callbacks_are_the_agents(url, found):
 def test_the_same_message_id_twice_is_taken_once(make_agent, provisioned, cw):
     """Manage's MessageId identifies a callback: the emulator delivers each one twice, the agent takes it once."""
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(subscribe=False)
     register(cw, callback_url(agent.url))
     manage.control("POST", "/callbacks", {"duplicates": 2})
     ticket = support.new_ticket(cw)

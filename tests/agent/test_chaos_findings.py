@@ -9,24 +9,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
 from signl4_agent import inbound, intents
-from signl4_agent.agent import Agent
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    """An agent in process, without its receiver: SIGNL4's outbound webhooks reach nobody."""
-    manage, signl4 = provisioned
-    made = []
-
-    def make(**overrides):
-        made.append(Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={})))
-        return made[-1]
-
-    yield make
-    for agent in made:
-        agent.close()
 
 
 def _annotation_notification(signl4, ticket_id, delivery_id):
@@ -44,7 +27,7 @@ def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_age
     longer, so the annotation's notification is lost. The SIGNL4 poll reads the annotations of
     the alerts modified since (their timeline) and writes the note; the late webhook adds nothing."""
     manage, signl4 = provisioned
-    agent = make_agent(signl4={"poll_alerts": True})  # no receiver: every webhook is lost
+    agent = make_agent(receiver=False, signl4={"poll_alerts": True})  # every webhook is lost
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
@@ -63,7 +46,7 @@ def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, pro
     """The webhook names the user, a polled annotation only has the user's id (the name is looked
     up, and may have changed or be unavailable): the reference alone says the note is there."""
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(receiver=False)
     ticket = support.new_ticket(cw)
     agent.cycle()
     flags = dict(internalAnalysisFlag=True)
@@ -72,47 +55,40 @@ def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, pro
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 
-def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_covers_them(provisioned, cw, tmp_path):
+def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_covers_them(make_agent, provisioned, cw):
     """Each callback ran a cycle of its own and each failure doubled the back-off: one burst of
     502s met by a handful of callbacks put the agent's next full cycle minutes away (seen in the
     chaos suite: 15 failures within a second, the back-off at its 5-minute cap)."""
     manage, signl4 = provisioned
-    raw = support.config(tmp_path, manage, signl4, poll_interval=10)
-    agent = Agent(config_module.validate(raw, env={}), retry=RetryPolicy(max_retries=1, sleep=lambda seconds: None))
-    try:
-        ids = [support.new_ticket(cw, summary="Burst %d" % n)["id"] for n in range(5)]
-        manage.inject(502, count=1000)
-        for ticket_id in ids:
-            agent.wake_up(ticket_id)
-        agent._run_requested()
-        assert agent.failures == 1 and agent.backoff() == 10  # one poll interval, not 2 ** 4 of them
-        assert agent.requested == set(ids)  # kept for later, not lost
-        manage.clear_requests()
-        agent._run_requested()  # backing off: nothing is tried before the next full cycle
-        assert agent.failures == 1 and manage.requests() == []
-        manage.control("DELETE", "/faults")
-        agent.full_cycle()
-        assert agent.failures == 0 and agent.requested == set()  # the full cycle looked at them all
-        assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
-    finally:
-        agent.close()
+    agent = make_agent(receiver=False, poll_interval=10, retry=RetryPolicy(max_retries=1, sleep=lambda seconds: None))
+    ids = [support.new_ticket(cw, summary="Burst %d" % n)["id"] for n in range(5)]
+    manage.inject(502, count=1000)
+    for ticket_id in ids:
+        agent.wake_up(ticket_id)
+    agent._run_requested()
+    assert agent.failures == 1 and agent.backoff() == 10  # one poll interval, not 2 ** 4 of them
+    assert agent.requested == set(ids)  # kept for later, not lost
+    manage.clear_requests()
+    agent._run_requested()  # backing off: nothing is tried before the next full cycle
+    assert agent.failures == 1 and manage.requests() == []
+    manage.control("DELETE", "/faults")
+    agent.full_cycle()
+    assert agent.failures == 0 and agent.requested == set()  # the full cycle looked at them all
+    assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
 
 
-def test_after_sigterm_no_new_side_effect_starts(provisioned, cw, tmp_path):
+def test_after_sigterm_no_new_side_effect_starts(make_agent, provisioned, cw):
     """SIGTERM set the agent's stop event, but a cycle went on through all its work (up to a hundred
     pending intents, every matching ticket): the chaos run's last agent did not stop within 15 s.
     Now no intent starts once stopping; what is left stays recorded for the next start."""
     manage, signl4 = provisioned
-    agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4), env={}))
-    try:
-        ids = [support.new_ticket(cw, summary="Stopping %d" % n)["id"] for n in range(3)]
-        agent.stopping.set()
-        with pytest.raises(CancelledError):
-            agent.cycle()
-        assert support.alerts(signl4) == []
-        assert [i["kind"] for i in agent.store.pending_intents()] == ["raise"]  # recorded, not lost
-        agent.stopping.clear()  # the next start
+    agent = make_agent(receiver=False)
+    ids = [support.new_ticket(cw, summary="Stopping %d" % n)["id"] for n in range(3)]
+    agent.stopping.set()
+    with pytest.raises(CancelledError):
         agent.cycle()
-        assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
-    finally:
-        agent.close()
+    assert support.alerts(signl4) == []
+    assert [i["kind"] for i in agent.store.pending_intents()] == ["raise"]  # recorded, not lost
+    agent.stopping.clear()  # the next start
+    agent.cycle()
+    assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)

@@ -4,7 +4,6 @@ optionally the configured priority; exactly once each, and only as SIGNL4's API 
 over HTTP; the timeout on a clock the test moves."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,58 +13,15 @@ import urllib.request
 import pytest
 
 from tests.agent import support
+from tests.support.clock import Clock  # the timeout is measured on it
 from tests.emulators.signl4.seed import SECOND_TEAM_ID
 
-from signl4_agent import config as config_module
 from signl4_agent import intents
-from signl4_agent.agent import Agent
 from signl4_agent.config import ConfigError, validate
 
 P1, P3 = "Priority 1 - Emergency Response", "Priority 3 - Normal Response"
 ON = dict(enabled=True, priority=P1)
 REFERENCE = "[SIGNL4 ref "
-
-
-class Clock:
-    """The agent's clock, moved by the test (the timeout is measured on it)."""
-
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(receiver=True, clock=None, **overrides):
-        raw = support.config(tmp_path, manage, signl4, **overrides)
-        agent = Agent(config_module.validate(raw, env={}), **({"clock": clock} if clock else {}))
-        made.append(agent)
-        if receiver:
-            agent.server = agent._start_server()
-            agent.url = "http://127.0.0.1:%s" % agent.server.effective_port
-            support.subscribe(signl4, "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN))
-        return agent
-
-    yield make
-    for agent in made:
-        if getattr(agent, "server", None):
-            agent.server.close()
-        agent.close()
-
-
-def recent():
-    """A cut-off an hour ago (``filters.entered_after``): the seed's tickets are older, the test's newer."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
-
-
-def settle(agent, signl4):
-    signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    intents.run_pending(agent.ctx)
 
 
 def escalation_notes(cw, ticket_id):
@@ -96,7 +52,7 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
     entry = escalate(signl4, ticket["id"])  # to the manager of the Signl's team
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     notes = escalation_notes(cw, ticket["id"])
     assert len(notes) == 1, notes
     day, moment = entry["timestamp"][:10], entry["timestamp"][11:19]
@@ -107,14 +63,14 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
     # someone lowers the priority; SIGNL4 escalates again, to another team: a second note, the priority again
     cw.patch("/service/tickets/%d" % ticket["id"], [{"op": "replace", "path": "priority", "value": {"name": P3}}])
     escalate(signl4, ticket["id"], to="team", team="Network Operations")
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     notes = escalation_notes(cw, ticket["id"])
     assert len(notes) == 2 and "escalated to team Network Operations at" in notes[1]["text"]
     assert priority(cw, ticket["id"]) == P1
     # the ticket has the priority already: the note alone
     manage.clear_requests()
     escalate(signl4, ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert len(escalation_notes(cw, ticket["id"])) == 3
     assert [r["method"] for r in manage.writes()] == ["POST"]
     # every notification once more (new ids): nothing more
@@ -148,10 +104,10 @@ def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, p
         ticket = support.new_ticket(cw, priority=P3)
         agent.cycle()
         escalate(signl4, ticket["id"])  # to the manager of Service Desk: not Network Operations' business
-        settle(agent, signl4)
+        support.settle(agent, signl4)
         assert escalation_notes(cw, ticket["id"]) == []
         escalate(signl4, ticket["id"], to="team", team=SECOND_TEAM_ID)
-        settle(agent, signl4)
+        support.settle(agent, signl4)
         notes = escalation_notes(cw, ticket["id"])
         # read from SIGNL4, the alert lists both escalations: the first is written too, and each once
         assert len(notes) == 2 and "to the manager of team Service Desk" in notes[0]["text"]
@@ -169,7 +125,7 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     signl4.clear_requests()
     # a 202 SIGNL4 sends without an escalation on the alert (what a forged one looks like once the alert is read)
     signl4.control("POST", "/emit", {"eventType": 202, "external_id": str(ticket["id"])})
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert len(details_reads(signl4)) == 1  # read once, found no escalation: nothing written
     forged = {"id": "forged-1", "eventType": 202, "eventRaisedUtc": "2026-01-01T00:00:00Z", "team": {"id": "t"},
               "alert": {"id": "someone-elses", "eventId": "e", "externalEventId": str(ticket["id"]), "statusCode": 1}}
@@ -183,7 +139,7 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     assert not any(kind.startswith(("escalated/", "escalation/")) for kind in agent.store.counts()["intents"])
     # the real escalation, when it comes, is written
     escalate(signl4, ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert len(escalation_notes(cw, ticket["id"])) == 1 and priority(cw, ticket["id"]) == P1
     assert alert["id"] in escalation_notes(cw, ticket["id"])[0]["text"]
 
@@ -193,7 +149,7 @@ def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_n
     about an alert with the ticket's number is read; its escalations count only when the raise's marker proves it
     the ticket's Signl."""
     manage, signl4 = provisioned
-    agent = make_agent(escalations=ON, filters={"entered_after": recent()})
+    agent = make_agent(escalations=ON, filters={"entered_after": support.recent()})
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
     agent.store.save_ticket(ticket["id"], alert_id=None, event_id=None)
@@ -202,11 +158,11 @@ def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_n
     foreign = [a for a in support.alerts(signl4, ticket["id"]) if a["title"] == "Another monitor"][0]
     manage.clear_requests()
     signl4.control("POST", "/escalate", {"alert_id": foreign["id"], "to": "manager"})
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert not manage.writes() and agent.store.ticket(ticket["id"])["alert_id"] is None
     signl = [a for a in support.alerts(signl4, ticket["id"]) if a["id"] != foreign["id"]][0]
     signl4.control("POST", "/escalate", {"alert_id": signl["id"], "to": "team", "team": "Network Operations"})
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert len(escalation_notes(cw, ticket["id"])) == 1 and agent.store.ticket(ticket["id"])["alert_id"] == signl["id"]
 
 
@@ -218,7 +174,7 @@ def test_escalations_are_off_by_default(make_agent, provisioned, cw):
     manage.clear_requests()
     signl4.clear_requests()
     escalate(signl4, ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     agent.cycle()
     assert agent.metrics.deliveries.labels(source="signl4", outcome="ignored")._value.get() >= 1
     assert details_reads(signl4) == [] and not manage.writes()
@@ -240,7 +196,7 @@ def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(m
 def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_agent, provisioned, cw):
     manage, signl4 = provisioned
     clock = Clock()
-    agent = make_agent(clock=clock, reopen="new_signl", filters={"entered_after": recent()},
+    agent = make_agent(clock=clock, reopen="new_signl", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600, note=True, detail_description=True,
                                         internal_analysis=False))
     late = support.new_ticket(cw, priority=P3, summary="nobody answers")
@@ -248,7 +204,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     agent.cycle()
     raised_at = clock.now
     support.act(signl4, "acknowledge", told["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     clock.now += 599
     before = agent.metrics.calls(api="signl4")
     agent.cycle()
@@ -272,7 +228,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     assert len(escalation_notes(cw, late["id"])) == 1 and len(details_reads(signl4)) == reads
     # a new Signl (the ticket came back) gets its own timeout, once
     support.act(signl4, "close", late["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     support.set_status(cw, late["id"], "New (not responded)")
     agent.cycle()
     assert len(support.alerts(signl4, late["id"])) == 2
@@ -286,12 +242,12 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
 def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, provisioned, cw):
     manage, signl4 = provisioned
     clock = Clock()
-    agent = make_agent(clock=clock, reopen="reopen", filters={"entered_after": recent()},
+    agent = make_agent(clock=clock, reopen="reopen", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600))
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
     support.act(signl4, "close", ticket["id"])  # closed in time
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     clock.now += 3600
     support.set_status(cw, ticket["id"], "New (not responded)")  # back: the close is undone, the Signl open again
     agent.cycle()
@@ -309,7 +265,7 @@ def test_a_signl_acknowledged_in_signl4_unknown_to_the_agent_is_asked_about_once
     manage, signl4 = provisioned
     clock = Clock()
     agent = make_agent(receiver=False, clock=clock, escalations=dict(ON, unacknowledged_after=60),
-                       filters={"entered_after": recent()})
+                       filters={"entered_after": support.recent()})
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
     support.act(signl4, "acknowledge", ticket["id"])  # no webhook, no poll: the store still says open
@@ -416,8 +372,7 @@ def test_a_tenant_sets_escalations_key_by_key():
 @pytest.mark.slow  # the agent as a process
 def test_check_config_names_an_escalation_priority_manage_does_not_have(provisioned, tmp_path):
     manage, signl4 = provisioned
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(support.REPO_ROOT, "agent"),
-                                                       os.path.join(support.REPO_ROOT, "build", "collections")]))
+    env = support.agent_env()
     for wanted, ok in ((P1, True), ("Priority 0 - Panic", False)):
         raw = support.config(tmp_path, manage, signl4, escalations=dict(enabled=True, priority=wanted))
         result = subprocess.run([sys.executable, "-m", "signl4_agent", "check-config", "--config",

@@ -7,26 +7,18 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
-from signl4_agent.agent import Agent
-
 
 @pytest.fixture
-def faulty_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
+def faulty_agent(make_agent):
+    """The shared fixture's agents (without a receiver) whose retry waits are recorded in ``agent.waits``."""
 
     def make(**overrides):
         waits = []
-        retry = RetryPolicy(max_retries=3, sleep=waits.append)
-        agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={}), retry=retry)
+        agent = make_agent(receiver=False, retry=RetryPolicy(max_retries=3, sleep=waits.append), **overrides)
         agent.waits = waits
-        made.append(agent)
         return agent
 
-    yield make
-    for agent in made:
-        agent.close()
+    return make
 
 
 def test_manage_429_storm_is_waited_out_as_told(faulty_agent, provisioned, cw):

@@ -2,35 +2,26 @@
 the ``trigger_query`` alike. The trigger rule is made board-wide here (the seed's is scoped to the Service
 Desk) and its new-ticket event selects "New" tickets too, so tickets on two boards match it."""
 
+import functools
+
 import pytest
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
-from signl4_agent.agent import Agent
 
 SERVICE_DESK, NETWORK = "Service Desk", "Network Operations"
 
 
 @pytest.fixture
-def make_agent(tmp_path, provisioned, cw):
-    manage, signl4 = provisioned
+def make_agent(make_agent, cw):
+    """The shared fixture's agents (without a receiver), the trigger rule made board-wide first."""
     rule = cw.list("/system/workflows", conditions='name = "SIGNL4 - Trigger Signls"')[0]
     cw.patch("/system/workflows/%d" % rule["id"], [{"op": "replace", "path": "board", "value": None}])
     event = [e for e in cw.list("/system/workflows/%d/events" % rule["id"]) if e["name"] == "New ticket"][0]
     cw.patch("/system/workflows/%d/events/%d" % (rule["id"], event["id"]), [
         {"op": "replace", "path": "eventCondition",
          "value": 'Signl4Retrieved_c = False AND status/name in ("New (not responded)", "New")'}])
-    made = []
-
-    def make(**overrides):
-        agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={}))
-        made.append(agent)
-        return agent
-
-    yield make
-    for agent in made:
-        agent.close()
+    return functools.partial(make_agent, receiver=False)
 
 
 def boards_paged(signl4, cw):

@@ -10,31 +10,21 @@ import pytest
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
 from signl4_agent import cutoff
-from signl4_agent.agent import Agent
 from signl4_agent.store import SqliteStore
 
 OLD_MORNING, OLD_EVENING = "Email not syncing on CEO's phone", "Server CPU alert on SQL02"
 
 
 @pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
+def make_agent(make_agent):
+    """The shared fixture's agents (without a receiver), ``entered_after`` the agent's default unless given (the
+    suite's default switches the cut-off off)."""
 
-    def make(entered_after=None, clock=time.time, **overrides):
-        raw = support.config(tmp_path, manage, signl4, **overrides)
-        raw["filters"].pop("entered_after")  # the suite's default switches the cut-off off: back to the agent's
-        if entered_after is not None:
-            raw["filters"]["entered_after"] = entered_after
-        agent = Agent(config_module.validate(raw, env={}), clock=clock)
-        made.append(agent)
-        return agent
+    def make(entered_after=support.UNSET, **overrides):
+        return make_agent(receiver=False, filters={"entered_after": entered_after}, **overrides)
 
-    yield make
-    for agent in made:
-        agent.close()
+    return make
 
 
 def paged(signl4):

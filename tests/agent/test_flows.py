@@ -8,49 +8,9 @@ import pytest
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
 from signl4_agent import intents
-from signl4_agent.agent import Agent
 
 ACK, CLOSED = 2, 4
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(receiver=True, **overrides):
-        agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={}))
-        made.append(agent)
-        if receiver:
-            agent.server = agent._start_server()
-            agent.url = "http://127.0.0.1:%s" % agent.server.effective_port
-            support.subscribe(signl4, "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN))
-        return agent
-
-    yield make
-    for agent in made:
-        if getattr(agent, "server", None):
-            agent.server.close()
-        agent.close()
-
-
-def settle(agent, signl4):
-    """Let SIGNL4 deliver what it queued, then run what the deliveries recorded."""
-    signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    intents.run_pending(agent.ctx)
-
-
-def post(url, body, headers=None):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers=dict({"Content-Type": "application/json"}, **(headers or {})))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, provisioned, cw):
@@ -99,7 +59,7 @@ def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agen
     agent.cycle()
     support.set_status(cw, ticket["id"], "In Progress")
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     alert = support.alerts(signl4, ticket["id"])[0]
     assert alert["status"]["statusCode"] == ACK
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -107,7 +67,7 @@ def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agen
     assert current["status"]["name"] == "In Progress"  # the echo of the agent's own acknowledge changed nothing
     support.set_status(cw, ticket["id"], "Closed (resolved)")
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert support.alerts(signl4, ticket["id"])[0]["status"]["statusCode"] == CLOSED
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert support.custom(current, "Signl4Status_c") == "Resolved"
@@ -135,7 +95,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, provisio
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "acknowledge", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"  # the action of "Signl acknowledged"
     assert current["owner"]["id"] == member["id"]
@@ -146,7 +106,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, provisio
     agent.cycle()
     assert not [r for r in signl4.requests() if r["method"] == "POST"]
     support.act(signl4, "close", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "Closed (resolved)"
     assert current["owner"]["id"] == member["id"]  # owner_assignment=acknowledge: the close leaves it
@@ -159,7 +119,7 @@ def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, provisione
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "acknowledge", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"
     assert "owner" not in current
@@ -172,7 +132,7 @@ def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, provi
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "acknowledge", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "New (not responded)"
     assert support.custom(current, "Signl4Status_c") is None
@@ -186,7 +146,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, pr
     agent.cycle()
     alert = support.alerts(signl4, ticket["id"])[0]
     support.act(signl4, "close", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     manage.clear_requests()
     # a late acknowledgement (older than the close) arrives afterwards, twice, with fresh ids
@@ -195,7 +155,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, pr
         stale = {"id": "late-%d" % number, "eventType": 201, "eventRaisedUtc": "2026-01-01T00:00:00Z",
                  "alert": {"id": alert["id"], "eventId": alert["eventId"], "externalEventId": str(ticket["id"]),
                            "statusCode": 2}, "user": {"id": "x", "username": "Olivia", "mailaddress": support.OLIVIA}}
-        assert post(url, stale)[0] == 200
+        assert support.post(url, stale)[0] == 200
     intents.run_pending(agent.ctx)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     assert not manage.writes()
@@ -213,9 +173,9 @@ def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned
     manage.clear_requests()
     close = {"id": "n-1", "eventType": 201, "alert": {"id": alert["id"], "eventId": alert["eventId"],
                                                       "externalEventId": str(ticket["id"]), "statusCode": 4}}
-    assert post("%s/signl4/%s" % (agent.url, "wrong-token-0123456789"), close)[0] == 404
-    assert post("%s/signl4" % agent.url, close)[0] == 404
-    assert post("%s/manage/%s/callback" % (agent.url, support.WEBHOOK_TOKEN), close)[0] == 404
+    assert support.post("%s/signl4/%s" % (agent.url, "wrong-token-0123456789"), close)[0] == 404
+    assert support.post("%s/signl4" % agent.url, close)[0] == 404
+    assert support.post("%s/manage/%s/callback" % (agent.url, support.WEBHOOK_TOKEN), close)[0] == 404
     url = "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
     team = {"id": "5b0b1a5e-0000-4000-8000-00000000a001"}
     others = [{"eventType": 202, "team": team, "alert": dict(close["alert"], statusCode=1)},
@@ -224,7 +184,7 @@ def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned
               {"eventType": 201, "alert": dict(close["alert"], externalEventId="999999")},  # not our Signl
               {"eventType": 201, "alert": dict(close["alert"], externalEventId="INC-7")}]  # another system's
     for number, event in enumerate(others):
-        status, body = post(url, dict(event, id="other-%d" % number, eventRaisedUtc="2026-01-01T00:00:00Z"))
+        status, body = support.post(url, dict(event, id="other-%d" % number, eventRaisedUtc="2026-01-01T00:00:00Z"))
         assert (status, body["outcome"]) == (200, "ignored")
     intents.run_pending(agent.ctx)
     assert agent.store.counts() == before
@@ -243,14 +203,14 @@ def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, pr
     agent.cycle()
     body = body.replace(b'"1"', ('"%d"' % ticket["id"]).encode())
     before = agent.store.counts()
-    status = post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), body)[0]
+    status = support.post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), body)[0]
     assert 400 <= status < 500
     assert agent.store.counts() == before
 
 
 def test_huge_body_is_refused(make_agent, provisioned):
     agent = make_agent()
-    status = post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), b"{" + b" " * 200000 + b"}")[0]
+    status = support.post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), b"{" + b" " * 200000 + b"}")[0]
     assert status == 413
     assert agent.store.counts()["deliveries"] == 0
 
@@ -259,12 +219,12 @@ def _close_and_reenter(agent, signl4, cw):
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "close", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     support.set_status(cw, ticket["id"], "New (not responded)")  # the ticket re-enters the trigger
     agent.cycle()
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     return ticket, cw.get("/service/tickets/%d" % ticket["id"])
 
 
@@ -277,7 +237,7 @@ def test_reopen_new_signl_raises_a_second_signl_once(make_agent, provisioned, cw
     assert support.custom(current, "Signl4Status_c") == ""
     # the new Signl syncs like the first: acknowledged in SIGNL4 -> ticket In Progress
     support.act(signl4, "acknowledge", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
     assert len(support.alerts(signl4, ticket["id"])) == 2
 
@@ -290,7 +250,7 @@ def test_reopen_policy_reopen_undoes_the_close(make_agent, provisioned, cw):
     assert [a["status"]["statusCode"] for a in raised] == [1]
     assert support.custom(current, "Signl4Status_c") == ""
     support.act(signl4, "close", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
 
 
@@ -350,7 +310,7 @@ def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, provi
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     agent.cycle()
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1
@@ -381,7 +341,7 @@ def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_a
              ({"Type": "ticket", "ID": ticket["id"], "Metadata": {"key_url": manage.url}}, None),
              (b"not json", "bm90IGl0"), ({"Type": "ticket", "ID": ticket["id"], "Metadata": "x"}, "bm90IGl0")]
     for body, signature in cases:
-        status = post(url, body, {"x-content-signature": signature} if signature else {})[0]
+        status = support.post(url, body, {"x-content-signature": signature} if signature else {})[0]
         assert status in (400, 401)
     assert agent.requested == set()
     assert not agent.wake.is_set()
@@ -410,7 +370,7 @@ def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_age
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     before = agent.store.counts()
     manage.clear_requests()
     signl4.control("POST", "/outbound/drain", {"timeout": 10})
@@ -420,7 +380,7 @@ def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_age
         signl4.control("POST", "/emit", {"eventType": event_type})
     for event_type in (302, 303):
         signl4.control("POST", "/emit", {"eventType": event_type, "user": support.OLIVIA, "whole_seconds": True})
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     deliveries = signl4.control("GET", "/outbound")["deliveries"][sent:]
     assert sorted(d["payload"]["eventType"] for d in deliveries) == [202, 300, 301, 302, 303]
     assert all(d["status"] == 200 for d in deliveries)  # answered 2xx at once: SIGNL4 does not retry

@@ -8,16 +8,10 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
-from signl4_agent.agent import Agent
-
 
 @pytest.fixture
-def agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = Agent(config_module.validate(support.config(tmp_path, manage, signl4, signl4={"poll_alerts": True}), env={}))
-    yield made
-    made.close()
+def agent(make_agent):
+    return make_agent(receiver=False, signl4={"poll_alerts": True})
 
 
 def notes(cw, ticket_id):

@@ -5,7 +5,6 @@ in the message and in the exception text; certificate checks turned off are said
 import io
 import json
 import logging
-import os
 import subprocess
 import sys
 
@@ -60,8 +59,7 @@ def test_insecure_settings_are_logged_once_each_at_start(tmp_path, manage, signl
     raw = support.config(tmp_path, manage, signl4)
     raw["manage"]["validate_certs"] = False
     raw["signl4"]["validate_certs"] = False
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                       os.path.join(REPO_ROOT, "build", "collections")]))
+    env = support.agent_env()
     result = subprocess.run([sys.executable, "-m", "signl4_agent", "once", "--config", support.write_config(tmp_path, raw)],
                             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     warnings = [json.loads(line)["message"] for line in result.stderr.splitlines() if '"WARNING"' in line]

@@ -1,28 +1,10 @@
 """Owner by e-mail: /system/members lists API members too (licenseClass "A", as real Manage does);
 an API member is never made a ticket's owner, whatever its e-mail."""
 
-import pytest
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
 from signl4_agent import intents, sync
-from signl4_agent.agent import Agent
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(**overrides):
-        agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={}))
-        made.append(agent)
-        return agent
-
-    yield make
-    for agent in made:
-        agent.close()
 
 
 def api_member_with_email(cw, email):
@@ -47,7 +29,7 @@ def acknowledged_by_olivia(agent, signl4, cw):
 def test_an_api_member_with_the_users_email_never_becomes_the_owner(make_agent, provisioned, cw):
     manage, signl4 = provisioned
     api_member_with_email(cw, support.OLIVIA)
-    agent = make_agent(owner_assignment="acknowledge")
+    agent = make_agent(receiver=False, owner_assignment="acknowledge")
     current = acknowledged_by_olivia(agent, signl4, cw)
     assert current["status"]["name"] == "In Progress"  # the acknowledge itself went through
     assert "owner" not in current or current["owner"] is None
@@ -59,7 +41,7 @@ def test_the_person_is_the_owner_when_an_api_member_shares_the_email(make_agent,
     person = cw.list("/system/members", conditions='identifier = "asmith"')[0]
     cw.patch("/system/members/%d" % person["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
     api_member_with_email(cw, support.OLIVIA)
-    agent = make_agent(owner_assignment="acknowledge")
+    agent = make_agent(receiver=False, owner_assignment="acknowledge")
     current = acknowledged_by_olivia(agent, signl4, cw)
     assert current["owner"]["id"] == person["id"]
     assert support.custom(current, "Signl4User_c") == support.OLIVIA

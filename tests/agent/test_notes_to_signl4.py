@@ -10,51 +10,14 @@ import pytest
 
 from tests.agent import support
 from tests.emulators.signl4 import seed as signl4_seed
+from tests.support.clock import Clock  # the notes watch's: cycles a poll interval apart, without waiting
 from tests.support.fault_proxy import FaultProxy
 
 from signl4_agent import config as config_module
 from signl4_agent import intents, notes
-from signl4_agent.agent import Agent
 
 RENE = next(user for user in signl4_seed.USERS if user["mail"] == support.ACTING_USER)  # the acting user
 ON = {"to_signl4": {"enabled": True}}
-
-
-class Clock:
-    """The notes watch's clock (seconds), moved by the test: cycles a poll interval apart, without waiting."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(receiver=True, **overrides):
-        agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={}))
-        made.append(agent)
-        if receiver:
-            agent.server = agent._start_server()
-            agent.url = "http://127.0.0.1:%s" % agent.server.effective_port
-            support.subscribe(signl4, "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN))
-        return agent
-
-    yield make
-    for agent in made:
-        if getattr(agent, "server", None):
-            agent.server.close()
-        agent.close()
-
-
-def settle(agent, signl4):
-    """SIGNL4's notifications delivered (the agent's receiver records them), then what they recorded run."""
-    signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    intents.run_pending(agent.ctx)
 
 
 def annotations(signl4, ticket_id):
@@ -76,7 +39,7 @@ def raised_ticket(agent, cw, signl4, **fields):
     """A new ticket whose Signl the agent raised (and whose raise's notifications it took)."""
     ticket = support.new_ticket(cw, **fields)
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert support.alerts(signl4, ticket["id"])
     return ticket
 
@@ -88,7 +51,7 @@ def test_a_discussion_note_becomes_one_annotation_with_its_marker_and_nothing_co
     ticket = raised_ticket(agent, cw, signl4)
     note = add_note(cw, ticket["id"], "Customer confirms the share is back\nsecond line")
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     agent.cycle()
     agent.cycle()
     [annotation] = annotations(signl4, ticket["id"])
@@ -161,7 +124,7 @@ def test_notes_of_a_closed_signl_stay_in_manage(make_agent, provisioned, cw):
     agent = make_agent(notes=ON)
     ticket = raised_ticket(agent, cw, signl4)
     support.act(signl4, "close", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     agent.cycle()
     add_note(cw, ticket["id"], "after the close")
     manage.clear_requests()
@@ -178,7 +141,7 @@ def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_a
     agent = make_agent(notes=ALL_TYPES)  # the agent's notes are Internal ones (notes.internal_analysis)
     ticket = raised_ticket(agent, cw, signl4)
     support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     [note] = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert note["text"].endswith("]") and "[SIGNL4 ref " in note["text"]
     assert agent.store.written("note", note["id"])
@@ -193,7 +156,7 @@ def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_a
     assert agent.store.intent("annotate:%d" % note["id"]) is None
     # its reference line edited away before the agent looked: its recorded id says it is the agent's
     support.act(signl4, "annotate", ticket["id"], text="Second annotation")
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     second = max(cw.list("/service/tickets/%d/notes" % ticket["id"]), key=lambda n: n["id"])
     assert agent.store.written("note", second["id"])
     agent.store.save_ticket(ticket["id"], notes_after=second["id"] - 1)
@@ -333,7 +296,7 @@ def test_idle_cost_none_without_an_open_signl(make_agent, provisioned, cw):
     raised_ticket(agent, cw, signl4)
     for ticket in agent.store.tickets():  # every Signl closed (the seed's new tickets raised theirs too)
         support.act(signl4, "close", ticket["ticket_id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert agent.store.tickets() and agent.store.tickets_with_open_signls() == []
     agent.cycle()
     off = _cycle_calls(agent)

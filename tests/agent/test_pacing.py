@@ -5,9 +5,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 
 from tests.agent import support
 
-from signl4_agent import config as config_module
 from signl4_agent import ratelimit
-from signl4_agent.agent import Agent
 
 
 def test_a_window_counts_a_request_from_its_answer():
@@ -38,7 +36,7 @@ def test_a_failed_request_is_counted_too():
         assert now[0] == 17.0
 
 
-def test_a_slow_first_event_does_not_let_the_next_window_start_early(tmp_path, provisioned, cw):
+def test_a_slow_first_event_does_not_let_the_next_window_start_early(make_agent, provisioned, cw):
     """SIGNL4 (free plan: 10 events per 15 s) on a manual clock the agent's waits advance. The first
     Signl reaches SIGNL4 5 s after the agent let it go (a slow send): counted from when it was let go,
     the 11th would arrive 5 s before SIGNL4's window ends and be refused (429) again and again."""
@@ -51,22 +49,18 @@ def test_a_slow_first_event_does_not_let_the_next_window_start_early(tmp_path, p
         now[0] += seconds
         signl4.control("POST", "/clock", {"advance": seconds})
 
-    agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, signl4={"plan": "free"}), env={}),
-                  retry=RetryPolicy(max_retries=2, sleep=lambda seconds: None))
-    try:
-        agent.ctx.limiters = ratelimit.limiters("free", wait=advance, clock=lambda: now[0])
-        send = agent.signl4.webhook_event
+    agent = make_agent(receiver=False, signl4={"plan": "free"}, retry=RetryPolicy(max_retries=2, sleep=lambda seconds: None))
+    agent.ctx.limiters = ratelimit.limiters("free", wait=advance, clock=lambda: now[0])
+    send = agent.signl4.webhook_event
 
-        def slow_first(payload, query=None):
-            if not now[0]:
-                advance(5.0)
-            return send(payload, query)
+    def slow_first(payload, query=None):
+        if not now[0]:
+            advance(5.0)
+        return send(payload, query)
 
-        agent.signl4.webhook_event = slow_first
-        tickets = [support.new_ticket(cw, summary="Paced %d" % n)["id"] for n in range(10)]
-        assert agent.safe(agent.cycle)
-    finally:
-        agent.close()
+    agent.signl4.webhook_event = slow_first
+    tickets = [support.new_ticket(cw, summary="Paced %d" % n)["id"] for n in range(10)]
+    assert agent.safe(agent.cycle)
     assert all(len(support.alerts(signl4, t)) == 1 for t in tickets)
     webhook = [r["status"] for r in signl4.requests() if r["path"].startswith("/webhook/")]
     assert webhook == [201] * 12  # the two seeded new tickets too

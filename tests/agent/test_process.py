@@ -2,7 +2,6 @@
 ``status``, ``check-config``, and an import without Ansible."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -14,8 +13,7 @@ from tests.emulators.harness import REPO_ROOT
 pytestmark = pytest.mark.slow  # the agent as a process: seconds each
 
 SECRETS = ("demoprivate", "demo-signl4-api-key", "demoteamsecret", support.WEBHOOK_TOKEN, support.CALLBACK_TOKEN)
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                   os.path.join(REPO_ROOT, "build", "collections")]))
+ENV = support.agent_env()
 
 
 def cli(*args):

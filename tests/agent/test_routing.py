@@ -3,13 +3,13 @@ status) names the team (its webhook secret), the category and the alerting scena
 ``signl4.*``. The route is chosen when the raise is recorded and kept: a ticket whose route changes later keeps
 its Signl, a raise repeated after ``kill -9`` goes to the same team. Against both emulators over HTTP."""
 
+import functools
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -21,7 +21,6 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import A
 
 from signl4_agent import config as config_module
 from signl4_agent import intents, routing
-from signl4_agent.agent import Agent
 from signl4_agent.config import ConfigError, validate
 
 P1, P2, P3 = "Priority 1 - Emergency Response", "Priority 2 - Quick Response", "Priority 3 - Normal Response"
@@ -37,37 +36,10 @@ NETWORK_QUERY = {"conditions": 'board/name = "%s" AND status/name = "New"' % NET
 
 
 @pytest.fixture
-def make_agent(tmp_path, provisioned, monkeypatch):
-    manage, signl4 = provisioned
-    made = []
-    monkeypatch.setenv("S4_NETOPS_SECRET", SECOND_TEAM_SECRET)
-
-    def make(receiver=True, **overrides):
-        raw = support.config(tmp_path, manage, signl4, **dict(dict(routes=ROUTES, signl4={"service": "ConnectWise"}),
-                                                              **overrides))
-        agent = Agent(config_module.validate(raw))
-        made.append(agent)
-        if receiver:
-            agent.server = agent._start_server()
-            agent.url = "http://127.0.0.1:%s" % agent.server.effective_port
-            support.subscribe(signl4, "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN))
-        return agent
-
-    yield make
-    for agent in made:
-        if getattr(agent, "server", None):
-            agent.server.close()
-        agent.close()
-
-
-def settle(agent, signl4):
-    signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    intents.run_pending(agent.ctx)
-
-
-def recent():
-    """A cut-off an hour ago (``filters.entered_after``): the seed's tickets are older, the test's newer."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+def make_agent(make_agent):
+    """The shared fixture's agents with ``ROUTES`` (one team secret from the environment) unless given."""
+    return functools.partial(make_agent, env={"S4_NETOPS_SECRET": SECOND_TEAM_SECRET}, routes=ROUTES,
+                             signl4={"service": "ConnectWise"})
 
 
 def only_alert(signl4, ticket_id):
@@ -175,14 +147,14 @@ def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, p
     support.act(signl4, "acknowledge", first["id"], user=support.OLIVIA)
     support.set_status(cw, second["id"], "In Progress")
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % first["id"])["status"]["name"] == "In Progress"
     assert only_alert(signl4, second["id"])["status"]["statusCode"] == 2
     # and the other way round for the close
     support.set_status(cw, first["id"], "Closed (resolved)")
     support.act(signl4, "close", second["id"], user="nick@example.com")
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert only_alert(signl4, first["id"])["status"]["statusCode"] == 4
     assert cw.get("/service/tickets/%d" % second["id"])["status"]["name"] == "Closed (resolved)"
     for ticket in (first, second):
@@ -207,7 +179,7 @@ def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_
     assert only_alert(signl4, ticket["id"])["id"] == first["id"]
     assert agent.store.ticket(ticket["id"])["route"] == "default"
     support.act(signl4, "close", ticket["id"])  # and it syncs as before
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     # the ticket comes back: reopen new_signl raises a new Signl, routed by what the ticket is now
     support.set_status(cw, ticket["id"], "New (not responded)")
@@ -221,7 +193,7 @@ def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_m
     """The raise intent holds its route: a raise that failed (SIGNL4 down) and is repeated later goes to the team
     chosen when it was recorded, whatever the ticket has become."""
     manage, signl4 = provisioned
-    agent = make_agent(filters={"entered_after": recent()})  # the seed's tickets raise nothing here
+    agent = make_agent(filters={"entered_after": support.recent()})  # the seed's tickets raise nothing here
     ticket = support.new_ticket(cw, priority=P1, company="Tailspin")  # key-customer
     signl4.control("POST", "/faults", {"status": 503, "count": 50, "path": "^/webhook/"})
     assert not agent.safe(agent.cycle)
@@ -308,7 +280,7 @@ def test_kill_9_during_routed_raises_leaves_one_signl_per_ticket_in_its_routes_t
     manage, signl4 = provisioned
     port = support.free_port()
     routes = [ROUTES[0], dict(name="key-customer", company="AdventureWorks", team_secret=SECOND_TEAM_SECRET)]
-    raw = support.config(tmp_path, manage, signl4, port=port, routes=routes, filters={"entered_after": recent()})
+    raw = support.config(tmp_path, manage, signl4, port=port, routes=routes, filters={"entered_after": support.recent()})
     path = support.write_config(tmp_path, raw)
     state = raw["state"]["path"]
     support.subscribe(signl4, "http://127.0.0.1:%d/signl4/%s" % (port, support.WEBHOOK_TOKEN))
@@ -436,8 +408,7 @@ def test_a_route_secret_appears_in_no_log_line_state_or_status(provisioned, cw, 
             with open(name, "rb") as handle:
                 assert secret.encode() not in handle.read()
     status = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", path], cwd=REPO_ROOT,
-                            env=dict(os.environ, PYTHONPATH=os.pathsep.join([
-                                os.path.join(REPO_ROOT, "agent"), os.path.join(REPO_ROOT, "build", "collections")])),
+                            env=support.agent_env(),
                             capture_output=True, text=True, timeout=60, check=False)
     assert status.returncode == 0 and "quarantine" in json.loads(status.stdout)
     assert secret not in status.stdout + status.stderr

@@ -12,8 +12,6 @@ import pytest
 from tests.agent import support
 
 from signl4_agent import callbacks, intents
-from signl4_agent import config as config_module
-from signl4_agent.agent import Agent
 
 ATTACKER_KEY = "attacker-chosen-signing-key"
 KEY_PATH = "/v2025_1/system/callbackkey/index.rails"
@@ -59,39 +57,6 @@ def elsewhere():
     server = Elsewhere()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(receiver=True, subscribe=True, **overrides):
-        agent = Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={}))
-        made.append(agent)
-        if receiver:
-            agent.server = agent._start_server()
-            agent.url = "http://127.0.0.1:%s" % agent.server.effective_port
-            if subscribe:
-                support.subscribe(signl4, "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN))
-        return agent
-
-    yield make
-    for agent in made:
-        if getattr(agent, "server", None):
-            agent.server.close()
-        agent.close()
-
-
-def post(url, body, headers=None):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers=dict({"Content-Type": "application/json"}, **(headers or {})))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def callback_url(agent, ticket_id):
@@ -151,8 +116,8 @@ def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused
     manage.clear_requests()
     for number, key_url in enumerate(forged):
         body = callback_body(ticket["id"], key_url, message_id="m-%d" % number)
-        status, answer = post(callback_url(agent, ticket["id"]), body,
-                              {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
+        status, answer = support.post(callback_url(agent, ticket["id"]), body,
+                                      {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
         assert status == 401, (key_url, answer)
     assert elsewhere.received == []  # nothing was sent elsewhere: no request, so no Authorization header
     assert key_requests(manage) == []  # nor to Manage
@@ -160,25 +125,20 @@ def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused
     assert not manage.writes() and not signl4.writes()
 
 
-def test_only_the_exact_origins_of_the_configured_manage_are_key_origins(tmp_path, provisioned):
+def test_only_the_exact_origins_of_the_configured_manage_are_key_origins(make_agent):
     """A cloud instance: the site of manage.url and the API host ManageClient derives from it, each with its
     scheme and port; http://, another port or another host are not."""
-    manage, signl4 = provisioned
-    raw = support.config(tmp_path, manage, signl4, manage={"url": "https://na.myconnectwise.net", "codebase": "v2025_1/"})
-    agent = Agent(config_module.validate(raw, env={}))
-    try:
-        agent.manage.prepare()  # the codebase is given: the API base is derived without a request
-        origins = agent.manage_origins()
-        assert origins == {("https", "na.myconnectwise.net", 443), ("https", "api-na.myconnectwise.net", 443)}
-        good = "https://na.myconnectwise.net%s?companyName=c&id=1" % KEY_PATH
-        assert callbacks.key_url_origin(good, origins) == ("https", "na.myconnectwise.net", 443)
-        assert callbacks.key_url_origin(good.replace("//na.", "//api-na."), origins)
-        for bad in (good.replace("https:", "http:"), good.replace(".net", ".net:8443"), good.replace("na.my", "eu.my"),
-                    good.replace("//", "//u:p@"), good.replace(".net", ".net.evil.example"), good + "#f",
-                    good.replace(KEY_PATH, "/v2025_1/apis/3.0/service/tickets")):
-            assert callbacks.key_url_origin(bad, origins) is None, bad
-    finally:
-        agent.close()
+    agent = make_agent(receiver=False, manage={"url": "https://na.myconnectwise.net", "codebase": "v2025_1/"})
+    agent.manage.prepare()  # the codebase is given: the API base is derived without a request
+    origins = agent.manage_origins()
+    assert origins == {("https", "na.myconnectwise.net", 443), ("https", "api-na.myconnectwise.net", 443)}
+    good = "https://na.myconnectwise.net%s?companyName=c&id=1" % KEY_PATH
+    assert callbacks.key_url_origin(good, origins) == ("https", "na.myconnectwise.net", 443)
+    assert callbacks.key_url_origin(good.replace("//na.", "//api-na."), origins)
+    for bad in (good.replace("https:", "http:"), good.replace(".net", ".net:8443"), good.replace("na.my", "eu.my"),
+                good.replace("//", "//u:p@"), good.replace(".net", ".net.evil.example"), good + "#f",
+                good.replace(KEY_PATH, "/v2025_1/apis/3.0/service/tickets")):
+        assert callbacks.key_url_origin(bad, origins) is None, bad
 
 
 def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_asks(make_agent, provisioned, cw):
@@ -188,7 +148,7 @@ def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_ask
     ticket = support.new_ticket(cw)
     manage.clear_requests()
     body = callback_body(ticket["id"], key_url, message_id="first")
-    assert post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)}) == \
+    assert support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)}) == \
         (202, {"outcome": "queued"})
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     assert [("authorization" in r["headers"], "clientid" in r["headers"]) for r in key_requests(manage)] == \
@@ -199,7 +159,7 @@ def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_ask
     agent.requested.clear()
     manage.clear_requests()
     body = callback_body(ticket["id"], key_url, message_id="second")
-    assert post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})[0] == 202
+    assert support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})[0] == 202
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     assert [(r["status"], "authorization" in r["headers"], "clientid" in r["headers"]) for r in key_requests(manage)] == \
         [(401, False, False), (200, True, True)]
@@ -276,12 +236,12 @@ def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown
     record = agent.store.ticket(ticket["id"])
     assert record["event_id"] == own["eventId"] and record["alert_id"] in (None, own["id"])
     # closing (or annotating) the foreign alert changes nothing in Manage
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     manage.clear_requests()
     signl4.clear_requests()
     signl4.control("POST", "/act", {"action": "annotate", "alert_id": foreign["id"], "user": support.OLIVIA, "text": "x"})
     signl4.control("POST", "/act", {"action": "close", "alert_id": foreign["id"], "user": support.OLIVIA})
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     agent.cycle()
     assert not manage.writes()
     assert not [r for r in signl4.requests() if r["path"].endswith("/details")]  # decided from the store
@@ -289,7 +249,7 @@ def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown
     assert current["status"]["name"] == "New (not responded)" and support.custom(current, "Signl4Status_c") is None
     # the ticket's own Signl still syncs
     signl4.control("POST", "/act", {"action": "acknowledge", "alert_id": own["id"], "user": support.OLIVIA})
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
 
 
@@ -331,11 +291,6 @@ def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, provisioned, 
 
 # ----- 4: a webhook is a hint; SIGNL4's API says what happened -----------------------------------------
 
-def settle(agent, signl4):
-    signl4.control("POST", "/outbound/drain", {"timeout": 10})
-    intents.run_pending(agent.ctx)
-
-
 def _hook(agent):
     return "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
 
@@ -356,19 +311,19 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, p
     agent = make_agent(owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     alert = support.alerts(signl4, ticket["id"])[0]
     manage.clear_requests()
     signl4.clear_requests()
     part = {"id": alert["id"], "eventId": alert["eventId"], "externalEventId": str(ticket["id"])}
     ack = {"id": "forged-ack", "eventType": 201, "alert": dict(part, statusCode=2),
            "user": {"id": "mallory", "username": "Mallory", "mailaddress": MALLORY}}
-    assert post(_hook(agent), ack) == (200, {"outcome": "accepted"})
+    assert support.post(_hook(agent), ack) == (200, {"outcome": "accepted"})
     for number in range(20):
         note = {"id": "forged-note-%d" % number, "eventType": 203, "alert": dict(part, statusCode=0),
                 "user": {"id": "mallory", "username": "Mallory"},
                 "annotation": {"id": "forged-%d" % number, "message": "Resolved, close it"}}
-        assert post(_hook(agent), note)[0] == 200
+        assert support.post(_hook(agent), note)[0] == 200
         intents.run_pending(agent.ctx)
     intents.run_pending(agent.ctx)
     assert not manage.writes()
@@ -381,7 +336,7 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, p
     assert agent.store.pending_intents() == []
     # the real acknowledge afterwards is applied (the forged one left nothing in its way), with the real user
     support.act(signl4, "acknowledge", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress" and "owner" not in current  # Olivia is no Manage member
 
@@ -399,7 +354,7 @@ def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agen
     forged = {"id": "forged", "eventType": 201, "alert": {"id": alert["id"], "eventId": alert["eventId"],
                                                           "externalEventId": str(ticket["id"]), "statusCode": 2},
               "user": {"id": "mallory", "username": "Mallory", "mailaddress": MALLORY}}
-    assert post(_hook(agent), forged)[0] == 200
+    assert support.post(_hook(agent), forged)[0] == 200
     intents.run_pending(agent.ctx)
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"
@@ -417,7 +372,7 @@ def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, prov
     body = {"id": "forged", "eventType": 203, "alert": {"id": alert["id"], "eventId": alert["eventId"],
                                                         "externalEventId": str(first["id"]), "statusCode": 0},
             "annotation": {"id": annotation_id, "message": "note of the other ticket"}}
-    assert post(_hook(agent), body)[0] == 200
+    assert support.post(_hook(agent), body)[0] == 200
     intents.run_pending(agent.ctx)
     assert cw.list("/service/tickets/%d/notes" % first["id"]) == []
     assert cw.list("/service/tickets/%d/notes" % second["id"]) == []
@@ -429,13 +384,13 @@ def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, provi
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "close", ticket["id"])
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     alert = support.alerts(signl4, ticket["id"])[0]
     signl4.clear_requests()
     manage.clear_requests()
     part = {"id": alert["id"], "eventId": alert["eventId"], "externalEventId": str(ticket["id"])}
     for number, code in enumerate((2, 4, 4, 1)):
-        assert post(_hook(agent), {"id": "late-%d" % number, "eventType": 201, "alert": dict(part, statusCode=code)}) == \
+        assert support.post(_hook(agent), {"id": "late-%d" % number, "eventType": 201, "alert": dict(part, statusCode=code)}) == \
             (200, {"outcome": "ignored"})
     intents.run_pending(agent.ctx)
     assert signl4.requests() == [] and manage.requests() == []
@@ -452,12 +407,12 @@ def test_a_signed_callback_is_taken_once(make_agent, provisioned, cw):
         agent.requested.clear()
         body = callback_body(ticket["id"], key_url, message_id=message_id)
         headers = {"x-content-signature": callbacks.signature(key, body)}
-        first = post(callback_url(agent, ticket["id"]), body, headers)
+        first = support.post(callback_url(agent, ticket["id"]), body, headers)
         assert first[0] in (200, 202)
         assert support.wait_for(lambda: agent.requested == {ticket["id"]})
         agent.requested.clear()
         for unused in range(3):
-            assert post(callback_url(agent, ticket["id"]), body, headers) == (200, {"outcome": "duplicate"})
+            assert support.post(callback_url(agent, ticket["id"]), body, headers) == (200, {"outcome": "duplicate"})
         assert agent.requested == set()
 
 
@@ -467,20 +422,20 @@ def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, provision
     agent = make_agent()
     ticket = support.new_ticket(cw)
     body = callback_body(ticket["id"], key_url, message_id="good")
-    post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})
+    support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     manage.clear_requests()
     for number in range(50):  # the key's own key_url, signed with another key
         body = callback_body(ticket["id"], key_url, message_id="bad-%d" % number)
-        assert post(callback_url(agent, ticket["id"]), body,
-                    {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0] == 401
+        assert support.post(callback_url(agent, ticket["id"]), body,
+                            {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0] == 401
     assert key_requests(manage) == []
     unknown = key_url.rsplit("=", 1)[0] + "="
     statuses = []
     for number in range(50):  # key ids Manage does not know: queued, read at most FETCHES times, then refused
         body = callback_body(ticket["id"], unknown + "00000000-0000-0000-0000-%012d" % number, message_id="u-%d" % number)
-        statuses.append(post(callback_url(agent, ticket["id"]), body,
-                             {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
+        statuses.append(support.post(callback_url(agent, ticket["id"]), body,
+                                     {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
     assert set(statuses) <= {202, 401, 429}
     assert support.wait_for(agent.verifier.queue.empty)
     assert 1 <= len(key_requests(manage)) <= callbacks.FETCHES
@@ -494,7 +449,7 @@ def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_ag
     agent.cycle()
     quoted = "see [SIGNL4 ref later-annotation] above\n[SIGNL4 ref later-annotation]\nthanks"
     support.act(signl4, "annotate", ticket["id"], text=quoted)
-    settle(agent, signl4)
+    support.settle(agent, signl4)
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1 and "[SIGNL4 ref later-annotation]" in notes[0]["text"]
     intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): the later annotation", {"internalAnalysisFlag": True},

@@ -9,28 +9,11 @@ import subprocess
 import threading
 import sys
 
-import pytest
 
 from tests.agent import support
 from tests.emulators.harness import REPO_ROOT
 
-from signl4_agent import config as config_module
 from signl4_agent import sync
-from signl4_agent.agent import Agent
-
-
-@pytest.fixture
-def make_agent(tmp_path, provisioned):
-    manage, signl4 = provisioned
-    made = []
-
-    def make(**overrides):
-        made.append(Agent(config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={})))
-        return made[-1]
-
-    yield make
-    for agent in made:
-        agent.close()
 
 
 def _rule(cw, name):
@@ -44,7 +27,7 @@ def quarantined(agent):
 
 def test_test_results_tickets_of_every_wrong_shape(make_agent, provisioned, cw):
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(receiver=False)
     ticket = support.new_ticket(cw)
     good = cw.get("/service/tickets/%d" % ticket["id"])
     hostile = [{"ticket": {"id": "1/../../system/members", "summary": 5}}, {"ticket": {"id": 10 ** 40}},
@@ -63,7 +46,7 @@ def test_test_results_tickets_of_every_wrong_shape(make_agent, provisioned, cw):
 
 def test_workflow_events_and_actions_of_every_wrong_shape(make_agent, provisioned, cw):
     manage, signl4 = provisioned
-    agent = make_agent(owner_assignment="never")
+    agent = make_agent(receiver=False, owner_assignment="never")
     rule, events = _rule(cw, "SIGNL4 - Update CW Tickets")
     hostile_events = [{"id": "x", "eventCondition": 'Signl4Status_c = "Acknowledged"'}, {"eventCondition": ["a"]},
                       {"id": 10 ** 40, "name": 5}]
@@ -97,7 +80,7 @@ def test_child_lists_sent_inside_a_record_are_not_taken_for_the_real_ones(make_a
     agent reads each child list from its own endpoint all the same (the collection's ``load_children``
     reads only what a record lacks, so the agent drops these first)."""
     manage, signl4 = provisioned
-    agent = make_agent(signl4={"poll_alerts": True}, owner_assignment="never")
+    agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="never")
     trigger, unused = _rule(cw, "SIGNL4 - Trigger Signls")
     rule, events = _rule(cw, "SIGNL4 - Update CW Tickets")
     board = cw.list("/service/boards", conditions='name = "Service Desk"')[0]
@@ -124,7 +107,7 @@ def test_child_lists_sent_inside_a_record_are_not_taken_for_the_real_ones(make_a
 
 def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, provisioned, cw):
     manage, signl4 = provisioned
-    agent = make_agent(signl4={"poll_alerts": True}, owner_assignment="both")
+    agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()
     details = support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
@@ -153,7 +136,7 @@ def test_member_records_of_every_wrong_shape(make_agent, provisioned, cw):
     manage, signl4 = provisioned
     olivia = cw.list("/system/members", conditions='identifier = "bjones"')[0]
     cw.patch("/system/members/%d" % olivia["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
-    agent = make_agent(signl4={"poll_alerts": True}, owner_assignment="both")
+    agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "acknowledge", ticket["id"])
@@ -166,7 +149,7 @@ def test_member_records_of_every_wrong_shape(make_agent, provisioned, cw):
 
 def test_raise_and_reopen_answers_of_every_wrong_shape(make_agent, provisioned, cw):
     manage, signl4 = provisioned
-    agent = make_agent(reopen="reopen", signl4={"poll_alerts": True})
+    agent = make_agent(receiver=False, reopen="reopen", signl4={"poll_alerts": True})
     ticket = support.new_ticket(cw)
     agent.cycle()
     support.act(signl4, "close", ticket["id"])
@@ -181,7 +164,7 @@ def test_raise_and_reopen_answers_of_every_wrong_shape(make_agent, provisioned, 
 
 def test_status_lists_the_quarantine(make_agent, provisioned, cw, tmp_path):
     manage, signl4 = provisioned
-    agent = make_agent()
+    agent = make_agent(receiver=False)
     manage.inject(200, path="/events/[0-9]+/test$", method="GET", body=[{"ticket": {"id": "x"}}])
     assert agent.safe(agent.cycle)
     agent.close()
@@ -198,7 +181,7 @@ def test_an_unforeseen_error_in_a_cycle_does_not_end_the_loop(make_agent, provis
     """Whatever a cycle meets that no guard caught (here a TypeError from the update cycle), the loop logs
     it, backs off and cycles again; only stopping ends it."""
     manage, signl4 = provisioned
-    agent = make_agent(poll_interval=1)
+    agent = make_agent(receiver=False, poll_interval=1)
     calls = []
     real = sync.update_cycle
 

@@ -2,19 +2,11 @@
 binaries, one per session; a database per test). Without the binaries the suite fails at once: ``make
 test-ha`` needs them (Debian: ``apt-get install postgresql``); ``make test`` says so and skips it."""
 
-import os
-import sys
-
 import pytest
 
-from tests.emulators.harness import REPO_ROOT
+# the agent suite's fixtures (importing its conftest also puts agent/ on the path)
+from tests.agent.conftest import cw, provisioned  # noqa: F401 pylint: disable=unused-import
 from tests.support import postgres
-
-AGENT_DIR = os.path.join(REPO_ROOT, "agent")
-if AGENT_DIR not in sys.path:
-    sys.path.insert(0, AGENT_DIR)
-
-from tests.agent import support  # noqa: E402 - needs the path above
 
 
 @pytest.fixture(scope="session")
@@ -33,15 +25,3 @@ def dsn(cluster):
     name = cluster.database()
     yield cluster.dsn(name)
     cluster.drop(name)
-
-
-@pytest.fixture
-def provisioned(manage, signl4):
-    support.provision(manage)
-    return manage, signl4
-
-
-@pytest.fixture
-def cw(manage):
-    with support.manage_client(manage) as client:
-        yield client

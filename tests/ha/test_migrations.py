@@ -2,7 +2,6 @@
 tenant's rows, the source untouched; a target holding other state refused; the copy usable by the agents."""
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import sys
 import psycopg
 import pytest
 
+from tests.agent import support
 from tests.agent.test_schema import UNVERSIONED
 from tests.emulators.harness import REPO_ROOT
 
@@ -18,8 +18,7 @@ from signl4_agent.pgstore import Database, PostgresStore
 from signl4_agent.schema import SchemaError
 from signl4_agent.store import SqliteStore
 
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                   os.path.join(REPO_ROOT, "build", "collections")]))
+ENV = support.agent_env()
 
 
 def _version(dsn):

@@ -18,6 +18,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 from tests.conftest import MANAGE_ARGS
 from tests.emulators.harness import RunningEmulator
 from tests.integration.raw_server import Answer, RawServer
+from tests.support.clock import Clock
 from tests.support.modules import run_module
 from tests.support.spec_conformance import manage_spec
 
@@ -175,14 +176,6 @@ def test_put_replaces_the_whole_record_and_delete_removes_it(manage):
 
 
 # ----- lookups cached, with expiry and invalidation -------------------------------------------
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
 
 def board_reads(emulator):
     """The board list queries (first pages; a forward-only list ends with an empty page after them)."""

@@ -23,6 +23,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client impor
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from tests.agent import support
 from tests.emulators.signl4 import DEFAULT_API_KEY
+from tests.support.clock import Clock
 from tests.support.modules import run_module
 
 AS_ROOT = os.getuid() == 0
@@ -209,23 +210,11 @@ def test_a_lock_held_elsewhere_is_waited_for_a_bounded_time_then_the_task_fails_
     assert "SIGNL4_CONNECTWISE_LOCK_TIMEOUT" in result["msg"] and lock_file not in result["msg"]
 
 
-class FakeClock:
-    def __init__(self):
-        self.now, self.sleeps = 0.0, []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_the_lock_wait_backs_off_and_ends_at_its_timeout(tmp_path):
     path = tmp_path / "held.lock"
     with open(path, "a") as holder, open(path, "a") as waiter:
         fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
-        clock = FakeClock()
+        clock = Clock(0.0)
         with pytest.raises(InputError, match="the lock of workflow rule 'rule' for 120 s"):
             object_lock._wait_for(waiter.fileno(), 120.0, "workflow rule 'rule'", clock=clock, sleep=clock.sleep)
     assert clock.now == 120.0 and max(clock.sleeps) == object_lock.MAX_POLL and clock.sleeps[0] == 0.01

@@ -10,6 +10,7 @@ import sys
 import pytest
 import yaml
 
+from tests.agent import support
 from tests.bench import secrets_scan
 from tests.emulators.harness import REPO_ROOT
 
@@ -47,8 +48,7 @@ def test_state_files_are_private_whatever_the_umask(tmp_path):
     config = tmp_path / "agent.yml"
     config.write_text(yaml.safe_dump(raw))
     os.chmod(config, 0o644)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                       os.path.join(REPO_ROOT, "build", "collections")]))
+    env = support.agent_env()
     code = "import os, sys, runpy; os.umask(0o022); sys.argv = ['signl4_agent', 'status', '--config', %r]; " \
            "runpy.run_module('signl4_agent', run_name='__main__')" % str(config)
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,

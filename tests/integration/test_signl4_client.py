@@ -18,6 +18,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 from tests.emulators.signl4 import (
     CONNECTWISE_APP_ID, DEFAULT_API_KEY, DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, USERS,
 )
+from tests.support.clock import Clock
 from tests.support.spec_conformance import signl4_spec
 
 RENE, OLIVIA = USERS[0], USERS[1]
@@ -349,14 +350,6 @@ def test_client_closes_its_pooled_connections_as_a_context_manager(signl4):
 
 
 # ----- cached lookups: expiry and invalidation; reads sent as POST ------------------------------
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
 
 def test_team_lookups_expire_and_a_404_drops_them(signl4):
     clock = Clock()

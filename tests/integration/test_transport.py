@@ -20,29 +20,15 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client i
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
 from tests.integration.raw_server import Answer, RawServer, closed_port, zeros_compressed
+from tests.support.clock import Clock
 from tests.support.modules import run_module
 
 CW = dict(company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
           client_id="00000000-0000-4000-8000-000000000001")
 
 
-class FakeClock:
-    """A monotonic clock that only the recorded sleeps move."""
-
-    def __init__(self):
-        self.now = 100.0
-        self.waits = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.waits.append(seconds)
-        self.now += seconds
-
-
 def manage_client(url, clock=None, codebase=None, timeout=30.0, private_key="demoprivate", **retry):
-    clock = clock or FakeClock()
+    clock = clock or Clock()
     policy = RetryPolicy(sleep=clock.sleep, clock=clock, **retry)
     return ManageClient(url, CW["company_id"], CW["public_key"], private_key, CW["client_id"],
                         codebase=codebase, timeout=timeout, retry=policy)
@@ -93,42 +79,42 @@ def test_signl4_lists_of_the_wrong_shape_are_clear_errors(signl4):
 # ----- failures without an HTTP answer ----------------------------------------------------------
 
 def test_a_refused_connection_is_one_line_and_retried_for_every_method():
-    clock = FakeClock()
+    clock = Clock()
     url = "http://127.0.0.1:%d" % closed_port()
     client = manage_client(url, clock=clock, codebase="v2025_1/")
     with pytest.raises(TransportError) as caught:
         client.get("/service/boards")
     text = str(caught.value)
     assert "connection refused by " + url in text and "Max retries" not in text and "\n" not in text
-    assert len(clock.waits) == 5
-    clock.waits.clear()
+    assert len(clock.sleeps) == 5
+    clock.sleeps.clear()
     with pytest.raises(TransportError) as caught:  # not OutcomeUnknownError: nothing was sent
         client.create("/service/boards", {"name": "x"})
-    assert not isinstance(caught.value, OutcomeUnknownError) and len(clock.waits) == 5
+    assert not isinstance(caught.value, OutcomeUnknownError) and len(clock.sleeps) == 5
 
 
 def test_tls_errors_are_not_retried_and_say_what_to_check(manage):
-    clock = FakeClock()
+    clock = Clock()
     client = manage_client(manage.url.replace("http://", "https://"), clock=clock, codebase="v2025_1/")
     with pytest.raises(TransportError, match="TLS error talking to https://127.0.0.1:.*scheme"):
         client.get("/service/boards")
-    assert clock.waits == []
+    assert clock.sleeps == []
 
 
 def test_a_site_given_without_scheme_is_https_and_fails_clearly_against_plain_http(manage):
-    clock = FakeClock()
+    clock = Clock()
     client = manage_client(manage.url.replace("http://", ""), clock=clock)
     with pytest.raises(TransportError, match="TLS error .*http/https"):
         client.list("/service/boards")
-    assert clock.waits == []
+    assert clock.sleeps == []
 
 
 def test_unknown_host_names_are_not_retried():
-    clock = FakeClock()
+    clock = Clock()
     client = manage_client("http://no-such-host.invalid", clock=clock, codebase="v2025_1/")
     with pytest.raises(TransportError, match="does not resolve"):
         client.get("/service/boards")
-    assert clock.waits == []
+    assert clock.sleeps == []
 
 
 def test_read_timeouts_retry_reads_but_a_post_is_outcome_unknown():
@@ -181,14 +167,14 @@ def test_a_module_fails_clearly_on_an_answer_larger_than_the_bound(module):
 # ----- deadline, budget, interruption -------------------------------------------------------------
 
 def test_every_request_ends_within_its_deadline(manage):
-    clock = FakeClock()
+    clock = Clock()
     client = manage_client(manage.url, clock=clock, timeout=30.0)  # deadline 60 s
     client.list("/service/priorities")
     manage.clear_requests()
     manage.inject(429, count=10, retry_after=25, path="/service/priorities")
     with pytest.raises(RateLimitedError):
         client.list("/service/priorities")
-    assert clock.waits == [25.0, 25.0]  # a third wait would end past 60 s
+    assert clock.sleeps == [25.0, 25.0]  # a third wait would end past 60 s
     assert [r["status"] for r in manage.requests() if r["path"].endswith("/service/priorities")] == [429, 429, 429]
 
 

@@ -27,7 +27,6 @@ from tests.conftest import MANAGE_ARGS
 from tests.emulators.harness import REPO_ROOT, RunningEmulator
 from tests.integration.raw_server import RawServer
 
-AGENT_PYTHONPATH = os.pathsep.join([os.path.join(REPO_ROOT, "agent"), os.path.join(REPO_ROOT, "build", "collections")])
 ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
 TASK_LINE = "localhost | "
 PEAK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peak.py")
@@ -308,7 +307,7 @@ class Lab:
 
     def agent_command(self, command, config_path, timeout=120):
         """``python -m signl4_agent <command> --config <path>``: the finished process (stdout, stderr)."""
-        env = dict(os.environ, PYTHONPATH=AGENT_PYTHONPATH)
+        env = support.agent_env()
         return subprocess.run([sys.executable, "-m", "signl4_agent", command, "--config", config_path], cwd=REPO_ROOT,
                               env=env, capture_output=True, text=True, timeout=timeout, check=False)
 

@@ -108,8 +108,9 @@ def test_page_first_or_unquoted_relations_parse_too():
 # ----- interruptible waits -----------------------------------------------------------------
 
 def test_an_interrupted_wait_raises_cancelled_at_once():
-    policy = RetryPolicy()
-    threading.Timer(0.05, policy.interrupt).start()
+    cancel = threading.Event()
+    policy = RetryPolicy(cancel=cancel)
+    threading.Timer(0.05, cancel.set).start()
     with pytest.raises(CancelledError):
         policy.sleep(3600)  # returns because of the interrupt; without it this test would hang for an hour
     with pytest.raises(CancelledError):
@@ -117,10 +118,10 @@ def test_an_interrupted_wait_raises_cancelled_at_once():
 
 
 def test_an_injected_sleep_is_used_but_a_cancel_still_wins():
-    waits = []
-    policy = RetryPolicy(sleep=waits.append)
+    waits, cancel = [], threading.Event()
+    policy = RetryPolicy(sleep=waits.append, cancel=cancel)
     policy.sleep(2)
-    policy.interrupt()
+    cancel.set()
     with pytest.raises(CancelledError):
         policy.sleep(3)
     assert waits == [2]
