@@ -85,6 +85,7 @@ TEAM_NAME = {DEFAULT_TEAM_ID: "Service Desk", SECOND_TEAM_ID: "Network Operation
 TEAM_ACTOR = {DEFAULT_TEAM_ID: ACTORS[0], SECOND_TEAM_ID: ACTORS[1]}  # a member of the team acts on its Signls
 ESCALATION_PRIORITY = P1
 ESCALATION_NOTE = "SIGNL4: the Signl was escalated"
+NOTES_READ_EVERY = 3.0  # seconds: a ticket's notes are read this seldom while the workload waits for them
 NOTE_MARKER, REF_MARKER = "[CW note ", "[SIGNL4 ref "  # the agent's lines: an annotation from a note, a note of its own
 # plans: transitions in order, each (side, target status); weights of how often each plan is drawn
 PLANS = (
@@ -205,6 +206,9 @@ class Ticket:
         self.escalations = list(escalations)  # SIGNL4 escalates the Signl: [(delay after the Signl, manager|team)]
         self.note_ids = []  # the notes added so far
         self.escalated = 0
+        self.extras_synced = False  # its notes travelled and its escalations were noted (seen once: kept)
+        self.caught_up = False  # the same, at the end (_caught_up)
+        self.next_notes_read = 0.0  # the workload reads the ticket's notes at most every NOTES_READ_EVERY s
         self.id = None
         self.step = 0
         self.waiting = "signl"  # signl | ready | sync | done
@@ -312,15 +316,18 @@ class Workload:
     def _extras_synced(self, ticket, alerts):
         """A Signl is closed only once its ticket's notes are annotations and its escalations notes (a note added
         after the close stays in Manage, by design; the ledger wants each one to travel)."""
-        if not _extras_done(ticket) or not alerts:
-            return False
-        texts = [a.get("text") or "" for a in alerts[0].get("annotations") or []]
-        if any(not any(t.endswith("%s%d]" % (NOTE_MARKER, note_id)) for t in texts) for note_id in ticket.note_ids):
-            return False
-        if not ticket.escalations:
+        if ticket.extras_synced:
             return True
-        notes = self.cw.list("/service/tickets/%d/notes" % ticket.id)
-        return sum(1 for n in notes if (n.get("text") or "").startswith(ESCALATION_NOTE)) >= len(ticket.escalations)
+        if not _extras_done(ticket) or not alerts or min(_annotations_per_note(alerts[0], ticket) or [1]) < 1:
+            return False
+        if ticket.escalations:
+            if self.elapsed() < ticket.next_notes_read:
+                return False
+            ticket.next_notes_read = self.elapsed() + NOTES_READ_EVERY
+            if _escalation_notes(self.cw.list("/service/tickets/%d/notes" % ticket.id)) < len(ticket.escalations):
+                return False
+        ticket.extras_synced = True
+        return True
 
     def _next(self, ticket, now):
         if ticket.step >= len(ticket.plan):
@@ -492,12 +499,18 @@ def _annotations_per_note(alert, ticket):
 
 
 def _extras_caught_up(cw, ticket, alert):
+    """Its notes travelled, its annotations and escalations are notes (once seen, not read again: the comparison
+    at the end reads everything)."""
+    if ticket.caught_up:
+        return True
     if min(_annotations_per_note(alert, ticket) or [1]) < 1:
         return False
-    if not ticket.annotations and not ticket.escalations:
-        return True
-    notes = cw.list("/service/tickets/%d/notes" % ticket.id)
-    return min(_note_counts(cw, ticket, notes)[0] or [1]) >= 1 and _escalation_notes(notes) >= len(ticket.escalations)
+    if ticket.annotations or ticket.escalations:
+        notes = cw.list("/service/tickets/%d/notes" % ticket.id)
+        if min(_note_counts(cw, ticket, notes)[0] or [1]) < 1 or _escalation_notes(notes) < len(ticket.escalations):
+            return False
+    ticket.caught_up = True
+    return True
 
 
 def _caught_up(workload, signl4, manage, cw, killer):
