@@ -311,8 +311,8 @@ def report(args, cond, rows, outcome, problems):
         "Script: `%s` (`make bench`)." % SCRIPT, "",
         "Per configuration, freshly reset emulators and an agent of its own (`Agent.full_cycle()` in the script's "
         "process, `signl4.poll_alerts: true`, `listen.callback_token` set, no receiver). Warm-up: %d tickets (d+: "
-        "%d, above the 100 ids the `lastUpdated` query names; the seed's 2 new tickets besides) "
-        "(priorities and companies spread over the routes) whose Signls the agent raises, cycles until nothing is "
+        "%d, above the 100 ids the `lastUpdated` query names; the seed's 2 new tickets besides), their priorities "
+        "and companies spread over the routes; the agent raises their Signls, cycles until nothing is "
         "pending and the notes watch settled; then **open**: %d full cycles %.1f s apart with every Signl open and no "
         "ticket changed; then every Signl closed in SIGNL4, cycles until the agent took the closes; then **none "
         "open**: %d cycles. A cycle's calls are both emulators' request journals read and cleared after it (exact "
