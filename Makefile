@@ -111,6 +111,7 @@ bench: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.bench.provisioning $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.agent_latency $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.agent_load $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.features_idle $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.ha_bench $(BENCH_ARGS)
 
 # The reliability and security suite (issue 12): kill -9 and faults during a sync, 10,000 malformed requests

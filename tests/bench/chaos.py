@@ -1,6 +1,9 @@
 """Chaos suite of the sync agent (issue 12): kill -9 at random moments while Manage answers 429 and
 5xx in bursts, SIGNL4 is down for minutes and deliveries both ways are duplicated, delayed and
 reordered; afterwards exactly one Signl per ticket, every transition applied once, every note once.
+With issue 22's features on: each Signl in the team of the ticket's route, each Manage note one
+annotation, each annotation one note, nothing echoed back, each escalation one ticket note and the
+priority set.
 
     python -m tests.bench.chaos [--seed N] [--tickets 500] [--kills 20] [--signl4-down 120] [--quick]
 
@@ -18,6 +21,13 @@ How it works:
   acknowledging/closing through the emulator's ``/act``, or a Manage status change to "In
   Progress"/"Closed (resolved)"), and annotations written in SIGNL4. A transition is made once
   the previous one of that ticket has synced; annotations come at any time.
+- issue 22: the agent has two routes to the SIGNL4 emulator's second team (Priority 1 tickets,
+  company Tailspin; the tickets' priority and company are drawn), ``notes.to_signl4`` on
+  (Discussion notes) and ``escalations`` on (a note, priority 1). While its Signl is open, a
+  ticket gets Discussion notes in Manage and SIGNL4 escalates it (the emulator's ``/escalate``, to
+  the manager or to the other team; not while SIGNL4 is down), each at a seeded moment; its close
+  waits until they have travelled (a note added after the close stays in Manage, by design). The
+  SIGNL4 user who acts is a member of the ticket's team.
 - SIGNL4 down: its proxy closes its listening socket and cuts open connections for
   ``--signl4-down`` seconds (connection refused, as a stopped server; the emulator keeps its state,
   which a restarted emulator process would lose). SIGNL4 users cannot act meanwhile (the workload
@@ -58,12 +68,25 @@ from tests.conftest import MANAGE_ARGS  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import OutcomeUnknownError  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy  # noqa: E402
+from tests.emulators.signl4.seed import DEFAULT_TEAM_ID, SECOND_TEAM_ID, SECOND_TEAM_SECRET  # noqa: E402
 
 NEW, IN_PROGRESS, CLOSED = "New (not responded)", "In Progress", "Closed (resolved)"
 WORD = {IN_PROGRESS: "Acknowledged", CLOSED: "Resolved"}
 ALERT_CODE = {IN_PROGRESS: 2, CLOSED: 4}
 ACT_STATUS = {"acknowledge": IN_PROGRESS, "close": CLOSED}
 ACTORS = (support.OLIVIA, "nick@example.com")  # SIGNL4 users who act; rene@ is the agent's own user
+P1, P2, P3 = "Priority 1 - Emergency Response", "Priority 2 - Quick Response", "Priority 3 - Normal Response"
+# issue 22: routes to two teams (the acting user rene@ is a member of both), notes both ways, escalations
+ROUTES = [dict(name="netops", priority=P1, team_secret=SECOND_TEAM_SECRET, service="ConnectWise"),
+          dict(name="tailspin", company="Tailspin", team_secret=SECOND_TEAM_SECRET, alerting_scenario="emergency")]
+# how a ticket is created: (weight, priority, company, the team its route raises in)
+KINDS = ((60, P3, "Fabrikam", DEFAULT_TEAM_ID), (25, P1, "Fabrikam", SECOND_TEAM_ID), (15, P2, "Tailspin", SECOND_TEAM_ID))
+TEAM_NAME = {DEFAULT_TEAM_ID: "Service Desk", SECOND_TEAM_ID: "Network Operations"}
+TEAM_ACTOR = {DEFAULT_TEAM_ID: ACTORS[0], SECOND_TEAM_ID: ACTORS[1]}  # a member of the team acts on its Signls
+ESCALATION_PRIORITY = P1
+ESCALATION_NOTE = "SIGNL4: the Signl was escalated"
+NOTES_READ_EVERY = 3.0  # seconds: a ticket's notes are read this seldom while the workload waits for them
+NOTE_MARKER, REF_MARKER = "[CW note ", "[SIGNL4 ref "  # the agent's lines: an annotation from a note, a note of its own
 # plans: transitions in order, each (side, target status); weights of how often each plan is drawn
 PLANS = (
     (10, ()),
@@ -76,7 +99,7 @@ PLANS = (
     (5, (("s4", CLOSED),)),
     (5, (("cw", CLOSED),)),
 )
-FAULT_PATHS = (None, r"/service/tickets", r"/events/\d+/test", r"/notes", r"/system/workflows")
+FAULT_PATHS = (None, r"/service/tickets", r"/events/\d+/test", r"/notes", r"/system/workflows", r"/priorities")
 
 
 class Killer:
@@ -124,7 +147,10 @@ class AgentLedger:
     def __init__(self):
         self.lock = threading.Lock()
         self.status_patches = collections.Counter()  # (ticket id, status name) -> 2xx PATCHes setting it
-        self.notes_posted = collections.Counter()  # ticket id -> 2xx note POSTs
+        self.notes_posted = collections.Counter()  # ticket id -> 2xx note POSTs (from annotations)
+        self.escalation_notes = collections.Counter()  # ticket id -> 2xx note POSTs of escalations
+        self.priority_patches = collections.Counter()  # ticket id -> 2xx PATCHes setting the priority
+        self.annotations_posted = collections.Counter()  # alert id -> 2xx annotation POSTs (from ticket notes)
         self.signl4_changes = collections.Counter()  # (alert id, acknowledge|close) -> 200s
         self.signl4_refused = collections.Counter()  # (alert id, action) -> 409s (already done)
         self.events_sent = 0
@@ -144,8 +170,11 @@ class AgentLedger:
                 for op in sent or []:
                     if op.get("path") == "status":
                         self.status_patches[(int(parts[-1]), _status_key(op.get("value")))] += 1
+                    elif op.get("path") == "priority":
+                        self.priority_patches[int(parts[-1])] += 1
             elif method == "POST" and parts[-1] == "notes":
-                self.notes_posted[int(parts[-2])] += 1
+                escalation = str((sent or {}).get("text") or "").startswith(ESCALATION_NOTE)
+                (self.escalation_notes if escalation else self.notes_posted)[int(parts[-2])] += 1
 
     def signl4(self, method, path, status, sent):
         with self.lock:
@@ -156,6 +185,8 @@ class AgentLedger:
                 target[(parts[-2], parts[-1])] += status in (200, 409)
             elif method == "POST" and "webhook" in parts and status == 201:
                 self.events_sent += 1
+            elif method == "POST" and parts[-1] == "annotate" and 200 <= status < 300:
+                self.annotations_posted[parts[-2]] += 1
 
 
 def _status_key(value):
@@ -166,10 +197,18 @@ def _status_key(value):
 
 
 class Ticket:
-    def __init__(self, number, plan, annotations):
+    def __init__(self, number, plan, annotations, kind=(P3, "Fabrikam", DEFAULT_TEAM_ID), notes=(), escalations=()):
         self.number = number
         self.plan = list(plan)  # [(side, status, actor)]
         self.annotations = annotations  # [(delay after the Signl, actor, text)]
+        self.priority, self.company, self.team = kind  # the team: the one its route raises in
+        self.notes = list(notes)  # Discussion notes added in Manage: [(delay after the Signl, text)]
+        self.escalations = list(escalations)  # SIGNL4 escalates the Signl: [(delay after the Signl, manager|team)]
+        self.note_ids = []  # the notes added so far
+        self.escalated = 0
+        self.extras_synced = False  # its notes travelled and its escalations were noted (seen once: kept)
+        self.caught_up = False  # the same, at the end (_caught_up)
+        self.next_notes_read = 0.0  # the workload reads the ticket's notes at most every NOTES_READ_EVERY s
         self.id = None
         self.step = 0
         self.waiting = "signl"  # signl | ready | sync | done
@@ -188,10 +227,15 @@ class Workload:
         self.tickets = []
         for number in range(tickets):
             plan = rng.choices([p for _w, p in PLANS], weights=[w for w, _p in PLANS])[0]
-            plan = [(side, status, rng.choice(ACTORS)) for side, status in plan]
-            annotations = [(rng.uniform(0, 30), rng.choice(ACTORS), "chaos annotation [a:%d-%d-%d]"
+            kind = rng.choices([k[1:] for k in KINDS], weights=[k[0] for k in KINDS])[0]
+            actor = TEAM_ACTOR[kind[2]]
+            plan = [(side, status, actor) for side, status in plan]
+            annotations = [(rng.uniform(0, 30), actor, "chaos annotation [a:%d-%d-%d]"
                             % (number, k, rng.randrange(10 ** 6))) for k in range(rng.choice((0, 0, 1, 1, 2)))]
-            self.tickets.append(Ticket(number, plan, annotations))
+            notes = [(rng.uniform(0, 20), "chaos note from Manage [n:%d-%d-%d]" % (number, k, rng.randrange(10 ** 6)))
+                     for k in range(rng.choice((0, 0, 1, 1, 2)))]
+            escalations = [(rng.uniform(0, 20), rng.choice(("manager", "team"))) for _k in range(rng.choice((0, 0, 0, 1, 1, 2)))]
+            self.tickets.append(Ticket(number, plan, annotations, kind, sorted(notes), sorted(escalations)))
         self.create_at = sorted(rng.uniform(0, duration) for _n in range(tickets))
         self.created = 0
         self.actions = collections.Counter()
@@ -200,14 +244,13 @@ class Workload:
         return time.monotonic() - self.started
 
     def finished(self):
-        return self.created == len(self.tickets) and all(
-            t.waiting == "done" and len(t.done_annotations) == len(t.annotations) for t in self.tickets)
+        return self.created == len(self.tickets) and all(t.waiting == "done" and _extras_done(t) for t in self.tickets)
 
     def tick(self):
         while self.created < len(self.tickets) and self.create_at[self.created] <= self.elapsed():
             self._create(self.tickets[self.created])
             self.created += 1
-        live = [t for t in self.tickets[:self.created] if t.waiting != "done" or len(t.done_annotations) < len(t.annotations)]
+        live = [t for t in self.tickets[:self.created] if t.waiting != "done" or not _extras_done(t)]
         if not live:
             return
         alerts = _alerts_by_external_id(self.signl4)
@@ -219,7 +262,7 @@ class Workload:
         summary = "Chaos %04d" % ticket.number
         while ticket.id is None:
             try:
-                ticket.id = support.new_ticket(self.cw, summary=summary)["id"]
+                ticket.id = support.new_ticket(self.cw, summary=summary, priority=ticket.priority, company=ticket.company)["id"]
             except OutcomeUnknownError:  # a 5xx burst caught the POST: it may have been applied
                 time.sleep(0.2)
                 found = self.cw.list("/service/tickets", conditions='summary = "%s"' % summary)
@@ -231,12 +274,9 @@ class Workload:
         if alerts and ticket.signl_seen is None:
             ticket.signl_seen = now
         if ticket.signl_seen is not None and not self.signl4_proxy.is_down:
-            for delay, actor, text in ticket.annotations[len(ticket.done_annotations):]:
-                if now < ticket.signl_seen + delay:
-                    break
-                support.act(self.signl4, "annotate", ticket.id, user=actor, text=text)
-                ticket.done_annotations.append((actor, text))
-                self.actions["annotations in SIGNL4"] += 1
+            self._annotate(ticket, now)
+        if ticket.signl_seen is not None and not _closing(ticket):
+            self._notes_and_escalations(ticket, now)
         if ticket.waiting == "signl":
             if alerts and current and support.custom(current, "Signl4Retrieved_c") is True:
                 self._next(ticket, now)
@@ -244,7 +284,50 @@ class Workload:
             if current and _synced(ticket.plan[ticket.step - 1], alerts, current):
                 self._next(ticket, now)
         elif ticket.waiting == "ready" and now >= ticket.ready_at:
-            self._act(ticket)
+            if ticket.plan[ticket.step][1] != CLOSED or self._extras_synced(ticket, alerts):
+                self._act(ticket)
+
+    def _annotate(self, ticket, now):
+        for delay, actor, text in ticket.annotations[len(ticket.done_annotations):]:
+            if now < ticket.signl_seen + delay:
+                break
+            support.act(self.signl4, "annotate", ticket.id, user=actor, text=text)
+            ticket.done_annotations.append((actor, text))
+            self.actions["annotations in SIGNL4"] += 1
+
+    def _notes_and_escalations(self, ticket, now):
+        """While the Signl is open: Discussion notes in Manage, and SIGNL4 escalating the Signl (not while SIGNL4
+        is down), each at its moment."""
+        for delay, text in ticket.notes[len(ticket.note_ids):]:
+            if now < ticket.signl_seen + delay:
+                break
+            ticket.note_ids.append(_add_note(self.cw, ticket.id, text))
+            self.actions["notes in Manage"] += 1
+        for delay, to in ticket.escalations[ticket.escalated:]:
+            if now < ticket.signl_seen + delay or self.signl4_proxy.is_down:
+                break
+            body = {"external_id": str(ticket.id), "to": to}
+            if to == "team":
+                body["team"] = TEAM_NAME[SECOND_TEAM_ID if ticket.team == DEFAULT_TEAM_ID else DEFAULT_TEAM_ID]
+            self.signl4.control("POST", "/escalate", body)
+            ticket.escalated += 1
+            self.actions["escalations in SIGNL4"] += 1
+
+    def _extras_synced(self, ticket, alerts):
+        """A Signl is closed only once its ticket's notes are annotations and its escalations notes (a note added
+        after the close stays in Manage, by design; the ledger wants each one to travel)."""
+        if ticket.extras_synced:
+            return True
+        if not _extras_done(ticket) or not alerts or min(_annotations_per_note(alerts[0], ticket) or [1]) < 1:
+            return False
+        if ticket.escalations:
+            if self.elapsed() < ticket.next_notes_read:
+                return False
+            ticket.next_notes_read = self.elapsed() + NOTES_READ_EVERY
+            if _escalation_notes(self.cw.list("/service/tickets/%d/notes" % ticket.id)) < len(ticket.escalations):
+                return False
+        ticket.extras_synced = True
+        return True
 
     def _next(self, ticket, now):
         if ticket.step >= len(ticket.plan):
@@ -264,6 +347,31 @@ class Workload:
             self.actions["transitions in Manage"] += 1
         ticket.step += 1
         ticket.waiting = "sync"
+
+
+def _extras_done(ticket):
+    """The workload made every annotation, note and escalation of the ticket."""
+    return (len(ticket.done_annotations) == len(ticket.annotations) and len(ticket.note_ids) == len(ticket.notes)
+            and ticket.escalated == len(ticket.escalations))
+
+
+def _closing(ticket):
+    """The ticket's close step was made (its Signl closed, or being closed)."""
+    return any(status == CLOSED for _side, status, _actor in ticket.plan[:ticket.step])
+
+
+def _add_note(cw, ticket_id, text):
+    """A Discussion note added in Manage (by a member, as a technician does); a POST a 5xx burst caught may have
+    been applied: looked for by its text before it is sent again."""
+    path = "/service/tickets/%d/notes" % ticket_id
+    while True:
+        try:
+            return cw.create(path, dict(text=text, member={"identifier": "asmith"}, detailDescriptionFlag=True))["id"]
+        except OutcomeUnknownError:
+            time.sleep(0.2)
+            found = [n["id"] for n in cw.list(path) if n.get("text") == text]
+            if found:
+                return found[0]
 
 
 def _synced(step, alerts, current):
@@ -373,10 +481,36 @@ def _expected(ticket):
     return status, word, code, user
 
 
-def _note_counts(cw, ticket):
-    notes = cw.list("/service/tickets/%d/notes" % ticket.id)
+def _note_counts(cw, ticket, notes=None):
+    """Notes per SIGNL4 annotation (its text in the note), and the ticket's notes in all."""
+    notes = cw.list("/service/tickets/%d/notes" % ticket.id) if notes is None else notes
     counts = [sum(1 for n in notes if text in (n.get("text") or "")) for _delay, _actor, text in ticket.annotations]
     return counts, len(notes)
+
+
+def _escalation_notes(notes):
+    return sum(1 for n in notes if (n.get("text") or "").startswith(ESCALATION_NOTE))
+
+
+def _annotations_per_note(alert, ticket):
+    """Annotations of the Signl per Manage note of the ticket (the marker line naming the note)."""
+    texts = [a.get("text") or "" for a in alert.get("annotations") or []]
+    return [sum(1 for t in texts if t.endswith("%s%d]" % (NOTE_MARKER, note_id))) for note_id in ticket.note_ids]
+
+
+def _extras_caught_up(cw, ticket, alert):
+    """Its notes travelled, its annotations and escalations are notes (once seen, not read again: the comparison
+    at the end reads everything)."""
+    if ticket.caught_up:
+        return True
+    if min(_annotations_per_note(alert, ticket) or [1]) < 1:
+        return False
+    if ticket.annotations or ticket.escalations:
+        notes = cw.list("/service/tickets/%d/notes" % ticket.id)
+        if min(_note_counts(cw, ticket, notes)[0] or [1]) < 1 or _escalation_notes(notes) < len(ticket.escalations):
+            return False
+    ticket.caught_up = True
+    return True
 
 
 def _caught_up(workload, signl4, manage, cw, killer):
@@ -388,7 +522,7 @@ def _caught_up(workload, signl4, manage, cw, killer):
         if not current or not found or current["status"]["name"] != status or found[0]["status"]["statusCode"] != code \
                 or (word and support.custom(current, "Signl4Status_c") != word):
             return False
-    if any(min(_note_counts(cw, t)[0] or [1]) < 1 for t in workload.tickets if t.annotations):
+    if not all(_extras_caught_up(cw, t, alerts[str(t.id)][0]) for t in workload.tickets):
         return False
     health = killer.agent.get("/healthz")  # 200: a full cycle succeeded lately (not backing off)
     if health[0] != 200 or json.loads(health[1] or b"{}").get("pending") != 0:
@@ -414,7 +548,11 @@ def _compare(workload, signl4, cw, ledger, members):
         alert, current = alert_of[str(ticket.id)], tickets[ticket.id]
         problems += _check_state(ticket, alert, current, (status, word, code, user), members)
         problems += _check_transitions(ticket, alert, ledger, counts)
-        problems += _check_notes(cw, ticket, ledger, counts)
+        notes = cw.list("/service/tickets/%d/notes" % ticket.id)
+        problems += _check_notes(cw, ticket, notes, ledger, counts)
+        problems += _check_team(ticket, alert, counts)
+        problems += _check_notes_to_signl4(ticket, alert, notes, ledger, counts)
+        problems += _check_escalations(ticket, current, notes, ledger, counts)
     return problems, counts
 
 
@@ -453,16 +591,76 @@ def _check_transitions(ticket, alert, ledger, counts):
     return problems
 
 
-def _check_notes(cw, ticket, ledger, counts):
-    if not ticket.annotations and not ledger.notes_posted[ticket.id]:
-        return []
-    per_annotation, total = _note_counts(cw, ticket)
+def _check_notes(cw, ticket, notes, ledger, counts):
+    """Each SIGNL4 annotation exactly one note; the ticket holds nothing else than those, its own Manage notes and
+    its escalation notes (so no annotation the agent made from a note came back as a note)."""
+    per_annotation, total = _note_counts(cw, ticket, notes)
     counts["notes expected"] += len(ticket.annotations)
-    counts["notes written"] += total
+    counts["notes written"] += total - len(ticket.note_ids) - _escalation_notes(notes)
     counts["note POSTs by the agent"] += ledger.notes_posted[ticket.id]
-    if per_annotation != [1] * len(ticket.annotations) or total != len(ticket.annotations):
-        return ["ticket %d: notes per annotation %r (%d notes in all), expected one each" % (ticket.id, per_annotation, total)]
+    problems = []
+    if per_annotation != [1] * len(ticket.annotations) or ledger.notes_posted[ticket.id] != len(ticket.annotations):
+        problems.append("ticket %d: notes per annotation %r (%d agent POSTs), expected one each"
+                        % (ticket.id, per_annotation, ledger.notes_posted[ticket.id]))
+    echoes = [n["id"] for n in notes if NOTE_MARKER in (n.get("text") or "")]
+    counts["annotations echoed back as notes"] += len(echoes)
+    if echoes:
+        problems.append("ticket %d: notes %r are annotations the agent made, echoed back" % (ticket.id, echoes))
+    expected_total = len(ticket.annotations) + len(ticket.note_ids) + len(ticket.escalations)
+    if total != expected_total:
+        problems.append("ticket %d: %d notes in all, expected %d" % (ticket.id, total, expected_total))
+    return problems
+
+
+def _check_team(ticket, alert, counts):
+    """The Signl is in the team the ticket's route names."""
+    counts["Signls in the second team (expected %s)" % ("yes" if ticket.team == SECOND_TEAM_ID else "no")] += \
+        alert.get("teamId") == SECOND_TEAM_ID
+    counts["tickets routed to the second team"] += ticket.team == SECOND_TEAM_ID
+    if alert.get("teamId") != ticket.team:
+        return ["ticket %d: Signl in team %s, its route's team is %s" % (ticket.id, alert.get("teamId"), ticket.team)]
     return []
+
+
+def _check_notes_to_signl4(ticket, alert, notes, ledger, counts):
+    """Each Manage note exactly one annotation; no note the agent wrote went to SIGNL4."""
+    per_note = _annotations_per_note(alert, ticket)
+    texts = [a.get("text") or "" for a in alert.get("annotations") or []]
+    echoes = sum(1 for t in texts if REF_MARKER in t)
+    counts["Manage notes expected to travel"] += len(ticket.note_ids)
+    counts["annotations made from them"] += sum(per_note)
+    counts["annotation POSTs by the agent"] += ledger.annotations_posted[alert["id"]]
+    counts["agent notes echoed to SIGNL4"] += echoes
+    problems = []
+    if per_note != [1] * len(ticket.note_ids) or ledger.annotations_posted[alert["id"]] != len(ticket.note_ids):
+        problems.append("ticket %d: annotations per Manage note %r (%d agent POSTs), expected one each"
+                        % (ticket.id, per_note, ledger.annotations_posted[alert["id"]]))
+    if echoes or len(texts) != len(ticket.annotations) + len(ticket.note_ids):
+        problems.append("ticket %d: %d annotations (%d of the agent's notes echoed), expected %d"
+                        % (ticket.id, len(texts), echoes, len(ticket.annotations) + len(ticket.note_ids)))
+    return problems
+
+
+def _check_escalations(ticket, current, notes, ledger, counts):
+    """Each escalation exactly one ticket note, and the priority set (only when escalated)."""
+    written, posted = _escalation_notes(notes), ledger.escalation_notes[ticket.id]
+    counts["escalations"] += len(ticket.escalations)
+    counts["escalation notes"] += written
+    counts["escalation note POSTs by the agent"] += posted
+    counts["priority PATCHes by the agent"] += ledger.priority_patches[ticket.id]
+    priority = (current.get("priority") or {}).get("name")
+    expected = ESCALATION_PRIORITY if ticket.escalations else ticket.priority
+    counts["escalated tickets with the priority set"] += bool(ticket.escalations) and priority == ESCALATION_PRIORITY
+    counts["escalated tickets not at that priority before"] += bool(ticket.escalations) and ticket.priority != ESCALATION_PRIORITY
+    problems = []
+    if written != len(ticket.escalations) or posted != len(ticket.escalations):
+        problems.append("ticket %d: %d escalation notes (%d agent POSTs), expected %d"
+                        % (ticket.id, written, posted, len(ticket.escalations)))
+    if priority != expected:
+        problems.append("ticket %d: priority %r, expected %r" % (ticket.id, priority, expected))
+    if ledger.priority_patches[ticket.id] > (1 if ticket.escalations and ticket.priority != ESCALATION_PRIORITY else 0):
+        problems.append("ticket %d: %d priority PATCHes" % (ticket.id, ledger.priority_patches[ticket.id]))
+    return problems
 
 
 # ----- the run -----------------------------------------------------------------------------------
@@ -541,7 +739,9 @@ def run(args, workdir):
             proxied = type("Proxied", (), {"url": manage_proxy.url})
             proxied_signl4 = type("Proxied", (), {"url": signl4_proxy.url})
             raw = support.config(workdir, proxied, proxied_signl4, port=port, signl4={"poll_alerts": True},
-                                 poll_interval=1, owner_assignment="both")
+                                 poll_interval=1, owner_assignment="both", routes=ROUTES,
+                                 notes={"to_signl4": {"enabled": True}},
+                                 escalations=dict(enabled=True, note=True, priority=ESCALATION_PRIORITY))
             path = support.write_config(workdir, raw)
             agent_url = "http://127.0.0.1:%d" % port
             support.subscribe(signl4, "%s/signl4/%s" % (agent_url, support.WEBHOOK_TOKEN))
@@ -611,8 +811,21 @@ def _report(args, cond, outcome):
         ("transitions Manage -> SIGNL4: expected / applied", "%d / %d" % (
             counts["transitions Manage -> SIGNL4 expected"], counts["transitions Manage -> SIGNL4 applied"])),
         ("Manage -> SIGNL4 repeats SIGNL4 refused (409, harmless)", counts["Manage -> SIGNL4 repeats refused (409)"]),
-        ("notes: expected / written", "%d / %d" % (counts["notes expected"], counts["notes written"])),
-        ("note POSTs by the agent", counts["note POSTs by the agent"]),
+        ("annotations -> notes: expected / written / agent POSTs", "%d / %d / %d" % (
+            counts["notes expected"], counts["notes written"], counts["note POSTs by the agent"])),
+        ("routes: tickets routed to the second team / their Signls there / Signls there of other tickets", "%d / %d / %d" % (
+            counts["tickets routed to the second team"], counts["Signls in the second team (expected yes)"],
+            counts["Signls in the second team (expected no)"])),
+        ("Manage notes -> annotations: expected / made / agent POSTs", "%d / %d / %d" % (
+            counts["Manage notes expected to travel"], counts["annotations made from them"],
+            counts["annotation POSTs by the agent"])),
+        ("echoes: annotations back as notes / agent notes to SIGNL4", "%d / %d" % (
+            counts["annotations echoed back as notes"], counts["agent notes echoed to SIGNL4"])),
+        ("escalations -> ticket notes: expected / written / agent POSTs", "%d / %d / %d" % (
+            counts["escalations"], counts["escalation notes"], counts["escalation note POSTs by the agent"])),
+        ("escalated tickets: with the priority set / not at it before / priority PATCHes by the agent", "%d / %d / %d" % (
+            counts["escalated tickets with the priority set"], counts["escalated tickets not at that priority before"],
+            counts["priority PATCHes by the agent"])),
         ("kills (SIGKILL)", "%d of %d" % (outcome["kills"], args.kills)),
         ("SIGNL4 down", "%.0f s (from %.0f s on); %d open connections cut" % (
             args.signl4_down, outcome["outage"].began or -1, outcome["refused"])),
@@ -641,7 +854,12 @@ def _report(args, cond, outcome):
         % (args.seed, " --quick" if args.quick else ""), "",
         "%d tickets created over %.0f s, each with a seeded plan of transitions made by one side at a time (SIGNL4 "
         "users acknowledging/closing through the emulator's `/act`, Manage status changes) and annotations in "
-        "SIGNL4; meanwhile the agent is killed with SIGKILL %d times (restarted at once), Manage answers 429 "
+        "SIGNL4. Issue 22's features are on: two routes (Priority 1 tickets and company Tailspin) raise in the "
+        "SIGNL4 emulator's second team, the rest in the default team; `notes.to_signl4` sends the Discussion notes "
+        "added in Manage while a Signl is open (0 to 2 a ticket; a ticket is closed only once its notes travelled "
+        "and its escalations were noted); SIGNL4 escalates some Signls (0 to 2 each, to the manager or the other "
+        "team; `escalations` with a note and a priority). Meanwhile the agent is killed with SIGKILL %d times "
+        "(restarted at once), Manage answers 429 "
         "(Retry-After) and 500/502/503 in bursts, SIGNL4 is unreachable for %.0f s (its proxy refuses "
         "connections; the emulator keeps its state), and both delivery queues duplicate, delay and reorder "
         "(SIGNL4 outbound: %s; Manage callbacks: %s). The agent's writes are counted at recording proxies; "

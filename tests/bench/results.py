@@ -22,7 +22,8 @@ Each section names its script and the conditions of its run. A figure without it
 rerun it and compare side by side; these machines are shared and noisy.
 """
 # The order sections appear in, whichever script writes first.
-ORDER = ("provisioning", "agent-latency", "agent-idle", "agent-burst", "agent-scale", "chaos", "bad-input", "secrets")
+ORDER = (
+    "provisioning", "agent-latency", "agent-idle", "features-idle", "agent-burst", "agent-scale", "chaos", "bad-input", "secrets")
 
 
 def _ansible_version():
