@@ -204,7 +204,10 @@ def run_config(emulators, workdir, config, args, problems):
             for number in range(args.many if key == "d+" else args.signls):
                 priority, company = TICKET_KINDS[number % len(TICKET_KINDS)]
                 support.new_ticket(cw, summary="Idle %s %d" % (key, number), priority=priority, company=company)
-        raised = lambda: len(support.alerts(emulators.signl4)) >= (args.many if key == "d+" else args.signls)  # noqa: E731
+        wanted = args.many if key == "d+" else args.signls
+
+        def raised():
+            return len(support.alerts(emulators.signl4)) >= wanted
         if not _settle(agent, emulators, args.interval, raised):
             problems.append("%s: the warm-up's Signls were not all raised" % key)
         open_counts["open"] = len(agent.store.tickets_with_open_signls())
