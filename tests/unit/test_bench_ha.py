@@ -76,3 +76,25 @@ def test_the_keepers_statements_are_told_from_the_loops():
     loops = [leases.FENCE, "DELETE FROM requests WHERE tenant = $1 RETURNING ticket_id",
              "SELECT * FROM intents WHERE tenant = $1 AND state = $2 ORDER BY id LIMIT $3"]
     assert not any(mark in sql for sql in loops for mark in ha_bench.KEEPER)
+
+
+def test_undriven_runs_from_each_release_to_the_next_acquisition_of_that_tenant():
+    history = [acquired(1.0, "a", 1), acquired(1.0, "b", 1, tenant="t2"), released(10.0, "a", 1),
+               released(10.2, "b", 1, tenant="t2"), acquired(10.5, "c", 2, tenant="t2"), acquired(10.9, "b", 2),
+               released(20.0, "b", 2), acquired(20.1, "a", 3)]
+    gaps, expired = ha_bench.undriven(history, since=5.0)
+    assert [(tenant, round(end - start, 2)) for tenant, start, end in gaps] == [("t1", 0.9), ("t2", 0.3), ("t1", 0.1)]
+    assert expired == []
+
+
+def test_undriven_leaves_out_what_came_before_and_keeps_a_release_nobody_took():
+    history = [acquired(1.0, "a", 1), released(2.0, "a", 1), acquired(3.0, "b", 2), released(10.0, "b", 2)]
+    gaps, expired = ha_bench.undriven(history, since=5.0)
+    assert gaps == [("t1", 10.0, None)] and expired == []
+
+
+def test_a_lease_taken_after_it_ran_out_is_not_a_hand_over():
+    history = [acquired(1.0, "a", 1), acquired(12.0, "b", 2), released(20.0, "b", 2), acquired(20.2, "b", 3)]
+    gaps, expired = ha_bench.undriven(history, since=5.0)
+    assert [(e.node, e.epoch) for e in expired] == [("b", 2)]
+    assert [(t, round(end - start, 2)) for t, start, end in gaps] == [("t1", 0.2)]
