@@ -88,13 +88,14 @@ class Faults:
             self.finished.set()
 
     def _holder(self):
-        """The agent holding the most leases now (a random one among equals); any live agent if none holds one."""
-        held = collections.Counter(ha.held(self.dsn).values())
+        """The agent process driving the most tenants now (a random one among equals), by its own /healthz: the
+        lease rows name the node, and a node started again after a kill shares its name with the process whose
+        leases have not run out yet. Any live agent if none drives a tenant."""
         live = [node for node in self.nodes if node.alive()]
-        most = max((held[node.name] for node in live), default=0)
-        candidates = [node for node in live if held[node.name] == most] or live
-        node = self.rng.choice(candidates)
-        return node, sorted(t for t, n in ha.held(self.dsn).items() if n == node.name)
+        held = dict((node.name, driven(node)) for node in live)
+        most = max((len(tenants) for tenants in held.values()), default=0)
+        node = self.rng.choice([node for node in live if len(held[node.name]) == most] or live)
+        return node, held.get(node.name, [])
 
     def _kill(self):
         node, tenants = self._holder()
@@ -136,6 +137,12 @@ class Faults:
     def stop(self):
         self.stopping.set()
         self.thread.join()
+
+
+def driven(node):
+    """The tenants this agent process drives, from its /healthz (none when it does not answer)."""
+    _status, body = node.health()
+    return sorted(body.get("held") or [])
 
 
 # ----- the end: caught up? -------------------------------------------------------------------------
@@ -282,6 +289,18 @@ def takeover_seconds(faults, history):
     return found
 
 
+def late_takeovers(faults, history, bound):
+    """The tenants taken over more than ``bound`` seconds after the fault of the agent that held them:
+    ``[(kind, agent, tenant, seconds, taken by)]``."""
+    found = []
+    for kind, moment, name, tenants in faults:
+        for tenant in tenants:
+            later = [e for e in sorted(history) if e.tenant == tenant and e.event == "acquired" and e.at > moment]
+            if later and later[0].at - moment > bound:
+                found.append((kind, name, tenant, later[0].at - moment, later[0].node))
+    return found
+
+
 def lease_counts(history):
     acquired = [e for e in history if e.event == "acquired"]
     previous, takeovers = {}, 0
@@ -322,6 +341,8 @@ def _rows(args, outcome):
         ("faults done", ", ".join("%s %d" % kv for kv in sorted(collections.Counter(f[0] for f in outcome["faults"]).items()))),
         ("fault -> next takeover of a tenant the agent held (median, max)", "; ".join(
             "%s %s" % (kind, _spread(values)) for kind, values in sorted(by_kind.items())) or "-"),
+        ("takeovers later than lease + 1 s after the fault (fault, agent, tenant, seconds, taken by)", "; ".join(
+            "%s %s %s %.1f s %s" % late for late in late_takeovers(outcome["faults"], history, args.lease + 1)) or "none"),
         ("lease acquisitions / takeovers from another holder / releases", "%(acquisitions)d / %(takeovers)d / %(releases)d" % leases),
         ("last epoch per tenant", leases["epochs"]),
         ("agent API calls recorded (receiver key reads among them)", "%d (%d)" % (len(agent_calls), outcome["exempt"])),

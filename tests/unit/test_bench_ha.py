@@ -98,3 +98,10 @@ def test_a_lease_taken_after_it_ran_out_is_not_a_hand_over():
     gaps, expired = ha_bench.undriven(history, since=5.0)
     assert [(e.node, e.epoch) for e in expired] == [("b", 2)]
     assert [(t, round(end - start, 2)) for t, start, end in gaps] == [("t1", 0.2)]
+
+
+def test_late_takeovers_name_the_fault_the_tenant_and_who_took_it():
+    faults = [("kill", 19.0, "a", ["t1"]), ("stop", 5.0, "a", ["t2"])]
+    history = HISTORY + [acquired(16.5, "c", 2, tenant="t2")]
+    assert ha_chaos.late_takeovers(faults, history, bound=11.0) == [("stop", "a", "t2", 11.5, "c")]
+    assert ha_chaos.late_takeovers(faults, history, bound=12.0) == []
