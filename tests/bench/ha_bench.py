@@ -653,6 +653,7 @@ def main(argv=None):
             if args.part in (part, "all"):
                 cond = results.conditions()
                 cond["mode"] = "quick" if args.quick else "full"
+                cond["load"] += " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
                 cond["parameters"] = "lease=%s, seed=%s, %s" % (args.lease, args.seed, ", ".join(
                     "%s=%s" % (k, getattr(args, k)) for k in FULL))
                 print("\n".join(["== ha-%s ==" % part] + results.conditions_lines(cond)), flush=True)

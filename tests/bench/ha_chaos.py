@@ -21,8 +21,8 @@ How it works:
   every agent (every node receives).
 - the workload is the chaos suite's (tests/bench/chaos.py) per tenant: tickets created over ``--duration``, each
   with a seeded plan of transitions made by one side at a time and annotations in SIGNL4.
-- the faults, one after the other at seeded moments while the tickets come: ``--kills`` x SIGKILL of an agent
-  that holds leases (started again at once), ``--stops`` x SIGSTOP of a holder for three lease times, then SIGCONT,
+- the faults, one after the other at seeded moments while the tickets come: ``--kills`` x SIGKILL of the agent
+  process that drives the most tenants (by its /healthz; started again at once), ``--stops`` x SIGSTOP of a holder for three lease times, then SIGCONT,
   ``--pg-restarts`` x a PostgreSQL restart (a fast shutdown, then a crash: ``immediate``), and one cut of a
   holder's link to PostgreSQL for ``--cut`` seconds (``blackhole``: its connections go silent, as in a network
   partition).
@@ -378,8 +378,8 @@ def report(args, cond, outcome, timeline):
         "on one PostgreSQL (a throwaway cluster, commits durable); each tenant has its own Manage and SIGNL4 emulator "
         "behind a proxy that records which agent sent each request (its `User-Agent`), SIGNL4's webhook and a Manage "
         "callback of every tenant go to every agent. %d tickets are created over %.0f s with chaos.py's workload "
-        "(seeded transitions on both sides, annotations), while, one after the other: %d x SIGKILL of the agent holding "
-        "the most leases (started again at once), %d x SIGSTOP of one for %.0f s (3 leases) then SIGCONT, %d x a "
+        "(seeded transitions on both sides, annotations), while, one after the other: %d x SIGKILL of the agent process "
+        "driving the most tenants (by its `/healthz`; started again at once), %d x SIGSTOP of one for %.0f s (3 leases) then SIGCONT, %d x a "
         "PostgreSQL restart (fast, then immediate), and the link of a holder to PostgreSQL cut for %.0f s (its "
         "connections silent, as in a partition). A trigger on `leases` logs every takeover and release on the "
         "database's clock; every agent request recorded at the proxies is checked against it. Afterwards the final "
@@ -434,6 +434,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *unused: sys.exit(143))  # stopped: still stop everything it started
     cond = results.conditions()
     cond["mode"] = "quick" if args.quick else "full"
+    cond["load"] += " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
     cond["seed"] = args.seed
     print("\n".join(results.conditions_lines(cond)), flush=True)
     timeline = ha.Timeline()
