@@ -105,3 +105,16 @@ def test_late_takeovers_name_the_fault_the_tenant_and_who_took_it():
     history = HISTORY + [acquired(16.5, "c", 2, tenant="t2")]
     assert ha_chaos.late_takeovers(faults, history, bound=11.0) == [("stop", "a", "t2", 11.5, "c")]
     assert ha_chaos.late_takeovers(faults, history, bound=12.0) == []
+
+
+def test_the_burst_section_has_the_postgresql_row_the_sqlite_baseline_and_the_commits_per_signl():
+    class Args:
+        lease = 10.0
+    run = dict(expected=2000, raised=2000, last=210.0, first=1.0, agent_429=0, duplicates=0, busiest15=150,
+               busiest60=600, rss=40960, peak=41984, commits=12000, **{"429": 0, "5xx": 0})
+    cond = dict(date="d", commit="c", machine="m", load="l", python="p", ansible="a")
+    text = ha_bench.burst_markdown(Args, cond, run, False, dict(run, last=204.0))
+    assert "| PostgreSQL | 2000 / 2000 | 210.0 s | 1.0 s | 1.050 |" in text
+    assert "| SQLite (baseline, right after) | 2000 / 2000 | 204.0 s |" in text
+    assert "12000, 6.0 per Signl" in text and "Target met (PostgreSQL): NO." in text
+    assert "SQLite" not in ha_bench.burst_markdown(Args, cond, run, True).split("### Figures")[1]
