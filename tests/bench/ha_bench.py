@@ -1,6 +1,6 @@
 """Benchmarks of the agents in high availability (issue 21), on a real PostgreSQL (a throwaway cluster).
 
-    python -m tests.bench.ha_bench [--quick] [--part failover|burst|idle|scale|all]
+    python -m tests.bench.ha_bench [--quick] [--part failover|rolling|burst|idle|scale|all]
 
 **ha-failover**: two agents (nodes ``agent-a``, ``agent-b``) share one tenant, lease ``--lease`` s (the agent's
 default 10 s), poll interval 30 s (the default). ``--kills`` times the lease holder is killed (SIGKILL) at a
@@ -10,10 +10,18 @@ trigger on ``leases`` with the database's clock) and to the first action of the 
 request, recorded at a proxy in front of each emulator, told apart by the agents' ``User-Agent``).
 Target: p95 of the failover after a kill at most lease + 1 s.
 
+**ha-rolling**: three agents drive ``--rolling-tenants`` tenants (poll interval ``--rolling-poll`` s, one cycle);
+``--rolls`` rolling restarts as site.yml makes them (SIGTERM one agent, start it again, wait for /healthz, then
+the next). Measured per tenant: from each release to the next acquisition (undriven), and to the new holder's
+first request. Target (issue 21, item 5): no tenant undriven for longer than one cycle, no lease taken only
+after it ran out.
+
 **ha-burst**: tests/bench/agent_load.py's burst (its part ``burst``: ``--burst-tickets`` new tickets at once,
 SIGNL4 enforcing the commercial plan's event windows) with the agent's state in PostgreSQL (commits durable:
 ``fsync`` and ``synchronous_commit`` on) instead of SQLite, holding its lease. Target: within 1.05x the issue's
-floor (the tickets at SIGNL4's 600 events a minute).
+floor (the tickets at SIGNL4's 600 events a minute). With ``--burst-baseline 1`` (the default) the same burst
+runs again right after with the state in SQLite: the baseline under the same load. Transactions per Signl from
+``pg_stat_database``.
 
 **ha-idle**: one agent drives ``--idle-tenants`` tenants (each with its own emulators) that have nothing to do
 for ``--idle-seconds``, ``pg_stat_statements`` loaded in the cluster (a server start option). Measured: the
@@ -56,9 +64,11 @@ import psycopg  # noqa: E402
 
 SCRIPT = "tests/bench/ha_bench.py"
 FULL = dict(kills=20, handoffs=10, burst_tickets=2000, idle_tenants=5, idle_seconds=300.0, idle_poll=10.0,
-            scale_tenants=100, scale_seconds=120.0)
+            scale_tenants=100, scale_seconds=120.0, rolls=3, rolling_tenants=5, rolling_poll=30.0,
+            burst_baseline=1)
 QUICK = dict(kills=3, handoffs=2, burst_tickets=300, idle_tenants=2, idle_seconds=60.0, idle_poll=10.0,
-             scale_tenants=20, scale_seconds=30.0)
+             scale_tenants=20, scale_seconds=30.0, rolls=1, rolling_tenants=5, rolling_poll=30.0,
+             burst_baseline=1)
 TEST_PATH = re.compile(r"/system/workflows/\d+/events/(\d+)/test")
 
 
@@ -196,12 +206,25 @@ def postgresql_state(dsn, lease):
         agent_load.agent_config = original
 
 
+def commits(dsn):
+    """Transactions committed in the database so far (``pg_stat_database.xact_commit``)."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        return connection.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]
+
+
 def burst(args, workdir, cond):
     emulators = agent_load.Emulators(args.burst_tickets + len(agent_load.seed.TICKETS), args.burst_tickets)
     try:
         with bench_cluster(durable=True) as database:
             with postgresql_state(database[2], args.lease):
                 run = agent_load.burst_once(workdir, emulators, 0)
+            run["commits"] = commits(database[2])
+        baseline = None
+        if args.burst_baseline:  # the same burst with the state in SQLite, right after: the same machine, the same load
+            emulators.reset()
+            baseline = agent_load.burst_once(workdir, emulators, 1)
+            print("burst on SQLite (baseline): %d Signls, last raised %.1f s after the agent started" % (
+                baseline["raised"], baseline["last"] or -1), flush=True)
     finally:
         emulators.stop()
     floor = run["expected"] / 600.0 * 60
@@ -211,11 +234,11 @@ def burst(args, workdir, cond):
           flush=True)
     cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     ok = agent_load.burst_ok(run) and run["last"] is not None and run["last"] <= 1.05 * floor
-    results.write_section("ha-burst", burst_markdown(args, cond, run, ok))
+    results.write_section("ha-burst", burst_markdown(args, cond, run, ok, baseline))
     return ok
 
 
-def burst_markdown(args, cond, run, ok):
+def burst_markdown(args, cond, run, ok, baseline=None):
     floor_issue, floor_exact = run["expected"] / 600.0 * 60, agent_load.event_floor(run["expected"])
     lines = [
         "## HA burst: %d new tickets at once, state in PostgreSQL (bench)" % run["expected"], "",
@@ -223,20 +246,28 @@ def burst_markdown(args, cond, run, ok):
         "the agent's `state.dsn` on a throwaway PostgreSQL (commits durable: `fsync` and `synchronous_commit` on) and",
         "its lease held (%.0f s) instead of a SQLite file. SIGNL4's emulator enforces the commercial plan's event" % args.lease,
         "windows; time runs from the agent's start to the creation of the last Signl. Target: at most 1.05x the",
-        "issue's floor (%d / 600 a minute = %.0f s; the SQLite figure is in the agent-burst section)." % (
-            run["expected"], floor_issue), "",
+        "issue's floor (%d / 600 a minute = %.0f s). With `--burst-baseline 1` (the default) the same burst runs again" % (
+            run["expected"], floor_issue),
+        "right after with the state in SQLite (a fresh agent, the emulators reset): the baseline under the same load.", "",
         "### Conditions", "",
     ] + results.conditions_lines(cond) + [
         "", "### Figures", "",
-        "| Signls | last raised | first raised | ratio to %.0f s | ratio to %d s | 429 (agent saw) | duplicates | 5xx |"
-        " busiest 15 s / 60 s | agent RSS (peak) |" % (floor_issue, floor_exact),
-        "|---|---|---|---|---|---|---|---|---|---|",
-        "| %d / %d | %.1f s | %.1f s | %.3f | %.3f | %d (%d) | %d | %d | %d / %d | %.1f MB (%.1f MB) |" % (
-            run["raised"], run["expected"], run["last"] or -1, run["first"] or -1, (run["last"] or 0) / floor_issue,
-            (run["last"] or 0) / floor_exact if floor_exact else 0, run["429"], run["agent_429"], run["duplicates"],
-            run["5xx"], run["busiest15"], run["busiest60"], run["rss"] / 1024.0, run["peak"] / 1024.0),
-        "", "Target met: %s." % ("yes" if ok else "NO")]
+        "| state | Signls | last raised | first raised | ratio to %.0f s | ratio to %d s | 429 (agent saw) | duplicates |"
+        " 5xx | busiest 15 s / 60 s | agent RSS (peak) |" % (floor_issue, floor_exact),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ] + [_burst_row(label, each, floor_issue, floor_exact) for label, each in (
+        ("PostgreSQL", run), ("SQLite (baseline, right after)", baseline)) if each is not None] + [
+        "", "Transactions committed in the agent's database during the PostgreSQL run (`pg_stat_database.xact_commit`, its",
+        "migrations and lease renewals included): %d, %.1f per Signl." % (run["commits"], run["commits"] / max(1, run["raised"])),
+        "", "Target met (PostgreSQL): %s." % ("yes" if ok else "NO")]
     return "\n".join(lines) + "\n"
+
+
+def _burst_row(label, run, floor_issue, floor_exact):
+    return "| %s | %d / %d | %.1f s | %.1f s | %.3f | %.3f | %d (%d) | %d | %d | %d / %d | %.1f MB (%.1f MB) |" % (
+        label, run["raised"], run["expected"], run["last"] or -1, run["first"] or -1, (run["last"] or 0) / floor_issue,
+        (run["last"] or 0) / floor_exact if floor_exact else 0, run["429"], run["agent_429"], run["duplicates"],
+        run["5xx"], run["busiest15"], run["busiest60"], run["rss"] / 1024.0, run["peak"] / 1024.0)
 
 
 # ----- idle statements -------------------------------------------------------------------------------------
@@ -479,9 +510,146 @@ def scale_markdown(args, cond, r, bound3, ok):
     return "\n".join(lines) + "\n"
 
 
+# ----- a rolling restart (SIGTERM, one agent at a time) --------------------------------------------------------
+
+def undriven(history, since):
+    """Per tenant, the stretches without a holder that began at or after ``since``: from each release to the
+    tenant's next acquisition (``[(tenant, released at, acquired at or None)]``), and the takeovers from another
+    holder that no release preceded (``[LeaseEvent]``: a lease that ran out, not handed over)."""
+    gaps, expired, previous = [], [], {}
+    for event in sorted(history):
+        before = previous.get(event.tenant)
+        previous[event.tenant] = event
+        if event.at < since:
+            continue
+        if event.event == "released":
+            gaps.append([event.tenant, event.at, None])
+        elif before is not None and before.event == "released":
+            gap = next((g for g in reversed(gaps) if g[0] == event.tenant and g[2] is None), None)
+            if gap is not None:
+                gap[2] = event.at
+        elif before is not None and before.holder != event.holder:
+            expired.append(event)
+    return [tuple(g) for g in gaps], expired
+
+
+def rolling(args, workdir, cond):
+    """``--rolls`` rolling restarts of three agents driving ``--rolling-tenants`` tenants, as site.yml does them
+    (serial: 1): SIGTERM one agent, start it again, wait for /healthz, then the next."""
+    names, calls, nodes, proxies = ["agent-1", "agent-2", "agent-3"], [], [], []
+    manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
+    signl4 = RunningEmulator("tests.emulators.signl4", [])
+    try:
+        manage.connection = dict(ha.MANAGE_CONNECTION, cw_url=manage.url)
+        support.provision(manage)
+        tenants = []
+        for n in range(1, args.rolling_tenants + 1):
+            tenant = "tenant-%d" % n
+            proxies += [ha.TaggedProxy(int(manage.url.rsplit(":", 1)[1]), tenant, calls),
+                        ha.TaggedProxy(int(signl4.url.rsplit(":", 1)[1]), tenant, calls)]
+            tenants.append({"id": tenant, "manage": dict(url=proxies[-2].url, company_id="signl4demo",
+                                                         public_key="demopublic", private_key="demoprivate"),
+                            "signl4": dict(api_url=proxies[-1].url + "/api", api_key="demo-signl4-api-key",
+                                           team_secret="demoteamsecret"),
+                            "listen": dict(webhook_token=support.WEBHOOK_TOKEN)})
+        shared = ha.base_config(poll_interval=args.rolling_poll)
+        shared.pop("filters")  # nothing to sync: the seed's tickets are older than the first start
+        with bench_cluster() as (cluster, dbname, dsn):
+            ha.install_lease_history(dsn)
+            nodes = [ha.AgentNode(workdir, name, cluster, dbname, shared, tenants, args.lease) for name in names]
+            report = _rolling_restarts(args, nodes, dsn, calls)
+            for node in nodes:
+                node.close()
+    finally:
+        for node in nodes:
+            node.close()
+        for proxy in proxies:
+            proxy.close()
+        manage.stop()
+        signl4.stop()
+    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    ok = report["complete"] and not report["expired"] and all(code == 0 for _n, _s, _r, code in report["restarts"]) \
+        and report["gaps"] and max(report["gaps"]) <= args.rolling_poll
+    print("rolling: %d SIGTERM restarts, %d hand-overs, undriven max %s s (first request: max %s s), %d taken after "
+          "expiry" % (len(report["restarts"]), len(report["gaps"]), _fmt(max(report["gaps"], default=None)),
+                      _fmt(max(report["first"], default=None)), len(report["expired"])), flush=True)
+    results.write_section("ha-rolling", rolling_markdown(args, cond, report, ok))
+    return ok
+
+
+def _rolling_restarts(args, nodes, dsn, calls):
+    total = args.rolling_tenants
+    share = math.ceil(total / len(nodes))
+    ha.start_nodes(nodes)
+    settled = support.wait_for(lambda: len(ha.held(dsn)) == total and max(
+        per_agent(dsn, [n.name for n in nodes]).values()) <= share, timeout=120, interval=0.5)
+    assert settled, "the tenants were not held and balanced: %s" % ha.held(dsn)
+    time.sleep(args.lease)
+    since, restarts = time.time(), []
+    for _round in range(args.rolls):
+        for node in nodes:  # site.yml's serial: 1, each host answers /healthz before the next is touched
+            signalled = time.time()
+            code, _log = node.terminate()
+            node.start()
+            node.process.wait_ready(60)
+            restarts.append((node.name, signalled, time.time(), code))
+    complete = support.wait_for(lambda: len(ha.held(dsn)) == total, timeout=3 * args.lease + 30, interval=0.5)
+    time.sleep(args.lease)  # the last rebalancing hand-overs
+    gaps, expired = undriven(ha.lease_history(dsn), since)
+    history = ha.lease_history(dsn)
+    firsts = []
+    for tenant, released, acquired in gaps:
+        if acquired is None:
+            continue
+        holder = next(e.node for e in history if e.tenant == tenant and e.event == "acquired" and e.at == acquired)
+        first = min((c.at for c in list(calls) if c.node == holder and c.tenant == tenant and c.at >= acquired),
+                    default=None)
+        if first is not None:
+            firsts.append(first - released)
+    per_tenant = collections.defaultdict(list)
+    for tenant, released, acquired in gaps:
+        per_tenant[tenant].append((acquired - released) if acquired is not None else float("inf"))
+    return dict(restarts=restarts, complete=complete and all(g[2] is not None for g in gaps), expired=expired,
+                gaps=[(a - r) if a is not None else float("inf") for _t, r, a in gaps], first=firsts,
+                per_tenant=dict(per_tenant), terminate=[ready - signalled for _n, signalled, ready, _c in restarts])
+
+
+def rolling_markdown(args, cond, r, ok):
+    gaps, first = r["gaps"], r["first"]
+    lines = [
+        "## HA rolling restart: SIGTERM one agent at a time (bench)", "",
+        "Script: `%s` (`make bench`), part `rolling`." % SCRIPT, "",
+        "Three agents (`python -m signl4_agent run`, lease %.0f s, poll interval %.0f s: one cycle) drive %d tenants" % (
+            args.lease, args.rolling_poll, args.rolling_tenants),
+        "on one PostgreSQL (one pair of emulators, a recording proxy per tenant and API in front of them; nothing to",
+        "sync). %d rolling restart(s) as `playbooks/site.yml` makes them (`serial: 1`): SIGTERM an agent, wait for" % args.rolls,
+        "its exit, start it again, wait until it answers `/healthz`, then the next agent. *Undriven*: a tenant's",
+        "release to its next acquisition (a trigger on `leases`, the database's clock), including the hand-overs of",
+        "the rebalancing after each agent comes back. *First request*: the release to the new holder's first API",
+        "request for that tenant. Target (issue 21, item 5): no tenant undriven for longer than one cycle.", "",
+        "### Conditions", "",
+    ] + results.conditions_lines(cond) + [
+        "", "### Figures", "", "| what | figure |", "|---|---|",
+        "| SIGTERM restarts (exit codes) | %d (%s) |" % (len(r["restarts"]), ", ".join(
+            sorted({str(code) for _n, _s, _r, code in r["restarts"]}))),
+        "| SIGTERM -> the agent back and answering /healthz: p50 / max | %.1f / %.1f s |" % (
+            percentile(r["terminate"], 0.5), max(r["terminate"])),
+        "| hand-overs (releases) during the restarts | %d |" % len(gaps),
+        "| undriven per hand-over: p50 / p95 / max | %.2f / %.2f / %.2f s |" % (
+            percentile(gaps, 0.5), percentile(gaps, 0.95), max(gaps, default=float("nan"))),
+        "| release -> the new holder's first request: p50 / p95 / max | %.2f / %.2f / %.2f s |" % (
+            percentile(first, 0.5), percentile(first, 0.95), max(first, default=float("nan"))),
+        "| longest undriven stretch per tenant | %s |" % ", ".join(
+            "%s %.2f s" % (t, max(v)) for t, v in sorted(r["per_tenant"].items())),
+        "| leases taken only after they ran out (not handed over) | %d |" % len(r["expired"]),
+        "", "Target met (every hand-over within one cycle, %.0f s; none through expiry): %s." % (
+            args.rolling_poll, "yes" if ok else "NO")]
+    return "\n".join(lines) + "\n"
+
+
 # ----- entry point ------------------------------------------------------------------------------------------
 
-PARTS = dict(failover=failover, burst=burst, idle=idle, scale=scale)
+PARTS = dict(failover=failover, rolling=rolling, burst=burst, idle=idle, scale=scale)
 
 
 def parse(argv):
@@ -510,6 +678,7 @@ def main(argv=None):
             if args.part in (part, "all"):
                 cond = results.conditions()
                 cond["mode"] = "quick" if args.quick else "full"
+                cond["load"] += " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
                 cond["parameters"] = "lease=%s, seed=%s, %s" % (args.lease, args.seed, ", ".join(
                     "%s=%s" % (k, getattr(args, k)) for k in FULL))
                 print("\n".join(["== ha-%s ==" % part] + results.conditions_lines(cond)), flush=True)

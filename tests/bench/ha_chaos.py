@@ -21,8 +21,8 @@ How it works:
   every agent (every node receives).
 - the workload is the chaos suite's (tests/bench/chaos.py) per tenant: tickets created over ``--duration``, each
   with a seeded plan of transitions made by one side at a time and annotations in SIGNL4.
-- the faults, one after the other at seeded moments while the tickets come: ``--kills`` x SIGKILL of an agent
-  that holds leases (started again at once), ``--stops`` x SIGSTOP of a holder for three lease times, then SIGCONT,
+- the faults, one after the other at seeded moments while the tickets come: ``--kills`` x SIGKILL of the agent
+  process that drives the most tenants (by its /healthz; started again at once), ``--stops`` x SIGSTOP of a holder for three lease times, then SIGCONT,
   ``--pg-restarts`` x a PostgreSQL restart (a fast shutdown, then a crash: ``immediate``), and one cut of a
   holder's link to PostgreSQL for ``--cut`` seconds (``blackhole``: its connections go silent, as in a network
   partition).
@@ -88,13 +88,14 @@ class Faults:
             self.finished.set()
 
     def _holder(self):
-        """The agent holding the most leases now (a random one among equals); any live agent if none holds one."""
-        held = collections.Counter(ha.held(self.dsn).values())
+        """The agent process driving the most tenants now (a random one among equals), by its own /healthz: the
+        lease rows name the node, and a node started again after a kill shares its name with the process whose
+        leases have not run out yet. Any live agent if none drives a tenant."""
         live = [node for node in self.nodes if node.alive()]
-        most = max((held[node.name] for node in live), default=0)
-        candidates = [node for node in live if held[node.name] == most] or live
-        node = self.rng.choice(candidates)
-        return node, sorted(t for t, n in ha.held(self.dsn).items() if n == node.name)
+        held = dict((node.name, driven(node)) for node in live)
+        most = max((len(tenants) for tenants in held.values()), default=0)
+        node = self.rng.choice([node for node in live if len(held[node.name]) == most] or live)
+        return node, held.get(node.name, [])
 
     def _kill(self):
         node, tenants = self._holder()
@@ -136,6 +137,12 @@ class Faults:
     def stop(self):
         self.stopping.set()
         self.thread.join()
+
+
+def driven(node):
+    """The tenants this agent process drives, from its /healthz (none when it does not answer)."""
+    _status, body = node.health()
+    return sorted(body.get("held") or [])
 
 
 # ----- the end: caught up? -------------------------------------------------------------------------
@@ -282,6 +289,18 @@ def takeover_seconds(faults, history):
     return found
 
 
+def late_takeovers(faults, history, bound):
+    """The tenants taken over more than ``bound`` seconds after the fault of the agent that held them:
+    ``[(kind, agent, tenant, seconds, taken by)]``."""
+    found = []
+    for kind, moment, name, tenants in faults:
+        for tenant in tenants:
+            later = [e for e in sorted(history) if e.tenant == tenant and e.event == "acquired" and e.at > moment]
+            if later and later[0].at - moment > bound:
+                found.append((kind, name, tenant, later[0].at - moment, later[0].node))
+    return found
+
+
 def lease_counts(history):
     acquired = [e for e in history if e.event == "acquired"]
     previous, takeovers = {}, 0
@@ -322,6 +341,8 @@ def _rows(args, outcome):
         ("faults done", ", ".join("%s %d" % kv for kv in sorted(collections.Counter(f[0] for f in outcome["faults"]).items()))),
         ("fault -> next takeover of a tenant the agent held (median, max)", "; ".join(
             "%s %s" % (kind, _spread(values)) for kind, values in sorted(by_kind.items())) or "-"),
+        ("takeovers later than lease + 1 s after the fault (fault, agent, tenant, seconds, taken by)", "; ".join(
+            "%s %s %s %.1f s %s" % late for late in late_takeovers(outcome["faults"], history, args.lease + 1)) or "none"),
         ("lease acquisitions / takeovers from another holder / releases", "%(acquisitions)d / %(takeovers)d / %(releases)d" % leases),
         ("last epoch per tenant", leases["epochs"]),
         ("agent API calls recorded (receiver key reads among them)", "%d (%d)" % (len(agent_calls), outcome["exempt"])),
@@ -357,8 +378,8 @@ def report(args, cond, outcome, timeline):
         "on one PostgreSQL (a throwaway cluster, commits durable); each tenant has its own Manage and SIGNL4 emulator "
         "behind a proxy that records which agent sent each request (its `User-Agent`), SIGNL4's webhook and a Manage "
         "callback of every tenant go to every agent. %d tickets are created over %.0f s with chaos.py's workload "
-        "(seeded transitions on both sides, annotations), while, one after the other: %d x SIGKILL of the agent holding "
-        "the most leases (started again at once), %d x SIGSTOP of one for %.0f s (3 leases) then SIGCONT, %d x a "
+        "(seeded transitions on both sides, annotations), while, one after the other: %d x SIGKILL of the agent process "
+        "driving the most tenants (by its `/healthz`; started again at once), %d x SIGSTOP of one for %.0f s (3 leases) then SIGCONT, %d x a "
         "PostgreSQL restart (fast, then immediate), and the link of a holder to PostgreSQL cut for %.0f s (its "
         "connections silent, as in a partition). A trigger on `leases` logs every takeover and release on the "
         "database's clock; every agent request recorded at the proxies is checked against it. Afterwards the final "
@@ -413,6 +434,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *unused: sys.exit(143))  # stopped: still stop everything it started
     cond = results.conditions()
     cond["mode"] = "quick" if args.quick else "full"
+    cond["load"] += " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
     cond["seed"] = args.seed
     print("\n".join(results.conditions_lines(cond)), flush=True)
     timeline = ha.Timeline()

@@ -192,3 +192,29 @@ def test_a_loop_whose_lease_is_taken_stops_and_writes_nothing_more(provisioned, 
         loop.join(15)
         agent.close()
         database.close()
+
+
+def test_an_agent_that_leaves_tells_the_others_so_they_recount_at_once(dsn):
+    tenants = ["contoso", "fabrikam", "northwind"]
+    first, first_node = _keeper(dsn, tenants, "agent-a")
+    second, second_node = _keeper(dsn, tenants, "agent-b")
+    try:
+        first.tick()
+        second.tick()  # listening; two agents: a share of two, nothing free
+        assert second.live == 2 and second_node.held() == {}
+        list(second.connection.notifies(timeout=0.2))  # nothing from before counts
+        first_node.stop = True
+        for tenant in sorted(first_node.held()):
+            first_node.release(tenant)  # as a SIGTERM does: released first (each release tells the others)
+        list(second.connection.notifies(timeout=0.2))
+        second.tick()  # agent-a is still registered: a share of two
+        assert len(second_node.held()) == 2
+        first.leave()
+        told = [notice.payload for notice in second.connection.notifies(timeout=2, stop_after=1)]
+        assert told == ["lease"]  # without it agent-b would wait for its next tick (lease/3) to count again
+        second.tick()
+        assert second.live == 1 and sorted(second_node.held()) == tenants
+    finally:
+        second.leave()
+        first.database.close()
+        second.database.close()

@@ -76,3 +76,45 @@ def test_the_keepers_statements_are_told_from_the_loops():
     loops = [leases.FENCE, "DELETE FROM requests WHERE tenant = $1 RETURNING ticket_id",
              "SELECT * FROM intents WHERE tenant = $1 AND state = $2 ORDER BY id LIMIT $3"]
     assert not any(mark in sql for sql in loops for mark in ha_bench.KEEPER)
+
+
+def test_undriven_runs_from_each_release_to_the_next_acquisition_of_that_tenant():
+    history = [acquired(1.0, "a", 1), acquired(1.0, "b", 1, tenant="t2"), released(10.0, "a", 1),
+               released(10.2, "b", 1, tenant="t2"), acquired(10.5, "c", 2, tenant="t2"), acquired(10.9, "b", 2),
+               released(20.0, "b", 2), acquired(20.1, "a", 3)]
+    gaps, expired = ha_bench.undriven(history, since=5.0)
+    assert [(tenant, round(end - start, 2)) for tenant, start, end in gaps] == [("t1", 0.9), ("t2", 0.3), ("t1", 0.1)]
+    assert expired == []
+
+
+def test_undriven_leaves_out_what_came_before_and_keeps_a_release_nobody_took():
+    history = [acquired(1.0, "a", 1), released(2.0, "a", 1), acquired(3.0, "b", 2), released(10.0, "b", 2)]
+    gaps, expired = ha_bench.undriven(history, since=5.0)
+    assert gaps == [("t1", 10.0, None)] and expired == []
+
+
+def test_a_lease_taken_after_it_ran_out_is_not_a_hand_over():
+    history = [acquired(1.0, "a", 1), acquired(12.0, "b", 2), released(20.0, "b", 2), acquired(20.2, "b", 3)]
+    gaps, expired = ha_bench.undriven(history, since=5.0)
+    assert [(e.node, e.epoch) for e in expired] == [("b", 2)]
+    assert [(t, round(end - start, 2)) for t, start, end in gaps] == [("t1", 0.2)]
+
+
+def test_late_takeovers_name_the_fault_the_tenant_and_who_took_it():
+    faults = [("kill", 19.0, "a", ["t1"]), ("stop", 5.0, "a", ["t2"])]
+    history = HISTORY + [acquired(16.5, "c", 2, tenant="t2")]
+    assert ha_chaos.late_takeovers(faults, history, bound=11.0) == [("stop", "a", "t2", 11.5, "c")]
+    assert ha_chaos.late_takeovers(faults, history, bound=12.0) == []
+
+
+def test_the_burst_section_has_the_postgresql_row_the_sqlite_baseline_and_the_commits_per_signl():
+    class Args:
+        lease = 10.0
+    run = dict(expected=2000, raised=2000, last=210.0, first=1.0, agent_429=0, duplicates=0, busiest15=150,
+               busiest60=600, rss=40960, peak=41984, commits=12000, **{"429": 0, "5xx": 0})
+    cond = dict(date="d", commit="c", machine="m", load="l", python="p", ansible="a")
+    text = ha_bench.burst_markdown(Args, cond, run, False, dict(run, last=204.0))
+    assert "| PostgreSQL | 2000 / 2000 | 210.0 s | 1.0 s | 1.050 |" in text
+    assert "| SQLite (baseline, right after) | 2000 / 2000 | 204.0 s |" in text
+    assert "12000, 6.0 per Signl" in text and "Target met (PostgreSQL): NO." in text
+    assert "SQLite" not in ha_bench.burst_markdown(Args, cond, run, True).split("### Figures")[1]
