@@ -231,7 +231,7 @@ def test_same_name_in_two_teams_is_two_categories(signl4):
 def test_found_by_name_ignoring_case_and_spaces(signl4):
     category(signl4, **FULL)
     signl4.clear_requests()
-    again = category(signl4, name=" network ", team=" network operations ", **FULL)
+    again = category(signl4, name=" network ", team=" network operations ", **dict(FULL, color="#1f6fb2"))
     assert again["changed"] is False and writes(signl4) == []
 
 
@@ -255,3 +255,16 @@ def test_an_alert_raised_with_x_s4_service_is_filed_under_the_category(signl4):
     alerts = {a["externalId"]: a for a in signl4.control("GET", "/state")["alerts"]}
     default = [c for c in client(signl4).categories(DEFAULT_TEAM_ID) if c.get("isDefault")][0]
     assert alerts["T-1"]["categoryId"] == created["id"] and alerts["T-2"]["categoryId"] == default["id"]
+
+
+def test_the_spec_samples_forms_are_read_as_the_schema_declares_them(signl4):
+    created = category(signl4, **FULL)["category"]
+    sample = dict(created, keywords=[{"value": "switch"}, {"value": "router"}], keywordMatching="All")
+    del sample["teamId"]  # x-nullable: SIGNL4 may leave it out
+    team_list = "/v2/categories/%s$" % SECOND_TEAM_ID
+    signl4.inject(200, path=team_list, method="GET", body=[sample])
+    signl4.clear_requests()
+    same = category(signl4, **FULL)
+    assert same["changed"] is False and writes(signl4) == [] and same["category"] == created
+    signl4.inject(200, path=team_list, method="GET", body=[sample])
+    assert info(signl4, team="Network Operations")["categories"] == [created]

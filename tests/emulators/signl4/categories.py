@@ -1,6 +1,6 @@
 """Categories ("services & systems") of each team: ``/v2/categories/...`` as the spec subset describes
 them (``CategoryInfo``), validated where the spec says what is required and, for what it does not say,
-as ASSUMPTIONS.md ("SIGNL4", [A-14]) decides. Mixed into :class:`Signl4Emulator`, whose ``categories``
+as ASSUMPTIONS.md ("SIGNL4", [A-cat]) decides. Mixed into :class:`Signl4Emulator`, whose ``categories``
 maps a team id to its list of categories (seeded per team by ``seed.categories``)."""
 
 import re
@@ -8,7 +8,7 @@ import uuid
 
 from tests.emulators.common import Response
 
-# What GET /v2/categories/images answers: names as the spec's sample writes them (``water.svg``). [A-14]
+# What GET /v2/categories/images answers: names as the spec's sample writes them (``water.svg``). [A-cat]
 IMAGES = ("alert.svg", "cloud.svg", "database.svg", "fire.svg", "network.svg", "phone.svg", "security.svg",
           "server.svg", "ticket.svg", "water.svg")
 REQUIRED = ("name", "color", "imageName", "keywordMatching", "keywords")
@@ -91,7 +91,7 @@ class CategoryRoutes:
         return Response(201, self.clean(category))
 
     def update_category(self, request):
-        """PUT replaces what the body carries; ``id``, ``teamId`` and ``isDefault`` stay. [A-14]"""
+        """PUT replaces what the body carries; ``id``, ``teamId`` and ``isDefault`` stay. [A-cat]"""
         category = self.get_category(request)
         siblings = [c for c in self.team_categories(request) if c is not category]
         category.update(self.category_fields(self.body(request), siblings))
