@@ -161,8 +161,8 @@ def test_images_by_the_names_signl4_lists(signl4):
 
 def test_without_a_list_of_images_the_image_is_written_as_given(signl4):
     signl4.inject(404, path="/categories/images$", body={"code": 404, "message": "No category images found."})
-    created = category(signl4, image="custom-rack.svg")
-    assert created["changed"] is True and stored(signl4)["imageName"] == "custom-rack.svg"
+    created = category(signl4, image="server.svg")
+    assert created["changed"] is True and stored(signl4)["imageName"] == "server.svg"
 
 
 @pytest.mark.parametrize("options, message", [

@@ -71,8 +71,8 @@ class CategoryRoutes:
             raise _invalid(self.error, "A category named %s exists." % name)
         if not isinstance(body["color"], str) or not COLOR.match(body["color"]):
             raise _invalid(self.error, "color must be a hex color such as #0000cc.")
-        if not isinstance(body["imageName"], str) or not body["imageName"].strip():
-            raise _invalid(self.error, "imageName must name a category image.")
+        if body["imageName"] not in IMAGES:
+            raise _invalid(self.error, "imageName must be one of the names GET /v2/categories/images lists.")
         fields = dict(name=name.strip(), color=body["color"], imageName=body["imageName"],
                       keywordMatching=_matching(body["keywordMatching"]), keywords=_keyword_values(body["keywords"]))
         if fields["keywordMatching"] is None:

@@ -57,7 +57,8 @@ def test_each_team_has_its_own_categories_and_crud_follows_the_spec(api, signl4)
 @pytest.mark.parametrize("change, details", [
     (dict(color="blue"), "color must be a hex color such as #0000cc."),
     (dict(color=None), "Missing: color"),
-    (dict(imageName=" "), "imageName must name a category image."),
+    (dict(imageName="Network.svg"), "imageName must be one of the names GET /v2/categories/images lists."),
+    (dict(imageName="unicorn.svg"), "imageName must be one of the names GET /v2/categories/images lists."),
     (dict(keywordMatching=2), "keywordMatching must be 0 (Any) or 1 (All)."),
     (dict(keywordMatching=True), "keywordMatching must be 0 (Any) or 1 (All)."),
     (dict(keywords="switch"), "keywords must be a list of strings."),
