@@ -105,20 +105,24 @@ docs: $(BIN)/.installed
 
 # Benchmarks, not part of `make test`: each script prints its figures and the conditions of the run and
 # writes its own section of tests/bench/RESULTS.md. BENCH_ARGS=--quick makes every script do a short smoke run.
+# ha_bench (and ha_chaos below) need PostgreSQL's server binaries, as make test-ha does.
 BENCH_ARGS ?=
 bench: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.bench.provisioning $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.agent_latency $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.agent_load $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.ha_bench $(BENCH_ARGS)
 
 # The reliability and security suite (issue 12): kill -9 and faults during a sync, 10,000 malformed requests
 # and broken configs, every secret searched for after runs at maximum verbosity; then issue 18's attacks on the
-# agent and the modules, each shown refused. Exits non-zero on any loss or an attack not refused.
+# agent and the modules, each shown refused; then three agents on one PostgreSQL through kills, pauses, database
+# restarts and a cut link (issue 21). Exits non-zero on any loss, an attack not refused or a fenced agent's call.
 chaos: $(BIN)/.installed $(LINK)
 	$(BIN)/python -m tests.bench.chaos $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.fuzz_agent $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.secrets_scan $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.security $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.ha_chaos $(BENCH_ARGS)
 
 # A release's changelog from the fragments, on a scratch copy so the checkout keeps its fragments.
 changelog: $(BIN)/.installed

@@ -106,7 +106,7 @@ def cmd_check_config(config):
 def _status(store):
     return dict(store.counts(), last_good_cycle=store.get("last_good_cycle"),
                 tickets=[dict(ticket=t["ticket_id"], generation=t["generation"], alert=t["alert_id"],
-                              status=t["alert_status"]) for t in store.tickets()[-50:]],
+                              status=t["alert_status"], route=t["route"]) for t in store.tickets()[-50:]],
                 pending=[dict(key=i["key"], attempts=i["attempts"], error=i["error"]) for i in store.pending_intents()],
                 quarantine=[dict(record=q["key"], reason=q["reason"], failures=q["failures"],
                                  first_seen=q["first_seen"], last_seen=q["last_seen"])

@@ -20,7 +20,8 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.transport impor
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import DEADLINE_FACTOR
 
-from signl4_agent import __version__, callbacks, cutoff, intents, ratelimit, sync
+from signl4_agent import __version__, callbacks, cutoff, intents, notes, ratelimit, routing, sync
+from signl4_agent.callback_health import CallbackHealth
 from signl4_agent.constants import DEFAULT_TENANT
 from signl4_agent.inbound import Inbox
 from signl4_agent.manage import TicketDesk
@@ -68,9 +69,10 @@ def build_manage(config, retry):
                         timeout=m["timeout"], retry=retry, options=MANAGE_OPTIONS)
 
 
-def build_signl4(config, retry):
+def build_signl4(config, retry, team_secret=None):
+    """The tenant's SIGNL4 client (``team_secret``: a route's team instead of the default route's)."""
     s = config["signl4"]
-    return Signl4Client(s["api_url"], s["api_key"], s["team_secret"], validate_certs=s["validate_certs"],
+    return Signl4Client(s["api_url"], s["api_key"], team_secret or s["team_secret"], validate_certs=s["validate_certs"],
                         timeout=s["timeout"], retry=retry, options=SIGNL4_OPTIONS)
 
 
@@ -100,8 +102,12 @@ class Agent:
         retry = retry or RetryPolicy(max_retries=4, backoff_base=0.5, backoff_max=30.0, cancel=self.stopping)
         self.manage = build_manage(config, retry)
         self.signl4 = build_signl4(config, retry)
+        # a client per other team secret the routes name: it raises their Signls (the REST calls use ``signl4``)
+        self.raisers = {secret: build_signl4(config, retry, secret) for secret in
+                        {route.team_secret for route in routing.routes(config)} - {config["signl4"]["team_secret"]}}
         tag = user_agent(node_id or config.get("node", {}).get("id") or "agent")
-        for api, client in (("manage", self.manage), ("signl4", self.signl4)):
+        clients = [("manage", self.manage), ("signl4", self.signl4)] + [("signl4", client) for client in self.raisers.values()]
+        for api, client in clients:
             client.transport.observers.append(self.metrics.observe(api))
             client.transport.session.headers["User-Agent"] = tag
             client.transport.before_send.append(self._guard)
@@ -109,14 +115,18 @@ class Agent:
         self.intake = intake if intake is not None else self.store
         self.desk = TicketDesk(self.manage, config)
         limiters = ratelimit.limiters(config["signl4"]["plan"], wait=self.sleep)
+        router = routing.Router(config, dict(self.raisers, **{config["signl4"]["team_secret"]: self.signl4}))
         self.ctx = sync.Context(config, self.desk, self.signl4, self.store, self.metrics, limiters, clock,
-                                stopping=self.stopping)
+                                stopping=self.stopping, router=router)
         if not leased:
             cutoff.first_start(self.store, clock)  # recorded when the state is empty: older tickets raise no Signl
         self.key_fetcher = callbacks.KeyFetcher(config, self.metrics.observe("manage"), self.shutdown, user_agent=tag)
         self.verifier = callbacks.CallbackVerifier(self.manage_origins, self.key_fetcher, self.received,
                                                    count=self._count_callback)
-        self.inbox = Inbox(self.tenant, self.intake, self.verifier, self.metrics, self.received, self.health)
+        self.inbox = Inbox(self.tenant, self.intake, self.verifier, self.metrics, self.received, self.health,
+                           escalations=config["escalations"]["enabled"])
+        self.notes_watch = notes.Watch()
+        self.callback_health = CallbackHealth(config, self.manage, self.metrics, clock)
         self.failures = 0
         self.last_good = None
 
@@ -180,8 +190,14 @@ class Agent:
         """One pass: pending intents, the trigger, the status updates (one ticket or all)."""
         started = time.monotonic()
         intents.run_pending(self.ctx)
+        if ticket_id is None:  # notes first: a note written just before a close reaches the Signl before it closes
+            notes.notes_cycle(self.ctx, self.notes_watch)
+        else:
+            notes.requested(self.ctx, ticket_id)
         sync.trigger_cycle(self.ctx, ticket_id)
         sync.update_cycle(self.ctx, ticket_id)
+        if ticket_id is None:
+            sync.unacknowledged_cycle(self.ctx)
         if ticket_id is None and self.config["signl4"]["poll_alerts"]:
             self.poll_signl4()
         intents.run_pending(self.ctx)
@@ -303,6 +319,7 @@ class Agent:
         if self.safe(self.cycle):
             with self.lock:
                 self.requested -= covered
+            self.callback_health.check_if_due()
 
     def _run_requested(self):
         """Cycles for the tickets callbacks named, or the pending intents a webhook recorded. The
@@ -342,6 +359,8 @@ class Agent:
             report["pending"] = len(self.intake.pending_intents())
         except StoreUnavailable:
             report.update(pending=None, healthy=False)
+        if self.callback_health.enabled:
+            report["callback"] = self.callback_health.report(now)  # reported; the sync goes on without it
         return report
 
     def _side(self, api, now):
@@ -355,6 +374,8 @@ class Agent:
         self.key_fetcher.close()
         self.manage.close()
         self.signl4.close()
+        for client in self.raisers.values():
+            client.close()
         self.store.close()
         if self.intake is not self.store:
             self.intake.close()

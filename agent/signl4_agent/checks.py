@@ -14,7 +14,7 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.cw_paths import
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError, AuthenticationError, InputError
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
 
-from signl4_agent import cutoff
+from signl4_agent import cutoff, routing
 from signl4_agent.agent import build_manage, build_signl4
 from signl4_agent.constants import TRANSITION_NAMES
 from signl4_agent.manage import TicketDesk, classify_trigger, classify_update
@@ -83,12 +83,23 @@ def _manage(config, desk):
     failing = failing_events(config, desk)
     if failing:
         raise EventsFailing(failing)
+    priority = config["escalations"]["priority"]
+    if config["escalations"]["enabled"] and priority:
+        try:
+            report["escalation_priority"] = desk.priority(priority)
+        except InputError as exc:
+            raise InputError(f"escalations.priority: {exc}") from None
     return report
 
 
 def _signl4(config, signl4):
+    """The acting user, and the teams it is a member of: it reads and acts on the Signls of those teams only, so
+    every team the routes raise in must be among them."""
     try:
-        return dict(acting_user=signl4.user(config["signl4"]["acting_user"])["id"])
+        user_id = signl4.user(config["signl4"]["acting_user"])["id"]
+        teams = sorted(str(team.get("name")) for team in signl4.teams() if user_id in (team.get("memberIds") or ()))
+        return dict(acting_user=user_id, acting_user_teams=teams,
+                    routes=[route.name for route in routing.routes(config)])
     except AuthenticationError as exc:
         raise AuthenticationError(f"{exc.message} - check signl4.api_key", status=exc.status, code=exc.code,
                                   method=exc.method, url=exc.url, api=exc.api) from None

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import yaml
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import DEFAULT_API_VERSION
 from ansible_collections.signl4.connectwise.plugins.module_utils.redaction import Redactor
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import ALERTING_SCENARIOS
 
-from signl4_agent import cutoff
-from signl4_agent.constants import DEFAULT_TENANT
+from signl4_agent import cutoff, routing
+from signl4_agent.constants import DEFAULT_TENANT, NOTE_TYPE_FLAGS
 
 OWNER_ASSIGNMENT = ("never", "acknowledge", "close", "both")
 REOPEN_POLICIES = ("new_signl", "reopen", "ignore")
@@ -61,7 +62,7 @@ def _schema():
                        team_secret=(str, REQUIRED, None), acting_user=(str, REQUIRED, None),
                        plan=(str, "commercial", PLANS), validate_certs=(bool, True, None), timeout=(float, 30.0, None),
                        poll_alerts=(bool, False, None), source_system=(str, "ConnectWise", None),
-                       service=(str, None, None)),
+                       service=(str, None, None), alerting_scenario=(str, None, ALERTING_SCENARIOS)),
         "workflows": dict(trigger=(str, "SIGNL4 - Trigger Signls", None),
                           update_signls=(str, "SIGNL4 - Update Signls", None),
                           update_tickets=(str, "SIGNL4 - Update CW Tickets", None)),
@@ -70,10 +71,15 @@ def _schema():
         "status_mappings": dict(manage_acknowledge=(bool, True, None), manage_close=(bool, True, None),
                                 signl4_acknowledge=(bool, True, None), signl4_close=(bool, True, None)),
         "notes": dict(detail_description=(bool, False, None), internal_analysis=(bool, True, None),
-                      resolution=(bool, False, None), process_notifications=(bool, False, None)),
+                      resolution=(bool, False, None), process_notifications=(bool, False, None),
+                      to_signl4=(dict, {}, None)),  # a mapping of its own: NOTES_TO_SIGNL4
         "filters": dict(boards=(list, [], None), priorities=(list, [], None),
                         entered_after=(object, cutoff.FIRST_START, None)),  # checked by cutoff.parse_setting
         "trigger_query": dict(conditions=(str, None, None), custom_field_conditions=(str, None, None)),
+        "escalations": dict(enabled=(bool, False, None), unacknowledged_after=(float, None, None), note=(bool, True, None),
+                            priority=(str, None, None), detail_description=(bool, False, None),
+                            internal_analysis=(bool, True, None), resolution=(bool, False, None),
+                            process_notifications=(bool, False, None)),
         "listen": dict(host=(str, "127.0.0.1", None), port=(int, 8080, None), webhook_token=(str, REQUIRED, None),
                        callback_token=(str, None, None), max_body_bytes=(int, 65536, None),
                        channel_timeout=(int, 10, None), header_timeout=(float, 10.0, None),
@@ -85,6 +91,9 @@ def _schema():
     }
 
 
+# ``notes.to_signl4``: ticket notes of these types (as Manage's UI names them) become annotations of the Signl.
+NOTES_TO_SIGNL4 = dict(enabled=(bool, False, None), note_types=(list, ["discussion"], tuple(NOTE_TYPE_FLAGS)))
+
 # Sections and keys that belong to the agent process, not to a tenant: a ``tenants:`` entry may not set them.
 GLOBAL_SECTIONS = ("state", "node", "logging")
 TENANT_LISTEN_KEYS = ("webhook_token", "callback_token")
@@ -94,7 +103,7 @@ NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 TOP_LEVEL = dict(owner_assignment=(str, "acknowledge", OWNER_ASSIGNMENT), reopen=(str, "new_signl", REOPEN_POLICIES),
                  details=(list, ["company", "contact", "priority", "board"], DETAILS), poll_interval=(float, 30.0, None),
-                 stale_after=(float, None, None))
+                 stale_after=(float, None, None), routes=(list, [], None))
 
 
 def _shown(value, quoted=True):
@@ -190,6 +199,7 @@ def _secret_values(raw, env):
             holder = holder_of_sections.get(section) if isinstance(holder_of_sections, dict) else None
             if isinstance(holder, dict):
                 values.append(holder.get(name))
+        values.extend(_route_secret_values(holder_of_sections, env))
     state = raw.get("state") if isinstance(raw, dict) else None
     if isinstance(state, dict) and isinstance(state.get("dsn"), str):
         values.extend(_dsn_words(state["dsn"]))
@@ -247,8 +257,10 @@ def _validate(raw, env):
 def _tenant(raw, env, schema):
     """One tenant's complete configuration from its keys (a tenant entry merged over the top level)."""
     config = dict((name, _section(name, raw.get(name), specs, env)) for name, specs in schema.items())
+    config["notes"]["to_signl4"] = _section("notes.to_signl4", config["notes"]["to_signl4"], NOTES_TO_SIGNL4, env)
     for key, spec in TOP_LEVEL.items():
         config[key] = _value(key, raw, key, spec, env)
+    config["routes"] = _routes(config["routes"], env)
     _check_semantics(config)
     return config
 
@@ -293,20 +305,33 @@ def _merged(base, entry):
         if key == "id":
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            given = set(_base_name(name) for name in value)
-            merged[key] = dict((name, item) for name, item in base[key].items() if _base_name(name) not in given)
-            merged[key].update(value)
+            merged[key] = _merged_section(base[key], value)
         else:
             merged[key] = value
     return merged
 
 
+def _merged_section(base, section):
+    """A tenant's section over the top level's, key by key; a mapping within it (``notes.to_signl4``) key by key too."""
+    given = set(_base_name(name) for name in section)
+    merged = dict((name, item) for name, item in base.items() if _base_name(name) not in given)
+    for name, item in section.items():
+        below = base.get(name)
+        merged[name] = {**below, **item} if isinstance(item, dict) and isinstance(below, dict) else item
+    return merged
+
+
 def _sets(raw, key):
-    """Whether ``raw`` (a file's or a tenant entry's keys) gives ``key`` (``manage.url``, ``poll_interval``)."""
-    section, name = key.split(".", 1) if "." in key else (key, "")
-    if not name:
-        return section in raw
-    holder = raw.get(section)
+    """Whether ``raw`` (a file's or a tenant entry's keys) gives ``key`` (``manage.url``, ``poll_interval``,
+    ``notes.to_signl4.enabled``, ``routes[2].board``: a list is given whole)."""
+    *sections, name = key.split(".")
+    holder = raw
+    for section in sections:
+        section = section.split("[", 1)[0]
+        if isinstance(holder, dict) and isinstance(holder.get(section), list):
+            return section in holder
+        holder = holder.get(section) if isinstance(holder, dict) else None
+    name = name.split("[", 1)[0]
     return isinstance(holder, dict) and (name in holder or name + "_file" in holder)
 
 
@@ -344,9 +369,12 @@ def _check_semantics(config):
         raise ConfigError("filters.entered_after: %s" % exc)
     _check_url("manage.url", config["manage"]["url"])
     _check_url("signl4.api_url", config["signl4"]["api_url"])
+    if not config["notes"]["to_signl4"]["note_types"]:
+        raise ConfigError("notes.to_signl4.note_types: name at least one of %s" % ", ".join(NOTE_TYPE_FLAGS))
     if not any(config["notes"][flag] for flag in ("detail_description", "internal_analysis", "resolution")):
         raise ConfigError("notes: at least one of detail_description, internal_analysis, resolution must be true "
                           "(Manage files every note under one of them)")
+    _check_escalations(config["escalations"])
     _check_listen(config["listen"])
     _check_state(config["state"])
     _check_node(config["node"])
@@ -410,6 +438,103 @@ def _check_listen(listen):
                               "(it is a URL path segment sent as is)" % key)
 
 
+# ----- routes and escalations ---------------------------------------------------------------------
+
+ROUTE_KEYS = ("name",) + routing.MATCH_KEYS + ("team_secret", "team_secret_file", "team_secret_env", "service",
+                                               "alerting_scenario")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+MAX_UNACKNOWLEDGED = 30 * 86400
+
+
+def _routes(entries, env):
+    """The ``routes`` list, each entry checked (errors name ``routes[<n>].<key>``); the names unique."""
+    routes = []
+    for index, entry in enumerate(entries):
+        route = _route("routes[%d]" % index, entry, env)
+        if any(route["name"] == earlier["name"] for earlier in routes):
+            raise ConfigError("routes[%d].name: %s is the name of an earlier route" % (index, route["name"]))
+        routes.append(route)
+    return routes
+
+
+def _route(where, entry, env):
+    if not isinstance(entry, dict):
+        raise ConfigError("%s: expected a mapping (name, match keys, team_secret, service, alerting_scenario)" % where)
+    unknown = sorted(set(entry) - set(ROUTE_KEYS), key=str)
+    if unknown:
+        raise ConfigError("%s.%s: unknown key; known: %s" % (where, _key_name(unknown[0]), ", ".join(ROUTE_KEYS)))
+    name = entry.get("name")
+    if not isinstance(name, str) or not routing.ROUTE_NAME.fullmatch(name) or name == routing.DEFAULT_ROUTE:
+        raise ConfigError("%s.name: required: 1 to 64 characters of letters, digits, . _ and -, the first a letter or "
+                          "digit, not %s (the default route's)" % (where, routing.DEFAULT_ROUTE))
+    route = dict(name=name, team_secret=_route_secret(where, entry, env))
+    for key, choices in (("service", None), ("alerting_scenario", ALERTING_SCENARIOS)):
+        value = entry.get(key)
+        route[key] = None if value is None else _typed("%s.%s" % (where, key), str, value, choices)
+        if route[key] == "":
+            raise ConfigError("%s.%s: must not be empty" % (where, key))
+    for key in routing.MATCH_KEYS:
+        route[key] = _names("%s.%s" % (where, key), entry.get(key))
+    return route
+
+
+def _names(key, value):
+    """A match key: a name or a non-empty list of names (absent: the route does not test it)."""
+    names = [value] if isinstance(value, str) else value
+    if value is None:
+        return []
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) and name.strip() for name in names):
+        raise ConfigError("%s: expected a name or a non-empty list of names" % key)
+    return names
+
+
+def _route_secret(where, entry, env):
+    """A route's team secret: ``team_secret``, else ``team_secret_file``, else the environment variable that
+    ``team_secret_env`` names; None (the default route's team) when the route gives none of them."""
+    key = where + ".team_secret"
+    if entry.get("team_secret") is not None:
+        secret = _typed(key, str, entry["team_secret"], None)
+    elif "team_secret_file" in entry:
+        secret = _secret_from_file(key, entry["team_secret_file"])
+    elif entry.get("team_secret_env") is not None:
+        name = entry["team_secret_env"]
+        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+            raise ConfigError("%s_env: expected the name of an environment variable" % key)
+        secret = env.get(name)
+        if not secret:
+            raise ConfigError("%s_env: the environment variable %s is not set" % (key, name))
+    else:
+        return None
+    if not secret:
+        raise ConfigError("%s: must not be empty" % key)
+    return secret
+
+
+def _route_secret_values(holder, env):
+    """The team secrets of a file's (or a tenant entry's) ``routes``, given or named in the environment."""
+    entries = holder.get("routes") if isinstance(holder, dict) else None
+    found = []
+    for entry in entries if isinstance(entries, list) else ():
+        if isinstance(entry, dict):
+            name = entry.get("team_secret_env")
+            found += [entry.get("team_secret"), env.get(name) if isinstance(name, str) else None]
+    return found
+
+
+def _check_escalations(settings):
+    after = settings["unacknowledged_after"]
+    if after is not None and not 1 <= after <= MAX_UNACKNOWLEDGED:
+        raise ConfigError("escalations.unacknowledged_after: must be at least 1 second and at most %d (30 days), or null"
+                          % MAX_UNACKNOWLEDGED)
+    if settings["priority"] is not None and not settings["priority"].strip():
+        raise ConfigError("escalations.priority: a priority's name (as Manage shows it), or null")
+    if settings["enabled"] and not settings["note"] and settings["priority"] is None:
+        raise ConfigError("escalations: enabled with note false and priority null does nothing; set one of them")
+    if settings["note"] and not any(settings[flag] for flag in ("detail_description", "internal_analysis", "resolution")):
+        raise ConfigError("escalations: at least one of detail_description, internal_analysis, resolution must be true "
+                          "(Manage files every note under one of them)")
+
+
 def _read(path):
     try:
         with open(path, "rb") as handle:
@@ -451,6 +576,7 @@ def secrets(config):
             section, name = key.split(".")
             if tenant[section].get(name):
                 values.append(tenant[section][name])
+        values.extend(route["team_secret"] for route in tenant["routes"] if route["team_secret"])
     values.extend(_dsn_password(config["state"]["dsn"]))
     return values
 

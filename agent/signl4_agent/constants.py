@@ -17,6 +17,7 @@ class EventType:
 
 
 HAS_ANNOTATIONS = 2  # bit of an alert's ``flags``
+ESCALATED_FLAGS = 16 | 32  # EscalatedToTeam, EscalatedToManager
 
 # The store's alert status of a ticket whose Signl is not raised yet; else an AlertStatus.
 NOT_RAISED = 0
@@ -34,5 +35,9 @@ STATUS_WORDS = {AlertStatus.ACKNOWLEDGED: ACKNOWLEDGED, AlertStatus.CLOSED: RESO
 # confirm); the intent is deleted, its key free again for the real event.
 PENDING, DONE, IGNORED = "pending", "done", "ignored"
 FORGET = "forget"
+
+# A ticket note's type, as Manage's UI names it (``notes.to_signl4.note_types``), and the note's flag that says it.
+NOTE_TYPE_FLAGS = {"discussion": "detailDescriptionFlag", "internal": "internalAnalysisFlag",
+                   "resolution": "resolutionFlag"}
 
 DEFAULT_TENANT = "default"  # the one tenant of a configuration without ``tenants:``

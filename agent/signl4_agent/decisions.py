@@ -28,6 +28,13 @@ class Seen(enum.Enum):
     POLLED_CLOSED = "poll: closed"
     ANNOTATED = "webhook: annotated"
     POLLED_ANNOTATION = "poll: annotation"  # on the alert's timeline, read (the read proves whose alert it is)
+    ESCALATED = "webhook: escalated"  # a hint (202): the executor reads the alert's escalations
+    READ_ESCALATION = "read: escalation"  # in the alert's escalations, read (by the poll, or for a 202)
+    UNACKNOWLEDGED = "timeout: unacknowledged"  # the store: open longer than escalations.unacknowledged_after
+    OWN_ANNOTATION = "annotation by the agent"  # webhook or poll: one it wrote from a ticket note (id or marker line)
+    MANAGE_NOTE = "Manage: note"  # a ticket note of a type notes.to_signl4 sends
+    MANAGE_NOTE_OTHER_TYPE = "Manage: note of another type"
+    MANAGE_OWN_NOTE = "Manage: note by the agent"  # one it wrote (from an annotation or a workflow action)
 
 
 class Signl(enum.Enum):
@@ -67,6 +74,9 @@ APPLY = Action("Apply to ticket")
 NOTE = Action("Note")
 REPAIR_FLAG = Action("RepairRetrievedFlag")
 REPAIR_STATUS = Action("RepairStatusField")
+READ_ESCALATIONS = Action("ReadEscalations")
+ESCALATE = Action("Escalate on ticket")
+ANNOTATE = Action("Annotate in SIGNL4")
 
 
 def ignore(reason):
@@ -79,6 +89,7 @@ MANAGE_CHANGES = {Seen.MANAGE_ACKNOWLEDGED, Seen.MANAGE_RESOLVED}
 STATUS_READS = {Seen.POLLED_ACKNOWLEDGED, Seen.POLLED_CLOSED}
 STATUS_CHANGES = {Seen.SIGNL4_ACKNOWLEDGED, Seen.SIGNL4_CLOSED} | STATUS_READS
 ANNOTATIONS = {Seen.ANNOTATED, Seen.POLLED_ANNOTATION}
+ESCALATIONS = {Seen.ESCALATED, Seen.READ_ESCALATION}
 RAISED = {Signl.OPEN, Signl.ACKNOWLEDGED, Signl.CLOSED}
 # What a transition (an AlertStatus) is when Manage's update events, a webhook or the poll say it.
 MANAGE_SAYS = {AlertStatus.ACKNOWLEDGED: Seen.MANAGE_ACKNOWLEDGED, AlertStatus.CLOSED: Seen.MANAGE_RESOLVED}
@@ -97,13 +108,23 @@ TABLE = (
     ({Seen.MANAGE_RESOLVED}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, CLOSE),
     (MANAGE_CHANGES, RAISED, None, REPAIR_STATUS),
     (MANAGE_CHANGES, None, None, ignore("no Signl of this agent")),
-    (STATUS_CHANGES | ANNOTATIONS, None, {Alert.OTHER}, ignore("not a Signl of the ticket")),
-    (STATUS_CHANGES, None, {Alert.EARLIER}, ignore("an earlier Signl")),
-    (STATUS_READS | {Seen.POLLED_ANNOTATION}, None, {Alert.UNPROVEN}, ignore("not proven the ticket's Signl")),
+    ({Seen.MANAGE_OWN_NOTE}, None, None, ignore("the agent's own note: never sent back")),
+    ({Seen.MANAGE_NOTE_OTHER_TYPE}, None, None, ignore("a note type notes.to_signl4 does not send")),
+    ({Seen.MANAGE_NOTE}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, ANNOTATE),
+    ({Seen.MANAGE_NOTE}, None, None, ignore("no open Signl")),
+    ({Seen.OWN_ANNOTATION}, None, None, ignore("the agent's own annotation: never written back")),
+    (STATUS_CHANGES | ANNOTATIONS | ESCALATIONS, None, {Alert.OTHER}, ignore("not a Signl of the ticket")),
+    (STATUS_CHANGES | ESCALATIONS, None, {Alert.EARLIER}, ignore("an earlier Signl")),
+    (STATUS_READS | {Seen.POLLED_ANNOTATION, Seen.READ_ESCALATION}, None, {Alert.UNPROVEN},
+     ignore("not proven the ticket's Signl")),
     ({Seen.SIGNL4_ACKNOWLEDGED, Seen.POLLED_ACKNOWLEDGED}, {Signl.OPEN}, None, APPLY),
     ({Seen.SIGNL4_CLOSED, Seen.POLLED_CLOSED}, {Signl.OPEN, Signl.ACKNOWLEDGED}, None, APPLY),
     (STATUS_CHANGES, None, None, ignore("stale, a duplicate or the agent's own echo")),
     (ANNOTATIONS, None, None, NOTE),
+    ({Seen.ESCALATED}, None, None, READ_ESCALATIONS),
+    ({Seen.READ_ESCALATION}, None, None, ESCALATE),
+    ({Seen.UNACKNOWLEDGED}, {Signl.OPEN}, None, ESCALATE),
+    ({Seen.UNACKNOWLEDGED}, None, None, ignore("acknowledged, closed or not raised")),
 )
 
 

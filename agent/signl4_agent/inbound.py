@@ -2,21 +2,21 @@
 (:class:`Inbox`).
 
 SIGNL4's outbound webhooks carry no signature; the token in the URL is the only check, so the
-body is believed in nothing. An alert acknowledged/closed (201) or annotated (203) whose row in the
-decision table (``decisions``, on what the store knows: no request) names an action becomes an intent,
-recorded together with the notification id in one transaction (a duplicate delivery finds the id and
-does nothing). The intent's executor reads the alert from SIGNL4's API before it acts and applies what
-SIGNL4 says (``intents``). Every other event type (200 created too: an alert id is learnt from SIGNL4's
-API, by event id or marker), and events of alerts the agent did not raise, are answered 2xx and ignored.
-Manage callbacks are verified in ``callbacks``.
+body is believed in nothing. An alert acknowledged/closed (201), annotated (203) or, with
+``escalations.enabled``, escalated (202) whose row in the decision table (``decisions``, on what the
+store knows: no request) names an action becomes an intent, recorded together with the notification id
+in one transaction (a duplicate delivery finds the id and does nothing). The intent's executor reads the
+alert from SIGNL4's API before it acts and applies what SIGNL4 says (``intents``). Every other event type
+(200 created too: an alert id is learnt from SIGNL4's API, by event id or marker), and events of alerts
+the agent did not raise, are answered 2xx and ignored. Manage callbacks are verified in ``callbacks``.
 """
 
 import json
 
 from signl4_agent import decisions
 from signl4_agent.constants import EventType
-from signl4_agent.decisions import APPLY, NOTE, Seen
-from signl4_agent.intents import ManageStatus, Note
+from signl4_agent.decisions import APPLY, NOTE, READ_ESCALATIONS, Seen
+from signl4_agent.intents import Escalated, ManageStatus, Note, annotation_seen
 from signl4_agent.records import MAX_IDENTIFIER, identifier, record_id
 
 ALERT_EVENTS = (EventType.SIGNL_CREATED, EventType.SIGNL_STATUS_CHANGED, EventType.SIGNL_ANNOTATED)
@@ -63,17 +63,32 @@ def _claim(event_type, data, alert):
         return decisions.SIGNL4_SAYS.get(status), status, None
     if event_type == EventType.SIGNL_ANNOTATED:
         annotation = field(data, "annotation", dict)
-        field(annotation, "message", str)  # its shape only: the text is read from SIGNL4's timeline
+        field(annotation, "message", str)  # the text is read from SIGNL4's timeline; a marker line here only ignores
         return Seen.ANNOTATED, None, _identifier(annotation, "id")
+    if event_type == EventType.SIGNL_ESCALATED:
+        field(data, "team", dict, required=False)  # its shape only: the escalations are read from SIGNL4
+        return Seen.ESCALATED, None, None
     return None, None, None  # created: nothing to sync
 
 
-def outbound_intent(store, data):
+def _payload(action, ticket_id, alert_id, event_id, delivery_id, status, annotation_id, record):
+    """The intent a row of the decision table names for a notification (None: nothing to do)."""
+    if action is APPLY:
+        return ManageStatus(ticket_id, status, alert_id, event_id, record["reopened"])
+    if action is NOTE:
+        return Note(ticket_id, alert_id, annotation_id, event_id)
+    if action is READ_ESCALATIONS:
+        return Escalated(ticket_id, alert_id, delivery_id, event_id)
+    return None  # not a Signl of this agent, or nothing new
+
+
+def outbound_intent(store, data, escalations=False):
     """``(delivery id, the intent's payload or None)`` for a SIGNL4 notification; raises :class:`BadRequest`.
-    An alert event is checked whole before it is matched to a ticket: malformed is 400 either way."""
+    An alert event is checked whole before it is matched to a ticket: malformed is 400 either way. A 202
+    (escalated) is an alert event only with ``escalations`` (``escalations.enabled``)."""
     delivery_id = _identifier(data, "id")
     event_type = field(data, "eventType", int)
-    if event_type not in ALERT_EVENTS:
+    if event_type not in ALERT_EVENTS and not (escalations and event_type == EventType.SIGNL_ESCALATED):
         return delivery_id, None
     alert = field(data, "alert", dict)
     alert_id = _identifier(alert, "id")
@@ -83,18 +98,16 @@ def outbound_intent(store, data):
     seen, status, annotation_id = _claim(event_type, data, alert)
     if seen is None or ticket_id is None:
         return delivery_id, None
+    if seen is Seen.ANNOTATED:  # the echo of an annotation the agent wrote from a ticket note: never written back
+        seen = annotation_seen(store, annotation_id, data["annotation"]["message"], polled=False)
     record = store.ticket(ticket_id)
     action = decisions.decide(seen, decisions.signl(record), decisions.alert(record, alert_id, event_id))
-    if action is APPLY:
-        return delivery_id, ManageStatus(ticket_id, status, alert_id, event_id, record["reopened"])
-    if action is NOTE:
-        return delivery_id, Note(ticket_id, alert_id, annotation_id, event_id)
-    return delivery_id, None  # not a Signl of this agent, or nothing new
+    return delivery_id, _payload(action, ticket_id, alert_id, event_id, delivery_id, status, annotation_id, record)
 
 
-def accept_outbound(store, body):
+def accept_outbound(store, body, escalations=False):
     """Record one SIGNL4 notification; returns its outcome (``accepted``, ``duplicate``, ``ignored``)."""
-    delivery_id, payload = outbound_intent(store, parse_json(body))
+    delivery_id, payload = outbound_intent(store, parse_json(body), escalations)
     if payload is None:
         return "ignored"
     return "accepted" if store.accept_delivery(delivery_id, payload) else "duplicate"
@@ -105,8 +118,9 @@ class Inbox:
     Manage callback of a tenant, count a delivery's outcome, read the health report and the metrics.
     No request to either API is made on the receiver's threads."""
 
-    def __init__(self, tenant, store, verifier, metrics, wake, health):
+    def __init__(self, tenant, store, verifier, metrics, wake, health, escalations=False):
         self.tenant = tenant
+        self._escalations = escalations  # 202s are hints (escalations.enabled), else ignored
         self._store = store
         self._verifier = verifier
         self._metrics = metrics
@@ -121,7 +135,7 @@ class Inbox:
         """A SIGNL4 notification: recorded as a hint when it may change something (the loop reads the
         alert from SIGNL4 before it acts); its outcome."""
         self._check(tenant)
-        outcome = accept_outbound(self._store, body)
+        outcome = accept_outbound(self._store, body, self._escalations)
         if outcome == "accepted":
             self._wake()
         return outcome

@@ -10,6 +10,7 @@ polled one carries what the poll read (``verified``).
 
 import dataclasses
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus, event_payload
 
-from signl4_agent import alerts, decisions, records
+from signl4_agent import alerts, decisions, records, routing
 from signl4_agent import details as ticket_details
 from signl4_agent.constants import DONE, FORGET, IGNORED, STATUS_WORDS, TRANSITION_NAMES, TRANSITIONS
-from signl4_agent.decisions import APPLY, NOTE, Alert, Seen, decide
+from signl4_agent.decisions import APPLY, ESCALATE, NOTE, READ_ESCALATIONS, Alert, Seen, decide
 from signl4_agent.manage import classify_update, plan_actions
 from signl4_agent.quarantine import OUTAGES, guarded
 from signl4_agent.records import custom_value, mapping, text
@@ -53,7 +54,11 @@ PARSERS = {"generation": _whole(1), "round": _whole(0),
            "status": lambda value: value if value in TRANSITIONS and not isinstance(value, bool) else None,
            "marker": records.identifier, "alert_id": records.identifier, "event_id": records.identifier,
            "annotation_id": records.identifier, "user_id": records.identifier, "text": records.text,
-           "verified": lambda value: value if isinstance(value, bool) else None}
+           "verified": lambda value: value if isinstance(value, bool) else None,
+           "route": lambda value: value if isinstance(value, str) and routing.ROUTE_NAME.fullmatch(value) else None,
+           "delivery_id": records.identifier, "timestamp": records.identifier, "team_id": records.identifier,
+           "target": lambda value: value if value in ("manager", "team") else None,
+           "team_name": lambda value: records.text(value, 200), "note_id": _whole(1), "notes_after": _whole(0)}
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class Raise(Payload):
     kind, KEY = "raise", "raise:{ticket_id}:{generation}"
     generation: int
     marker: str | None = None  # sent with the Signl (``records.MARKER_PARAMETER``); see ``alerts``
+    route: str | None = None  # the route chosen when the raise was recorded (``routing``): its team, always
+    notes_after: int | None = None  # (notes.to_signl4) the newest note id before the raise: the note baseline
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,50 @@ class Note(Payload):
     def __post_init__(self):
         if self.verified and self.text is None:
             raise BadIntent("a polled note intent without its text")
+
+
+@dataclass(frozen=True)
+class Escalated(Payload):
+    """SIGNL4 notified an escalation of the Signl (202): a hint. Its executor reads the alert and records an
+    :class:`Escalation` for each escalation SIGNL4 shows on it (the notification does not say which one)."""
+
+    kind, KEY = "escalated", "escalated:{alert_id}:{delivery_id}"
+    alert_id: str
+    delivery_id: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Escalation(Payload):
+    """One escalation SIGNL4's API shows on the ticket's Signl (read by the poll or for a 202): the ticket's
+    escalation note and priority (``escalations``)."""
+
+    kind, KEY = "escalation", "escalation:{alert_id}:{target}:{timestamp}"
+    alert_id: str
+    target: str  # manager, team
+    timestamp: str  # as SIGNL4 has it
+    team_id: str | None = None
+    team_name: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Unacknowledged(Payload):
+    """Nobody acknowledged the Signl within ``escalations.unacknowledged_after``: once per generation."""
+
+    kind, KEY = "unacknowledged", "unacknowledged:{ticket_id}:{generation}"
+    generation: int
+
+
+@dataclass(frozen=True)
+class Annotate(Payload):
+    """Manage -> SIGNL4: a ticket note (``notes.to_signl4``) as an annotation of the ticket's Signl of ``generation``;
+    ``text`` is what the cycle read from Manage (author and note), the marker line is added when it is sent."""
+
+    kind, KEY = "annotate", "annotate:{note_id}"
+    note_id: int
+    generation: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -302,11 +353,15 @@ def raise_signl(ctx, intent, ticket=None):
         return IGNORED
     record = ctx.store.ticket(payload.ticket_id) or {}
     if record.get("generation", 0) < payload.generation:
-        if not payload.marker:  # a raise recorded before markers existed gets one, stored before the send
-            payload = dataclasses.replace(payload, marker=new_marker())
+        route = _route(ctx, payload, ticket)
+        # a raise recorded before markers (or routes) existed gets them, stored before the send
+        payload = dataclasses.replace(payload, marker=payload.marker or new_marker(), route=route.name)
+        if payload.notes_after is None and ctx.config["notes"]["to_signl4"]["enabled"]:
+            # the notes there before the Signl stay in Manage; fixed with the first attempt, like the marker
+            payload = dataclasses.replace(payload, notes_after=ctx.desk.newest_note_id(payload.ticket_id))
         ctx.store.update_intent(intent.id, payload=payload, attempt=True)  # from here on, the Signl may exist
         with ctx.paced("events"):
-            answer = ctx.signl4.webhook_event(signl_payload(ctx, ticket, payload.marker))
+            answer = ctx.router.client(route).webhook_event(signl_payload(ctx, ticket, payload.marker, route))
         ctx.metrics.signls_raised.inc()
         _raised(ctx, payload, record, records.identifier(mapping(answer).get("eventId")), None)
     custom = {ctx.fields["retrieved"]: True}
@@ -316,20 +371,33 @@ def raise_signl(ctx, intent, ticket=None):
     return DONE
 
 
+def _route(ctx, payload, ticket):
+    """The route the raise recorded; chosen now for a raise recorded before routes, or whose route is gone
+    from the configuration."""
+    route = ctx.router.get(payload.route)
+    if route is None:
+        route = ctx.router.choose(ticket)
+        if payload.route:
+            log.warning("ticket %s: route %s is not configured any more; the Signl is raised by route %s",
+                        payload.ticket_id, payload.route, route.name)
+    return route
+
+
 def _raised(ctx, payload, record, event_id, alert_id):
     ctx.store.save_ticket(payload.ticket_id, generation=payload.generation, event_id=event_id, alert_id=alert_id,
-                          alert_status=AlertStatus.OPEN, old_alerts=sorted(_known_alerts(record)))
-    log.info("ticket %s: Signl raised (generation %s)", payload.ticket_id, payload.generation)
+                          alert_status=AlertStatus.OPEN, old_alerts=sorted(_known_alerts(record)), route=payload.route,
+                          raised_at=ctx.clock(), notes_after=payload.notes_after)
+    log.info("ticket %s: Signl raised (generation %s, route %s)", payload.ticket_id, payload.generation, payload.route)
 
 
-def signl_payload(ctx, ticket, marker):
+def signl_payload(ctx, ticket, marker, route):
     title = f"Ticket #{ticket['id']}: {text(ticket.get('summary'), 255) or ''}"
     parameters = ticket_details.collect(ctx.desk, ticket, ctx.config["details"])
     message = "\n".join(f"{name}: {value}" for name, value in parameters.items()) or title
     parameters[records.MARKER_PARAMETER] = marker
     return event_payload(title=title[:255], message=message, external_id=str(ticket["id"]), status="new",
-                         service=ctx.config["signl4"]["service"], source_system=ctx.config["signl4"]["source_system"],
-                         parameters=parameters)
+                         service=route.service, alerting_scenario=route.alerting_scenario,
+                         source_system=ctx.config["signl4"]["source_system"], parameters=parameters)
 
 
 def alert_of(ctx, ticket_id):
@@ -339,7 +407,8 @@ def alert_of(ctx, ticket_id):
         return record and record["alert_id"]
     found = alerts.current_alert(ctx, ticket_id, record, raise_marker(ctx.store, ticket_id, record["generation"]))
     if found is None:
-        raise NotFoundError(f"no SIGNL4 alert found for ticket {ticket_id} (event {record['event_id']}) yet", api="SIGNL4")
+        raise NotFoundError(f"no SIGNL4 alert found for ticket {ticket_id} (event {record['event_id']}, route "
+                            f"{record['route']}) yet; signl4.acting_user must be a member of the route's team", api="SIGNL4")
     ctx.store.save_ticket(ticket_id, alert_id=found)
     return found
 
@@ -388,7 +457,8 @@ def reopen_signl(ctx, intent, ticket=None):
             raise
         status = AlertStatus.OPEN
     record = ctx.store.ticket(ticket_id)
-    ctx.store.save_ticket(ticket_id, alert_status=status, reopened=record["reopened"] + 1)
+    # open again: an unacknowledged timeout not recorded yet counts from now
+    ctx.store.save_ticket(ticket_id, alert_status=status, reopened=record["reopened"] + 1, raised_at=ctx.clock())
     ticket = _ticket(ctx, ticket_id, ticket)
     if ticket is not None:
         ctx.desk.update(ticket, custom={ctx.fields["status"]: ""})
@@ -489,10 +559,11 @@ def _assign_owner(ctx, ticket_id, user_id, fields, custom):
 # ----- notes ------------------------------------------------------------------------------------------------
 
 def reconcile_note(ctx, intent):
-    """Not one of the ticket's Signls: nothing to do, and no request (the note's reference line is looked
-    for when it is written)."""
+    """Not one of the ticket's Signls, or an annotation the agent wrote: nothing to do, and no request (the
+    note's reference line is looked for when it is written)."""
     payload = intent.payload
-    return _decided(ctx, payload, Seen.POLLED_ANNOTATION if payload.verified else Seen.ANNOTATED, NOTE)
+    seen = annotation_seen(ctx.store, payload.annotation_id, payload.text if payload.verified else None, payload.verified)
+    return _decided(ctx, payload, seen, NOTE)
 
 
 def _annotation(ctx, payload):
@@ -517,6 +588,8 @@ def annotation_note(ctx, intent, ticket=None):
                  payload.annotation_id, payload.alert_id)
         return FORGET
     body, user_id = found
+    if _decided(ctx, payload, annotation_seen(ctx.store, payload.annotation_id, body, payload.verified), NOTE):
+        return IGNORED  # the agent's own annotation (from a ticket note): never written back
     flags = ctx.config["notes"]
     write_note(ctx, payload.ticket_id, f"{ctx.user(user_id)[0] or 'SIGNL4 user'} (SIGNL4): {body}",
                dict(detailDescriptionFlag=flags["detail_description"], internalAnalysisFlag=flags["internal_analysis"],
@@ -527,6 +600,39 @@ def annotation_note(ctx, intent, ticket=None):
 
 def reference_line(reference):
     return f"[SIGNL4 ref {reference}]"
+
+
+_REFERENCE_LINE = re.compile(r"\[SIGNL4 ref [^\]]+\]")
+_NOTE_MARKER = re.compile(r"\[CW note ([0-9]{1,10})\]")
+
+
+def _last_line(text):
+    lines = (text if isinstance(text, str) else "").rstrip().splitlines()
+    return lines[-1].strip() if lines else ""
+
+
+def note_marker(note_id):
+    """The last line of an annotation the agent wrote from the Manage note ``note_id``."""
+    return f"[CW note {note_id}]"
+
+
+def marked_note(text):
+    """The note id of an annotation's marker line (its last line, alone), or None."""
+    found = _NOTE_MARKER.fullmatch(_last_line(text))
+    return int(found.group(1)) if found else None
+
+
+def annotation_seen(store, annotation_id, text, polled):
+    """What an annotation is: one the agent wrote (its id recorded, or its text, when known, ends with a marker
+    line), else a webhook's or the poll's annotation."""
+    if store.written("annotation", annotation_id) or marked_note(text) is not None:
+        return Seen.OWN_ANNOTATION
+    return Seen.POLLED_ANNOTATION if polled else Seen.ANNOTATED
+
+
+def note_by_the_agent(store, note_id, text):
+    """Whether a ticket note is one the agent wrote: its id recorded, or its last line a reference line, alone."""
+    return store.written("note", note_id) or _REFERENCE_LINE.fullmatch(_last_line(text)) is not None
 
 
 def carries_reference(note_text, reference):
@@ -540,14 +646,154 @@ def write_note(ctx, ticket_id, note_text, flags, reference):
     """Add a note unless the ticket has it already (written before a crash): the note ends with a
     reference line (annotation id, or alert and transition), looked for before writing. Only the
     reference is compared: the same annotation may arrive by webhook or by poll, whose texts differ."""
-    if any(carries_reference(note.get("text"), reference) for note in ctx.desk.notes(ticket_id)):
-        return
-    try:
-        ctx.desk.add_note(ticket_id, f"{note_text}\n{reference_line(reference)}", flags)
-    except NotFoundError:
-        log.warning("ticket %s is gone from Manage; note not written", ticket_id)
-        return
-    ctx.metrics.notes.inc()
+    written = next((note for note in ctx.desk.notes(ticket_id) if carries_reference(note.get("text"), reference)), None)
+    if written is None:
+        try:
+            written = ctx.desk.add_note(ticket_id, f"{note_text}\n{reference_line(reference)}", flags)
+        except NotFoundError:
+            log.warning("ticket %s is gone from Manage; note not written", ticket_id)
+            return
+        ctx.metrics.notes.inc()
+    note_id = records.record_id(mapping(written).get("id"))
+    if note_id is not None:
+        ctx.store.remember_written("note", note_id, ticket_id)  # never sent back (its reference line says so too)
+
+
+# ----- Manage notes -> SIGNL4 annotations (notes.to_signl4) ------------------------------------------------
+
+def reconcile_annotate(ctx, intent):
+    """A newer Signl replaced the one the note was for: nothing to do. After an attempt whose outcome is unknown
+    (a crash, a timeout), the alert's timeline is read for the annotation carrying this note's marker line."""
+    state = reconcile_generation(ctx, intent)
+    if state or not intent.attempts:
+        return state
+    alert = alerts.read_alert(ctx, alert_of(ctx, intent.payload.ticket_id))
+    for annotation_id, (body, _user_id) in (alert.annotations.items() if alert else ()):
+        if marked_note(body) == intent.payload.note_id:
+            ctx.store.remember_written("annotation", annotation_id, intent.payload.ticket_id)
+            return DONE
+    return None
+
+
+def annotate_signl(ctx, intent, ticket=None):
+    """Annotate the ticket's Signl as the acting user; the text ends with the note's marker line, alone."""
+    payload = intent.payload
+    alert_id = alert_of(ctx, payload.ticket_id)
+    ctx.store.update_intent(intent.id, attempt=True)  # from here on, the annotation may exist
+    ctx.pace("rest")
+    answer = ctx.signl4.annotate(alert_id, ctx.acting_user, f"{payload.text}\n{note_marker(payload.note_id)}")
+    annotation_id = records.identifier(mapping(answer).get("id"))
+    if annotation_id is not None:
+        ctx.store.remember_written("annotation", annotation_id, payload.ticket_id)  # its echo is never written back
+    ctx.metrics.annotations.inc()
+    return DONE
+
+
+# ----- escalations -----------------------------------------------------------------------------------------
+
+def reconcile_escalated(ctx, intent):
+    """Not the ticket's current Signl (by what the store knows): nothing to read."""
+    return _decided(ctx, intent.payload, Seen.ESCALATED, READ_ESCALATIONS)
+
+
+def read_escalations(ctx, intent, ticket=None):
+    """A 202 is a hint: the escalations SIGNL4's API shows on the ticket's Signl each become an
+    :class:`Escalation` (keyed by alert, target and time: one per escalation however many notifications
+    name it), run at once; a notification SIGNL4 does not back with an escalation writes nothing."""
+    payload = intent.payload
+    alert = alerts.read_alert(ctx, payload.alert_id)
+    record = ctx.store.ticket(payload.ticket_id)
+    found = escalations_of(payload.ticket_id, alert) if alert and proven(ctx, payload.ticket_id, record, alert) \
+        is Alert.CURRENT else []
+    if not found:
+        log.info("ticket %s: SIGNL4 shows no escalation of alert %s; nothing done", payload.ticket_id, payload.alert_id)
+        return FORGET
+    for escalation in found:
+        start(ctx, escalation)
+    return DONE
+
+
+def escalations_of(ticket_id, alert):
+    """The :class:`Escalation` intents of an alert read from SIGNL4 (its details)."""
+    return [Escalation(ticket_id, alert.id, found.target, found.timestamp, found.team_id, found.team_name, alert.event_id)
+            for found in alert.escalations]
+
+
+def reconcile_escalation(ctx, intent):
+    return _decided(ctx, intent.payload, Seen.READ_ESCALATION, ESCALATE)
+
+
+def escalation_note(ctx, intent, ticket=None):
+    """The ticket's note and priority for one escalation SIGNL4's API showed (who, which team, when)."""
+    payload = intent.payload
+    team = payload.team_name or payload.team_id or "?"
+    what = f"the manager of team {team}" if payload.target == "manager" else f"team {team}"
+    return escalate_ticket(ctx, payload.ticket_id, f"escalated to {what} at {shown_time(payload.timestamp)}",
+                           f"{payload.alert_id}/escalation/{payload.target}/{payload.timestamp}", payload.target, ticket)
+
+
+def reconcile_unacknowledged(ctx, intent):
+    """A newer Signl replaced this one, or the store knows it acknowledged or closed: nothing to do."""
+    record = ctx.store.ticket(intent.payload.ticket_id)
+    if record is None or record["generation"] != intent.payload.generation:
+        return IGNORED
+    return None if decide(Seen.UNACKNOWLEDGED, decisions.signl(record)) is ESCALATE else IGNORED
+
+
+def unacknowledged_note(ctx, intent, ticket=None):
+    """The ticket's note and priority when SIGNL4's API confirms that nobody acknowledged the Signl (it is open
+    and its history has no acknowledgement); a Signl acknowledged or closed in SIGNL4 in the meantime: nothing."""
+    payload = intent.payload
+    alert = alerts.read_alert(ctx, alert_of(ctx, payload.ticket_id))
+    if alert is None or alert.status != AlertStatus.OPEN or alert.acknowledged_by:
+        log.info("ticket %s: SIGNL4 has the Signl acknowledged or closed; no unacknowledged escalation", payload.ticket_id)
+        return IGNORED
+    record = ctx.store.ticket(payload.ticket_id)
+    after = ctx.config["escalations"]["unacknowledged_after"]
+    team = ctx.team_name(alert.team_id) or alert.team_id or "?"
+    raised_at = record["raised_at"]
+    when = "" if raised_at is None else f", raised at {shown_time(raised_at)}"
+    return escalate_ticket(ctx, payload.ticket_id, f"not acknowledged within {shown_duration(after)} (team {team}, "
+                           f"route {record['route'] or routing.DEFAULT_ROUTE}{when})", f"{alert.id}/unacknowledged",
+                           "unacknowledged", ticket)
+
+
+def escalate_ticket(ctx, ticket_id, what, reference, kind, ticket=None):
+    """What ``escalations`` asks for: a note (its last line the reference, looked for before writing) and the
+    ticket's priority (set only when it differs: a repeat after a crash changes nothing)."""
+    settings = ctx.config["escalations"]
+    ticket = _ticket(ctx, ticket_id, ticket)
+    if ticket is None:
+        log.warning("ticket %s is gone from Manage; its escalation is not recorded", ticket_id)
+        return IGNORED
+    if settings["note"]:
+        priority = f" Priority set to {settings['priority']}." if settings["priority"] else ""
+        write_note(ctx, ticket_id, f"SIGNL4: the Signl was {what}.{priority}",
+                   dict(detailDescriptionFlag=settings["detail_description"], internalAnalysisFlag=settings["internal_analysis"],
+                        resolutionFlag=settings["resolution"], processNotifications=settings["process_notifications"]),
+                   reference=reference)
+    if settings["priority"]:
+        ctx.desk.set_priority(ticket, settings["priority"])
+    ctx.metrics.escalations.labels(kind=kind).inc()
+    log.info("ticket %s: Signl %s", ticket_id, what)
+    return DONE
+
+
+def shown_time(moment):
+    """A moment for a note: unix seconds or SIGNL4's ISO 8601 UTC as ``2026-03-01 10:15:02 UTC`` (else as it is)."""
+    if isinstance(moment, (int, float)):
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(moment))
+    found = _ISO_UTC.match(moment)
+    return f"{found[1]} {found[2]} UTC" if found else moment
+
+
+def shown_duration(seconds):
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds % 60 == 0 else f"{seconds:g} s"
+
+
+_ISO_UTC = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(?:Z|[+-]00:?00)$")
 
 
 # ----- the registry -------------------------------------------------------------------------------------
@@ -567,4 +813,8 @@ KINDS = {kind.payload.kind: kind for kind in (
     Kind(Signl4Status, reconcile_generation, signl4_status),
     Kind(Reopen, reconcile_generation, reopen_signl),
     Kind(ManageStatus, reconcile_manage_status, manage_status),
-    Kind(Note, reconcile_note, annotation_note))}
+    Kind(Note, reconcile_note, annotation_note),
+    Kind(Escalated, reconcile_escalated, read_escalations),
+    Kind(Escalation, reconcile_escalation, escalation_note),
+    Kind(Unacknowledged, reconcile_unacknowledged, unacknowledged_note),
+    Kind(Annotate, reconcile_annotate, annotate_signl))}

@@ -19,7 +19,13 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition, load_children, patch_operations
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import (
+    MAX_PAGE_SIZE,
+    all_of,
+    condition,
+    load_children,
+    patch_operations,
+)
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 
 from signl4_agent.constants import ACKNOWLEDGED, RESOLVED
@@ -95,6 +101,7 @@ class TicketDesk:
         self.clock = clock
         self._rules = {}
         self._members = {}
+        self._priorities = {}
 
     # ----- workflow rules ---------------------------------------------------------------
     def rule(self, name, with_actions=False):
@@ -173,11 +180,30 @@ class TicketDesk:
             return ticket
         return self.client.patch(cw_paths.ticket(ticket_id), patch_operations(changes))
 
-    def notes(self, ticket_id):
+    def notes(self, ticket_id, after=None):
+        """The ticket's notes (those with an id above ``after``, when given), oldest first."""
+        conditions = condition("id", ">", int(after)) if after is not None else None
         try:
-            return self.client.list(cw_paths.ticket_notes(int(ticket_id)))
+            return self.client.list(cw_paths.ticket_notes(int(ticket_id)), conditions=conditions)
         except NotFoundError:
             return []
+
+    def newest_note_id(self, ticket_id):
+        """The id of the ticket's newest note, 0 when it has none (one request: one record of one page)."""
+        try:
+            newest = next(self.client.iterate(cw_paths.ticket_notes(int(ticket_id)), fields=["id"], order_by="id desc",
+                                              page_size=1), None)
+        except NotFoundError:
+            return 0
+        return record_id(mapping(newest).get("id")) or 0
+
+    def changed_tickets(self, ticket_ids, since):
+        """``id`` and ``_info.lastUpdated`` of the tickets changed at or after ``since`` (a datetime; None: all),
+        of ``ticket_ids`` (None: of any ticket); one request unless a page of ``MAX_PAGE_SIZE`` is full."""
+        conditions = all_of(condition("id", "in", sorted(ticket_ids)) if ticket_ids is not None else None,
+                            condition("lastUpdated", ">=", since) if since is not None else None)
+        return self.client.list(cw_paths.TICKETS, conditions=conditions or None, fields=["id", "_info/lastUpdated"],
+                                page_size=MAX_PAGE_SIZE)
 
     def add_note(self, ticket_id, note_text, flags):
         return self.client.create(cw_paths.ticket_notes(int(ticket_id)), dict(text=note_text, **flags))
@@ -188,6 +214,27 @@ class TicketDesk:
             return self.client.list(RELATED[what](int(ticket_id)))
         except NotFoundError:
             return []
+
+    def priority(self, name):
+        """The id of the service priority named ``name`` (case-insensitive), read once per ``RULES_TTL``;
+        :class:`InputError` when Manage has none by that name."""
+        key = name.lower()
+        cached = self._priorities.get(key)
+        if cached and self.clock() - cached[0] < RULES_TTL:
+            return cached[1]
+        found = [record_id(mapping(item).get("id")) for item in self.client.list(cw_paths.PRIORITIES, conditions=condition("name", "=", name))
+                 if (text(mapping(item).get("name"), 500) or "").lower() == key]
+        if len(found) != 1 or found[0] is None:
+            raise InputError(f"service priority {name!r}: " + ("not found in Manage" if not found else "not one usable record"))
+        self._priorities[key] = (self.clock(), found[0])
+        return found[0]
+
+    def set_priority(self, ticket, name):
+        """The ticket's priority set to the one named ``name``, unless it has it already (no request then)."""
+        current = mapping(ticket.get("priority")).get("name")
+        if isinstance(current, str) and current.lower() == name.lower():
+            return ticket
+        return self.update(ticket, {"priority": {"id": self.priority(name)}})
 
     # ----- members ----------------------------------------------------------------------
     def member_by_email(self, email):

@@ -29,6 +29,15 @@ class Metrics:
         self.transitions = Counter("signl4_agent_transitions", "Status transitions applied", ["direction", "kind"],
                                    registry=registry)
         self.notes = Counter("signl4_agent_notes_written", "Ticket notes written", registry=registry)
+        self.escalations = Counter("signl4_agent_escalations", "Signl escalations recorded on tickets", ["kind"],
+                                   registry=registry)
+        self.annotations = Counter("signl4_agent_annotations_written", "SIGNL4 annotations written from ticket notes",
+                                   registry=registry)
+        # registered by the first check of the tenant's Manage callbacks (``callback_health``): absent before
+        self.callback_ok = Gauge("signl4_agent_callback_ok", "1: the agent's Manage callback is registered and active; "
+                                 "0: missing or inactive (checked hourly)", registry=None)
+        self.callback_reactivations = Counter("signl4_agent_callback_reactivations", "Manage callbacks of the agent "
+                                              "found inactive and re-activated", registry=registry)
         self.errors = Counter("signl4_agent_errors", "Errors by kind", ["kind"], registry=registry)
         self.api_calls = Counter("signl4_agent_api_calls", "API calls", ["api", "endpoint", "status"], registry=registry)
         self.api_latency = Histogram("signl4_agent_api_latency_seconds", "API call latency", ["api", "endpoint"],

@@ -15,7 +15,7 @@ from signl4_agent.store import TABLES, SqliteStore
 
 # The key columns of each table, to compare and order rows.
 KEYS = {"tickets": ("tenant", "ticket_id"), "intents": ("id",), "deliveries": ("tenant", "id"), "kv": ("tenant", "key"),
-        "quarantine": ("tenant", "key")}
+        "quarantine": ("tenant", "key"), "written": ("tenant", "kind", "id")}
 
 
 class MigrationError(Exception):

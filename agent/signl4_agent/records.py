@@ -7,6 +7,8 @@ container for collections) and never raise. What is left is checked where it is 
 that still fails is quarantined (``sync.guarded``), never allowed to stop the agent.
 """
 
+import collections
+
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus
 
 MAX_RECORD_ID = 2 ** 31 - 1  # Manage record ids are 32-bit
@@ -16,6 +18,11 @@ STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.CLOSED)
 # The parameter (a tile of the alert) that carries the agent's per-raise marker: SIGNL4 turns every
 # non-control field of an inbound event into an alert parameter, and the alert's details return them.
 MARKER_PARAMETER = "SyncRef"
+# ``V2.AlertEscalationType`` -> what the sync calls the target; ``V2.AlertEscalationStatus`` 0 Ok and 1 InProgress
+# are escalations that happened (2 TargetInvalid, 3 TargetPrivate, 4 Filtered, 5 Suppressed did not).
+ESCALATION_TARGETS = {1: "manager", 2: "team", "manager": "manager", "team": "team"}
+ESCALATED_STATUSES = (0, 1, "ok", "inprogress")
+Escalation = collections.namedtuple("Escalation", "target timestamp team_id team_name")
 
 
 def record_id(value):
@@ -41,6 +48,11 @@ def identifier(value):
 def text(value, limit=MAX_TEXT):
     """A string, cut to ``limit`` characters; anything else is None."""
     return value[:limit] if isinstance(value, str) else None
+
+
+def one_line(value, limit):
+    """A name for one line of a note: its whitespace (line breaks too) collapsed, cut to ``limit``; None if none."""
+    return " ".join(value.split())[:limit] or None if isinstance(value, str) else None
 
 
 def mapping(value):
@@ -85,7 +97,7 @@ class Alert:
     ``marker`` and ``annotations`` are only known from the details (``GET /v2/alerts/{id}/details``)."""
 
     __slots__ = ("id", "event_id", "external_id", "status", "flags", "created", "acknowledged_by", "closed_by",
-                 "marker", "annotations")
+                 "marker", "annotations", "team_id", "escalations")
 
     def __init__(self, record):
         history = mapping(record.get("history"))
@@ -102,6 +114,8 @@ class Alert:
         self.closed_by = identifier(history.get("closedBy"))
         self.marker = _parameter(record.get("parameters"), MARKER_PARAMETER)
         self.annotations = _annotations(record.get("timelineEntries"))
+        self.team_id = identifier(record.get("teamId"))
+        self.escalations = _escalations(record.get("escalations"))
 
     def acted_by(self, code):
         """The id of the user who made the alert ``code`` (the last to acknowledge, the one who closed)."""
@@ -133,6 +147,25 @@ def _annotations(entries):
             continue
         found[entry_id] = (body, identifier(entry.get("userId")))
     return found
+
+
+def _escalations(entries):
+    """The escalations that happened (``V2.AlertEscalationDetails``), as :class:`Escalation`; an entry without a
+    usable type or timestamp (the key of its intent) is left out."""
+    found = []
+    for entry in objects(entries):
+        target, timestamp = _escalation_target(entry.get("escType"), entry.get("status", 0)), identifier(entry.get("timestamp"))
+        if target and timestamp:
+            found.append(Escalation(target, timestamp, identifier(entry.get("teamId")), one_line(entry.get("teamName"), 200)))
+    return tuple(found)
+
+
+def _escalation_target(kind, status):
+    """``manager`` or ``team`` for an escalation that happened (type and status as ints or names), else None."""
+    kind, status = (value.lower() if isinstance(value, str) else value for value in (kind, status))
+    if type(kind) not in (int, str) or type(status) not in (int, str) or status not in ESCALATED_STATUSES:
+        return None
+    return ESCALATION_TARGETS.get(kind)
 
 
 def user(record):

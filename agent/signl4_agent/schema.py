@@ -9,7 +9,11 @@ before versions: it creates only what is missing, so their state files are adopt
 Each migration holds the statements of both stores (SQLite, and PostgreSQL for several agents on one
 database: ``pgstore``); a dialect without statements for a version cannot open a database. Version 2
 adds the tenant to every table (a state file of version 1 is the tenant ``default``'s) and, on
-PostgreSQL, the leases, the agents and the tickets callbacks asked for.
+PostgreSQL, the leases, the agents and the tickets callbacks asked for. Version 3 adds to each ticket the
+route its Signl was raised by, when it was raised (a Signl raised before counts from the ticket's last
+change), and the generation whose unacknowledged-timeout escalation is recorded. Version 4 adds what notes
+both ways need: a ticket's note baseline (``notes_after``: notes up to that id were there before its Signl)
+and the notes and annotations the agent wrote (``written``).
 """
 
 from dataclasses import dataclass
@@ -43,8 +47,20 @@ def _tenant_key(table, key):
             f"ALTER TABLE {table} ADD " + ("UNIQUE (tenant, key)" if table == "intents" else f"PRIMARY KEY (tenant, {key})"))
 
 
+# What the agent wrote itself, so that it never sends it back: ``note`` (a Manage note id, written from an
+# annotation or a workflow action) and ``annotation`` (a SIGNL4 annotation id, written from a ticket note).
+WRITTEN = ("CREATE TABLE written (tenant TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, ticket_id {ticket}, "
+           "created {time} NOT NULL, PRIMARY KEY (tenant, kind, id))")
 TICKET_COLUMNS = "ticket_id, generation, alert_id, event_id, alert_status, old_alerts, reopened, updated"
 INTENT_COLUMNS = "id, key, kind, ticket_id, payload, state, attempts, error, created, updated"
+
+# The same statements for both dialects.
+_ROUTED = (
+    "ALTER TABLE tickets ADD COLUMN route TEXT",
+    "ALTER TABLE tickets ADD COLUMN raised_at DOUBLE PRECISION",
+    "ALTER TABLE tickets ADD COLUMN overdue_checked INTEGER NOT NULL DEFAULT 0",
+    "UPDATE tickets SET raised_at = updated WHERE generation >= 1",
+)
 
 MIGRATIONS = (
     Migration(1, "tickets, intents, delivery ids, settings, quarantine", sqlite=(
@@ -110,6 +126,15 @@ MIGRATIONS = (
         # Tickets verified Manage callbacks asked to read again, for the agent that drives the tenant.
         "CREATE TABLE requests (tenant TEXT NOT NULL, ticket_id BIGINT NOT NULL, requested DOUBLE PRECISION NOT NULL, "
         "PRIMARY KEY (tenant, ticket_id))",
+    )),
+    Migration(3, "routes and escalations: each ticket's route, when its Signl was raised, its timeout escalation",
+              sqlite=_ROUTED, postgresql=_ROUTED),
+    Migration(4, "notes both ways: each ticket's note baseline, the notes and annotations the agent wrote", sqlite=(
+        "ALTER TABLE tickets ADD COLUMN notes_after INTEGER",
+        WRITTEN.format(ticket="INTEGER", time="REAL"),
+    ), postgresql=(
+        "ALTER TABLE tickets ADD COLUMN notes_after BIGINT",
+        WRITTEN.format(ticket="BIGINT", time="DOUBLE PRECISION"),
     )),
 )
 LATEST = MIGRATIONS[-1].version

@@ -8,10 +8,13 @@ names either. The schema and its versions are in ``schema``.
 
 Three kinds of record:
 - tickets: what the agent raised for a ticket (generation, Signl alert id, event id, alert status
-  as last known: ``constants.STATUS_NAMES``) and the alert ids of earlier generations;
+  as last known: ``constants.STATUS_NAMES``, the route that chose its team and when it was raised) and
+  the alert ids of earlier generations;
 - intents: a side effect recorded *before* it is attempted, under a unique key, and marked done
   after (``intents``). A restart finds the pending ones and reconciles them;
-- deliveries: ids of SIGNL4 outbound notifications already accepted (at-least-once delivery).
+- deliveries: ids of SIGNL4 outbound notifications already accepted (at-least-once delivery);
+- written: the ids of the ticket notes and SIGNL4 annotations the agent wrote itself (notes both ways: what
+  the agent wrote is never sent back).
 
 And the quarantine: records (a ticket, an alert, an intent, a workflow event) that failed in a cycle,
 with the reason, so that ``status`` and ``/metrics`` show them; a record leaves it when it goes
@@ -25,13 +28,15 @@ import threading
 import time
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import CancelledError
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import AlertStatus
 
 from signl4_agent import schema
 from signl4_agent.constants import DEFAULT_TENANT, PENDING, STATUS_NAMES
 
 MAX_QUARANTINE = 1000
-TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened")
-TABLES = ("tickets", "intents", "deliveries", "kv", "quarantine")  # every tenant's state, as migrate-state copies it
+TICKET_FIELDS = ("generation", "alert_id", "event_id", "alert_status", "old_alerts", "reopened", "route", "raised_at",
+                 "overdue_checked", "notes_after")
+TABLES = ("tickets", "intents", "deliveries", "kv", "quarantine", "written")  # every tenant's state, as migrate-state copies it
 
 
 class Fenced(CancelledError):
@@ -69,6 +74,11 @@ class Store:
     def tickets(self):
         raise NotImplementedError
 
+    def overdue_signls(self, raised_before, limit=100):
+        """Tickets whose Signl the store knows open, raised at or before ``raised_before`` (unix time), whose
+        unacknowledged-timeout escalation is not recorded for this generation yet (``overdue_checked``)."""
+        raise NotImplementedError
+
     def add_intent(self, payload):
         """Record an intent; returns its id, or ``None`` when its key exists already."""
         raise NotImplementedError
@@ -99,6 +109,22 @@ class Store:
     def take_requests(self):
         """The ticket ids callbacks asked for since the last call (and forget them)."""
         return []
+
+    def tickets_with_open_signls(self):
+        """The tickets whose Signl is open or acknowledged (ticket id, generation, ``notes_after``), by ticket id."""
+        raise NotImplementedError
+
+    def clear_notes_baselines(self):
+        """Forget every ticket's note baseline (``notes_after``): the next look at its notes sets it anew."""
+        raise NotImplementedError
+
+    def remember_written(self, kind, record_id, ticket_id):
+        """Record that the agent wrote ``record_id`` (``kind``: ``note`` or ``annotation``) itself."""
+        raise NotImplementedError
+
+    def written(self, kind, record_id):
+        """Whether the agent recorded ``record_id`` (of ``kind``) as written by itself."""
+        raise NotImplementedError
 
     def get(self, key, default=None):
         raise NotImplementedError
@@ -188,6 +214,11 @@ class SqlStore(Store):
         return [_ticket_row(row) for row in self._all("SELECT * FROM tickets WHERE tenant = ? ORDER BY ticket_id",
                                                       (self.tenant,))]
 
+    def overdue_signls(self, raised_before, limit=100):
+        return [_ticket_row(row) for row in self._all(
+            "SELECT * FROM tickets WHERE tenant = ? AND generation >= 1 AND alert_status = ? AND raised_at <= ? "
+            "AND overdue_checked < generation ORDER BY raised_at LIMIT ?", (self.tenant, AlertStatus.OPEN, raised_before, limit))]
+
     def _insert_intent(self, db, payload):
         now = self.clock()
         return self._insert_id(
@@ -232,6 +263,23 @@ class SqlStore(Store):
                 self._notify(db)
             return fresh
         return self._write(work, fenced=False)
+
+    def tickets_with_open_signls(self):
+        return [dict(row) for row in self._all(
+            "SELECT ticket_id, generation, notes_after FROM tickets WHERE tenant = ? AND generation >= 1 "
+            "AND alert_status IN (?, ?) ORDER BY ticket_id", (self.tenant, AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED))]
+
+    def clear_notes_baselines(self):
+        self._write(lambda db: db.execute("UPDATE tickets SET notes_after = NULL WHERE tenant = ?", (self.tenant,)))
+
+    def remember_written(self, kind, record_id, ticket_id):
+        self._write(lambda db: db.execute(
+            "INSERT INTO written (tenant, kind, id, ticket_id, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (self.tenant, kind, str(record_id), int(ticket_id), self.clock())))
+
+    def written(self, kind, record_id):
+        return self._one("SELECT 1 AS one FROM written WHERE tenant = ? AND kind = ? AND id = ?",
+                         (self.tenant, kind, str(record_id))) is not None
 
     def get(self, key, default=None):
         row = self._one("SELECT value FROM kv WHERE tenant = ? AND key = ?", (self.tenant, key))

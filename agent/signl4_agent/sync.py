@@ -15,13 +15,15 @@ import time
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 
-from signl4_agent import alerts, cutoff, decisions, intents, records
-from signl4_agent.constants import HAS_ANNOTATIONS, STATUS_WORDS, TRANSITION_NAMES, TRANSITIONS
+from signl4_agent import alerts, cutoff, decisions, intents, records, routing
+from signl4_agent.constants import ESCALATED_FLAGS, HAS_ANNOTATIONS, STATUS_WORDS, TRANSITION_NAMES, TRANSITIONS
 from signl4_agent.decisions import (
     ACKNOWLEDGE,
     APPLY,
     CLOSE,
+    ESCALATE,
     NOTE,
+    READ_ESCALATIONS,
     RAISE,
     RAISE_AGAIN,
     REOPEN,
@@ -44,7 +46,7 @@ MAX_POLLED = 5000  # alerts read per poll (a SIGNL4 whose pages never end does n
 class Context:
     """Everything the sync functions use. ``pace(scope)`` waits for SIGNL4's rate windows."""
 
-    def __init__(self, config, desk, signl4, store, metrics, limiters=None, clock=time.time, stopping=None):
+    def __init__(self, config, desk, signl4, store, metrics, limiters=None, clock=time.time, stopping=None, router=None):
         self.config = config
         self.stopping = stopping  # an Event the agent sets on SIGTERM: no new side effect is started after it
         self.desk = desk
@@ -57,6 +59,9 @@ class Context:
         self.in_doubt = intents.NOTHING_IN_DOUBT  # (leases) the intents a former holder may still be sending
         self._acting_user = None
         self._users = {}
+        self._teams = {}
+        # which team a Signl is raised in, and the client of each team's webhook secret (``signl4`` is the default's)
+        self.router = router or routing.Router(config, {config["signl4"]["team_secret"]: signl4})
 
     def pace(self, scope):
         limiter = self.limiters.get(scope)
@@ -96,6 +101,23 @@ class Context:
         if len(self._users) >= MAX_USERS:
             self._users.pop(next(iter(self._users)))
         self._users[user_id] = (self.clock(), found)
+        return found
+
+    def team_name(self, team_id):
+        """A SIGNL4 team's name (read once per ``USER_TTL``); None for no id or an unknown team."""
+        if records.identifier(team_id) is None:
+            return None
+        cached = self._teams.get(team_id)
+        if cached and self.clock() - cached[0] < USER_TTL:
+            return cached[1]
+        self.pace("rest")
+        try:
+            found = records.one_line(mapping(self.signl4.team(team_id)).get("name"), 200)
+        except NotFoundError:
+            found = None
+        if len(self._teams) >= MAX_USERS:
+            self._teams.pop(next(iter(self._teams)))
+        self._teams[team_id] = (self.clock(), found)
         return found
 
     @property
@@ -203,9 +225,25 @@ def _act(ctx, action, ticket, record, code=None):
             payload = intents.Reopen(ticket["id"], generation)
         elif action in (ACKNOWLEDGE, CLOSE):
             payload = intents.Signl4Status(ticket["id"], code, generation, record["reopened"])
-        else:
-            payload = intents.Raise(ticket["id"], generation + 1, intents.new_marker())
+        else:  # the route is chosen now, from the ticket as the cycle read it, and kept with the raise
+            payload = intents.Raise(ticket["id"], generation + 1, intents.new_marker(), ctx.router.choose(ticket).name)
         intents.start(ctx, payload, ticket)
+
+
+# ----- escalations: a Signl nobody acknowledged in time -------------------------------------------
+
+def unacknowledged_cycle(ctx):
+    """Signls the store knows open, raised longer than ``escalations.unacknowledged_after`` ago, each get their
+    unacknowledged escalation once per generation (its executor reads the alert first). A query of the state,
+    no request, while none is due."""
+    settings = ctx.config["escalations"]
+    if not settings["enabled"] or settings["unacknowledged_after"] is None:
+        return
+    for record in ctx.store.overdue_signls(ctx.clock() - settings["unacknowledged_after"]):
+        with guarded(ctx, "ticket", str(record["ticket_id"])):
+            if decide(Seen.UNACKNOWLEDGED, decisions.signl(record)) is ESCALATE:
+                intents.start(ctx, intents.Unacknowledged(record["ticket_id"], record["generation"]))
+            ctx.store.save_ticket(record["ticket_id"], overdue_checked=record["generation"])
 
 
 # ----- SIGNL4 polling fallback ------------------------------------------------------------------
@@ -234,22 +272,33 @@ def _poll_one(ctx, item):
     if not decisions.raised(record):
         return  # another system's alert, or a ticket this agent never raised a Signl for
     known, relation = decisions.signl(record), decisions.alert(record, alert.id, alert.event_id)
-    if records.flag_set(alert.flags, HAS_ANNOTATIONS) and decide(Seen.ANNOTATED, known, relation) is NOTE:
-        _poll_annotations(ctx, ticket_id, alert.id)
+    annotated = records.flag_set(alert.flags, HAS_ANNOTATIONS) and decide(Seen.ANNOTATED, known, relation) is NOTE
+    if annotated or _escalated(ctx, alert, known, relation):
+        _poll_details(ctx, ticket_id, alert.id)
     if alert.status in TRANSITIONS and decide(decisions.POLL_SAYS[alert.status], known, relation) is APPLY:
         ctx.store.add_intent(intents.ManageStatus(ticket_id, alert.status, alert.id, alert.event_id, record["reopened"],
                                                   verified=True, user_id=alert.acted_by(alert.status)))
 
 
-def _poll_annotations(ctx, ticket_id, alert_id):
-    """The alert's annotations as note intents (the webhook's keys), when SIGNL4's API proves the alert one
-    of the ticket's Signls."""
+def _escalated(ctx, alert, known, relation):
+    """Whether the alert's flags say it was escalated and its escalations are wanted (``escalations.enabled``).
+    SIGNL4's flags may hold one value only: an annotated alert's details are read anyway, escalations and all."""
+    return ctx.config["escalations"]["enabled"] and records.flag_set(alert.flags, ESCALATED_FLAGS) \
+        and decide(Seen.ESCALATED, known, relation) is READ_ESCALATIONS
+
+
+def _poll_details(ctx, ticket_id, alert_id):
+    """The alert's annotations as note intents (the webhook's keys) and, with ``escalations.enabled``, its
+    escalations as escalation intents, when SIGNL4's API proves the alert one of the ticket's Signls."""
     alert = alerts.read_alert(ctx, alert_id)
     if alert is None:
         return
     record = ctx.store.ticket(ticket_id)
-    if decide(Seen.POLLED_ANNOTATION, decisions.signl(record), intents.proven(ctx, ticket_id, record, alert)) is not NOTE:
-        return
+    known, relation = decisions.signl(record), intents.proven(ctx, ticket_id, record, alert)
     for annotation_id, (body, user_id) in alert.annotations.items():
-        ctx.store.add_intent(intents.Note(ticket_id, alert_id, annotation_id, alert.event_id, verified=True, text=body,
-                                          user_id=user_id))
+        if decide(intents.annotation_seen(ctx.store, annotation_id, body, polled=True), known, relation) is NOTE:
+            ctx.store.add_intent(intents.Note(ticket_id, alert_id, annotation_id, alert.event_id, verified=True,
+                                              text=body, user_id=user_id))
+    if ctx.config["escalations"]["enabled"] and decide(Seen.READ_ESCALATION, known, relation) is ESCALATE:
+        for escalation in intents.escalations_of(ticket_id, alert):
+            ctx.store.add_intent(escalation)

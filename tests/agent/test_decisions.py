@@ -11,9 +11,12 @@ from tests.emulators.harness import REPO_ROOT
 from signl4_agent import decisions
 from signl4_agent.decisions import (
     ACKNOWLEDGE,
+    ANNOTATE,
     APPLY,
     CLOSE,
+    ESCALATE,
     NOTE,
+    READ_ESCALATIONS,
     RAISE,
     RAISE_AGAIN,
     REOPEN,
@@ -78,6 +81,32 @@ CASES = [
     (Seen.POLLED_ANNOTATION, Signl.OPEN, Alert.EARLIER, NOTE),
     (Seen.POLLED_ANNOTATION, Signl.OPEN, Alert.UNPROVEN, IGNORE),
     (Seen.POLLED_ANNOTATION, Signl.OPEN, Alert.OTHER, IGNORE),
+    # escalations: a 202 is a hint to read the alert's escalations, each read one is written to the ticket once; an
+    # earlier Signl's, another system's or (read) an unproven alert's are not
+    (Seen.ESCALATED, Signl.OPEN, Alert.CURRENT, READ_ESCALATIONS),
+    (Seen.ESCALATED, Signl.ACKNOWLEDGED, Alert.UNPROVEN, READ_ESCALATIONS),
+    (Seen.ESCALATED, Signl.OPEN, Alert.EARLIER, IGNORE),
+    (Seen.ESCALATED, Signl.NONE, Alert.OTHER, IGNORE),
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.CURRENT, ESCALATE),
+    (Seen.READ_ESCALATION, Signl.CLOSED, Alert.CURRENT, ESCALATE),  # it happened while the Signl was open
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.UNPROVEN, IGNORE),
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.EARLIER, IGNORE),
+    (Seen.READ_ESCALATION, Signl.OPEN, Alert.OTHER, IGNORE),
+    # nobody acknowledged in time: only a Signl the store knows open (the executor asks SIGNL4 before it writes)
+    (Seen.UNACKNOWLEDGED, Signl.OPEN, None, ESCALATE),
+    (Seen.UNACKNOWLEDGED, Signl.ACKNOWLEDGED, None, IGNORE),
+    (Seen.UNACKNOWLEDGED, Signl.CLOSED, None, IGNORE),
+    (Seen.UNACKNOWLEDGED, Signl.RAISING, None, IGNORE),
+    # notes both ways: a note of a type sent goes to an open (or acknowledged) Signl; what the agent wrote never
+    # goes back, whichever way
+    (Seen.MANAGE_NOTE, Signl.OPEN, None, ANNOTATE),
+    (Seen.MANAGE_NOTE, Signl.ACKNOWLEDGED, None, ANNOTATE),
+    (Seen.MANAGE_NOTE, Signl.CLOSED, None, IGNORE),
+    (Seen.MANAGE_NOTE, Signl.RAISING, None, IGNORE),
+    (Seen.MANAGE_NOTE_OTHER_TYPE, Signl.OPEN, None, IGNORE),
+    (Seen.MANAGE_OWN_NOTE, Signl.OPEN, None, IGNORE),
+    (Seen.OWN_ANNOTATION, Signl.OPEN, Alert.CURRENT, IGNORE),
+    (Seen.OWN_ANNOTATION, Signl.CLOSED, Alert.EARLIER, IGNORE),
 ]
 
 

@@ -53,7 +53,7 @@ def _tables(path):
 def test_a_new_state_file_is_at_the_latest_version(tmp_path):
     path = str(tmp_path / "state.db")
     SqliteStore(path).close()
-    assert _version(path) == schema.LATEST == 2
+    assert _version(path) == schema.LATEST == 4
     assert {"tickets", "intents", "deliveries", "kv", "quarantine"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert all("tenant" in [column[1] for column in db.execute("PRAGMA table_info(%s)" % table)]
@@ -69,8 +69,10 @@ def test_a_state_file_from_before_tenants_is_migrated_in_place_to_the_tenant_def
         db.execute("PRAGMA user_version = %d" % version)
     store = SqliteStore(path)
     try:
-        assert _version(path) == 2
+        assert _version(path) == schema.LATEST
         assert store.ticket(5)["old_alerts"] == ["a4"] and store.get("first_start") == 0.0
+        # version 3: no route recorded; the Signl counts as raised at the ticket's last change
+        assert (store.ticket(5)["route"], store.ticket(5)["raised_at"], store.ticket(5)["overdue_checked"]) == (None, 1.0, 0)
         intent = intents.Intent.from_row(store.pending_intents()[0])
         assert intent.payload == intents.ManageStatus(5, 4, "a5", "e5", verified=True, user_id="olivia")
         assert store.add_intent(intent.payload) is None  # its key is still taken: the copied rows keep their keys
@@ -92,10 +94,11 @@ def _set_version(path, version):
 
 def test_a_state_file_of_a_newer_agent_is_refused(tmp_path):
     path = str(tmp_path / "state.db")
-    _set_version(path, 3)
-    with pytest.raises(SchemaError, match="schema version 3; this agent knows versions up to 2"):
+    newer = schema.LATEST + 1
+    _set_version(path, newer)
+    with pytest.raises(SchemaError, match="schema version %d; this agent knows versions up to %d" % (newer, schema.LATEST)):
         SqliteStore(path)
-    assert _version(path) == 3
+    assert _version(path) == newer
     config = tmp_path / "agent.yml"
     config.write_text(yaml.safe_dump({
         "manage": dict(url="http://127.0.0.1:9", company_id="c", public_key="p", private_key="k", client_id="i"),
@@ -106,8 +109,8 @@ def test_a_state_file_of_a_newer_agent_is_refused(tmp_path):
     result = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", str(config)], cwd=REPO_ROOT,
                             env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("signl4-agent: state error: the state file %s has schema version 3"
-                                                     % path)
+    assert result.stderr.splitlines()[-1].startswith("signl4-agent: state error: the state file %s has schema version %d"
+                                                     % (path, newer))
 
 
 SHIPPED = schema.MIGRATIONS
@@ -121,20 +124,22 @@ def _migrations(monkeypatch, *later):
 def test_a_migration_is_one_transaction(tmp_path, monkeypatch):
     path = str(tmp_path / "state.db")
     SqliteStore(path).close()
-    _migrations(monkeypatch, Migration(3, "broken", sqlite=("CREATE TABLE later (tenant TEXT)", "CREATE TABLE (")))
+    shipped = schema.LATEST
+    _migrations(monkeypatch, Migration(shipped + 1, "broken", sqlite=("CREATE TABLE later (tenant TEXT)", "CREATE TABLE (")))
     with pytest.raises(sqlite3.OperationalError):
         SqliteStore(path)
-    assert _version(path) == 2 and "later" not in _tables(path)
-    _migrations(monkeypatch, Migration(3, "later", sqlite=("CREATE TABLE later (tenant TEXT)",)),
-                Migration(4, "latest", sqlite=("CREATE TABLE latest (node TEXT)",)))
+    assert _version(path) == shipped and "later" not in _tables(path)
+    _migrations(monkeypatch, Migration(shipped + 1, "later", sqlite=("CREATE TABLE later (tenant TEXT)",)),
+                Migration(shipped + 2, "latest", sqlite=("CREATE TABLE latest (node TEXT)",)))
     SqliteStore(path).close()
-    assert _version(path) == 4 and {"later", "latest"} <= _tables(path)
+    assert _version(path) == shipped + 2 and {"later", "latest"} <= _tables(path)
     SqliteStore(path).close()  # at the latest version: nothing applied again
 
 
 def test_a_dialect_without_statements_for_a_version_cannot_open_a_database(monkeypatch):
-    assert [step.version for step in schema.pending(0, "postgresql")] == [1, 2]
-    _migrations(monkeypatch, Migration(3, "SQLite only", sqlite=("SELECT 1",)))
-    with pytest.raises(SchemaError, match=r"no postgresql statements for schema version\(s\) \[3\]"):
+    assert [step.version for step in schema.pending(0, "postgresql")] == [step.version for step in SHIPPED]
+    later = schema.LATEST + 1
+    _migrations(monkeypatch, Migration(later, "SQLite only", sqlite=("SELECT 1",)))
+    with pytest.raises(SchemaError, match=r"no postgresql statements for schema version\(s\) \[%d\]" % later):
         schema.pending(1, "postgresql")
-    assert schema.pending(3, "sqlite") == []
+    assert schema.pending(later, "sqlite") == []

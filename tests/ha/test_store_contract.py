@@ -104,6 +104,23 @@ def test_tickets_and_settings(backend):
     assert store.reachable()
 
 
+def test_notes_both_ways_state(backend):
+    """What the agent wrote (by kind and id), each ticket's note baseline, the tickets with an open Signl."""
+    store, other = backend.open(), backend.open("contoso")
+    store.remember_written("annotation", "2518_a", 4)
+    store.remember_written("annotation", "2518_a", 4)  # again after a crash: no error
+    store.remember_written("note", 17, 4)
+    assert store.written("annotation", "2518_a") and store.written("note", "17") and store.written("note", 17)
+    assert not store.written("note", "2518_a") and not other.written("annotation", "2518_a")
+    for ticket_id, status in ((4, 1), (5, 2), (6, 4)):
+        store.save_ticket(ticket_id, generation=1, alert_status=status, notes_after=ticket_id * 10)
+    store.save_ticket(7)  # a raise recorded, not sent
+    assert [(row["ticket_id"], row["notes_after"]) for row in store.tickets_with_open_signls()] == [(4, 40), (5, 50)]
+    assert other.tickets_with_open_signls() == []
+    store.clear_notes_baselines()
+    assert store.ticket(4)["notes_after"] is None and store.ticket(6)["notes_after"] is None
+
+
 def test_the_quarantine_counts_and_is_bounded(backend, monkeypatch):
     monkeypatch.setattr(store_module, "MAX_QUARANTINE", 3)
     clock = iter(range(100, 200))
@@ -135,3 +152,21 @@ def test_every_tenant_has_its_own_state_in_one_database(backend):
     assert contoso.counts() == dict(tickets={"pending": 1}, intents={"raise/pending": 1, "manage_status/pending": 1},
                                     deliveries=1, quarantined=0)
     assert fabrikam.counts()["quarantined"] == 1 and len(fabrikam.pending_intents()) == 2
+
+
+def test_routes_and_overdue_signls(backend):
+    """A ticket's route and raise time (schema version 3); the open Signls raised before a moment whose timeout is
+    not recorded for their generation, oldest first, of this tenant only."""
+    store, other = backend.open(), backend.open("contoso")
+    store.save_ticket(1, generation=1, alert_status=1, route="network", raised_at=100.0)
+    store.save_ticket(2, generation=2, alert_status=1, raised_at=50.0)
+    store.save_ticket(3, generation=1, alert_status=2, raised_at=10.0)  # acknowledged
+    store.save_ticket(4, generation=1, alert_status=1, raised_at=500.0)  # not due
+    store.save_ticket(5, generation=0)  # not raised
+    other.save_ticket(6, generation=1, alert_status=1, raised_at=1.0)
+    assert store.ticket(1)["route"] == "network" and store.ticket(2)["route"] is None
+    assert [t["ticket_id"] for t in store.overdue_signls(200.0)] == [2, 1]
+    store.save_ticket(2, overdue_checked=2)
+    store.save_ticket(1, overdue_checked=0)
+    assert [t["ticket_id"] for t in store.overdue_signls(200.0, limit=5)] == [1]
+    assert [t["ticket_id"] for t in other.overdue_signls(200.0)] == [6]

@@ -519,7 +519,8 @@ def test_example_inventory_resolves_several_tenants():
     listing = json.loads(result.stdout)
     hosts = {name: listing["_meta"]["hostvars"][name] for name in listing["manage_tenants"]["hosts"]}
     agents = [listing["_meta"]["hostvars"][name] for name in listing["agent_hosts"]["hosts"]]
-    assert agents and all(a["sync_agent_webhook_token"] == "{{ hostvars['fabrikam'].vault_agent_webhook_token }}" for a in agents)
+    assert len(agents) == 2 and all(a["sync_agent_tenants"][0]["listen"]["webhook_token"]
+                                    == "{{ hostvars['fabrikam'].vault_agent_webhook_token }}" for a in agents)
     assert len(hosts) >= 2 and {h["integration_signl4_sync_mode"] for h in hosts.values()} == {"connector", "agent"}
     assert all(h["integration_cw_private_key"] == "{{ vault_cw_private_key }}" for h in hosts.values())
 

@@ -35,7 +35,7 @@ def test_each_stage_prints_its_time_and_the_first_failure_stops_the_run(tmp_path
 
 
 def test_make_test_runs_every_stage_through_the_timer():
-    assert "hack/stage-timer.sh complexity pytest test-core216 demo molecule sanity lint docs changelog" in \
+    assert "hack/stage-timer.sh complexity pytest ha test-core216 demo molecule sanity lint docs changelog" in \
         make_dry_run("test")
 
 

@@ -248,11 +248,23 @@ class ManageEmulator(Emulator):
             raise not_found_error()
         return Response(200, answer, {"Content-Type": "application/json; charset=utf-8"})
 
-    def ticket_saved(self, request, ticket):
-        """A ticket was created, changed or deleted through the API: deliver the callbacks."""
+    def ticket_saved(self, request, ticket, action=None):
+        """A ticket was created, changed or deleted through the API (``action``: what the callbacks say, by default
+        the request's: a note written is the ticket ``updated``): deliver the callbacks."""
         body = request.json if isinstance(request.json, dict) else {}
         self.callback_deliveries.ticket_saved(request, ticket, list(self.collections["callbacks"].records.values()),
-                                              suppressed=body.get("skipCallback") is True)
+                                              suppressed=body.get("skipCallback") is True, action=action)
+
+    def callback_outcome(self, callback_id, delivered):
+        """The last attempt of a delivery to a callback ended: a callback whose deliveries all failed for
+        ``DISABLE_AFTER`` seconds is switched off (``inactiveFlag``), as Manage does after three days."""
+        with self.lock:
+            callbacks = self.collections["callbacks"]
+            if not self.callback_deliveries.failing(callback_id, delivered) or callback_id not in callbacks.records:
+                return
+            old = callbacks.records[callback_id]
+            if not old.get("inactiveFlag"):
+                callbacks.records[callback_id] = dict(old, inactiveFlag=True, _info=self.stamp(old, self.now()))
 
     def control_callbacks(self, request):
         try:

@@ -273,6 +273,8 @@ class Callbacks(Collection):
             self.reject("objectId", "objectId must name the %s." % record["level"])
         for flag in ("inactiveFlag", "isSoapCallbackFlag", "isSelfSuppressedFlag"):
             record.setdefault(flag, False)
+        if old is not None and old.get("inactiveFlag") and not record["inactiveFlag"]:
+            self.emulator.callback_deliveries.switched_on(record["id"])
         record["memberId"] = CALLBACK_OWNER_ID
         record["connectWiseID"] = guid("callback", record["id"])
         if any(other["id"] != record["id"] and _callback_key(other) == _callback_key(record)

@@ -12,7 +12,9 @@ What is sent follows the recorded real payload (amp-labs/connectors
   ASSUMPTIONS.md). The scheme is the one public verifiers implement
   (amp-labs ``internal/webhook/verifier.go``; NangoHQ/nango's ConnectWise PSA webhook handler).
 - retries as the Guide says: a receiver answering 404, 409, 419 or 429 is tried twice more,
-  after 2 s and then 4 s more, 5 s timeout; the emulator also retries when there was no answer.
+  after 2 s and then 4 s more, 5 s timeout; the emulator also retries when there was no answer;
+- a callback whose deliveries all failed for three days (on the emulator's clock, from the first failure
+  after its last success or after it was switched on) is switched off (``inactiveFlag``), as the Guide says.
 """
 
 import base64
@@ -27,6 +29,7 @@ from tests.emulators.deliveries import Deliveries, RetryPolicy
 RETRIED_STATUSES = (404, 409, 419, 429)
 POLICY = RetryPolicy(delays=(2.0, 4.0), timeout=5.0,
                      retry_on=lambda status: status in RETRIED_STATUSES or isinstance(status, str))
+DISABLE_AFTER = 3 * 86400.0  # seconds of failed deliveries after which Manage switches a callback off
 KEY_PATH = "/system/callbackkey/index.rails"
 ACTIONS = {"POST": "added", "PUT": "updated", "PATCH": "updated", "DELETE": "deleted"}
 # ticket callback level -> what objectId is compared with (other levels never match a service ticket)
@@ -51,6 +54,7 @@ class CallbackDeliveries(Deliveries):
         self.emulator = emulator
         self.key_id = self.signing_key = None
         self.key_auth = False  # whether GET key_url wants the API's credentials (POST /__emulator__/callbacks/key)
+        self.failing_since = {}
         super().__init__(emulator.clock, POLICY, "manage-callbacks")
 
     def reset(self):
@@ -58,6 +62,27 @@ class CallbackDeliveries(Deliveries):
         # a fresh key per reset: a verifier must fetch it from key_url, never hard-code it
         self.key_id, self.signing_key = str(uuid.uuid4()), secrets.token_urlsafe(32)
         self.key_auth = False
+        self.failing_since = {}  # callback id -> when its deliveries began to fail (emulator clock)
+
+    def _done(self, delivery, settings, status):
+        super()._done(delivery, settings, status)
+        retried = self.policy.retry_on(status) and delivery["attempt"] <= min(settings["retries"], len(self.policy.delays))
+        if not retried and delivery["generation"] == self._generation:
+            delivered = isinstance(status, int) and 200 <= status < 300
+            self.emulator.callback_outcome(delivery["payload"]["CallbackObjectRecId"], delivered)
+
+    def failing(self, callback_id, delivered):
+        """Record a delivery's outcome (the caller holds the emulator's lock); True when the callback's
+        deliveries have failed for ``DISABLE_AFTER`` seconds."""
+        if delivered:
+            self.failing_since.pop(callback_id, None)
+            return False
+        since = self.failing_since.setdefault(callback_id, self.emulator.clock.time())
+        return self.emulator.clock.time() - since >= DISABLE_AFTER
+
+    def switched_on(self, callback_id):
+        """A callback switched on again (``inactiveFlag`` false) starts its three days anew."""
+        self.failing_since.pop(callback_id, None)
 
     def key_url(self, request):
         return "http://%s/%s%s?companyName=%s&id=%s" % (request.header("host", "127.0.0.1"), self.emulator.codebase,
@@ -68,9 +93,9 @@ class CallbackDeliveries(Deliveries):
             return None
         return {"signing_key": self.signing_key}
 
-    def ticket_saved(self, request, ticket, callbacks, suppressed=False):
+    def ticket_saved(self, request, ticket, callbacks, suppressed=False, action=None):
         """Queue the callbacks a save of ``ticket`` (as the API returns it) triggers."""
-        action = ACTIONS.get(request.method)
+        action = action or ACTIONS.get(request.method)
         if action is None or suppressed:
             return
         for callback in self._matching(ticket, callbacks):

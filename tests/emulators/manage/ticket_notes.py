@@ -19,6 +19,9 @@ class TicketChild(Collection):
 
 
 class TicketNotes(TicketChild):
+    """A note written through the API is a change of its ticket: the ticket's ``_info.lastUpdated`` and
+    ``updatedBy`` move and its callbacks are delivered (action ``updated``). ASSUMPTIONS.md, Service tickets."""
+
     key = "ticketNotes"
     path = "/service/tickets/{parentId}/notes"
     type_name = "ServiceNote"
@@ -42,6 +45,35 @@ class TicketNotes(TicketChild):
         # internal = visible to the service team only: an internal-analysis note
         record["internalFlag"] = record["internalAnalysisFlag"]
         record["externalFlag"] = record["detailDescriptionFlag"] or record["resolutionFlag"]
+
+    def create_request(self, request):
+        response = super().create_request(request)
+        self._ticket_changed(request)
+        return response
+
+    def replace_request(self, request):
+        response = super().replace_request(request)
+        self._ticket_changed(request)
+        return response
+
+    def patch_request(self, request):
+        response = super().patch_request(request)
+        self._ticket_changed(request)
+        return response
+
+    def delete_request(self, request):
+        response = super().delete_request(request)
+        self._ticket_changed(request)
+        return response
+
+    def _ticket_changed(self, request):
+        tickets = self.emulator.collections["tickets"]
+        ticket_id = int(request.params["parentId"])
+        old = tickets.records[ticket_id]
+        now = self.emulator.now()
+        tickets.records[ticket_id] = dict(old, _info=dict(old["_info"], lastUpdated=now, updatedBy=self.emulator.api_member))
+        self.emulator.ticket_saved(request, tickets.render(tickets.records[ticket_id], self.emulator.api_base(request)),
+                                   action="updated")
 
 
 class TicketTasks(TicketChild):

@@ -9,7 +9,13 @@ Test controls, besides the common ones (reset, requests journal, faults, latency
                                     acts as that user in the SIGNL4 app (outbound 201/203 follow)
     POST /__emulator__/emit         {"eventType": 202|300|301|302|303, "team": id, "user": "e-mail or id",
                                      "alert_id" | "external_id": ..., "whole_seconds": true}
-                                    sends the notifications only the SIGNL4 app causes (escalation, duty, punch)
+                                    sends the notifications only the SIGNL4 app causes (escalation, duty, punch),
+                                    and changes nothing (a 202 without an escalation SIGNL4's API would show)
+    POST /__emulator__/escalate     {"alert_id" | "external_id": ..., "to": "manager" | "team", "team": "id or name",
+                                     "whole_seconds": true}
+                                    SIGNL4 escalates a Signl: recorded on the alert (``escalations``), 202 follows
+    POST /__emulator__/teams        {"name": ..., "secret": ..., "members": ["e-mail or id", ...], "id": optional}
+                                    a team more, with its inbound webhook secret, members and default categories
     GET  /__emulator__/outbound     {"settings", "pending", "counts", "deliveries": [{id, url, payload, status, attempt}]}
     POST /__emulator__/outbound     {"duplicates": 2, "delay": 0.5, "jitter": 3, "seed": 7, "drop": 1, "retries": 3,
                                      "timeout": 2} (see tests/emulators/deliveries.py)
@@ -30,12 +36,14 @@ from tests.emulators.clock import Clock
 from tests.emulators.common import Emulator, HttpError, Response
 from tests.emulators.signl4 import notifications, seed
 from tests.emulators.signl4.categories import CategoryRoutes
-from tests.emulators.signl4.notifications import ANNOTATED, CREATED, STATUS_CHANGED
+from tests.emulators.signl4.notifications import ANNOTATED, CREATED, ESCALATED, STATUS_CHANGED
 from tests.emulators.signl4.outbound import Outbound
 from tests.emulators.signl4.ratelimit import RateLimiter
 
 OPEN, ACKNOWLEDGED, CLOSED = 1, 2, 4
 HAS_ANNOTATIONS = 2
+ESCALATED_TO_TEAM, ESCALATED_TO_MANAGER = 16, 32  # V2.AlertFlags
+ESCALATION_TYPES = {"manager": 1, "team": 2}  # V2.AlertEscalationType
 # Event status codes (OverviewEvent.eventStatus)
 SIGNLED, FILTERED, RESOLVED, DISCARDED, EVENT_ACKNOWLEDGED = 2, 3, 4, 5, 6
 WEBHOOK_SOURCE, API_SOURCE = 2, 7
@@ -103,15 +111,20 @@ class Signl4Emulator(CategoryRoutes, Emulator):
         self.users = dict((u["id"], dict(u)) for u in seed.USERS)
         self.teams, self.memberships, self.categories = {}, {}, {}
         for team in seed.teams(self.team_id):
-            self.teams[team["id"]] = dict(id=team["id"], name=team["name"], timezone=team["timezone"])
-            self.memberships[team["id"]] = [dict(userId=user_id, teamId=team["id"], mailAddress=self.users[user_id]["mail"],
-                                                 roleId=role, memberSince="2026-01-05T09:00:00Z", status=3)
-                                            for user_id, role in team["members"]]
-            self.categories[team["id"]] = [dict(c, id=str(uuid.uuid4()), teamId=team["id"]) for c in seed.categories(team["id"])]
+            self.add_team(team)
         # event sources: secret -> team id (each team's inbound webhook, plus every app instance's)
         self.event_sources = {self.team_secret: self.team_id, seed.SECOND_TEAM_SECRET: seed.SECOND_TEAM_ID}
         self.inventory = seed.inventory()
         self.alerts, self.events, self.webhooks, self.instances = {}, {}, {}, {}
+
+    def add_team(self, team):
+        """A team with its members (``[(user id, role id)]``) and the seed's categories."""
+        self.teams[team["id"]] = dict(id=team["id"], name=team["name"], timezone=team["timezone"])
+        self.memberships[team["id"]] = [dict(userId=user_id, teamId=team["id"], mailAddress=self.users[user_id]["mail"],
+                                             roleId=role, memberSince="2026-01-05T09:00:00Z", status=3)
+                                        for user_id, role in team["members"]]
+        self.categories[team["id"]] = [dict(c, id=str(uuid.uuid4()), teamId=team["id"]) for c in seed.categories(team["id"])]
+        return self.teams[team["id"]]
 
     # ----- hooks of the common base -------------------------------------------------------
     def strip_prefix(self, path):
@@ -186,6 +199,18 @@ class Signl4Emulator(CategoryRoutes, Emulator):
     def team_ids_of(self, user_id):
         return [team_id for team_id, members in self.memberships.items() if any(m["userId"] == user_id for m in members)]
 
+    def check_member(self, alert, user):
+        """A user reads or acts on the alerts of their teams only. [A-14]"""
+        if user and alert["teamId"] not in self.team_ids_of(user["id"]):
+            raise error(403, "The user is not allowed to access this alert.",
+                        "User %s is not a member of the alert's team." % user["id"])
+
+    def readable_alert(self, request):
+        """``GET /v2/alerts/{id}[/details]?userId=``: as that user, when one is named. [A-14]"""
+        alert = self.get_alert(request.params["alert_id"])
+        self.check_member(alert, self.find_user(request.arg("userId")))
+        return alert
+
     def inbound_urls(self, request):
         host = request.header("host") or "127.0.0.1"
         return ["http://%s/webhook/%s" % (host, secret) for secret in self.event_sources]
@@ -197,9 +222,8 @@ class Signl4Emulator(CategoryRoutes, Emulator):
         r("POST", "/v2/events/(?P<secret>[^/]+)/?", self.api_event)
         r("POST", "/v2/alerts", self.raise_alert)
         r("POST", "/v2/alerts/paged", self.alerts_paged)
-        r("GET", "/v2/alerts/(?P<alert_id>[^/]+)", lambda q: Response(200, self.alert_info(self.get_alert(q.params["alert_id"]))))
-        r("GET", "/v2/alerts/(?P<alert_id>[^/]+)/details",
-          lambda q: Response(200, self.alert_details(self.get_alert(q.params["alert_id"]))))
+        r("GET", "/v2/alerts/(?P<alert_id>[^/]+)", lambda q: Response(200, self.alert_info(self.readable_alert(q))))
+        r("GET", "/v2/alerts/(?P<alert_id>[^/]+)/details", lambda q: Response(200, self.alert_details(self.readable_alert(q))))
         for action in ("acknowledge", "close", "undoAcknowledge", "undoClose"):
             r("POST", "/v2/alerts/(?P<alert_id>[^/]+)/%s" % action, self._status_route(action))
         r("POST", "/v2/alerts/(?P<alert_id>[^/]+)/annotate", self.annotate_route)
@@ -231,6 +255,8 @@ class Signl4Emulator(CategoryRoutes, Emulator):
         for method, pattern, handler in (
                 ("POST", "/act", self.control_act),
                 ("POST", "/emit", self.control_emit),
+                ("POST", "/escalate", self.control_escalate),
+                ("POST", "/teams", self.control_add_team),
                 ("GET", "/outbound", lambda q: Response(200, self.outbound.snapshot())),
                 ("POST", "/outbound", self.control_outbound),
                 ("POST", "/outbound/drain", self.control_drain),
@@ -360,7 +386,7 @@ class Signl4Emulator(CategoryRoutes, Emulator):
                 alertId=alert_id, statusCode=6, userDeliveryStatus=[dict(userId=u, statusCode=6) for u in members])),
             parameters=[dict(id=str(uuid.uuid4()), name=str(k), value=str(v), type=8, order=i, options=0)
                         for i, (k, v) in enumerate(params)],
-            annotations=[], controls=dict(controls or {}))
+            annotations=[], escalations=[], controls=dict(controls or {}))
         self.alerts[alert_id] = alert
         self.notify(CREATED, alert)
         return alert
@@ -385,7 +411,7 @@ class Signl4Emulator(CategoryRoutes, Emulator):
 
     def alert_details(self, alert):
         details = self.alert_info(alert)
-        details.update(parameters=clean(alert["parameters"]), attachments=[], escalations=[],
+        details.update(parameters=clean(alert["parameters"]), attachments=[], escalations=clean(alert["escalations"]),
                        timelineEntries=[dict(id=a["id"], timestamp=a["timestamp"], entryType="Annotation",
                                              text=a["text"], userId=a["userId"]) for a in alert["annotations"]])
         return details
@@ -455,6 +481,20 @@ class Signl4Emulator(CategoryRoutes, Emulator):
         self.notify(ANNOTATED, alert, user, annotation)
         return annotation
 
+    def escalate(self, alert, target=None, whole_seconds=False):
+        """SIGNL4 escalates the alert to the manager of its team or to the ``target`` team: an entry in its
+        ``escalations``, a flag, and a 202 to the subscriptions of its team and of the target's. [A-15]"""
+        team = target or self.teams[alert["teamId"]]
+        entry = dict(alertId=alert["id"], alertStatus=alert["status"]["statusCode"],
+                     escType=ESCALATION_TYPES["team" if target else "manager"], status=0, teamId=team["id"],
+                     teamName=team["name"], timestamp=now_iso())
+        alert["escalations"].append(entry)
+        if not alert["flags"]:  # a single flag [A-13]
+            alert["flags"] = ESCALATED_TO_TEAM if target else ESCALATED_TO_MANAGER
+        alert["lastModified"] = entry["timestamp"]
+        self.notify(ESCALATED, alert, whole_seconds=whole_seconds, team_id=team["id"])
+        return entry
+
     @staticmethod
     def _set_status(alert, code):
         alert["status"]["statusCode"] = code
@@ -468,6 +508,7 @@ class Signl4Emulator(CategoryRoutes, Emulator):
             if not user:
                 raise error(400, "Required information could not be found in the request.",
                             "uid must be the id of a SIGNL4 user.")
+            self.check_member(alert, user)
             if action == "acknowledge":
                 self.acknowledge(alert, user)
             elif action == "close":
@@ -484,15 +525,17 @@ class Signl4Emulator(CategoryRoutes, Emulator):
         if not user or not str(body.get("text") or "").strip():
             raise error(400, "Required information could not be found in the request.",
                         "An annotation needs text and the userId of a SIGNL4 user.")
+        self.check_member(alert, user)
         return Response(200, clean(self.annotate(alert, user, body["text"])))
 
     # ----- outbound notifications (ASSUMPTIONS.md SIGNL4 §4) [A-8] -------------------------------
-    def notify(self, event_type, alert, user=None, annotation=None, whole_seconds=False):
-        urls = self.subscribers(alert["teamId"])
+    def notify(self, event_type, alert, user=None, annotation=None, whole_seconds=False, team_id=None):
+        """``team_id``: of a 202, the team the alert escalated to (its subscriptions are notified too). [A-15]"""
+        urls = self.subscribers(alert["teamId"], team_id)
         if urls:
             raised = notifications.raised_utc(self.clock.time(), whole_seconds)
             self.outbound.publish(urls, clean(notifications.alert_notification(
-                event_type, raised, seed.SUBSCRIPTION_ID, alert, user, annotation)))
+                event_type, raised, seed.SUBSCRIPTION_ID, alert, user, annotation, team_id)))
 
     def notify_team(self, event_type, team_id, user_id=None, whole_seconds=False):
         urls = self.subscribers(team_id)
@@ -500,8 +543,9 @@ class Signl4Emulator(CategoryRoutes, Emulator):
             raised = notifications.raised_utc(self.clock.time(), whole_seconds)
             self.outbound.publish(urls, notifications.team_notification(event_type, raised, team_id, user_id))
 
-    def subscribers(self, team_id):
-        return [w["extUrl"] for w in self.webhooks.values() if w["enabled"] and w.get("teamId") in (None, team_id)]
+    def subscribers(self, team_id, other_team_id=None):
+        return [w["extUrl"] for w in self.webhooks.values()
+                if w["enabled"] and w.get("teamId") in (None, team_id, other_team_id or team_id)]
 
     # ----- users and teams ------------------------------------------------------------------
     def user_details(self, user):
@@ -695,6 +739,36 @@ class Signl4Emulator(CategoryRoutes, Emulator):
             else:
                 raise HttpError(400, {"message": "eventType must be one of 202, 300, 301, 302, 303"})
         return Response(204)
+
+    def control_escalate(self, request):
+        """SIGNL4 escalates a Signl (its escalation settings, or a user in the app): ``to`` the manager of the
+        alert's team or to another ``team`` (id or name); the alert's details show it, a 202 is sent."""
+        spec = request.json if isinstance(request.json, dict) else {}
+        if spec.get("to") not in ESCALATION_TYPES:
+            raise HttpError(400, {"message": "to must be manager or team"})
+        with self.lock:
+            alert = self._control_alert(spec)
+            target = None
+            if spec["to"] == "team":
+                target = next((t for t in self.teams.values() if spec.get("team") in (t["id"], t["name"])), None)
+                if target is None:
+                    raise HttpError(404, {"message": "no team %r" % spec.get("team")})
+            return Response(200, clean(self.escalate(alert, target, whole_seconds=spec.get("whole_seconds") is True)))
+
+    def control_add_team(self, request):
+        """A team more (the seed's two stay as they are): its inbound webhook secret, members, default categories."""
+        spec = request.json if isinstance(request.json, dict) else {}
+        name, secret = spec.get("name"), spec.get("secret")
+        if not isinstance(name, str) or not name or not isinstance(secret, str) or not secret.isalnum():
+            raise HttpError(400, {"message": "a team needs a name and an alphanumeric secret"})
+        with self.lock:
+            if secret in self.event_sources or any(t["name"].lower() == name.lower() for t in self.teams.values()):
+                raise HttpError(409, {"message": "a team with that name or secret exists"})
+            members = [self._control_user(dict(user=member)) for member in spec.get("members") or []]
+            team = self.add_team(dict(id=spec.get("id") or str(uuid.uuid4()), name=name, timezone="UTC",
+                                      members=[(user["id"], seed.USER_ROLE) for user in members]))
+            self.event_sources[secret] = team["id"]
+            return Response(201, self.team_info(team))
 
     def _control_user(self, spec):
         user = self.find_user(spec.get("user"))

@@ -36,11 +36,12 @@ def alert_part(event_type, alert):
     return part
 
 
-def alert_notification(event_type, raised, subscription_id, alert, user=None, annotation=None):
+def alert_notification(event_type, raised, subscription_id, alert, user=None, annotation=None, team_id=None):
+    """``team_id``: of a 202, the team escalated to (the alert's own for an escalation to its manager)."""
     notification = dict(eventType=event_type, eventRaisedUtc=raised, subscription=dict(id=subscription_id),
                         alert=alert_part(event_type, alert), id=str(uuid.uuid4()))
     if event_type == ESCALATED:
-        notification["team"] = dict(id=alert["teamId"])
+        notification["team"] = dict(id=team_id or alert["teamId"])
     if user:
         notification["user"] = dict(username=user["name"], mailaddress=user["mail"], id=user["id"])
     if annotation:
