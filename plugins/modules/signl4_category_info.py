@@ -43,6 +43,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+team:
+  description: The team as SIGNL4 names it (O(team) may give its id, or its name in another case).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The team's id.
+      type: str
+      returned: always
+    name:
+      description: The team's name.
+      type: str
+      returned: always
+  sample:
+    id: 5b0b1a5e-0000-4000-8000-00000000a002
+    name: Network Operations
 categories:
   description: The matching categories, in SIGNL4's order. Empty when there are none.
   returned: always
@@ -71,7 +87,9 @@ ARGUMENT_SPEC = dict(
 
 
 def run(module):
-    return {"changed": False, "categories": matching_categories(module.client, module.params["team"], module.params["name"])}
+    team = module.client.resolve_team(module.params["team"].strip())  # cached: the categories' lookup reuses it
+    return {"changed": False, "team": {"id": team.get("id"), "name": team.get("name")},
+            "categories": matching_categories(module.client, team["id"], module.params["name"])}
 
 
 def main():

@@ -240,7 +240,10 @@ def test_info_lists_a_teams_categories_or_one_by_name(signl4):
     listed = info(signl4, team="Network Operations")
     assert listed["changed"] is False
     assert [c["name"] for c in listed["categories"]] == ["Default", "ConnectWise", "Network"]
-    [one] = info(signl4, team=SECOND_TEAM_ID, name="NETWORK")["categories"]
+    assert listed["team"] == dict(id=SECOND_TEAM_ID, name="Network Operations")
+    by_id = info(signl4, team=" %s " % SECOND_TEAM_ID, name="NETWORK")
+    assert by_id["team"] == dict(id=SECOND_TEAM_ID, name="Network Operations")  # SIGNL4's name for an id
+    [one] = by_id["categories"]
     assert one["keywords"] == ["switch", "router"] and one["keywordMatching"] == 1
     assert info(signl4, team="Network Operations", name="Nope")["categories"] == []
     unknown = info(signl4, team="Night Shift")
