@@ -16,7 +16,8 @@ description:
     An alert raised with C(X-S4-Service) set to a category's name is filed under that category.
   - The category is found by its O(name) within the O(team), ignoring case and surrounding spaces. Only the options
     you give are compared.
-  - SIGNL4's samples send keywords as C([{"value": ...}]) and keyword matching as C("Any"); both are read, and the
+  - >-
+    SIGNL4's samples send keywords as C([{"value": ...}]) and keyword matching as C("Any"); both are read, and the
     category is shown and written with keywords as strings and keyword matching as C(0) (any) or C(1) (all), as
     SIGNL4's API specification declares them.
 author:
