@@ -231,7 +231,8 @@ def test_same_name_in_two_teams_is_two_categories(signl4):
 def test_found_by_name_ignoring_case_and_spaces(signl4):
     category(signl4, **FULL)
     signl4.clear_requests()
-    respelled = dict(FULL, name=" network ", team=" network operations ", color="#1f6fb2")
+    respelled = dict(FULL)
+    respelled.update(name=" network ", team=" network operations ", color="#1f6fb2")
     again = category(signl4, **respelled)
     assert again["changed"] is False and writes(signl4) == []
 
