@@ -45,6 +45,7 @@ DEFAULT_API_URL = "https://connect.signl4.com/api"
 API_KEY_HEADER = "X-S4-Api-Key"
 TEAMS = "/v2/teams"
 APPS = "/v2/scripts/inventory"  # the catalogue of connector apps
+CATEGORY_IMAGES = "/v2/categories/images"
 MAX_PAGE_SIZE = 100  # the documented upper bound of maxResults on /v2/alerts/paged
 
 EVENT_STATUSES = ("new", "acknowledged", "resolved")
@@ -393,6 +394,34 @@ class Signl4Client(PooledClient):
 
     def create_category(self, team_id, category):
         return self._json("POST", "/v2/categories/%s" % self._segment(team_id), json=category)
+
+    def category(self, team_id, category_id):
+        return self._json("GET", self._category_path(team_id, category_id), dict)
+
+    def update_category(self, team_id, category_id, category):
+        """``PUT`` a whole ``CategoryInfo`` (its required keys included); returns the category."""
+        return self._json("PUT", self._category_path(team_id, category_id), dict, json=category)
+
+    def delete_category(self, team_id, category_id):
+        self.request("DELETE", self._category_path(team_id, category_id))
+
+    def _category_path(self, team_id, category_id):
+        return "/v2/categories/%s/%s" % (self._segment(team_id), self._segment(category_id))
+
+    def category_images(self):
+        """The names ``imageName`` takes (``GET /v2/categories/images``); cached. SIGNL4 answers 404 "No
+        category images found" or 204 when there are none: an empty list here."""
+        return self.cache.get_or_load(("category images",), self._category_images)
+
+    def _category_images(self):
+        try:
+            response = self.request("GET", CATEGORY_IMAGES)
+        except NotFoundError:
+            return []
+        names = self.transport.json(response, list, "GET " + CATEGORY_IMAGES)
+        if not all(isinstance(name, str) for name in names):
+            raise self.transport.unexpected(response, "a list of image names that are not all strings")
+        return names
 
     # ----- outbound webhook subscriptions --------------------------------------------------
     def webhooks(self, team_id=None):

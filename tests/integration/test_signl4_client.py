@@ -194,7 +194,7 @@ def test_users_by_e_mail_and_teams_by_name(signl4):
     assert "known: Network Operations, Service Desk" in str(caught.value)
     assert [t["id"] for t in client.teams([SECOND_TEAM_ID])] == [SECOND_TEAM_ID]
     assert {m["userId"] for m in client.team_memberships(DEFAULT_TEAM_ID)} == {RENE["id"], OLIVIA["id"]}
-    created = client.create_category(DEFAULT_TEAM_ID, {"name": "Network", "color": "#000000", "imageName": "n.svg",
+    created = client.create_category(DEFAULT_TEAM_ID, {"name": "Network", "color": "#000000", "imageName": "network.svg",
                                                        "keywordMatching": 0, "keywords": []})
     assert created["id"] in [c["id"] for c in client.categories(DEFAULT_TEAM_ID)]
 

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.emulators.clock import Clock
 from tests.emulators.common import Emulator, HttpError, Response
 from tests.emulators.signl4 import notifications, seed
+from tests.emulators.signl4.categories import CategoryRoutes
 from tests.emulators.signl4.notifications import ANNOTATED, CREATED, ESCALATED, STATUS_CHANGED
 from tests.emulators.signl4.outbound import Outbound
 from tests.emulators.signl4.ratelimit import RateLimiter
@@ -83,10 +84,11 @@ def as_bool(value):
     return bool(value)
 
 
-class Signl4Emulator(Emulator):
+class Signl4Emulator(CategoryRoutes, Emulator):
     """SIGNL4 emulator: inbound webhook, REST v2 subset, outbound webhooks (python -m tests.emulators.signl4)."""
 
     name = "SIGNL4"
+    clean, error = staticmethod(clean), staticmethod(error)  # for the category routes (categories.py)
 
     def __init__(self, api_key=seed.DEFAULT_API_KEY, team_secret=seed.DEFAULT_TEAM_SECRET,
                  team_id=seed.DEFAULT_TEAM_ID, rate_limit=None):
@@ -232,9 +234,7 @@ class Signl4Emulator(Emulator):
         r("GET", "/v2/teams/(?P<team_id>[^/]+)", lambda q: Response(200, self.team_info(self.get_team(q.params["team_id"]))))
         r("GET", "/v2/teams/(?P<team_id>[^/]+)/memberships",
           lambda q: Response(200, clean(self.memberships[self.get_team(q.params["team_id"])["id"]])))
-        r("GET", "/v2/categories/(?P<team_id>[^/]+)",
-          lambda q: Response(200, clean(self.categories[self.get_team(q.params["team_id"])["id"]])))
-        r("POST", "/v2/categories/(?P<team_id>[^/]+)", self.create_category)
+        self.register_category_routes(r)
         r("GET", "/v2/webhooks", self.list_webhooks)
         r("POST", "/v2/webhooks", self.create_webhook)
         r("GET", "/v2/webhooks/(?P<webhook_id>[^/]+)", lambda q: Response(200, self.webhook_info(self.get_webhook(q))))
@@ -576,21 +576,6 @@ class Signl4Emulator(Emulator):
     def list_teams(self, request):
         wanted = request.query.get("teamId") or request.query.get("teamid")
         return Response(200, [self.team_info(t) for t in self.teams.values() if not wanted or t["id"] in wanted])
-
-    def create_category(self, request):
-        team = self.get_team(request.params["team_id"])
-        body = self.body(request)
-        missing = [k for k in ("name", "color", "imageName", "keywordMatching", "keywords") if body.get(k) is None]
-        if missing:
-            raise error(400, "The category is not valid.", "Missing: %s" % ", ".join(missing))
-        if any(c["name"].lower() == str(body["name"]).lower() for c in self.categories[team["id"]]):
-            raise error(400, "The category is not valid.", "A category named %s exists." % body["name"])
-        matching = body["keywordMatching"]
-        category = dict(body, id=str(uuid.uuid4()), teamId=team["id"], isDefault=False,
-                        keywordMatching={"any": 0, "all": 1}.get(str(matching).lower(), matching),
-                        keywords=[k.get("value") if isinstance(k, dict) else k for k in body["keywords"]])
-        self.categories[team["id"]].append(category)
-        return Response(201, clean(category))
 
     # ----- outbound webhook subscriptions ---------------------------------------------------------
     def webhook_info(self, webhook):

@@ -190,7 +190,7 @@ def test_users_by_id_and_e_mail_teams_and_memberships(api):
     members = api.rest("GET", "/v2/teams/%s/memberships" % DEFAULT_TEAM_ID).json()
     assert {m["mailAddress"] for m in members} == {RENE["mail"], OLIVIA["mail"]}
     created = api.rest("POST", "/v2/categories/" + DEFAULT_TEAM_ID,
-                       json={"name": "Network", "color": "#000000", "imageName": "net.svg", "keywordMatching": 0,
+                       json={"name": "Network", "color": "#000000", "imageName": "network.svg", "keywordMatching": 0,
                              "keywords": ["switch"]})
     assert created.status_code == 201 and created.json()["teamId"] == DEFAULT_TEAM_ID
 
