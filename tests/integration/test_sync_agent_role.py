@@ -631,8 +631,8 @@ BAD_ROUTE = {"name": "n", "team_secret": ROUTE_SECRETS[1]}
     (dict(sync_agent_notes_to_signl4_note_types=[]), None, "sync_agent_notes_to_signl4_note_types names at least one"),
     (dict(sync_agent_notes_to_signl4_note_types=["discussion", "timeentry"]), None, "sync_agent_notes_to_signl4_note_types"),
 ])
-def test_a_bad_route_or_setting_fails_before_anything_is_written_naming_the_variable(tmp_path, manage_server, signl4_server,
-                                                                                    overrides, tenant_routes, message):
+def test_a_bad_route_or_setting_fails_before_anything_is_written_naming_the_variable(
+        tmp_path, manage_server, signl4_server, overrides, tenant_routes, message):
     tenant = dict(integration_agent_webhook_token="tenant-a-webhook-0123456789" if "sync_agent_tenants" in overrides
                   else support.WEBHOOK_TOKEN, integration_routes=tenant_routes or [])
     result = play_with_tenant(tmp_path, role_vars(tmp_path, manage_server, signl4_server, **overrides), tenant, args=["--check"])
