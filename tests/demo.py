@@ -2,13 +2,17 @@
 
 1. site.yml provisions both sides in agent mode (Manage: custom fields, workflow rules, security role,
    API member, the callback to the agent; SIGNL4: the outbound webhook to the agent) and installs the sync
-   agent (roles/sync_agent) into a sandbox, then lists the manual steps; the administrator does them.
+   agent (roles/sync_agent) into a sandbox, then lists the manual steps; the administrator does them. The
+   tenant's two routes (integration_routes) become the agent's: Fabrikam's tickets page the Service Desk
+   team, AdventureWorks' the Network Operations team; ticket notes travel to SIGNL4 (notes.to_signl4).
 2. The agent starts, as the role leaves it to the caller without systemd: the installed virtualenv + zipapp.
-3. A ticket is created in Manage; its Signl appears in SIGNL4.
-4. Olivia acknowledges it in SIGNL4 and annotates it; the ticket's status, owner and note follow.
-5. The agent is stopped; a workflow condition is edited behind Ansible's back; `--check --diff` shows
+3. Two tickets are created in Manage; each one's Signl appears in SIGNL4, in the team its route names.
+4. Olivia acknowledges the Service Desk Signl in SIGNL4 and annotates it; the ticket's status, owner and a
+   note with her annotation follow.
+5. The service manager adds a Discussion note to the ticket in Manage; it becomes an annotation of the Signl.
+6. The agent is stopped; a workflow condition is edited behind Ansible's back; `--check --diff` shows
    exactly that edit and writes nothing.
-6. A run puts it back; a last full site.yml run reports changed=0 for every host.
+7. A run puts it back; a last full site.yml run reports changed=0 for every host.
 
 Exits non-zero as soon as a step does not do what it says; the agent and the emulators are stopped
 whatever happens.
@@ -26,7 +30,7 @@ import urllib.request
 import yaml
 
 from tests.emulators.harness import REPO_ROOT, RunningEmulator
-from tests.emulators.signl4.seed import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET
+from tests.emulators.signl4.seed import DEFAULT_API_KEY, DEFAULT_TEAM_SECRET, SECOND_TEAM_SECRET
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient  # noqa: E402
@@ -43,7 +47,16 @@ CALLBACK_TOKEN = "demo-callback-token-0123456789"
 ACTING_USER = "rene@example.com"        # the SIGNL4 user the agent acts as
 OLIVIA = "olivia.oncall@example.com"    # the on-call engineer in SIGNL4
 OLIVIAS_MEMBER = "asmith"               # her Manage member (the agent matches owners by office e-mail)
-SECRETS = ("demoprivate", DEFAULT_API_KEY, DEFAULT_TEAM_SECRET, WEBHOOK_TOKEN, CALLBACK_TOKEN)
+SECRETS = ("demoprivate", DEFAULT_API_KEY, DEFAULT_TEAM_SECRET, SECOND_TEAM_SECRET, WEBHOOK_TOKEN, CALLBACK_TOKEN)
+# The tenant's routes (integration_routes): `team` names the SIGNL4 team (for provisioning); the sync_agent role
+# gives the rest to the agent of the tenant, the one with the tenant's webhook token. Both on the trigger's board.
+ROUTES = [dict(name="adventureworks", team="Network Operations", company="AdventureWorks", team_secret=SECOND_TEAM_SECRET,
+               service="ConnectWise"),
+          dict(name="service-desk", team="Service Desk", board="Service Desk", team_secret=DEFAULT_TEAM_SECRET,
+               service="ConnectWise")]
+TICKETS = [dict(summary="Disk full on FS02", company="Fabrikam", contact="Megan Bowen", team="Service Desk"),
+           dict(summary="Core switch unreachable in St. Petersburg", company="AdventureWorks", contact="Alex Wilber",
+                team="Network Operations")]
 
 
 class StepFailed(Exception):
@@ -100,7 +113,8 @@ def inventory(sandbox, manage, signl4, agent_url, agent_port):
                   integration_agent_webhook_token=WEBHOOK_TOKEN, integration_agent_callback_token=CALLBACK_TOKEN,
                   integration_api_member_location="Tampa Office", integration_api_member_business_unit="Services",
                   # the key an administrator made in Manage for the API member "signl4" (the emulator does not check it)
-                  integration_api_member_public_key="signl4public", integration_api_member_private_key="signl4private")
+                  integration_api_member_public_key="signl4public", integration_api_member_private_key="signl4private",
+                  integration_routes=ROUTES)
     agent = dict(local, ansible_become=False, sync_agent_service_manager="none", sync_agent_create_user=False,
                  sync_agent_user=getpass.getuser(), sync_agent_group=grp.getgrgid(os.getgid()).gr_name,
                  sync_agent_install_dir=os.path.join(sandbox, "opt"), sync_agent_config_dir=os.path.join(sandbox, "etc"),
@@ -114,7 +128,8 @@ def inventory(sandbox, manage, signl4, agent_url, agent_port):
                  sync_agent_signl4_api_key=DEFAULT_API_KEY, sync_agent_signl4_team_secret=DEFAULT_TEAM_SECRET,
                  sync_agent_signl4_acting_user=ACTING_USER, sync_agent_webhook_token=WEBHOOK_TOKEN,
                  sync_agent_callback_token=CALLBACK_TOKEN, sync_agent_listen_port=agent_port,
-                 sync_agent_poll_interval=2, sync_agent_owner_assignment="acknowledge")
+                 sync_agent_poll_interval=2, sync_agent_owner_assignment="acknowledge",
+                 sync_agent_notes_to_signl4_enabled=True)
     path = os.path.join(sandbox, "hosts.yml")
     with open(path, "w", encoding="utf-8") as handle:
         yaml.safe_dump({"all": {"children": {"manage_tenants": {"hosts": {"tenant": tenant}},
@@ -173,6 +188,24 @@ class Demo:
         self.client.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": OLIVIA}])
         show("   the administrator does them in Manage (the emulator's UI control), and gives Olivia's member",
              "   (%s) her SIGNL4 e-mail, %s, so she can become the owner of tickets" % (OLIVIAS_MEMBER, OLIVIA))
+        self.show_agent_settings()
+
+    def show_agent_settings(self):
+        """What the role wrote into the agent's file for the new features (the file holds secrets: only names)."""
+        with open(os.path.join(self.sandbox, "etc", "agent.yml"), encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+        routes = config.get("routes") or []
+        expect([route["name"] for route in routes] == [route["name"] for route in ROUTES]
+               and not any("team" in route for route in routes), "the agent did not get the tenant's routes: %s"
+               % [sorted(route) for route in routes])
+        expect(config.get("notes", {}).get("to_signl4", {}).get("enabled") is True, "notes.to_signl4 is not on")
+        teams = {route["name"]: route["team"] for route in ROUTES}
+        show("   the agent's routes, from the tenant's integration_routes (the team secrets are in the file, not here)",
+             "\n".join("%-15s %-32s -> team %s" % (route["name"], ", ".join(
+                 "%s=%s" % (key, route[key]) for key in ("board", "company", "priority", "type", "status") if key in route),
+                 teams[route["name"]]) for route in routes)
+             + "\nno route matches -> the default route (signl4.team_secret)\nnotes.to_signl4: %s"
+             % config["notes"]["to_signl4"])
 
     def start_agent(self):
         opt = os.path.join(self.sandbox, "opt")
@@ -197,27 +230,37 @@ class Demo:
         with open(self.log.name, encoding="utf-8") as handle:
             return handle.read()[-3000:]
 
-    def alert(self):
-        alerts = [a for a in self.signl4.control("GET", "/state")["alerts"] if a.get("externalId") == str(self.ticket["id"])]
+    def alert(self, ticket=None):
+        ticket = ticket or self.ticket
+        alerts = [a for a in self.signl4.control("GET", "/state")["alerts"] if a.get("externalId") == str(ticket["id"])]
         return alerts[0] if alerts else None
 
-    def ticket_raises_a_signl(self):
-        self.ticket = self.client.create("/service/tickets", {
-            "summary": "Disk full on FS02", "company": {"identifier": "Fabrikam"}, "board": {"name": "Service Desk"},
+    def tickets_raise_signls_in_their_routes_teams(self):
+        tickets = [self.client.create("/service/tickets", {
+            "summary": spec["summary"], "company": {"identifier": spec["company"]}, "board": {"name": "Service Desk"},
             "status": {"name": "New (not responded)"}, "priority": {"name": "Priority 2 - Quick Response"},
-            "contactName": "Megan Bowen"})
-        ticket = self.ticket
-        show("3. A new ticket in Manage", "#%d %s (%s, %s)" % (
-            ticket["id"], ticket["summary"], ticket["board"]["name"], ticket["status"]["name"]))
-        alert = wait_for(self.alert, "no Signl appeared in SIGNL4:\n" + self.agent_log())
-        status = alert.get("status") or {}
-        show("   ...and its Signl in SIGNL4 (Manage's callback woke the agent)", "alert %s: %s (status code %s: new)" % (
-            alert["id"], alert.get("title") or alert.get("subject") or "", status.get("statusCode", status)))
+            "contactName": spec["contact"]}) for spec in TICKETS]
+        self.ticket = tickets[0]
+        show("3. Two new tickets in Manage", "\n".join("#%d %s (%s, %s, %s)" % (
+            ticket["id"], ticket["summary"], ticket["company"]["identifier"], ticket["board"]["name"],
+            ticket["status"]["name"]) for ticket in tickets))
+        team_names = {team["id"]: team["name"] for team in self.signl4.control("GET", "/state")["teams"]}
+        lines = []
+        for ticket, spec in zip(tickets, TICKETS):
+            alert = wait_for(lambda ticket=ticket: self.alert(ticket), "no Signl appeared in SIGNL4 for #%d:\n%s"
+                             % (ticket["id"], self.agent_log()))
+            team = team_names.get(alert.get("teamId"))
+            expect(team == spec["team"], "the Signl of #%d went to team %s, not %s" % (ticket["id"], team, spec["team"]))
+            lines.append("#%d -> alert %s in team %s (status code %s: new)" % (
+                ticket["id"], alert["id"], team, (alert.get("status") or {}).get("statusCode")))
+        show("   ...and their Signls in SIGNL4, each in its route's team (Manage's callback woke the agent)",
+             "\n".join(lines))
 
     def acknowledge_in_signl4(self):
         for action, extra in (("acknowledge", {}), ("annotate", {"text": "On my way to the data centre"})):
             self.signl4.control("POST", "/act", dict(action=action, external_id=str(self.ticket["id"]), user=OLIVIA, **extra))
-        show("4. Olivia acknowledges the Signl in the SIGNL4 app and annotates it (the emulator's act-as-user control)")
+        show("4. Olivia acknowledges the Service Desk Signl in the SIGNL4 app and annotates it "
+             "(the emulator's act-as-user control)")
         path = "/service/tickets/%d" % self.ticket["id"]
 
         def synced():
@@ -226,8 +269,26 @@ class Demo:
             return (ticket, notes) if ticket["status"]["name"] == "In Progress" and ticket.get("owner") and notes else None
         ticket, notes = wait_for(synced, "the ticket did not follow:\n" + self.agent_log())
         expect(ticket["owner"]["identifier"] == OLIVIAS_MEMBER, "the owner is %s" % ticket["owner"])
-        show("   the ticket in Manage now", "status: %s\nowner:  %s\nnote:   %s" % (
+        expect("On my way to the data centre" in notes[0]["text"], "the annotation is not the ticket's note")
+        show("   the ticket in Manage now: the annotation became a note", "status: %s\nowner:  %s\nnote:   %s" % (
             ticket["status"]["name"], ticket["owner"]["identifier"], notes[0]["text"]))
+
+    def note_travels_to_signl4(self):
+        text = "Customer confirms the share is back after the cleanup"
+        note = self.client.create("/service/tickets/%d/notes" % self.ticket["id"], {
+            "text": text, "detailDescriptionFlag": True, "internalAnalysisFlag": False, "resolutionFlag": False,
+            "member": {"identifier": "jdoe"}})
+        show("5. John Doe, the service manager, adds a Discussion note to ticket #%d in Manage" % self.ticket["id"],
+             "note %d: %s" % (note["id"], text))
+        marker = "[CW note %d]" % note["id"]
+
+        def annotated():
+            alert = self.alert()
+            return [a for a in alert.get("annotations") or [] if marker in a.get("text", "")] if alert else None
+        annotations = wait_for(annotated, "the note did not become an annotation of the Signl:\n" + self.agent_log())
+        expect(len(annotations) == 1 and annotations[0]["text"].startswith("John Doe (ConnectWise): " + text),
+               "not one annotation with the note's author and text: %s" % annotations)
+        show("   ...and an annotation of its Signl in SIGNL4, what the on-call app shows", annotations[0]["text"])
 
     def edit_behind_ansibles_back(self):
         self.stop_agent()
@@ -238,7 +299,7 @@ class Demo:
         edited = event["eventCondition"].replace('"New (not responded)"', '"New"')
         self.client.patch("/system/workflows/%d/events/%d" % (rule["id"], event["id"]),
                           [{"op": "replace", "path": "eventCondition", "value": edited}])
-        show("5. Someone edits the trigger condition in Manage", "was: %s\nnow: %s" % (event["eventCondition"], edited))
+        show("6. Someone edits the trigger condition in Manage", "was: %s\nnow: %s" % (event["eventCondition"], edited))
         result = self.play("   --check --diff catches it", check=True, limit="manage_tenants")
         diff = task_block(result.stdout, "Workflow rules")
         show("   the diff", diff)
@@ -246,7 +307,7 @@ class Demo:
                and "changed: [tenant -> localhost] => (item=%s)" % TRIGGER in diff, "the edit was not shown")
 
     def repair(self):
-        result = self.play("6. A run puts it back", limit="manage_tenants")
+        result = self.play("7. A run puts it back", limit="manage_tenants")
         expect(result.recap["tenant"]["changed"] == 1, "the run did not repair the condition")
         result = self.play("   ...and the whole site.yml has nothing left to do")
         expect(all(counts["changed"] == 0 for counts in result.recap.values()) and len(result.recap) == 2
@@ -275,8 +336,8 @@ def main():
         show("The emulators", "ConnectWise Manage: %s\nSIGNL4:             %s\nsandbox for the agent host: %s"
              % (manage.url, signl4.url, sandbox))
         demo = Demo(manage, signl4, sandbox)
-        for step in (demo.provision, demo.start_agent, demo.ticket_raises_a_signl, demo.acknowledge_in_signl4,
-                     demo.edit_behind_ansibles_back, demo.repair):
+        for step in (demo.provision, demo.start_agent, demo.tickets_raise_signls_in_their_routes_teams,
+                     demo.acknowledge_in_signl4, demo.note_travels_to_signl4, demo.edit_behind_ansibles_back, demo.repair):
             step()
         show("Done", "every step did what it said")
         return 0

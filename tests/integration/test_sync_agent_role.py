@@ -18,6 +18,7 @@ import yaml
 
 from tests.agent import support
 from tests.emulators.harness import REPO_ROOT
+from tests.emulators.signl4.seed import DEFAULT_TEAM_ID, SECOND_TEAM_ID
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
 from build_zipapp import build as build_zipapp  # noqa: E402 - agent/ is no package
@@ -495,3 +496,148 @@ def test_the_installed_agent_runs_a_cycle_on_postgresql_with_its_password_file(t
         assert cluster.sql("SELECT count(*) FROM tickets WHERE ticket_id = %d" % ticket["id"], dbname) == "1"
     finally:
         cluster.destroy()
+
+
+# ----- routes, escalations, notes to SIGNL4 ------------------------------------------------------------------
+
+ROUTE_SECRETS = ("netops42", "Tenant-B-route-secret-77")  # the emulator's second team's, and one more
+TENANT_HOST = "tenant1"
+
+
+def integration_routes():
+    """A tenant's integration_routes as the integration role takes them: agent routes plus `team`."""
+    return [{"name": "network", "team": "Network Operations", "company": "AdventureWorks", "team_secret": ROUTE_SECRETS[0],
+             "service": "ConnectWise", "alerting_scenario": "emergency"},
+            {"name": "urgent", "priority": ["Priority 1 - Emergency Response", "Priority 2 - Quick Response"]}]
+
+
+def play_with_tenant(prefix, variables, tenant_vars, args=()):
+    """site.yml's agent play with a Manage tenant of the integration role in the inventory (its play is left out:
+    --limit), whose variables the agent's routes may default to."""
+    inventory = prefix / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"agent_hosts": {"hosts": {HOST: variables}},
+                                                              "manage_tenants": {"hosts": {TENANT_HOST: tenant_vars}}}}}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"), ANSIBLE_NOCOLOR="1")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), SITE,
+               "--limit", HOST] + list(args)
+    return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def installed_python(installed):
+    return [str(installed["prefix"] / "opt" / "venv" / "bin" / "python"), str(installed["prefix"] / "opt" / "signl4-agent.pyz")]
+
+
+def test_the_tenants_integration_routes_reach_the_agent_which_raises_in_the_routes_team(installed, tmp_path, manage, signl4):
+    """site.yml: the Manage tenant's integration_routes (the host with the agent's webhook token) become the agent's
+    routes without `team`; escalations and notes to SIGNL4 as set; no route secret in the -vvv --diff output; the
+    installed agent accepts the file and raises a routed ticket's Signl in the second team."""
+    support.provision(manage)
+    variables = role_vars(tmp_path, manage, signl4, sync_agent_install_dir=str(installed["prefix"] / "opt"),
+                          sync_agent_escalations_enabled=True, sync_agent_escalations_unacknowledged_after=900,
+                          sync_agent_escalations_priority="Priority 1 - Emergency Response",
+                          sync_agent_notes_to_signl4_enabled=True, sync_agent_notes_to_signl4_note_types=["discussion", "internal"],
+                          sync_agent_signl4_service="ConnectWise", sync_agent_signl4_alerting_scenario="single_ack")
+    tenant = dict(integration_signl4_sync_mode="agent", integration_agent_webhook_token=support.WEBHOOK_TOKEN,
+                  integration_routes=integration_routes())
+    result = play_with_tenant(tmp_path, variables, tenant, args=["-vvv", "--diff"])
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    for secret in ROUTE_SECRETS[:1] + SECRETS:
+        assert secret not in result.stdout + result.stderr, secret
+    config = yaml.safe_load((tmp_path / "etc" / "agent.yml").read_text())
+    assert config["routes"] == [{key: value for key, value in route.items() if key != "team"} for route in integration_routes()]
+    assert config["escalations"] == {"enabled": True, "unacknowledged_after": 900, "note": True,
+                                     "priority": "Priority 1 - Emergency Response", "detail_description": False,
+                                     "internal_analysis": True, "resolution": False, "process_notifications": False}
+    assert config["notes"] == {"to_signl4": {"enabled": True, "note_types": ["discussion", "internal"]}}
+    assert (config["signl4"]["service"], config["signl4"]["alerting_scenario"]) == ("ConnectWise", "single_ack")
+
+    def agent(*command):
+        run = subprocess.run(installed_python(installed) + list(command) + ["--config", str(tmp_path / "etc" / "agent.yml")],
+                             capture_output=True, text=True, timeout=120, check=False, cwd=str(tmp_path),
+                             env={"PATH": os.environ["PATH"]})
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+        assert not any(secret in run.stdout + run.stderr for secret in ROUTE_SECRETS[:1] + SECRETS)
+        return json.loads(run.stdout)
+
+    checked = agent("check-config")
+    assert checked["ok"] and checked["signl4"]["routes"] == ["network", "urgent", "default"], checked
+    assert {"Service Desk", "Network Operations"} <= set(checked["signl4"]["acting_user_teams"])
+    assert checked["manage"]["escalation_priority"], checked  # the priority's id: the name was found in Manage
+    agent("once")  # the first start records its cut-off
+    with support.manage_client(manage) as client:
+        routed = support.new_ticket(client, summary="Core switch down", company="AdventureWorks")
+        unrouted = support.new_ticket(client, summary="Printer jam")
+    agent("once")
+    teams = {alert["externalId"]: alert["teamId"] for alert in support.alerts(signl4)}
+    assert teams == {str(routed["id"]): SECOND_TEAM_ID, str(unrouted["id"]): DEFAULT_TEAM_ID}
+
+
+def test_routes_per_tenant_in_postgresql_mode_are_what_the_agent_accepts(installed, tmp_path, manage_server, signl4_server):
+    """Several tenants: an entry's own routes (checked, `team` dropped), an entry without routes taking the
+    integration_routes of the host with its webhook token, one with neither keeping the top level's; the file as
+    the installed agent's own parser reads it at start."""
+    own = [{"name": "b-network", "team": "Network Operations", "board": "Network Operations",
+            "team_secret": ROUTE_SECRETS[1]}]
+    entries = [{"id": "tenant-a"},
+               dict(tenants()[1], routes=own),
+               {"id": "tenant-c", "listen": {"webhook_token": "tenant-c-webhook-0123456789"}}]
+    variables = postgresql_vars(tmp_path, manage_server, signl4_server, sync_agent_tenants=entries,
+                                sync_agent_install_dir=str(installed["prefix"] / "opt"),
+                                sync_agent_routes=[{"name": "shared", "type": "Incident"}])
+    tenant = dict(integration_signl4_sync_mode="agent", integration_agent_webhook_token="tenant-c-webhook-0123456789",
+                  integration_routes=integration_routes())
+    result = play_with_tenant(tmp_path, variables, tenant, args=["-vvv", "--diff"])
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    for secret in ROUTE_SECRETS + TENANT_SECRETS + (DB_PASSWORD,):
+        assert secret not in result.stdout + result.stderr, secret
+    path = tmp_path / "etc" / "agent.yml"
+    config = yaml.safe_load(path.read_text())
+    assert config["routes"] == [{"name": "shared", "type": "Incident"}]
+    assert [tenant.get("routes") for tenant in config["tenants"]] == [
+        None, [{key: value for key, value in own[0].items() if key != "team"}],
+        [{key: value for key, value in route.items() if key != "team"} for route in integration_routes()]]
+    parsed = subprocess.run(installed_python(installed)[:1] + ["-c", (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); from signl4_agent import config\n"
+        "loaded = config.load(sys.argv[2], env={})\n"
+        "print(json.dumps({t['id']: [r['name'] for r in t['routes']] for t in loaded['tenants']}))"),
+        installed_python(installed)[1], str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    assert json.loads(parsed.stdout) == {"tenant-a": ["shared"], "tenant-b": ["b-network"], "tenant-c": ["network", "urgent"]}
+
+
+BAD_ROUTE = {"name": "n", "team_secret": ROUTE_SECRETS[1]}
+
+
+@pytest.mark.parametrize("overrides, tenant_routes, message", [
+    (dict(sync_agent_routes=[dict(BAD_ROUTE, name="default")]), None, "sync_agent_routes[0].name: required"),
+    (dict(sync_agent_routes=[BAD_ROUTE, BAD_ROUTE]), None, "sync_agent_routes[1].name: n is the name of an earlier route"),
+    (dict(sync_agent_routes=[dict(BAD_ROUTE, board=[])]), None,
+     "sync_agent_routes[0].board: expected a name or a non-empty list of names"),
+    (dict(sync_agent_routes=[dict(BAD_ROUTE, company=["Contoso", " "])]), None, "sync_agent_routes[0].company: expected a name"),
+    (dict(sync_agent_routes=[dict(BAD_ROUTE, colour="red")]), None, "sync_agent_routes.colour"),
+    (dict(sync_agent_routes=[dict(BAD_ROUTE, alerting_scenario="loud")]), None, "found in sync_agent_routes"),
+    (dict(sync_agent_routes=[dict(BAD_ROUTE, team_secret_env="1-NOT-A-NAME")]), None,
+     "sync_agent_routes[0].team_secret_env: expected the name of an environment variable"),
+    (dict(sync_agent_tenants=[{"id": "a", "routes": [dict(BAD_ROUTE, status=5)]}]), None,
+     "sync_agent_tenants[0].routes[0].status: expected a name or a non-empty list of names"),
+    (dict(sync_agent_tenants=[{"id": "a", "routes": "network"}]), None, "sync_agent_tenants[0].routes: expected a list of routes"),
+    ({}, [dict(BAD_ROUTE, team="")], "integration_routes of %s (sync_agent_routes)[0].team: expected a non-empty string" % TENANT_HOST),
+    (dict(sync_agent_tenants=[{"id": "a", "listen": {"webhook_token": "tenant-a-webhook-0123456789"}}]), [dict(BAD_ROUTE, board=7)],
+     "integration_routes of %s (for sync_agent_tenants[0])[0].board" % TENANT_HOST),
+    (dict(sync_agent_escalations_enabled=True, sync_agent_escalations_note=False), None,
+     "sync_agent_escalations_note false needs a sync_agent_escalations_priority"),
+    (dict(sync_agent_escalations_unacknowledged_after=2592001), None, "sync_agent_escalations_unacknowledged_after is 0 (off)"),
+    (dict(sync_agent_escalations_internal_analysis=False), None, "sync_agent_escalations_note needs one of"),
+    (dict(sync_agent_notes_to_signl4_note_types=[]), None, "sync_agent_notes_to_signl4_note_types names at least one"),
+    (dict(sync_agent_notes_to_signl4_note_types=["discussion", "timeentry"]), None, "sync_agent_notes_to_signl4_note_types"),
+])
+def test_a_bad_route_or_setting_fails_before_anything_is_written_naming_the_variable(
+        tmp_path, manage_server, signl4_server, overrides, tenant_routes, message):
+    tenant = dict(integration_agent_webhook_token="tenant-a-webhook-0123456789" if "sync_agent_tenants" in overrides
+                  else support.WEBHOOK_TOKEN, integration_routes=tenant_routes or [])
+    result = play_with_tenant(tmp_path, role_vars(tmp_path, manage_server, signl4_server, **overrides), tenant, args=["--check"])
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and message in output, output[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts.yml"]
+    for secret in ROUTE_SECRETS + SECRETS:
+        assert secret not in output, secret
