@@ -351,9 +351,6 @@ class Signl4Client(PooledClient):
     def create_category(self, team_id, category):
         return self._json("POST", "/v2/categories/%s" % self._segment(team_id), json=category)
 
-    def category(self, team_id, category_id):
-        return self._json("GET", self._category_path(team_id, category_id), dict)
-
     def update_category(self, team_id, category_id, category):
         """``PUT`` a whole ``CategoryInfo`` (its required keys included); returns the category."""
         return self._json("PUT", self._category_path(team_id, category_id), dict, json=category)

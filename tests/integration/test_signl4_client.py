@@ -318,7 +318,6 @@ def test_everything_the_client_sends_conforms_to_the_spec(signl4):
     client.categories(team_id)
     category = client.create_category(team_id, {"name": "Spec", "color": "#000000", "imageName": "network.svg",
                                                 "keywordMatching": 0, "keywords": []})
-    client.category(team_id, category["id"])
     client.update_category(team_id, category["id"], dict(category, color="#ffffff"))
     client.delete_category(team_id, category["id"])
     client.category_images()
