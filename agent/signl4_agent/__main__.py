@@ -2,6 +2,7 @@
 ``python -m signl4_agent migrate-state --from STATE_FILE --to DSN``."""
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -127,11 +128,8 @@ def cmd_status(config):
         from signl4_agent.store import SqliteStore
         reports = {}
         for tenant in tenants:
-            store = SqliteStore(config["state"]["path"], tenant=tenant)
-            try:
+            with contextlib.closing(SqliteStore(config["state"]["path"], tenant=tenant)) as store:
                 reports[tenant] = _status(store)
-            finally:
-                store.close()
     print(json.dumps(_per_tenant(config, reports), indent=2))
     return 0
 

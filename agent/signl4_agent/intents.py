@@ -590,12 +590,15 @@ def annotation_note(ctx, intent, ticket=None):
     body, user_id = found
     if _decided(ctx, payload, annotation_seen(ctx.store, payload.annotation_id, body, payload.verified), NOTE):
         return IGNORED  # the agent's own annotation (from a ticket note): never written back
-    flags = ctx.config["notes"]
     write_note(ctx, payload.ticket_id, f"{ctx.user(user_id)[0] or 'SIGNL4 user'} (SIGNL4): {body}",
-               dict(detailDescriptionFlag=flags["detail_description"], internalAnalysisFlag=flags["internal_analysis"],
-                    resolutionFlag=flags["resolution"], processNotifications=flags["process_notifications"]),
-               reference=payload.annotation_id)
+               note_flags(ctx.config["notes"]), reference=payload.annotation_id)
     return DONE
+
+
+def note_flags(settings):
+    """Manage's flags of a note the agent writes, as a section (``notes``, ``escalations``) sets them."""
+    return dict(detailDescriptionFlag=settings["detail_description"], internalAnalysisFlag=settings["internal_analysis"],
+                resolutionFlag=settings["resolution"], processNotifications=settings["process_notifications"])
 
 
 def reference_line(reference):
@@ -638,8 +641,7 @@ def note_by_the_agent(store, note_id, text):
 def carries_reference(note_text, reference):
     """Whether a note is the one written for ``reference``: its last line is the reference line, alone.
     A reference quoted anywhere else (an annotation's text is copied into its note) does not count."""
-    lines = (note_text if isinstance(note_text, str) else "").rstrip().splitlines()
-    return bool(lines) and lines[-1].strip() == reference_line(reference)
+    return _last_line(note_text) == reference_line(reference)
 
 
 def write_note(ctx, ticket_id, note_text, flags, reference):
@@ -768,10 +770,7 @@ def escalate_ticket(ctx, ticket_id, what, reference, kind, ticket=None):
         return IGNORED
     if settings["note"]:
         priority = f" Priority set to {settings['priority']}." if settings["priority"] else ""
-        write_note(ctx, ticket_id, f"SIGNL4: the Signl was {what}.{priority}",
-                   dict(detailDescriptionFlag=settings["detail_description"], internalAnalysisFlag=settings["internal_analysis"],
-                        resolutionFlag=settings["resolution"], processNotifications=settings["process_notifications"]),
-                   reference=reference)
+        write_note(ctx, ticket_id, f"SIGNL4: the Signl was {what}.{priority}", note_flags(settings), reference=reference)
     if settings["priority"]:
         ctx.desk.set_priority(ticket, settings["priority"])
     ctx.metrics.escalations.labels(kind=kind).inc()

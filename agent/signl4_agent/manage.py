@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.signl4.connectwise.plugins.module_utils import cw_paths
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import (
     MAX_PAGE_SIZE,
     all_of,
@@ -53,35 +54,29 @@ def _condition(event):
     return text(event.get("eventCondition"), 10000) or ""
 
 
-def classify_trigger(events, retrieved):
-    """``{"trigger": event, "after_close": event, "after_acknowledge": event}`` (absent keys: none)."""
+def _classify(events, field, kinds, otherwise=None):
+    """The first event of each kind among those whose condition mentions ``field``: ``kinds`` is
+    ``((word, kind), ...)``, the first word the condition mentions names the kind, else ``otherwise``."""
     found = {}
     for event in events:
         condition_text = _condition(event)
-        if not _mentions(condition_text, retrieved):
+        if not _mentions(condition_text, field):
             continue
-        if _mentions(condition_text, RESOLVED):
-            found.setdefault("after_close", event)
-        elif _mentions(condition_text, ACKNOWLEDGED):
-            found.setdefault("after_acknowledge", event)
-        else:
-            found.setdefault("trigger", event)
+        kind = next((kind for word, kind in kinds if _mentions(condition_text, word)), otherwise)
+        if kind is not None:
+            found.setdefault(kind, event)
     return found
+
+
+def classify_trigger(events, retrieved):
+    """``{"trigger": event, "after_close": event, "after_acknowledge": event}`` (absent keys: none)."""
+    return _classify(events, retrieved, ((RESOLVED, "after_close"), (ACKNOWLEDGED, "after_acknowledge")), "trigger")
 
 
 def classify_update(events, status_field):
     """``{"acknowledge": event, "close": event}``: an event testing the status field against
     "Acknowledged" acknowledges (it may test "Resolved" too), one testing only "Resolved" closes."""
-    found = {}
-    for event in events:
-        condition_text = _condition(event)
-        if not _mentions(condition_text, status_field):
-            continue
-        if _mentions(condition_text, ACKNOWLEDGED):
-            found.setdefault("acknowledge", event)
-        elif _mentions(condition_text, RESOLVED):
-            found.setdefault("close", event)
-    return found
+    return _classify(events, status_field, ((ACKNOWLEDGED, "acknowledge"), (RESOLVED, "close")))
 
 
 def _id(record, what):
@@ -98,19 +93,18 @@ class TicketDesk:
     def __init__(self, client, config, clock=time.monotonic):
         self.client = client
         self.config = config
-        self.clock = clock
-        self._rules = {}
+        self._rules = LookupCache(RULES_TTL, clock=clock)  # name -> the rule
+        self._priorities = LookupCache(RULES_TTL, clock=clock)  # lower-case name -> id
         self._members = {}
-        self._priorities = {}
 
     # ----- workflow rules ---------------------------------------------------------------
     def rule(self, name, with_actions=False):
         """The rule named ``name`` with its ``events`` (and their ``actions``, each with its ``customFields``
         values); cached. Read as the collection reads a rule's children (``load_children``), every id
         checked before it goes into a path."""
-        cached = self._rules.get(name)
-        if cached and self.clock() - cached[0] < RULES_TTL:
-            return cached[1]
+        return self._rules.get_or_load(name, lambda: self._read_rule(name, with_actions))
+
+    def _read_rule(self, name, with_actions):
         rules = self.client.list(cw_paths.WORKFLOWS, conditions=condition("name", "=", name))
         if len(rules) != 1:
             raise InputError(f"workflow rule {name!r}: " + ("not found in Manage" if not rules else f"{len(rules)} rules share that name"))
@@ -119,7 +113,6 @@ class TicketDesk:
         load_children(self.client, [(rule, cw_paths.workflow_events(rule["id"]), "events")])
         if with_actions:
             self._load_actions(rule)
-        self._rules[name] = (self.clock(), rule)
         return rule
 
     def _load_actions(self, rule):
@@ -215,15 +208,14 @@ class TicketDesk:
     def priority(self, name):
         """The id of the service priority named ``name`` (case-insensitive), read once per ``RULES_TTL``;
         :class:`InputError` when Manage has none by that name."""
+        return self._priorities.get_or_load(name.lower(), lambda: self._read_priority(name))
+
+    def _read_priority(self, name):
         key = name.lower()
-        cached = self._priorities.get(key)
-        if cached and self.clock() - cached[0] < RULES_TTL:
-            return cached[1]
         found = [record_id(mapping(item).get("id")) for item in self.client.list(cw_paths.PRIORITIES, conditions=condition("name", "=", name))
                  if (text(mapping(item).get("name"), 500) or "").lower() == key]
         if len(found) != 1 or found[0] is None:
             raise InputError(f"service priority {name!r}: " + ("not found in Manage" if not found else "not one usable record"))
-        self._priorities[key] = (self.clock(), found[0])
         return found[0]
 
     def set_priority(self, ticket, name):

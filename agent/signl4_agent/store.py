@@ -1,10 +1,9 @@
 """The agent's durable state behind a small interface.
 
-``Store`` is what the sync logic sees: one tenant's view of the state (every table carries the tenant
-id; one database or one SQLite file holds all tenants). ``SqlStore`` holds the queries, written once for
-both engines; ``SqliteStore`` runs them on SQLite in WAL mode (one file, crash-safe, no server, one
-agent), ``pgstore.PostgresStore`` on PostgreSQL (several agents, leases). Nothing in the sync logic
-names either. The schema and its versions are in ``schema``.
+``SqlStore`` is what the sync logic sees: one tenant's view of the state (every table carries the tenant
+id; one database or one SQLite file holds all tenants), with the queries written once for both engines;
+``SqliteStore`` runs them on SQLite in WAL mode (one file, crash-safe, no server, one agent),
+``pgstore.PostgresStore`` on PostgreSQL (several agents, leases). Nothing in the sync logic names either. The schema and its versions are in ``schema``.
 
 Three kinds of record:
 - tickets: what the agent raised for a ticket (generation, Signl alert id, event id, alert status
@@ -49,112 +48,6 @@ class StoreUnavailable(Exception):
     ends as after an outage and is tried again after the back-off."""
 
 
-class Store:
-    """The interface: one tenant's state.
-
-    Every write is one transaction (``transaction``). A store shared by several agents checks in it that
-    this agent still holds the tenant's lease, and raises ``Fenced`` otherwise, so an agent that lost its
-    lease changes nothing; what the receiver records (``accept_delivery``, ``request_ticket``) is the
-    exception, since whichever agent a delivery reaches records it. Intents are passed in as payloads
-    (``intents.Payload``: ``key``, ``kind``, ``ticket_id``, ``to_json()``) and come back as rows (dicts, the
-    payload parsed from JSON)."""
-
-    tenant = DEFAULT_TENANT
-
-    def transaction(self, fenced=True):
-        """``with store.transaction() as db:`` one transaction, committed at the end, rolled back on an error."""
-        raise NotImplementedError
-
-    def ticket(self, ticket_id):
-        raise NotImplementedError
-
-    def save_ticket(self, ticket_id, **fields):
-        raise NotImplementedError
-
-    def tickets(self):
-        raise NotImplementedError
-
-    def overdue_signls(self, raised_before, limit=100):
-        """Tickets whose Signl the store knows open, raised at or before ``raised_before`` (unix time), whose
-        unacknowledged-timeout escalation is not recorded for this generation yet (``overdue_checked``)."""
-        raise NotImplementedError
-
-    def add_intent(self, payload):
-        """Record an intent; returns its id, or ``None`` when its key exists already."""
-        raise NotImplementedError
-
-    def intent(self, key):
-        raise NotImplementedError
-
-    def pending_intents(self, limit=100):
-        raise NotImplementedError
-
-    def update_intent(self, intent_id, state=None, payload=None, attempt=False, error=None):
-        raise NotImplementedError
-
-    def forget_intent(self, intent_id):
-        """Delete an intent that did nothing (a hint SIGNL4 did not confirm), so that its key is free
-        for the real event when it comes."""
-        raise NotImplementedError
-
-    def accept_delivery(self, delivery_id, payload=None):
-        """Record an outbound notification id and, in the same transaction, its intent (``payload``);
-        returns False when the id was seen before."""
-        raise NotImplementedError
-
-    def request_ticket(self, ticket_id):
-        """Record that a (verified) Manage callback asks for the ticket to be read again, for the agent that
-        drives the tenant. A store of one agent has nobody to tell: the receiver wakes its loop directly."""
-
-    def take_requests(self):
-        """The ticket ids callbacks asked for since the last call (and forget them)."""
-        return []
-
-    def tickets_with_open_signls(self):
-        """The tickets whose Signl is open or acknowledged (ticket id, generation, ``notes_after``), by ticket id."""
-        raise NotImplementedError
-
-    def clear_notes_baselines(self):
-        """Forget every ticket's note baseline (``notes_after``): the next look at its notes sets it anew."""
-        raise NotImplementedError
-
-    def remember_written(self, kind, record_id, ticket_id):
-        """Record that the agent wrote ``record_id`` (``kind``: ``note`` or ``annotation``) itself."""
-        raise NotImplementedError
-
-    def written(self, kind, record_id):
-        """Whether the agent recorded ``record_id`` (of ``kind``) as written by itself."""
-        raise NotImplementedError
-
-    def get(self, key, default=None):
-        raise NotImplementedError
-
-    def put(self, key, value):
-        raise NotImplementedError
-
-    def counts(self):
-        raise NotImplementedError
-
-    def quarantine(self, key, kind, reason):
-        """Put a record in quarantine (or count one more failure of it); True when it was not in it."""
-        raise NotImplementedError
-
-    def release(self, key):
-        """Take a record out of quarantine (it went through)."""
-        raise NotImplementedError
-
-    def quarantined(self):
-        """The records in quarantine, newest failure first: ``[{key, kind, reason, first_seen, last_seen, failures}]``."""
-        raise NotImplementedError
-
-    def reachable(self):
-        """Whether the database answers now (``/readyz``)."""
-        return True
-
-    def close(self):
-        pass
-
-
 def _ticket_row(row):
     """A row as a dict, ``old_alerts`` parsed; ``None`` stays ``None``."""
     return None if row is None else dict(dict(row), old_alerts=json.loads(row["old_alerts"]))
@@ -171,10 +64,19 @@ def _intent_row(row):
     return dict(dict(row), payload=payload)
 
 
-class SqlStore(Store):
-    """The queries of both engines (``?`` placeholders; the PostgreSQL store translates them). A subclass
-    brings ``transaction``, ``_one``, ``_all``, ``_insert_id`` (an INSERT's new id, None when it inserted
-    nothing), ``_notify`` (tell the agents that something arrived for the tenant) and ``NO_LIMIT``."""
+class SqlStore:
+    """One tenant's state, and the queries of both engines (``?`` placeholders; the PostgreSQL store translates
+    them).
+
+    Every write is one transaction (``with store.transaction() as db:``, committed at the end, rolled back on
+    an error). A store shared by several agents checks in it that this agent still holds the tenant's lease,
+    and raises ``Fenced`` otherwise, so an agent that lost its lease changes nothing; what the receiver records
+    (``accept_delivery``, ``request_ticket``) is the exception, since whichever agent a delivery reaches
+    records it. Intents are passed in as payloads (``intents.Payload``: ``key``, ``kind``, ``ticket_id``,
+    ``to_json()``) and come back as rows (dicts, the payload parsed from JSON).
+
+    A subclass brings ``transaction``, ``_one``, ``_all``, ``_insert_id`` (an INSERT's new id, None when it
+    inserted nothing), ``_notify`` (tell the agents that something arrived for the tenant) and ``NO_LIMIT``."""
 
     NO_LIMIT = "-1"
 
@@ -215,6 +117,8 @@ class SqlStore(Store):
                                                       (self.tenant,))]
 
     def overdue_signls(self, raised_before, limit=100):
+        """Tickets whose Signl the store knows open, raised at or before ``raised_before`` (unix time), whose
+        unacknowledged-timeout escalation is not recorded for this generation yet (``overdue_checked``)."""
         return [_ticket_row(row) for row in self._all(
             "SELECT * FROM tickets WHERE tenant = ? AND generation >= 1 AND alert_status = ? AND raised_at <= ? "
             "AND overdue_checked < generation ORDER BY raised_at LIMIT ?", (self.tenant, AlertStatus.OPEN, raised_before, limit))]
@@ -227,6 +131,7 @@ class SqlStore(Store):
             (self.tenant, payload.key, payload.kind, payload.ticket_id, json.dumps(payload.to_json()), PENDING, now, now))
 
     def add_intent(self, payload):
+        """Record an intent; returns its id, or ``None`` when its key exists already."""
         return self._write(lambda db: self._insert_intent(db, payload))
 
     def intent(self, key):
@@ -250,10 +155,14 @@ class SqlStore(Store):
                                           [*args, self.tenant, intent_id]))
 
     def forget_intent(self, intent_id):
+        """Delete an intent that did nothing (a hint SIGNL4 did not confirm), so that its key is free
+        for the real event when it comes."""
         self._write(lambda db: db.execute("DELETE FROM intents WHERE tenant = ? AND id = ? AND state = ?",
                                           (self.tenant, intent_id, PENDING)))
 
     def accept_delivery(self, delivery_id, payload=None):
+        """Record an outbound notification id and, in the same transaction, its intent (``payload``);
+        returns False when the id was seen before."""
         def work(db):
             cursor = db.execute("INSERT INTO deliveries (tenant, id, received) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                 (self.tenant, delivery_id, self.clock()))
@@ -264,20 +173,32 @@ class SqlStore(Store):
             return fresh
         return self._write(work, fenced=False)
 
+    def request_ticket(self, ticket_id):
+        """Record that a (verified) Manage callback asks for the ticket to be read again, for the agent that
+        drives the tenant. A store of one agent has nobody to tell: the receiver wakes its loop directly."""
+
+    def take_requests(self):
+        """The ticket ids callbacks asked for since the last call (and forget them)."""
+        return []
+
     def tickets_with_open_signls(self):
+        """The tickets whose Signl is open or acknowledged (ticket id, generation, ``notes_after``), by ticket id."""
         return [dict(row) for row in self._all(
             "SELECT ticket_id, generation, notes_after FROM tickets WHERE tenant = ? AND generation >= 1 "
             "AND alert_status IN (?, ?) ORDER BY ticket_id", (self.tenant, AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED))]
 
     def clear_notes_baselines(self):
+        """Forget every ticket's note baseline (``notes_after``): the next look at its notes sets it anew."""
         self._write(lambda db: db.execute("UPDATE tickets SET notes_after = NULL WHERE tenant = ?", (self.tenant,)))
 
     def remember_written(self, kind, record_id, ticket_id):
+        """Record that the agent wrote ``record_id`` (``kind``: ``note`` or ``annotation``) itself."""
         self._write(lambda db: db.execute(
             "INSERT INTO written (tenant, kind, id, ticket_id, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (self.tenant, kind, str(record_id), int(ticket_id), self.clock())))
 
     def written(self, kind, record_id):
+        """Whether the agent recorded ``record_id`` (of ``kind``) as written by itself."""
         return self._one("SELECT 1 AS one FROM written WHERE tenant = ? AND kind = ? AND id = ?",
                          (self.tenant, kind, str(record_id))) is not None
 
@@ -301,6 +222,7 @@ class SqlStore(Store):
                     deliveries=deliveries, quarantined=quarantined)
 
     def quarantine(self, key, kind, reason):
+        """Put a record in quarantine (or count one more failure of it); True when it was not in it."""
         now = self.clock()
 
         def work(db):
@@ -316,14 +238,17 @@ class SqlStore(Store):
         return self._write(work)
 
     def release(self, key):
+        """Take a record out of quarantine (it went through)."""
         self._write(lambda db: db.execute("DELETE FROM quarantine WHERE tenant = ? AND key = ?", (self.tenant, key)))
 
     def quarantined(self):
+        """The records in quarantine, newest failure first: ``[{key, kind, reason, first_seen, last_seen, failures}]``."""
         return [dict(row) for row in self._all(
             "SELECT key, kind, reason, first_seen, last_seen, failures FROM quarantine WHERE tenant = ? "
             "ORDER BY last_seen DESC, key", (self.tenant,))]
 
     def reachable(self):
+        """Whether the database answers now (``/readyz``)."""
         try:
             return self._one("SELECT 1 AS one")["one"] == 1
         except (StoreUnavailable, sqlite3.Error):

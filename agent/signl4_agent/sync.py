@@ -12,6 +12,7 @@ import datetime
 import logging
 import time
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.cache import LookupCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import all_of, condition
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError, NotFoundError
 
@@ -58,8 +59,8 @@ class Context:
         self.quarantine = Quarantine(store, metrics)
         self.in_doubt = intents.NOTHING_IN_DOUBT  # (leases) the intents a former holder may still be sending
         self._acting_user = None
-        self._users = {}
-        self._teams = {}
+        self._users = LookupCache(USER_TTL, MAX_USERS, clock)  # user id -> (name, e-mail)
+        self._teams = LookupCache(USER_TTL, MAX_USERS, clock)  # team id -> name
         # which team a Signl is raised in, and the client of each team's webhook secret (``signl4`` is the default's)
         self.router = router or routing.Router(config, {config["signl4"]["team_secret"]: signl4})
 
@@ -90,35 +91,23 @@ class Context:
         ``(None, None)`` for an unknown user or no id."""
         if records.identifier(user_id) is None:
             return None, None
-        cached = self._users.get(user_id)
-        if cached and self.clock() - cached[0] < USER_TTL:
-            return cached[1]
-        self.pace("rest")
-        try:
-            found = records.user(self.signl4.user(user_id))
-        except NotFoundError:
-            found = (None, None)
-        if len(self._users) >= MAX_USERS:
-            self._users.pop(next(iter(self._users)))
-        self._users[user_id] = (self.clock(), found)
-        return found
+        return self._users.get_or_load(user_id, lambda: self._read(lambda: records.user(self.signl4.user(user_id)),
+                                                                   (None, None)))
 
     def team_name(self, team_id):
         """A SIGNL4 team's name (read once per ``USER_TTL``); None for no id or an unknown team."""
         if records.identifier(team_id) is None:
             return None
-        cached = self._teams.get(team_id)
-        if cached and self.clock() - cached[0] < USER_TTL:
-            return cached[1]
+        return self._teams.get_or_load(team_id, lambda: self._read(
+            lambda: records.one_line(mapping(self.signl4.team(team_id)).get("name"), 200), None))
+
+    def _read(self, read, unknown):
+        """``read()``: one request, paced; ``unknown`` when SIGNL4 answers 404."""
         self.pace("rest")
         try:
-            found = records.one_line(mapping(self.signl4.team(team_id)).get("name"), 200)
+            return read()
         except NotFoundError:
-            found = None
-        if len(self._teams) >= MAX_USERS:
-            self._teams.pop(next(iter(self._teams)))
-        self._teams[team_id] = (self.clock(), found)
-        return found
+            return unknown
 
     @property
     def fields(self):

@@ -57,9 +57,6 @@ class SecurityRoles(ObjectKind):
 
     result_key = "security_role"
 
-    def identity(self, params):
-        return params["name"]
-
     def resource(self, params):
         name = params["name"].strip()
         require_length(name, 30, "name")

@@ -46,9 +46,6 @@ class WorkflowRules(ObjectKind):
     result_key = "workflow_rule"
     plan = None
 
-    def identity(self, params):
-        return params["name"]
-
     def resource(self, params):
         name = params["name"].strip()
         require_length(name, 100, "name")

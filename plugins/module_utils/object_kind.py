@@ -7,7 +7,8 @@ A module is its documentation, an ``ARGUMENT_SPEC`` whose entries say what each 
 (:mod:`option_spec`) and ``run_kind(ManageModule, TheKind, ARGUMENT_SPEC)``. The kind, a subclass of
 :class:`ObjectKind` in ``module_utils/<system>_<kinds>.py``, says
 
-- ``identity(params)``: the name that identifies the object (it keys the controller lock);
+- ``identity(params)``: the name that identifies the object (it keys the controller lock), by default
+  its ``name`` option;
 - ``resource(params)``: the :class:`engine.Resource` that finds, creates, updates and deletes it;
 - ``desired(params, current)``: the API-shaped object, by default the spec's ``payload`` with its
   references resolved (:func:`option_spec.resolve`, which takes a reference ``current`` already holds);
@@ -54,7 +55,7 @@ class ObjectKind:
         self.check_mode = check_mode
 
     def identity(self, params):
-        raise NotImplementedError
+        return params["name"]
 
     def resource(self, params):
         raise NotImplementedError

@@ -237,12 +237,6 @@ class Signl4Client(PooledClient):
             raise self.transport.unexpected(response, "a list whose items are not all JSON objects")
         return body
 
-    def _get_or_none(self, path, **kwargs):
-        try:
-            return self._json("GET", path, dict, **kwargs)
-        except NotFoundError:
-            return None
-
     @staticmethod
     def _segment(value):
         return quote(str(value), safe="@")
@@ -261,36 +255,13 @@ class Signl4Client(PooledClient):
         response = self.transport.request("POST", url, params=query, json=payload)
         return self.transport.json(response, dict, "event answer")
 
-    def api_event(self, payload, query=None):
-        """The same event through REST (``/v2/events/{teamSecret}/``); returns the ``OverviewEvent``."""
-        return self._json("POST", "/v2/events/%s/" % self._segment(self._secret()), dict, params=query, json=payload)
-
     def trigger(self, title, message, external_id=None, **controls):
         """Raise an alert through the inbound webhook; returns its ``eventId``."""
         payload = event_payload(title=title, message=message, external_id=external_id, status="new" if external_id else None,
                                 **controls)
         return self.webhook_event(payload).get("eventId")
 
-    def acknowledge_external(self, external_id):
-        """Acknowledge the alerts raised with ``external_id`` (``X-S4-Status: acknowledged``)."""
-        return self.webhook_event(event_payload(external_id=external_id, status="acknowledged")).get("eventId")
-
-    def resolve_external(self, external_id):
-        """Resolve (close) the alerts raised with ``external_id`` (``X-S4-Status: resolved``)."""
-        return self.webhook_event(event_payload(external_id=external_id, status="resolved")).get("eventId")
-
     # ----- alerts -------------------------------------------------------------------------
-    def raise_alert(self, team_id, title, text, external_id=None, category=None, severity=None, parameters=None):
-        """``POST /v2/alerts``; returns the ``V2.AlertDetails`` of the new alert."""
-        body = dict(teamId=team_id, title=title, text=text)
-        for key, value in (("externalId", external_id), ("category", category), ("severity", severity)):
-            if value is not None:
-                body[key] = value
-        if parameters:
-            body["parameters"] = [dict(name=name, value=str(value), type=8, order=index)  # 8 = String
-                                  for index, (name, value) in enumerate(parameters.items())]
-        return self._json("POST", "/v2/alerts", json=body)
-
     @staticmethod
     def alert_filter(**filters):
         """A ``V2.AlertFilterRequestInfo`` from snake_case filters (see ``ALERT_FILTERS``)."""
@@ -350,9 +321,6 @@ class Signl4Client(PooledClient):
     def close_alert(self, alert_id, user_id, comment=None):
         return self._status_change(alert_id, "close", user_id, comment)
 
-    def undo_acknowledge(self, alert_id, user_id, comment=None):
-        return self._status_change(alert_id, "undoAcknowledge", user_id, comment)
-
     def undo_close(self, alert_id, user_id, comment=None):
         return self._status_change(alert_id, "undoClose", user_id, comment)
 
@@ -362,27 +330,15 @@ class Signl4Client(PooledClient):
         return self._json("POST", "/v2/alerts/%s/annotate" % self._segment(alert_id), json=body)
 
     # ----- users, teams, categories --------------------------------------------------------
-    def users(self):
-        return self._json("GET", "/v2/users", list)
-
     def user(self, user_id_or_email):
         """A user by id or by the e-mail address of a user in the team (404 -> :class:`NotFoundError`)."""
         return self._json("GET", "/v2/users/%s" % self._segment(user_id_or_email), dict)
-
-    def user_by_email(self, email):
-        """The user with this e-mail address, or ``None``."""
-        if not email or "@" not in email:
-            raise InputError("not an e-mail address: %r" % (email,))
-        return self._get_or_none("/v2/users/%s" % self._segment(email))
 
     def teams(self, team_ids=None):
         return self._json("GET", TEAMS, list, params={"teamId": list(team_ids)} if team_ids else None)
 
     def team(self, team_id):
         return self._json("GET", "/v2/teams/%s" % self._segment(team_id), dict)
-
-    def team_memberships(self, team_id):
-        return self._json("GET", "/v2/teams/%s/memberships" % self._segment(team_id), list)
 
     def resolve_team(self, name_or_id):
         """The team whose id or name (case-insensitive) is ``name_or_id``; cached.
@@ -394,9 +350,6 @@ class Signl4Client(PooledClient):
 
     def create_category(self, team_id, category):
         return self._json("POST", "/v2/categories/%s" % self._segment(team_id), json=category)
-
-    def category(self, team_id, category_id):
-        return self._json("GET", self._category_path(team_id, category_id), dict)
 
     def update_category(self, team_id, category_id, category):
         """``PUT`` a whole ``CategoryInfo`` (its required keys included); returns the category."""

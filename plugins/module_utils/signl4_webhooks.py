@@ -37,9 +37,6 @@ class Webhooks(ObjectKind):
     result_key = "webhook"
     secret_keys = WEBHOOK_SECRET_KEYS
 
-    def identity(self, params):
-        return params["name"]
-
     def resource(self, params):
         return WebhookResource(self.client, params["name"].strip())
 

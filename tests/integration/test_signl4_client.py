@@ -43,6 +43,13 @@ def make_client(signl4, sleep=None, log=None, **overrides):
     return Signl4Client(retry=RetryPolicy(max_retries=5, sleep=sleep or SleepRecorder()), log=log, **options)
 
 
+def raise_alert(client, external_id, **controls):
+    """Raise an alert through the inbound webhook and read it back."""
+    client.trigger("alert " + external_id, "x", external_id=external_id, **controls)
+    [alert] = client.alerts(user_id=RENE["id"], external_id=external_id)
+    return alert
+
+
 def calls(signl4, path_part, method=None):
     return [r for r in signl4.requests() if path_part in r["path"] and (method is None or r["method"] == method)]
 
@@ -73,7 +80,7 @@ def test_missing_api_key_or_secret_fails_before_sending(signl4):
 
 def test_wrong_api_key_is_an_authentication_error_without_the_key(signl4):
     with pytest.raises(AuthenticationError) as caught:
-        make_client(signl4, api_key="Wr0ng-api-key-123").users()
+        make_client(signl4, api_key="Wr0ng-api-key-123").teams()
     assert caught.value.status == 401 and "Unauthorized" in str(caught.value)
     assert "Wr0ng-api-key-123" not in str(caught.value) + repr(caught.value.to_dict())
 
@@ -126,24 +133,19 @@ def test_external_id_drives_the_alert_life_cycle(signl4):
                               service="ConnectWise")
     [alert] = list(client.alerts(user_id=RENE["id"], external_id="T-42"))
     assert alert["eventId"] == event_id and alert["status"]["statusCode"] == AlertStatus.OPEN
-    client.acknowledge_external("T-42")
+    client.webhook_event(event_payload(external_id="T-42", status="acknowledged"))
     assert client.alert(alert["id"])["status"]["statusCode"] == AlertStatus.ACKNOWLEDGED
-    client.resolve_external("T-42")
+    client.webhook_event(event_payload(external_id="T-42", status="resolved"))
     assert client.alert(alert["id"])["status"]["statusCode"] == AlertStatus.CLOSED
     sent = [r["request_json"] for r in calls(signl4, "/webhook/")]
     assert sent[1] == {"X-S4-ExternalID": "T-42", "X-S4-Status": "acknowledged"}
     assert sent[0]["X-S4-SourceSystem"] == "ConnectWise" and sent[0]["X-S4-Status"] == "new"
 
 
-def test_rest_event_returns_the_overview_event(signl4):
-    event = make_client(signl4).api_event(event_payload(title="API", message="m", external_id="E-1"))
-    assert event["alertId"] and event["eventStatus"] == 2
-
-
 def test_paging_follows_continuation_tokens(signl4):
     client = make_client(signl4)
     for number in range(7):
-        client.raise_alert(DEFAULT_TEAM_ID, "alert %d" % number, "x", external_id="P-%d" % number)
+        client.trigger("alert %d" % number, "x", external_id="P-%d" % number)
     signl4.clear_requests()
     titles = [a["title"] for a in client.alerts(user_id=RENE["id"], page_size=3)]
     assert titles == ["alert %d" % n for n in range(6, -1, -1)]
@@ -160,18 +162,18 @@ def test_paging_follows_continuation_tokens(signl4):
 
 def test_acknowledge_close_annotate_undo_and_409(signl4):
     client = make_client(signl4)
-    alert = client.raise_alert(DEFAULT_TEAM_ID, "t", "x", parameters={"Ticket": "#7"})
+    alert = raise_alert(client, "A-7", parameters={"Ticket": "#7"})
     assert client.acknowledge(alert["id"], RENE["id"], comment="mine")["history"]["acknowledgements"] == [RENE["id"]]
-    assert client.undo_acknowledge(alert["id"], RENE["id"])["status"]["statusCode"] == AlertStatus.OPEN
     note = client.annotate(alert["id"], OLIVIA["id"], "Called the customer")
     assert note["text"] == "Called the customer"
     assert client.close_alert(alert["id"], OLIVIA["id"])["history"]["closedBy"] == OLIVIA["id"]
     with pytest.raises(ConflictError) as caught:
         client.acknowledge(alert["id"], RENE["id"])
     assert caught.value.status == 409 and "lifecycle" in str(caught.value)
-    assert client.undo_close(alert["id"], RENE["id"])["status"]["statusCode"] == AlertStatus.OPEN
+    assert client.undo_close(alert["id"], RENE["id"])["status"]["statusCode"] == AlertStatus.ACKNOWLEDGED
     details = client.alert_details(alert["id"])
-    assert [p["value"] for p in details["parameters"]] == ["#7"] and details["timelineEntries"]
+    assert [(p["name"], p["value"]) for p in details["parameters"]] == [("Ticket", "#7"), ("Title", "alert A-7"), ("Message", "x")]
+    assert details["timelineEntries"]
     with pytest.raises(InputError):
         client.acknowledge(alert["id"], None)
 
@@ -180,10 +182,10 @@ def test_acknowledge_close_annotate_undo_and_409(signl4):
 
 def test_users_by_e_mail_and_teams_by_name(signl4):
     client = make_client(signl4)
-    assert client.user_by_email(OLIVIA["mail"].upper())["id"] == OLIVIA["id"]
-    assert client.user_by_email("nobody@example.com") is None
+    assert client.user(OLIVIA["mail"].upper())["id"] == OLIVIA["id"]
+    with pytest.raises(NotFoundError):
+        client.user("nobody@example.com")
     assert client.user(RENE["id"])["mail"] == RENE["mail"]
-    assert {u["id"] for u in client.users()} == {u["id"] for u in USERS}
     assert client.resolve_team("service desk")["id"] == DEFAULT_TEAM_ID
     assert client.resolve_team(SECOND_TEAM_ID)["name"] == "Network Operations"
     signl4.clear_requests()
@@ -193,7 +195,6 @@ def test_users_by_e_mail_and_teams_by_name(signl4):
         client.resolve_team("Night Shift")
     assert "known: Network Operations, Service Desk" in str(caught.value)
     assert [t["id"] for t in client.teams([SECOND_TEAM_ID])] == [SECOND_TEAM_ID]
-    assert {m["userId"] for m in client.team_memberships(DEFAULT_TEAM_ID)} == {RENE["id"], OLIVIA["id"]}
     created = client.create_category(DEFAULT_TEAM_ID, {"name": "Network", "color": "#000000", "imageName": "network.svg",
                                                        "keywordMatching": 0, "keywords": []})
     assert created["id"] in [c["id"] for c in client.categories(DEFAULT_TEAM_ID)]
@@ -241,10 +242,10 @@ def test_connector_apps(signl4):
 def test_429_is_retried_after_retry_after(signl4):
     sleep = SleepRecorder()
     client = make_client(signl4, sleep=sleep)
-    signl4.inject(429, count=3, retry_after=2, path="/v2/users")
-    assert len(client.users()) == len(USERS)
+    signl4.inject(429, count=3, retry_after=2, path="/v2/teams")
+    assert len(client.teams()) == 2
     assert sleep.waits == [2.0, 2.0, 2.0]
-    assert [r["status"] for r in calls(signl4, "/v2/users")] == [429, 429, 429, 200]
+    assert [r["status"] for r in calls(signl4, "/v2/teams")] == [429, 429, 429, 200]
 
 
 def test_inbound_events_are_retried_on_429_but_never_on_500(signl4):
@@ -271,15 +272,15 @@ def test_rate_limit_headers_are_read_and_paced(signl4):
     signl4.control("POST", "/rate-limit", {"windows": {"rest": [[3, 2]]}})
     sleep = SleepRecorder(real=True)
     client = make_client(signl4, sleep=sleep)
-    client.users()
+    client.teams()
     rest = client.rate_limits["rest"]
     assert (rest.limit, rest.remaining) == (3, 2) and rest.reset >= time.time()
-    client.users()
-    client.users()
+    client.teams()
+    client.teams()
     client.trigger("events are counted apart", "m")
     # events are counted apart: their headers (sent on every event answer) show plenty left
     assert sleep.waits == [] and client.rate_limits["events"].remaining > 100
-    client.users()  # nothing left: wait for the window instead of earning a 429 (which would extend the block)
+    client.teams()  # nothing left: wait for the window instead of earning a 429 (which would extend the block)
     assert len(sleep.waits) == 1 and 0 < sleep.waits[0] <= 3
     assert 429 not in [r["status"] for r in signl4.requests()]
 
@@ -302,24 +303,24 @@ def test_429_without_retry_after_waits_for_x_ratelimit_reset(signl4):
 def test_everything_the_client_sends_conforms_to_the_spec(signl4):
     client = make_client(signl4)
     team_id = client.resolve_team("Service Desk")["id"]
-    client.trigger("t", "m", external_id="C-1")
-    client.api_event(event_payload(title="t", message="m", external_id="C-2"))
-    alert = client.raise_alert(team_id, "t", "x", external_id="C-3", severity=2, parameters={"a": 1})
+    alert = raise_alert(client, "C-1", parameters={"a": 1})
     client.alerts_page(user_id=RENE["id"], max_results=2, team_ids=[team_id], status=AlertStatus.OPEN, text="t")
     list(client.alerts(user_id=RENE["id"], page_size=1))
     client.alert(alert["id"], user_id=RENE["id"])
     client.alert_details(alert["id"], user_id=RENE["id"])
     client.annotate(alert["id"], RENE["id"], "note")
     client.acknowledge(alert["id"], RENE["id"], comment="c")
-    client.undo_acknowledge(alert["id"], RENE["id"])
     client.close_alert(alert["id"], RENE["id"])
     client.undo_close(alert["id"], RENE["id"])
-    client.users()
-    client.user_by_email(RENE["mail"])
+    client.user(RENE["mail"])
     client.teams([team_id])
     client.team(team_id)
-    client.team_memberships(team_id)
     client.categories(team_id)
+    category = client.create_category(team_id, {"name": "Spec", "color": "#000000", "imageName": "network.svg",
+                                                "keywordMatching": 0, "keywords": []})
+    client.update_category(team_id, category["id"], dict(category, color="#ffffff"))
+    client.delete_category(team_id, category["id"])
+    client.category_images()
     client.webhooks()
     webhook_id = client.create_webhook({"name": "n", "extUrl": "https://example.com/x", "teamId": team_id, "description": "d"})
     client.update_webhook(webhook_id, {"name": "n", "extUrl": "https://example.com/y"})
@@ -343,7 +344,7 @@ def test_everything_the_client_sends_conforms_to_the_spec(signl4):
 
 def test_client_closes_its_pooled_connections_as_a_context_manager(signl4):
     with make_client(signl4) as client:
-        assert client.users()
+        assert client.teams()
         session = client.transport.session
         assert session.idle_connections() == 1  # the one keep-alive connection, reused by each request
     assert session.idle_connections() == 0

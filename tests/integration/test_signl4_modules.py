@@ -12,7 +12,7 @@ import re
 import pytest
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import NotFoundError
-from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
+from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client, event_payload
 from tests.emulators.signl4 import (
     CONNECTWISE_APP_ID, DEFAULT_API_KEY, DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, SUBSCRIPTION_ID, USERS,
 )
@@ -367,9 +367,9 @@ def test_webhook_events_drive_the_life_cycle_and_reach_the_subscriber(signl4):
                                source_system="ConnectWise")
         [alert] = list(api.alerts(user_id=USERS[0]["id"], external_id="CW-1001"))
         assert alert["eventId"] == event_id and alert["status"]["statusCode"] == 1
-        api.acknowledge_external("CW-1001")
+        api.webhook_event(event_payload(external_id="CW-1001", status="acknowledged"))
         assert api.alert(alert["id"])["status"]["statusCode"] == 2
-        api.resolve_external("CW-1001")
+        api.webhook_event(event_payload(external_id="CW-1001", status="resolved"))
         assert api.alert(alert["id"])["status"]["statusCode"] == 4
         olivia = USERS[1]
         signl4.control("POST", "/act", {"user": olivia["mail"], "action": "annotate", "alert_id": alert["id"],
