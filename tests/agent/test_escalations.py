@@ -45,8 +45,7 @@ def details_reads(signl4):
     return [r for r in signl4.requests() if r["path"].endswith("/details")]
 
 
-def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make_agent, manage, signl4, cw):
     agent = make_agent(escalations=ON)
     signl4.control("POST", "/outbound", {"duplicates": 2})  # SIGNL4 delivers at least once
     ticket = support.new_ticket(cw, priority=P3)
@@ -91,10 +90,9 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
     assert agent.metrics.escalations.labels(kind="team")._value.get() == 1
 
 
-def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, provisioned, cw):
+def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, signl4, cw):
     """Outbound webhooks per team (as the integration role provisions them): the Network Operations subscription
     alone hears of a Service Desk Signl escalated to Network Operations."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, escalations=ON)
     server = agent._start_server()
     try:
@@ -115,8 +113,7 @@ def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, p
         server.close()
 
 
-def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_agent, manage, signl4, cw):
     agent = make_agent(escalations=ON)
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
@@ -144,11 +141,10 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     assert alert["id"] in escalation_notes(cw, ticket["id"])[0]["text"]
 
 
-def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_nothing(make_agent, provisioned, cw):
+def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_nothing(make_agent, manage, signl4, cw):
     """While the store cannot tell the ticket's Signl by id (SIGNL4 answered the raise without an event id), a 202
     about an alert with the ticket's number is read; its escalations count only when the raise's marker proves it
     the ticket's Signl."""
-    manage, signl4 = provisioned
     agent = make_agent(escalations=ON, filters={"entered_after": support.recent()})
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
@@ -166,8 +162,7 @@ def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_n
     assert len(escalation_notes(cw, ticket["id"])) == 1 and agent.store.ticket(ticket["id"])["alert_id"] == signl["id"]
 
 
-def test_escalations_are_off_by_default(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_escalations_are_off_by_default(make_agent, manage, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
@@ -180,8 +175,7 @@ def test_escalations_are_off_by_default(make_agent, provisioned, cw):
     assert details_reads(signl4) == [] and not manage.writes()
 
 
-def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(make_agent, signl4, cw):
     agent = make_agent(receiver=False, escalations=dict(ON, priority=None), signl4={"poll_alerts": True})
     ticket = support.new_ticket(cw, priority=P3)
     agent.cycle()
@@ -193,8 +187,7 @@ def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(m
     assert priority(cw, ticket["id"]) == P3
 
 
-def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_agent, signl4, cw):
     clock = Clock()
     agent = make_agent(clock=clock, reopen="new_signl", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600, note=True, detail_description=True,
@@ -239,8 +232,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     assert agent.store.counts()["intents"]["unacknowledged/done"] == 2
 
 
-def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, signl4, cw):
     clock = Clock()
     agent = make_agent(clock=clock, reopen="reopen", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600))
@@ -261,8 +253,7 @@ def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, provisi
 
 
 def test_a_signl_acknowledged_in_signl4_unknown_to_the_agent_is_asked_about_once_and_not_escalated(
-        make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+        make_agent, signl4, cw):
     clock = Clock()
     agent = make_agent(receiver=False, clock=clock, escalations=dict(ON, unacknowledged_after=60),
                        filters={"entered_after": support.recent()})

@@ -13,8 +13,7 @@ from signl4_agent import intents
 ACK, CLOSED = 2, 4
 
 
-def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, signl4, cw):
     agent = make_agent(details=["company", "priority", "board"])
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -32,8 +31,7 @@ def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, provisi
     assert len(support.alerts(signl4)) == len({a["externalId"] for a in support.alerts(signl4)})
 
 
-def test_notes_tasks_and_contact_details(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_notes_tasks_and_contact_details(make_agent, signl4, cw):
     agent = make_agent(details=["contact", "notes", "tasks", "configurations"])
     ticket = support.new_ticket(cw, status="Assigned")  # not selected yet: notes and tasks first
     path = "/service/tickets/%d" % ticket["id"]
@@ -52,8 +50,7 @@ def test_notes_tasks_and_contact_details(make_agent, provisioned, cw):
     assert "Tasks: [ ] Extend the volume" in raised["text"]
 
 
-def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agent, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -87,8 +84,7 @@ def _member(cw, identifier):
     return cw.list("/system/members", conditions='identifier = "%s"' % identifier)[0]
 
 
-def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, cw):
     member = _member(cw, "asmith")
     cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
     agent = make_agent(owner_assignment="acknowledge")
@@ -113,8 +109,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, provisio
     assert agent.metrics.transitions.labels(direction="signl4_to_manage", kind="close")._value.get() == 1
 
 
-def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, signl4, cw):
     agent = make_agent(owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -126,8 +121,7 @@ def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, provisione
     assert agent.metrics.errors.labels(kind="owner_unmatched")._value.get() == 1
 
 
-def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, signl4, cw):
     agent = make_agent(status_mappings={"signl4_acknowledge": False})
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -138,8 +132,7 @@ def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, provi
     assert support.custom(current, "Signl4Status_c") is None
 
 
-def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, manage, signl4, cw):
     agent = make_agent()
     signl4.control("POST", "/outbound", {"duplicates": 3})
     ticket = support.new_ticket(cw)
@@ -163,8 +156,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, pr
     assert transitions == [("manage_status/done", 1)]
 
 
-def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_wrong_token_and_non_alert_events_change_nothing(make_agent, manage, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -196,8 +188,7 @@ def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned
                                   json.dumps({"id": "x", "eventType": 201, "alert": "nope"}).encode(),
                                   json.dumps({"id": "x", "eventType": 203, "alert": {"id": "a", "externalEventId": "1"},
                                               "annotation": {"id": 3}}).encode()])
-def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, provisioned, cw, body):
-    manage, signl4 = provisioned
+def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, cw, body):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -208,7 +199,7 @@ def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, pr
     assert agent.store.counts() == before
 
 
-def test_huge_body_is_refused(make_agent, provisioned):
+def test_huge_body_is_refused(make_agent):
     agent = make_agent()
     status = support.post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), b"{" + b" " * 200000 + b"}")[0]
     assert status == 413
@@ -228,8 +219,7 @@ def _close_and_reenter(agent, signl4, cw):
     return ticket, cw.get("/service/tickets/%d" % ticket["id"])
 
 
-def test_reopen_new_signl_raises_a_second_signl_once(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_reopen_new_signl_raises_a_second_signl_once(make_agent, signl4, cw):
     agent = make_agent(reopen="new_signl")
     ticket, current = _close_and_reenter(agent, signl4, cw)
     raised = sorted(support.alerts(signl4, ticket["id"]), key=lambda a: a["history"]["created"])
@@ -242,8 +232,7 @@ def test_reopen_new_signl_raises_a_second_signl_once(make_agent, provisioned, cw
     assert len(support.alerts(signl4, ticket["id"])) == 2
 
 
-def test_reopen_policy_reopen_undoes_the_close(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_reopen_policy_reopen_undoes_the_close(make_agent, signl4, cw):
     agent = make_agent(reopen="reopen")
     ticket, current = _close_and_reenter(agent, signl4, cw)
     raised = support.alerts(signl4, ticket["id"])
@@ -254,8 +243,7 @@ def test_reopen_policy_reopen_undoes_the_close(make_agent, provisioned, cw):
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
 
 
-def test_reopen_policy_ignore_changes_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_reopen_policy_ignore_changes_nothing(make_agent, signl4, cw):
     agent = make_agent(reopen="ignore")
     ticket, current = _close_and_reenter(agent, signl4, cw)
     assert [a["status"]["statusCode"] for a in support.alerts(signl4, ticket["id"])] == [CLOSED]
@@ -263,8 +251,7 @@ def test_reopen_policy_ignore_changes_nothing(make_agent, provisioned, cw):
     assert current["status"]["name"] == "New (not responded)"
 
 
-def test_priority_filter_excludes_tickets(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_priority_filter_excludes_tickets(make_agent, signl4, cw):
     agent = make_agent(filters={"priorities": ["Priority 1 - Emergency Response"]})
     low = support.new_ticket(cw, summary="Mouse broken", priority="Priority 3 - Normal Response")
     high = support.new_ticket(cw, summary="Core switch down", priority="Priority 1 - Emergency Response")
@@ -274,8 +261,7 @@ def test_priority_filter_excludes_tickets(make_agent, provisioned, cw):
     assert support.custom(cw.get("/service/tickets/%d" % low["id"]), "Signl4Retrieved_c") is not True
 
 
-def test_rest_query_is_a_second_trigger_source(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_rest_query_is_a_second_trigger_source(make_agent, signl4, cw):
     agent = make_agent(trigger_query={"conditions": 'summary like "URGENT*"'})
     ticket = support.new_ticket(cw, summary="URGENT: mail relay down", status="Assigned")
     agent.cycle()
@@ -283,8 +269,7 @@ def test_rest_query_is_a_second_trigger_source(make_agent, provisioned, cw):
     assert len(support.alerts(signl4, ticket["id"])) == 1
 
 
-def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw):
     member = _member(cw, "bjones")
     cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
@@ -303,8 +288,7 @@ def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, provisione
     assert agent.metrics.transitions.labels(direction="signl4_to_manage", kind="close")._value.get() == 0
 
 
-def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl4, cw):
     agent = make_agent(notes={"internal_analysis": False, "detail_description": True})
     signl4.control("POST", "/outbound", {"duplicates": 2})
     ticket = support.new_ticket(cw)
@@ -330,8 +314,7 @@ def _sign_callback(manage, body):
     return sign(body, key["signing_key"])
 
 
-def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_agent, manage, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     url = "%s/manage/%s/callback?recordId=%d" % (agent.url, support.CALLBACK_TOKEN, ticket["id"])
@@ -347,8 +330,7 @@ def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_a
     assert not agent.wake.is_set()
 
 
-def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, manage, signl4, cw):
     agent = make_agent()
     cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent.url, support.CALLBACK_TOKEN),
                                     "objectId": 1, "type": "ticket", "level": "owner", "description": "agent"})
@@ -364,9 +346,8 @@ def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, provisioned
     assert agent.requested == {ticket["id"]}
 
 
-def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_agent, provisioned, cw):
+def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_agent, manage, signl4, cw):
     """Escalation, duty and punch notifications as the SIGNL4 emulator sends them."""
-    manage, signl4 = provisioned
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()

@@ -115,8 +115,7 @@ def test_a_route_without_match_keys_catches_every_ticket_and_the_default_route_i
 
 # ----- against the emulators ----------------------------------------------------------------------------
 
-def test_each_ticket_raises_its_signl_in_its_routes_team_with_its_category_and_scenario(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_each_ticket_raises_its_signl_in_its_routes_team_with_its_category_and_scenario(make_agent, signl4, cw):
     agent = make_agent(trigger_query=NETWORK_QUERY)
     plain = support.new_ticket(cw, priority=P2)  # no route matches: the default route
     key_customer = support.new_ticket(cw, priority=P1, company="AdventureWorks")  # key-customer before emergency
@@ -136,8 +135,7 @@ def test_each_ticket_raises_its_signl_in_its_routes_team_with_its_category_and_s
         assert support.custom(cw.get("/service/tickets/%d" % ticket_id), "Signl4Retrieved_c") is True
 
 
-def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, signl4, cw):
     agent = make_agent()
     first = support.new_ticket(cw, priority=P2)  # the default route: Service Desk
     second = support.new_ticket(cw, priority=P1, company="Tailspin")  # key-customer: Network Operations
@@ -163,8 +161,7 @@ def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, p
 
 
 def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_signl_is_routed_anew(
-        make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+        make_agent, signl4, cw):
     agent = make_agent(reopen="new_signl")
     ticket = support.new_ticket(cw, priority=P2, company="Northwind")
     agent.cycle()
@@ -189,10 +186,9 @@ def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_
     assert agent.store.ticket(ticket["id"])["route"] == "key-customer"
 
 
-def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_meanwhile(make_agent, provisioned, cw):
+def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_meanwhile(make_agent, signl4, cw):
     """The raise intent holds its route: a raise that failed (SIGNL4 down) and is repeated later goes to the team
     chosen when it was recorded, whatever the ticket has become."""
-    manage, signl4 = provisioned
     agent = make_agent(filters={"entered_after": support.recent()})  # the seed's tickets raise nothing here
     ticket = support.new_ticket(cw, priority=P1, company="Tailspin")  # key-customer
     signl4.control("POST", "/faults", {"status": 503, "count": 50, "path": "^/webhook/"})
@@ -205,8 +201,7 @@ def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_m
     assert agent.store.ticket(ticket["id"])["route"] == "key-customer"
 
 
-def test_a_raise_recorded_before_routes_existed_or_by_a_route_since_removed_is_routed_when_sent(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_raise_recorded_before_routes_existed_or_by_a_route_since_removed_is_routed_when_sent(make_agent, signl4, cw):
     agent = make_agent()
     old = support.new_ticket(cw, priority=P1, company="Tailspin", status="Assigned")  # not selected by the trigger
     gone = support.new_ticket(cw, priority=P2, status="Assigned")
@@ -219,8 +214,7 @@ def test_a_raise_recorded_before_routes_existed_or_by_a_route_since_removed_is_r
     assert agent.store.intent(intents.Raise(old["id"], 1).key)["payload"]["route"] == "key-customer"
 
 
-def test_routing_adds_no_call_to_an_idle_cycle(make_agent, provisioned, cw, tmp_path):
-    manage, signl4 = provisioned
+def test_routing_adds_no_call_to_an_idle_cycle(make_agent, cw, tmp_path):
     calls = {}
     for routes in ([], ROUTES):
         agent = make_agent(receiver=False, routes=routes, state={"path": str(tmp_path / ("%d.db" % len(routes)))})
@@ -233,10 +227,9 @@ def test_routing_adds_no_call_to_an_idle_cycle(make_agent, provisioned, cw, tmp_
     assert calls[0] == calls[len(ROUTES)] > 0
 
 
-def test_the_acting_user_reads_and_acts_only_on_the_signls_of_its_teams(make_agent, provisioned, cw):
+def test_the_acting_user_reads_and_acts_only_on_the_signls_of_its_teams(make_agent, signl4, cw):
     """SIGNL4 answers a user who is not a member of the alert's team 403 (and leaves the alert out of the user's
     list): a route to a team without the acting user raises its Signl, but the agent cannot sync it, and says why."""
-    manage, signl4 = provisioned
     signl4.control("POST", "/teams", {"name": "Security", "secret": "secops77", "members": [support.OLIVIA]})
     agent = make_agent(routes=[dict(name="security", company="Tailspin", team_secret="secops77")])
     ticket = support.new_ticket(cw, company="Tailspin")

@@ -95,8 +95,7 @@ def key_requests(manage):
 
 # ----- 1: the signing key comes only from the configured Manage, without credentials ------------------
 
-def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, provisioned, cw, elsewhere):
-    manage, signl4 = provisioned
+def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, manage, signl4, cw, elsewhere):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     manage_port = int(manage.url.rsplit(":", 1)[1])
@@ -141,8 +140,7 @@ def test_only_the_exact_origins_of_the_configured_manage_are_key_origins(make_ag
         assert callbacks.key_url_origin(bad, origins) is None, bad
 
 
-def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_asks(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_asks(make_agent, manage, cw):
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
@@ -197,9 +195,8 @@ def test_alerts_with_absurd_external_ids_do_not_stop_the_agent(provisioned, cw, 
     assert "Traceback" not in output
 
 
-def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, provisioned, cw):
+def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, signl4, cw):
     """The alert list as SIGNL4 might send it: an alert whose fields are of every wrong type, between good ones."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, signl4={"poll_alerts": True})
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -220,8 +217,7 @@ def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, 
 
 # ----- 3: an alert is adopted only by the raise's own marker ------------------------------------------
 
-def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown_raise(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown_raise(make_agent, manage, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     signl4.inject(500, count=1, method="POST", path="^/webhook/")
@@ -253,8 +249,7 @@ def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
 
 
-def test_after_a_lost_answer_the_own_alert_is_adopted_by_its_marker_not_a_newer_foreign_one(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_after_a_lost_answer_the_own_alert_is_adopted_by_its_marker_not_a_newer_foreign_one(make_agent, signl4, cw):
     agent = make_agent(signl4={"timeout": 1})
     support.new_ticket(cw)
     signl4.set_latency(2)  # SIGNL4 raises the Signl after the agent stopped waiting for the answer
@@ -270,11 +265,10 @@ def test_after_a_lost_answer_the_own_alert_is_adopted_by_its_marker_not_a_newer_
 
 
 @pytest.mark.parametrize("event_id_known", [True, False])
-def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, provisioned, cw, event_id_known):
+def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, signl4, cw, event_id_known):
     """A Manage acknowledge needs the Signl's alert id: found by the event id SIGNL4 answered the raise
     with, or (an answer without one) by the raise's marker; never a newer foreign alert with the same
     external id (the acknowledge would go to another system's alert)."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False)
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -305,8 +299,7 @@ def _details_reads(signl4):
     return [r for r in signl4.requests() if r["path"].endswith("/details")]
 
 
-def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, manage, signl4, cw):
     _mallory_member(cw)
     agent = make_agent(owner_assignment="both")
     ticket = support.new_ticket(cw)
@@ -341,8 +334,7 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, p
     assert current["status"]["name"] == "In Progress" and "owner" not in current  # Olivia is no Manage member
 
 
-def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agent, signl4, cw):
     _mallory_member(cw)
     olivia = cw.list("/system/members", conditions='identifier = "bjones"')[0]
     cw.patch("/system/members/%d" % olivia["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
@@ -361,8 +353,7 @@ def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agen
     assert current["owner"]["id"] == olivia["id"] and support.custom(current, "Signl4User_c") == support.OLIVIA
 
 
-def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, signl4, cw):
     agent = make_agent(subscribe=False)
     first, second = support.new_ticket(cw, summary="One"), support.new_ticket(cw, summary="Two")
     agent.cycle()
@@ -378,8 +369,7 @@ def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, prov
     assert cw.list("/service/tickets/%d/notes" % second["id"]) == []
 
 
-def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, manage, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -398,8 +388,7 @@ def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, provi
 
 # ----- 8: replays, key floods, note markers -----------------------------------------------------------
 
-def test_a_signed_callback_is_taken_once(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_signed_callback_is_taken_once(make_agent, manage, cw):
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
@@ -416,8 +405,7 @@ def test_a_signed_callback_is_taken_once(make_agent, provisioned, cw):
         assert agent.requested == set()
 
 
-def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, manage, cw):
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
@@ -442,8 +430,7 @@ def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, provision
     assert not manage.writes()
 
 
-def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_agent, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     agent.cycle()
