@@ -2,7 +2,6 @@
 its receiver a real waitress server that the SIGNL4 emulator delivers to)."""
 
 import json
-import urllib.request
 
 import pytest
 
@@ -306,12 +305,6 @@ def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl
     agent.store.update_intent(intent["id"], state="pending")
     intents.run_pending(agent.ctx)
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
-
-
-def _sign_callback(manage, body):
-    from tests.emulators.manage.callback_delivery import sign
-    key = json.loads(urllib.request.urlopen(json.loads(body)["Metadata"]["key_url"]).read())  # noqa: S310
-    return sign(body, key["signing_key"])
 
 
 def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_agent, manage, cw):
