@@ -118,6 +118,13 @@ def new_ticket(client, summary="Disk full on FS02", board="Service Desk", status
                                               "priority": {"name": priority}, "contactName": "Megan Bowen"})
 
 
+def member_with_email(client, identifier, email):
+    """The Manage member ``identifier``, its office email changed to ``email`` (whom SIGNL4's users map to)."""
+    member = client.list("/system/members", conditions='identifier = "%s"' % identifier)[0]
+    client.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": email}])
+    return member
+
+
 def set_status(client, ticket_id, status):
     return client.patch("/service/tickets/%d" % ticket_id, [{"op": "replace", "path": "status", "value": {"name": status}}])
 

@@ -79,13 +79,8 @@ def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agen
         assert agent.metrics.transitions.labels(direction="manage_to_signl4", kind=kind)._value.get() == 1
 
 
-def _member(cw, identifier):
-    return cw.list("/system/members", conditions='identifier = "%s"' % identifier)[0]
-
-
 def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, cw):
-    member = _member(cw, "asmith")
-    cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+    member = support.member_with_email(cw, "asmith", support.OLIVIA)
     agent = make_agent(owner_assignment="acknowledge")
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -269,8 +264,7 @@ def test_rest_query_is_a_second_trigger_source(make_agent, signl4, cw):
 
 
 def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw):
-    member = _member(cw, "bjones")
-    cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+    member = support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()

@@ -36,8 +36,7 @@ def test_an_api_member_with_the_users_email_never_becomes_the_owner(make_agent, 
 
 
 def test_the_person_is_the_owner_when_an_api_member_shares_the_email(make_agent, signl4, cw):
-    person = cw.list("/system/members", conditions='identifier = "asmith"')[0]
-    cw.patch("/system/members/%d" % person["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+    person = support.member_with_email(cw, "asmith", support.OLIVIA)
     api_member_with_email(cw, support.OLIVIA)
     agent = make_agent(receiver=False, owner_assignment="acknowledge")
     current = acknowledged_by_olivia(agent, signl4, cw)

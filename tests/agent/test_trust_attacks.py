@@ -3,13 +3,12 @@ receiver, both emulators behind it) and shown refused, with nothing written in M
 nothing sent elsewhere."""
 
 import json
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.agent import support
+from tests.integration.raw_server import Answer, RawServer
 
 from signl4_agent import callbacks, intents
 
@@ -18,45 +17,11 @@ KEY_PATH = "/v2025_1/system/callbackkey/index.rails"
 MALLORY = "mallory@example.com"
 
 
-class Elsewhere:
-    """An HTTP server standing for "elsewhere": records every request; answers every one with a
-    signing key the attacker knows."""
-
-    def __init__(self):
-        self.received = []
-        elsewhere = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                elsewhere.received.append(dict(method=self.command, path=self.path,
-                                               headers={k.lower(): v for k, v in self.headers.items()}))
-                body = json.dumps({"signing_key": ATTACKER_KEY}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_HEAD = _answer  # noqa: N815 - http.server's naming
-
-            def log_message(self, fmt, *args):
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def elsewhere():
-    server = Elsewhere()
-    yield server
-    server.stop()
+    """A server standing for "elsewhere": records every request; answers each with a signing key the attacker knows."""
+    with RawServer([Answer(200, json.dumps({"signing_key": ATTACKER_KEY}))]) as server:
+        yield server
 
 
 def callback_url(agent, ticket_id):
@@ -98,16 +63,16 @@ def key_requests(manage):
 def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, manage, signl4, cw, elsewhere):
     agent = make_agent()
     ticket = support.new_ticket(cw)
-    manage_port = int(manage.url.rsplit(":", 1)[1])
+    manage_port, elsewhere_port = (int(server.url.rsplit(":", 1)[1]) for server in (manage, elsewhere))
     query = "?companyName=signl4demo&id=1"
     signl4.clear_requests()
     forged = [
-        "http://127.0.0.1:%d%s%s" % (elsewhere.port, KEY_PATH, query),  # another port on the Manage host
-        "http://localhost:%d%s%s" % (elsewhere.port, KEY_PATH, query),  # another host name
+        "http://127.0.0.1:%d%s%s" % (elsewhere_port, KEY_PATH, query),  # another port on the Manage host
+        "http://localhost:%d%s%s" % (elsewhere_port, KEY_PATH, query),  # another host name
         "http://localhost:%d%s%s" % (manage_port, KEY_PATH, query),  # the same server under another name
         "https://127.0.0.1:%d%s%s" % (manage_port, KEY_PATH, query),  # another scheme
         "http://demopublic:demoprivate@127.0.0.1:%d%s%s" % (manage_port, KEY_PATH, query),  # user info
-        "http://127.0.0.1:%d@127.0.0.1:%d%s%s" % (manage_port, elsewhere.port, KEY_PATH, query),
+        "http://127.0.0.1:%d@127.0.0.1:%d%s%s" % (manage_port, elsewhere_port, KEY_PATH, query),
         "http://127.0.0.1:%d/v2025_1/apis/3.0/system/members" % manage_port,  # not a key URL
         "http://127.0.0.1:%d%s%s#x" % (manage_port, KEY_PATH, query),
         "http://127.0.0.1:%d%s%s\r\nX-Injected: y" % (manage_port, KEY_PATH, query),  # a header smuggled in
@@ -118,7 +83,7 @@ def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused
         status, answer = support.post(callback_url(agent, ticket["id"]), body,
                                       {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
         assert status == 401, (key_url, answer)
-    assert elsewhere.received == []  # nothing was sent elsewhere: no request, so no Authorization header
+    assert elsewhere.requests == []  # nothing was sent elsewhere: no request, so no Authorization header
     assert key_requests(manage) == []  # nor to Manage
     assert agent.requested == set() and not agent.wake.is_set()
     assert not manage.writes() and not signl4.writes()
@@ -289,18 +254,12 @@ def _hook(agent):
     return "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
 
 
-def _mallory_member(cw):
-    member = cw.list("/system/members", conditions='identifier = "asmith"')[0]
-    cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": MALLORY}])
-    return member
-
-
 def _details_reads(signl4):
     return [r for r in signl4.requests() if r["path"].endswith("/details")]
 
 
 def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, manage, signl4, cw):
-    _mallory_member(cw)
+    support.member_with_email(cw, "asmith", MALLORY)
     agent = make_agent(owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()
@@ -335,9 +294,8 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, m
 
 
 def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agent, signl4, cw):
-    _mallory_member(cw)
-    olivia = cw.list("/system/members", conditions='identifier = "bjones"')[0]
-    cw.patch("/system/members/%d" % olivia["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+    support.member_with_email(cw, "asmith", MALLORY)
+    olivia = support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(owner_assignment="both", subscribe=False)  # SIGNL4's own notification never comes
     ticket = support.new_ticket(cw)
     agent.cycle()

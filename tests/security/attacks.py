@@ -346,8 +346,7 @@ def forged_webhooks(lab):
                     "of an open Signl, and %d forged annotations not on its timeline" % notes)
     lab.fresh()
     with lab.cw() as cw:
-        member = cw.list("/system/members", conditions='identifier = "asmith"')[0]
-        cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": MALLORY}])
+        support.member_with_email(cw, "asmith", MALLORY)
         agent, ticket_id = raised(lab, cw, "forged", "Forged deliveries", owner_assignment="both", poll_interval=1)
         alert = support.alerts(lab.signl4, ticket_id)[0]
         cycles_later(agent)
