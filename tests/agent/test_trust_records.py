@@ -129,7 +129,7 @@ def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, manag
 
 
 def test_member_records_of_every_wrong_shape(make_agent, manage, signl4, cw):
-    olivia = support.member_with_email(cw, "bjones", support.OLIVIA)
+    support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
     ticket = support.new_ticket(cw)
     agent.cycle()
