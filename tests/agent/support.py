@@ -33,6 +33,12 @@ def agent_env():
                                                         os.path.join(REPO_ROOT, "build", "collections")]))
 
 
+def cli(*args, timeout=120):
+    """``python -m signl4_agent <args>`` run to its end: the finished process (stdout and stderr as text)."""
+    return subprocess.run([sys.executable, "-m", "signl4_agent"] + list(args), cwd=REPO_ROOT, env=agent_env(),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def manage_client(manage):
     c = manage.connection
     return ManageClient(c["cw_url"], c["cw_company_id"], c["cw_public_key"], c["cw_private_key"], c["cw_client_id"])
@@ -106,6 +112,15 @@ def config(tmp_path, manage_emulator, signl4_emulator, port=0, **overrides):
         else:
             raw[key] = value
     return raw
+
+
+def offline_config(**sections):
+    """A minimal agent config (as parsed YAML) naming a cloud Manage, for ``config.validate`` alone (nothing is
+    requested); ``sections`` replace top-level keys."""
+    return dict({"manage": dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k",
+                                client_id="i"),
+                 "signl4": dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="ops@example.com"),
+                 "listen": dict(webhook_token="0123456789abcdef0123"), "state": dict(path="/tmp/state.db")}, **sections)
 
 
 def write_config(tmp_path, raw, name="agent.yml"):

@@ -5,10 +5,7 @@ over HTTP; the timeout on a clock the test moves."""
 
 import json
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -77,12 +74,9 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
                        if d["payload"]["eventType"] == 202}.values())
     assert len(deliveries) == 3 and deliveries[1]["team"] == {"id": SECOND_TEAM_ID}
     manage.clear_requests()
-    url = "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
     for delivery in deliveries:
-        request = urllib.request.Request(url, data=json.dumps(dict(delivery, id=delivery["id"] + "-again")).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-            assert json.loads(answer.read())["outcome"] == "accepted"  # a hint: SIGNL4 is asked again
+        answer = support.post(agent.url + support.WEBHOOK_PATH, dict(delivery, id=delivery["id"] + "-again"))
+        assert answer == (200, {"outcome": "accepted"})  # a hint: SIGNL4 is asked again
     intents.run_pending(agent.ctx)
     assert len(escalation_notes(cw, ticket["id"])) == 3 and not manage.writes()
     assert agent.store.counts()["intents"]["escalation/done"] == 3
@@ -126,10 +120,7 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     assert len(details_reads(signl4)) == 1  # read once, found no escalation: nothing written
     forged = {"id": "forged-1", "eventType": 202, "eventRaisedUtc": "2026-01-01T00:00:00Z", "team": {"id": "t"},
               "alert": {"id": "someone-elses", "eventId": "e", "externalEventId": str(ticket["id"]), "statusCode": 1}}
-    request = urllib.request.Request("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), data=json.dumps(forged).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-        assert json.loads(answer.read())["outcome"] == "ignored"  # not the ticket's Signl: not even read
+    assert support.post(agent.url + support.WEBHOOK_PATH, forged) == (200, {"outcome": "ignored"})  # not the ticket's Signl: not even read
     intents.run_pending(agent.ctx)
     assert not manage.writes() and len(details_reads(signl4)) == 1
     assert escalation_notes(cw, ticket["id"]) == [] and priority(cw, ticket["id"]) == P3
@@ -272,8 +263,7 @@ def test_a_signl_acknowledged_in_signl4_unknown_to_the_agent_is_asked_about_once
 # ----- kill -9 between the note and the priority ------------------------------------------------------------
 
 def _journal(emulator, path_part):
-    with urllib.request.urlopen(emulator.url + "/__emulator__/requests", timeout=30) as response:  # noqa: S310
-        return [r for r in json.loads(response.read()) if path_part in r["path"]]
+    return [r for r in emulator.requests() if path_part in r["path"]]
 
 
 @pytest.mark.slow  # agent processes killed and restarted
@@ -318,11 +308,7 @@ def test_kill_9_between_the_note_and_the_priority_writes_each_once(provisioned, 
 # ----- configuration ------------------------------------------------------------------------------------------
 
 def _minimal(**escalations):
-    return {"manage": dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k",
-                           client_id="i"),
-            "signl4": dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="ops@example.com"),
-            "listen": dict(webhook_token="0123456789abcdef0123"), "state": dict(path="/tmp/state.db"),
-            "escalations": escalations}
+    return support.offline_config(escalations=escalations)
 
 
 def test_the_defaults_are_off():
@@ -363,12 +349,9 @@ def test_a_tenant_sets_escalations_key_by_key():
 @pytest.mark.slow  # the agent as a process
 def test_check_config_names_an_escalation_priority_manage_does_not_have(provisioned, tmp_path):
     manage, signl4 = provisioned
-    env = support.agent_env()
     for wanted, ok in ((P1, True), ("Priority 0 - Panic", False)):
         raw = support.config(tmp_path, manage, signl4, escalations=dict(enabled=True, priority=wanted))
-        result = subprocess.run([sys.executable, "-m", "signl4_agent", "check-config", "--config",
-                                 support.write_config(tmp_path, raw)], cwd=support.REPO_ROOT, env=env, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = support.cli("check-config", "--config", support.write_config(tmp_path, raw))
         report = json.loads(result.stdout)
         assert (result.returncode == 0) is ok and report["manage"]["ok"] is ok, result.stdout
         if ok:

@@ -31,10 +31,6 @@ def add_note(cw, ticket_id, text, member="asmith", **flags):
     return cw.create("/service/tickets/%d/notes" % ticket_id, body)
 
 
-def journal(emulator):
-    return emulator.control("GET", "/requests")
-
-
 def raised_ticket(agent, cw, signl4, **fields):
     """A new ticket whose Signl the agent raised (and whose raise's notifications it took)."""
     ticket = support.new_ticket(cw, **fields)
@@ -90,7 +86,7 @@ def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_man
     add_note(cw, ticket["id"], "written while notes.to_signl4 is off")
     manage.clear_requests()
     agent.cycle()
-    assert not [r for r in journal(manage) if "/notes" in r["path"]]  # off: not even read
+    assert not [r for r in manage.requests() if "/notes" in r["path"]]  # off: not even read
     assert annotations(signl4, ticket["id"]) == []
     agent.config["notes"]["to_signl4"]["enabled"] = True  # turned on (a restart with the new setting)
     agent.cycle()
@@ -126,7 +122,7 @@ def test_notes_of_a_closed_signl_stay_in_manage(make_agent, manage, signl4, cw):
     manage.clear_requests()
     agent.cycle()
     assert annotations(signl4, ticket["id"]) == []
-    assert not [r for r in journal(manage) if r["path"].endswith("/tickets/%d/notes" % ticket["id"])]  # not read
+    assert not [r for r in manage.requests() if r["path"].endswith("/tickets/%d/notes" % ticket["id"])]  # not read
 
 
 ALL_TYPES = {"to_signl4": {"enabled": True, "note_types": ["discussion", "internal", "resolution"]}}
@@ -204,7 +200,7 @@ def test_a_crash_after_the_annotate_finds_the_annotation_and_does_not_repeat_it(
     signl4.clear_requests()
     intents.run_pending(agent.ctx)
     assert len(annotations(signl4, ticket["id"])) == 1
-    assert not [r for r in journal(signl4) if r["path"].endswith("/annotate")]
+    assert not [r for r in signl4.requests() if r["path"].endswith("/annotate")]
     assert agent.store.intent("annotate:%d" % note["id"])["state"] == "done"
     assert agent.store.written("annotation", annotations(signl4, ticket["id"])[0]["id"])
     # attempted, but the annotate never reached SIGNL4: the timeline has no marker, so it is sent
@@ -273,7 +269,7 @@ def test_a_ticket_is_read_again_until_a_read_begins_a_second_after_its_change():
 
 def _notes_calls(manage):
     """The requests notes.to_signl4 makes: the lastUpdated query and the notes reads."""
-    return [r for r in journal(manage) if r["method"] == "GET" and (
+    return [r for r in manage.requests() if r["method"] == "GET" and (
         r["path"].endswith("/service/tickets") and "lastUpdated" in json.dumps(r["query"]) or "/notes" in r["path"])]
 
 

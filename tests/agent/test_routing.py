@@ -8,13 +8,10 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from tests.agent import support
-from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, SECOND_TEAM_SECRET
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError
@@ -62,9 +59,8 @@ def raise_events(signl4):
 # ----- which route ----------------------------------------------------------------------------------
 
 def _router(routes, **signl4):
-    raw = dict(manage=dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k", client_id="i"),
-               signl4=dict(dict(api_key="k", team_secret="default-secret", acting_user="u@example.com"), **signl4),
-               listen=dict(webhook_token="w" * 20), state=dict(path="/tmp/x.db"), routes=routes)
+    raw = support.offline_config(routes=routes, signl4=dict(api_key="k", team_secret="default-secret", acting_user="u@example.com",
+                                                            **signl4))
     return routing.Router(validate(raw, env={"TEAM_B": "from-env"}), {})
 
 
@@ -306,43 +302,34 @@ def test_kill_9_during_routed_raises_leaves_one_signl_per_ticket_in_its_routes_t
 
 # ----- configuration ------------------------------------------------------------------------------------------
 
-def _minimal(**extra):
-    raw = {"manage": dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k",
-                          client_id="i"),
-           "signl4": dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="ops@example.com"),
-           "listen": dict(webhook_token="0123456789abcdef0123"), "state": dict(path="/tmp/state.db")}
-    raw.update(extra)
-    return raw
-
-
 @pytest.mark.parametrize("raw, message", [
-    (_minimal(routes={"a": 1}), "routes: expected list, got dict"),
-    (_minimal(routes=["network"]), "routes[0]: expected a mapping"),
-    (_minimal(routes=[dict(board="x")]), "routes[0].name: required"),
-    (_minimal(routes=[dict(name="default")]), "routes[0].name: required"),
-    (_minimal(routes=[dict(name="a b")]), "routes[0].name: required"),
-    (_minimal(routes=[dict(name="a"), dict(name="a")]), "routes[1].name: a is the name of an earlier route"),
-    (_minimal(routes=[dict(name="a"), dict(name="b"), dict(name="c", board=5)]),
+    (support.offline_config(routes={"a": 1}), "routes: expected list, got dict"),
+    (support.offline_config(routes=["network"]), "routes[0]: expected a mapping"),
+    (support.offline_config(routes=[dict(board="x")]), "routes[0].name: required"),
+    (support.offline_config(routes=[dict(name="default")]), "routes[0].name: required"),
+    (support.offline_config(routes=[dict(name="a b")]), "routes[0].name: required"),
+    (support.offline_config(routes=[dict(name="a"), dict(name="a")]), "routes[1].name: a is the name of an earlier route"),
+    (support.offline_config(routes=[dict(name="a"), dict(name="b"), dict(name="c", board=5)]),
      "routes[2].board: expected a name or a non-empty list of names"),
-    (_minimal(routes=[dict(name="a", company=[])]), "routes[0].company: expected a name or a non-empty list of names"),
-    (_minimal(routes=[dict(name="a", priority=["P1", ""])]), "routes[0].priority: expected a name or a non-empty list"),
-    (_minimal(routes=[dict(name="a", status=" ")]), "routes[0].status: expected a name"),
-    (_minimal(routes=[dict(name="a", colour="red")]), "routes[0].colour: unknown key; known: name, board, company"),
-    (_minimal(routes=[dict(name="a", alerting_scenario="loud")]),
+    (support.offline_config(routes=[dict(name="a", company=[])]), "routes[0].company: expected a name or a non-empty list of names"),
+    (support.offline_config(routes=[dict(name="a", priority=["P1", ""])]), "routes[0].priority: expected a name or a non-empty list"),
+    (support.offline_config(routes=[dict(name="a", status=" ")]), "routes[0].status: expected a name"),
+    (support.offline_config(routes=[dict(name="a", colour="red")]), "routes[0].colour: unknown key; known: name, board, company"),
+    (support.offline_config(routes=[dict(name="a", alerting_scenario="loud")]),
      "routes[0].alerting_scenario: 'loud' is not one of single_ack, multi_ack, emergency"),
-    (_minimal(routes=[dict(name="a", service=7)]), "routes[0].service: expected str, got int"),
-    (_minimal(routes=[dict(name="a", service="")]), "routes[0].service: must not be empty"),
-    (_minimal(routes=[dict(name="a", team_secret_env="NOT_SET_ANYWHERE")]),
+    (support.offline_config(routes=[dict(name="a", service=7)]), "routes[0].service: expected str, got int"),
+    (support.offline_config(routes=[dict(name="a", service="")]), "routes[0].service: must not be empty"),
+    (support.offline_config(routes=[dict(name="a", team_secret_env="NOT_SET_ANYWHERE")]),
      "routes[0].team_secret_env: the environment variable NOT_SET_ANYWHERE is not set"),
-    (_minimal(routes=[dict(name="a", team_secret_env="a-b")]), "routes[0].team_secret_env: expected the name of an"),
-    (_minimal(routes=[dict(name="a", team_secret_file="/nonexistent/secret")]), "routes[0].team_secret_file: cannot read"),
-    (_minimal(routes=[dict(name="a", team_secret="")]), "routes[0].team_secret: must not be empty"),
-    (_minimal(signl4=dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="o@x", alerting_scenario="x")),
+    (support.offline_config(routes=[dict(name="a", team_secret_env="a-b")]), "routes[0].team_secret_env: expected the name of an"),
+    (support.offline_config(routes=[dict(name="a", team_secret_file="/nonexistent/secret")]), "routes[0].team_secret_file: cannot read"),
+    (support.offline_config(routes=[dict(name="a", team_secret="")]), "routes[0].team_secret: must not be empty"),
+    (support.offline_config(signl4=dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="o@x", alerting_scenario="x")),
      "signl4.alerting_scenario: 'x' is not one of"),
     # tenants: an entry's own routes are named with the entry; routes it takes from the top level, at the top level
-    (_minimal(tenants=[dict(id="a"), dict(id="b", routes=[dict(name="r"), dict(name="s"), dict(name="t", board=[1])])]),
+    (support.offline_config(tenants=[dict(id="a"), dict(id="b", routes=[dict(name="r"), dict(name="s"), dict(name="t", board=[1])])]),
      "tenants[1].routes[2].board: expected a name"),
-    (_minimal(routes=[dict(name="r", type={})], tenants=[dict(id="a")]), "routes[0].type: expected a name"),
+    (support.offline_config(routes=[dict(name="r", type={})], tenants=[dict(id="a")]), "routes[0].type: expected a name"),
 ])
 def test_route_errors_name_the_key(raw, message):
     with pytest.raises(ConfigError) as caught:
@@ -353,7 +340,7 @@ def test_route_errors_name_the_key(raw, message):
 def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are_masked(tmp_path):
     secret_file = tmp_path / "route.secret"
     secret_file.write_text("from-a-file\n")
-    config = validate(_minimal(routes=[dict(name="a", team_secret="given-secret"),
+    config = validate(support.offline_config(routes=[dict(name="a", team_secret="given-secret"),
                                        dict(name="b", team_secret_file=str(secret_file)),
                                        dict(name="c", team_secret_env="ROUTE_C"), dict(name="d")]),
                       env={"ROUTE_C": "from-the-env"})
@@ -363,17 +350,17 @@ def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are
     assert {"given-secret", "from-a-file", "from-the-env"} <= set(config_module.secrets(config))
     # a route's secret is masked in an error, wherever it ends up in the message
     with pytest.raises(ConfigError) as caught:
-        validate(_minimal(routes=[dict(name="a", team_secret="hunter2hunter2", board="hunter2hunter2")],
+        validate(support.offline_config(routes=[dict(name="a", team_secret="hunter2hunter2", board="hunter2hunter2")],
                           listen=dict(webhook_token="short")), env={})
     assert "hunter2hunter2" not in str(caught.value)
     with pytest.raises(ConfigError) as caught:
-        validate(_minimal(routes=[dict(name="a", team_secret_env="ROUTE_C", alerting_scenario="from-the-env")]),
+        validate(support.offline_config(routes=[dict(name="a", team_secret_env="ROUTE_C", alerting_scenario="from-the-env")]),
                  env={"ROUTE_C": "from-the-env"})
     assert "from-the-env" not in str(caught.value)
 
 
 def test_tenants_set_routes_at_the_top_level_or_each_their_own():
-    config = validate(_minimal(routes=[dict(name="shared", board="Network Operations", team_secret="net-secret")],
+    config = validate(support.offline_config(routes=[dict(name="shared", board="Network Operations", team_secret="net-secret")],
                                tenants=[dict(id="a"), dict(id="b", routes=[])]), env={})
     assert [[r.name for r in routing.routes(tenant)] for tenant in config["tenants"]] == [["shared", "default"], ["default"]]
     assert "net-secret" in config_module.secrets(config)
@@ -400,9 +387,7 @@ def test_a_route_secret_appears_in_no_log_line_state_or_status(provisioned, cw, 
         if os.path.exists(name):
             with open(name, "rb") as handle:
                 assert secret.encode() not in handle.read()
-    status = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", path], cwd=REPO_ROOT,
-                            env=support.agent_env(),
-                            capture_output=True, text=True, timeout=60, check=False)
+    status = support.cli("status", "--config", path, timeout=60)
     assert status.returncode == 0 and "quarantine" in json.loads(status.stdout)
     assert secret not in status.stdout + status.stderr
     assert support.alerts(signl4) == []

@@ -220,9 +220,7 @@ class Lab:
 
     def agent_command(self, command, config_path, timeout=120):
         """``python -m signl4_agent <command> --config <path>``: the finished process (stdout, stderr)."""
-        env = support.agent_env()
-        return subprocess.run([sys.executable, "-m", "signl4_agent", command, "--config", config_path], cwd=REPO_ROOT,
-                              env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        return support.cli(command, "--config", config_path, timeout=timeout)
 
     @staticmethod
     def survived(result, agent, who="agent"):
