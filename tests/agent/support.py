@@ -136,6 +136,14 @@ def new_ticket(client, summary="Disk full on FS02", board="Service Desk", status
                                               "priority": {"name": priority}, "contactName": "Megan Bowen"})
 
 
+def cycled_ticket(agent, client, **fields):
+    """A new ticket (``new_ticket`` with ``fields``) and then one cycle of ``agent``: the cycle that raises its Signl
+    when the trigger selects it."""
+    ticket = new_ticket(client, **fields)
+    agent.cycle()
+    return ticket
+
+
 def member_with_email(client, identifier, email):
     """The Manage member ``identifier``, its office email changed to ``email`` (whom SIGNL4's users map to)."""
     member = client.list("/system/members", conditions='identifier = "%s"' % identifier)[0]

@@ -27,8 +27,7 @@ def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_age
     longer, so the annotation's notification is lost. The SIGNL4 poll reads the annotations of
     the alerts modified since (their timeline) and writes the note; the late webhook adds nothing."""
     agent = make_agent(receiver=False, signl4={"poll_alerts": True})  # every webhook is lost
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
     agent.cycle()
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
@@ -45,8 +44,7 @@ def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, cw)
     """The webhook names the user, a polled annotation only has the user's id (the name is looked
     up, and may have changed or be unavailable): the reference alone says the note is there."""
     agent = make_agent(receiver=False)
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     flags = dict(internalAnalysisFlag=True)
     intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): on it", flags, reference="ann-1")
     intents.write_note(agent.ctx, ticket["id"], "SIGNL4 user (SIGNL4): on it", flags, reference="ann-1")

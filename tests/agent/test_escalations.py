@@ -45,8 +45,7 @@ def details_reads(signl4):
 def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make_agent, manage, signl4, cw):
     agent = make_agent(escalations=ON)
     signl4.control("POST", "/outbound", {"duplicates": 2})  # SIGNL4 delivers at least once
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     entry = escalate(signl4, ticket["id"])  # to the manager of the Signl's team
     support.settle(agent, signl4)
     notes = escalation_notes(cw, ticket["id"])
@@ -109,8 +108,7 @@ def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, s
 
 def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_agent, manage, signl4, cw):
     agent = make_agent(escalations=ON)
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     alert = support.alerts(signl4, ticket["id"])[0]
     manage.clear_requests()
     signl4.clear_requests()
@@ -137,8 +135,7 @@ def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_n
     about an alert with the ticket's number is read; its escalations count only when the raise's marker proves it
     the ticket's Signl."""
     agent = make_agent(escalations=ON, filters={"entered_after": support.recent()})
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     agent.store.save_ticket(ticket["id"], alert_id=None, event_id=None)
     with support.signl4_client(signl4) as client:
         client.trigger("Another monitor", "same number", external_id=str(ticket["id"]))
@@ -155,8 +152,7 @@ def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_n
 
 def test_escalations_are_off_by_default(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     manage.clear_requests()
     signl4.clear_requests()
     escalate(signl4, ticket["id"])
@@ -168,8 +164,7 @@ def test_escalations_are_off_by_default(make_agent, manage, signl4, cw):
 
 def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(make_agent, signl4, cw):
     agent = make_agent(receiver=False, escalations=dict(ON, priority=None), signl4={"poll_alerts": True})
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     escalate(signl4, ticket["id"], to="team", team="Network Operations")
     agent.cycle()
     agent.cycle()
@@ -227,8 +222,7 @@ def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, signl4,
     clock = Clock()
     agent = make_agent(clock=clock, reopen="reopen", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600))
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     support.act(signl4, "close", ticket["id"])  # closed in time
     support.settle(agent, signl4)
     clock.now += 3600
@@ -248,8 +242,7 @@ def test_a_signl_acknowledged_in_signl4_unknown_to_the_agent_is_asked_about_once
     clock = Clock()
     agent = make_agent(receiver=False, clock=clock, escalations=dict(ON, unacknowledged_after=60),
                        filters={"entered_after": support.recent()})
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     support.act(signl4, "acknowledge", ticket["id"])  # no webhook, no poll: the store still says open
     clock.now += 61
     signl4.clear_requests()

@@ -37,8 +37,7 @@ def new_ticket_tests(manage):
 
 def test_the_first_start_pages_new_tickets_only(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw, summary="Disk full on FS02")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, summary="Disk full on FS02")
     assert paged(signl4) == ["Disk full on FS02"]
     assert support.custom(cw.get("/service/tickets/%d" % ticket["id"]), "Signl4Retrieved_c") is True
     recorded = agent.store.get(cutoff.STATE_KEY)

@@ -14,8 +14,7 @@ ACK, CLOSED = 2, 4
 
 def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, signl4, cw):
     agent = make_agent(details=["company", "priority", "board"])
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     agent.cycle()
     raised = support.alerts(signl4, ticket["id"])
     assert len(raised) == 1
@@ -51,8 +50,7 @@ def test_notes_tasks_and_contact_details(make_agent, signl4, cw):
 
 def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agent, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.set_status(cw, ticket["id"], "In Progress")
     agent.cycle()
     support.settle(agent, signl4)
@@ -82,8 +80,7 @@ def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agen
 def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, cw):
     member = support.member_with_email(cw, "asmith", support.OLIVIA)
     agent = make_agent(owner_assignment="acknowledge")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -105,8 +102,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, 
 
 def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, signl4, cw):
     agent = make_agent(owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -117,8 +113,7 @@ def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, signl4, cw
 
 def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, signl4, cw):
     agent = make_agent(status_mappings={"signl4_acknowledge": False})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     support.settle(agent, signl4)
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -129,8 +124,7 @@ def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, signl
 def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, manage, signl4, cw):
     agent = make_agent()
     signl4.control("POST", "/outbound", {"duplicates": 3})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
     support.act(signl4, "close", ticket["id"])
     support.settle(agent, signl4)
@@ -152,8 +146,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, ma
 
 def test_wrong_token_and_non_alert_events_change_nothing(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
     before = agent.store.counts()
     manage.clear_requests()
@@ -184,8 +177,7 @@ def test_wrong_token_and_non_alert_events_change_nothing(make_agent, manage, sig
                                               "annotation": {"id": 3}}).encode()])
 def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, cw, body):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     body = body.replace(b'"1"', ('"%d"' % ticket["id"]).encode())
     before = agent.store.counts()
     status = support.post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), body)[0]
@@ -201,8 +193,7 @@ def test_huge_body_is_refused(make_agent):
 
 
 def _close_and_reenter(agent, signl4, cw):
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "close", ticket["id"])
     support.settle(agent, signl4)
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
@@ -257,8 +248,7 @@ def test_priority_filter_excludes_tickets(make_agent, signl4, cw):
 
 def test_rest_query_is_a_second_trigger_source(make_agent, signl4, cw):
     agent = make_agent(trigger_query={"conditions": 'summary like "URGENT*"'})
-    ticket = support.new_ticket(cw, summary="URGENT: mail relay down", status="Assigned")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, summary="URGENT: mail relay down", status="Assigned")
     agent.cycle()
     assert len(support.alerts(signl4, ticket["id"])) == 1
 
@@ -266,8 +256,7 @@ def test_rest_query_is_a_second_trigger_source(make_agent, signl4, cw):
 def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw):
     member = support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     agent.cycle()
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -284,8 +273,7 @@ def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw
 def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl4, cw):
     agent = make_agent(notes={"internal_analysis": False, "detail_description": True})
     signl4.control("POST", "/outbound", {"duplicates": 2})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
     support.settle(agent, signl4)
     agent.cycle()
@@ -336,8 +324,7 @@ def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, manage, sig
 def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_agent, manage, signl4, cw):
     """Escalation, duty and punch notifications as the SIGNL4 emulator sends them."""
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.settle(agent, signl4)
     before = agent.store.counts()
     manage.clear_requests()

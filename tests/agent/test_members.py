@@ -18,8 +18,7 @@ def api_member_with_email(cw, email):
 
 
 def acknowledged_by_olivia(agent, signl4, cw):
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     sync.poll_alerts(agent.ctx, 0)  # no receiver here: the poll brings the acknowledge
     intents.run_pending(agent.ctx)

@@ -33,8 +33,7 @@ def add_note(cw, ticket_id, text, member="asmith", **flags):
 
 def raised_ticket(agent, cw, signl4, **fields):
     """A new ticket whose Signl the agent raised (and whose raise's notifications it took)."""
-    ticket = support.new_ticket(cw, **fields)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, **fields)
     support.settle(agent, signl4)
     assert support.alerts(signl4, ticket["id"])
     return ticket

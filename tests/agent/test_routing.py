@@ -159,8 +159,7 @@ def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, s
 def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_signl_is_routed_anew(
         make_agent, signl4, cw):
     agent = make_agent(reopen="new_signl")
-    ticket = support.new_ticket(cw, priority=P2, company="Northwind")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P2, company="Northwind")
     first = only_alert(signl4, ticket["id"])
     assert first["teamId"] == DEFAULT_TEAM_ID and agent.store.ticket(ticket["id"])["route"] == "default"
     # the ticket now matches key-customer (Network Operations): nothing is raised again, its Signl stays where it is
@@ -228,8 +227,7 @@ def test_the_acting_user_reads_and_acts_only_on_the_signls_of_its_teams(make_age
     list): a route to a team without the acting user raises its Signl, but the agent cannot sync it, and says why."""
     signl4.control("POST", "/teams", {"name": "Security", "secret": "secops77", "members": [support.OLIVIA]})
     agent = make_agent(routes=[dict(name="security", company="Tailspin", team_secret="secops77")])
-    ticket = support.new_ticket(cw, company="Tailspin")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, company="Tailspin")
     alert = only_alert(signl4, ticket["id"])
     with support.signl4_client(signl4) as client:
         rene = client.user(support.ACTING_USER)["id"]

@@ -163,8 +163,7 @@ def test_alerts_with_absurd_external_ids_do_not_stop_the_agent(provisioned, cw, 
 def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, signl4, cw):
     """The alert list as SIGNL4 might send it: an alert whose fields are of every wrong type, between good ones."""
     agent = make_agent(receiver=False, signl4={"poll_alerts": True})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     real = support.alerts(signl4, ticket["id"])[0]
     hostile = {"id": ["x"], "externalId": 10 ** 30, "status": "2", "flags": "2", "history": [], "eventId": {"a": 1}}
@@ -235,8 +234,7 @@ def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, signl4, cw, e
     with, or (an answer without one) by the raise's marker; never a newer foreign alert with the same
     external id (the acknowledge would go to another system's alert)."""
     agent = make_agent(receiver=False)
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     own = support.alerts(signl4, ticket["id"])[0]
     if not event_id_known:
         agent.store.save_ticket(ticket["id"], event_id=None)
@@ -261,8 +259,7 @@ def _details_reads(signl4):
 def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, manage, signl4, cw):
     support.member_with_email(cw, "asmith", MALLORY)
     agent = make_agent(owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.settle(agent, signl4)
     alert = support.alerts(signl4, ticket["id"])[0]
     manage.clear_requests()
@@ -297,8 +294,7 @@ def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agen
     support.member_with_email(cw, "asmith", MALLORY)
     olivia = support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(owner_assignment="both", subscribe=False)  # SIGNL4's own notification never comes
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
     support.act(signl4, "acknowledge", ticket["id"])  # by Olivia, in SIGNL4
     forged = {"id": "forged", "eventType": 201, "alert": {"id": alert["id"], "eventId": alert["eventId"],
@@ -329,8 +325,7 @@ def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, sign
 
 def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "close", ticket["id"])
     support.settle(agent, signl4)
     alert = support.alerts(signl4, ticket["id"])[0]
@@ -390,8 +385,7 @@ def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, manage, c
 
 def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_agent, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     quoted = "see [SIGNL4 ref later-annotation] above\n[SIGNL4 ref later-annotation]\nthanks"
     support.act(signl4, "annotate", ticket["id"], text=quoted)
     support.settle(agent, signl4)

@@ -48,8 +48,7 @@ def test_workflow_events_and_actions_of_every_wrong_shape(make_agent, manage, si
     rule, events = _rule(cw, "SIGNL4 - Update CW Tickets")
     hostile_events = [{"id": "x", "eventCondition": 'Signl4Status_c = "Acknowledged"'}, {"eventCondition": ["a"]},
                       {"id": 10 ** 40, "name": 5}]
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     ack_event = next(e for e in events if "Acknowledged" in e["eventCondition"])
     actions = cw.list("/system/workflows/%d/events/%d/actions" % (rule["id"], ack_event["id"]))
     hostile_actions = [{"id": 9001, "notifyType": "Update Status"},
@@ -104,8 +103,7 @@ def test_child_lists_sent_inside_a_record_are_not_taken_for_the_real_ones(make_a
 
 def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, manage, signl4, cw):
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     details = support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
     support.act(signl4, "acknowledge", ticket["id"])
     entries = details["timelineEntries"]
@@ -131,8 +129,7 @@ def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, manag
 def test_member_records_of_every_wrong_shape(make_agent, manage, signl4, cw):
     support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     manage.inject(200, path="/system/members$", method="GET", body=[{"id": "1/../2", "officeEmail": 5}])
     assert agent.safe(agent.cycle)
@@ -143,8 +140,7 @@ def test_member_records_of_every_wrong_shape(make_agent, manage, signl4, cw):
 
 def test_raise_and_reopen_answers_of_every_wrong_shape(make_agent, signl4, cw):
     agent = make_agent(receiver=False, reopen="reopen", signl4={"poll_alerts": True})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "close", ticket["id"])
     agent.cycle()
     assert agent.store.ticket(ticket["id"])["alert_status"] == 4
