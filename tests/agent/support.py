@@ -188,6 +188,12 @@ def settle(agent, signl4):
     intents.run_pending(agent.ctx)
 
 
+def act_and_settle(agent, signl4, action, external_id, **fields):
+    """``act`` in SIGNL4, then ``settle``: the agent has taken SIGNL4's notifications of what was done."""
+    act(signl4, action, external_id, **fields)
+    settle(agent, signl4)
+
+
 def recent():
     """A cut-off an hour ago (``filters.entered_after``): the seed's tickets are older, the test's newer."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))

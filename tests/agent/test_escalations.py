@@ -182,8 +182,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     told = support.new_ticket(cw, priority=P3, summary="acknowledged, and the agent is told")
     agent.cycle()
     raised_at = clock.now
-    support.act(signl4, "acknowledge", told["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", told["id"])
     clock.now += 599
     before = agent.metrics.calls(api="signl4")
     agent.cycle()
@@ -206,8 +205,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     agent.cycle()
     assert len(escalation_notes(cw, late["id"])) == 1 and len(details_reads(signl4)) == reads
     # a new Signl (the ticket came back) gets its own timeout, once
-    support.act(signl4, "close", late["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", late["id"])
     support.set_status(cw, late["id"], "New (not responded)")
     agent.cycle()
     assert len(support.alerts(signl4, late["id"])) == 2
@@ -223,8 +221,7 @@ def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, signl4,
     agent = make_agent(clock=clock, reopen="reopen", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600))
     ticket = support.cycled_ticket(agent, cw, priority=P3)
-    support.act(signl4, "close", ticket["id"])  # closed in time
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])  # closed in time
     clock.now += 3600
     support.set_status(cw, ticket["id"], "New (not responded)")  # back: the close is undone, the Signl open again
     agent.cycle()

@@ -81,8 +81,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, 
     member = support.member_with_email(cw, "asmith", support.OLIVIA)
     agent = make_agent(owner_assignment="acknowledge")
     ticket = support.cycled_ticket(agent, cw)
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"  # the action of "Signl acknowledged"
     assert current["owner"]["id"] == member["id"]
@@ -92,8 +91,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, 
     signl4.clear_requests()
     agent.cycle()
     assert not [r for r in signl4.requests() if r["method"] == "POST"]
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "Closed (resolved)"
     assert current["owner"]["id"] == member["id"]  # owner_assignment=acknowledge: the close leaves it
@@ -103,8 +101,7 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, 
 def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, signl4, cw):
     agent = make_agent(owner_assignment="both")
     ticket = support.cycled_ticket(agent, cw)
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"
     assert "owner" not in current
@@ -114,8 +111,7 @@ def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, signl4, cw
 def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, signl4, cw):
     agent = make_agent(status_mappings={"signl4_acknowledge": False})
     ticket = support.cycled_ticket(agent, cw)
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "New (not responded)"
     assert support.custom(current, "Signl4Status_c") is None
@@ -126,8 +122,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, ma
     signl4.control("POST", "/outbound", {"duplicates": 3})
     ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     manage.clear_requests()
     # a late acknowledgement (older than the close) arrives afterwards, twice, with fresh ids
@@ -194,8 +189,7 @@ def test_huge_body_is_refused(make_agent):
 
 def _close_and_reenter(agent, signl4, cw):
     ticket = support.cycled_ticket(agent, cw)
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     support.set_status(cw, ticket["id"], "New (not responded)")  # the ticket re-enters the trigger
     agent.cycle()
@@ -211,8 +205,7 @@ def test_reopen_new_signl_raises_a_second_signl_once(make_agent, signl4, cw):
     assert [a["status"]["statusCode"] for a in raised] == [CLOSED, 1]
     assert support.custom(current, "Signl4Status_c") == ""
     # the new Signl syncs like the first: acknowledged in SIGNL4 -> ticket In Progress
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
     assert len(support.alerts(signl4, ticket["id"])) == 2
 
@@ -223,8 +216,7 @@ def test_reopen_policy_reopen_undoes_the_close(make_agent, signl4, cw):
     raised = support.alerts(signl4, ticket["id"])
     assert [a["status"]["statusCode"] for a in raised] == [1]
     assert support.custom(current, "Signl4Status_c") == ""
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
 
 
@@ -274,8 +266,7 @@ def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl
     agent = make_agent(notes={"internal_analysis": False, "detail_description": True})
     signl4.control("POST", "/outbound", {"duplicates": 2})
     ticket = support.cycled_ticket(agent, cw)
-    support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="On my way to the data centre")
     agent.cycle()
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1

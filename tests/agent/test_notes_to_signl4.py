@@ -114,8 +114,7 @@ def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_man
 def test_notes_of_a_closed_signl_stay_in_manage(make_agent, manage, signl4, cw):
     agent = make_agent(notes=ON)
     ticket = raised_ticket(agent, cw, signl4)
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     agent.cycle()
     add_note(cw, ticket["id"], "after the close")
     manage.clear_requests()
@@ -130,8 +129,7 @@ ALL_TYPES = {"to_signl4": {"enabled": True, "note_types": ["discussion", "intern
 def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_agent, signl4, cw):
     agent = make_agent(notes=ALL_TYPES)  # the agent's notes are Internal ones (notes.internal_analysis)
     ticket = raised_ticket(agent, cw, signl4)
-    support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="On my way to the data centre")
     [note] = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert note["text"].endswith("]") and "[SIGNL4 ref " in note["text"]
     assert agent.store.written("note", note["id"])
@@ -145,8 +143,7 @@ def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_a
     assert [a["text"] for a in annotations(signl4, ticket["id"])] == ["On my way to the data centre"]
     assert agent.store.intent("annotate:%d" % note["id"]) is None
     # its reference line edited away before the agent looked: its recorded id says it is the agent's
-    support.act(signl4, "annotate", ticket["id"], text="Second annotation")
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="Second annotation")
     second = max(cw.list("/service/tickets/%d/notes" % ticket["id"]), key=lambda n: n["id"])
     assert agent.store.written("note", second["id"])
     agent.store.save_ticket(ticket["id"], notes_after=second["id"] - 1)

@@ -170,8 +170,7 @@ def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_
     agent.cycle()
     assert only_alert(signl4, ticket["id"])["id"] == first["id"]
     assert agent.store.ticket(ticket["id"])["route"] == "default"
-    support.act(signl4, "close", ticket["id"])  # and it syncs as before
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])  # and it syncs as before
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     # the ticket comes back: reopen new_signl raises a new Signl, routed by what the ticket is now
     support.set_status(cw, ticket["id"], "New (not responded)")

@@ -284,8 +284,7 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, m
     assert not signl4.writes()
     assert agent.store.pending_intents() == []
     # the real acknowledge afterwards is applied (the forged one left nothing in its way), with the real user
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress" and "owner" not in current  # Olivia is no Manage member
 
@@ -326,8 +325,7 @@ def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, sign
 def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, manage, signl4, cw):
     agent = make_agent()
     ticket = support.cycled_ticket(agent, cw)
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     alert = support.alerts(signl4, ticket["id"])[0]
     signl4.clear_requests()
     manage.clear_requests()
@@ -387,8 +385,7 @@ def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_ag
     agent = make_agent()
     ticket = support.cycled_ticket(agent, cw)
     quoted = "see [SIGNL4 ref later-annotation] above\n[SIGNL4 ref later-annotation]\nthanks"
-    support.act(signl4, "annotate", ticket["id"], text=quoted)
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text=quoted)
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1 and "[SIGNL4 ref later-annotation]" in notes[0]["text"]
     intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): the later annotation", {"internalAnalysisFlag": True},
