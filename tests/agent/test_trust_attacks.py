@@ -37,6 +37,12 @@ def callback_body(ticket_id, key_url, message_id="0b7c1c8e-6a36-4f8e-9a8f-5d0b6b
     return json.dumps(payload).encode()
 
 
+def post_callback(agent, ticket_id, key_url, key, message_id):
+    """POST the agent a callback about ``ticket_id`` naming ``key_url``, signed with ``key``: ``(status, answer)``."""
+    body = callback_body(ticket_id, key_url, message_id=message_id)
+    return support.post(callback_url(agent, ticket_id), body, {"x-content-signature": callbacks.signature(key, body)})
+
+
 def manage_key(manage):
     """The key_url and signing key of the Manage emulator, as a callback delivered to a receiver shows them."""
     from tests.emulators.receiver import Receiver
@@ -79,9 +85,7 @@ def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused
     ]
     manage.clear_requests()
     for number, key_url in enumerate(forged):
-        body = callback_body(ticket["id"], key_url, message_id="m-%d" % number)
-        status, answer = support.post(callback_url(agent, ticket["id"]), body,
-                                      {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
+        status, answer = post_callback(agent, ticket["id"], key_url, ATTACKER_KEY, "m-%d" % number)
         assert status == 401, (key_url, answer)
     assert elsewhere.requests == []  # nothing was sent elsewhere: no request, so no Authorization header
     assert key_requests(manage) == []  # nor to Manage
@@ -110,9 +114,7 @@ def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_ask
     agent = make_agent()
     ticket = support.new_ticket(cw)
     manage.clear_requests()
-    body = callback_body(ticket["id"], key_url, message_id="first")
-    assert support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)}) == \
-        (202, {"outcome": "queued"})
+    assert post_callback(agent, ticket["id"], key_url, key, "first") == (202, {"outcome": "queued"})
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     assert [("authorization" in r["headers"], "clientid" in r["headers"]) for r in key_requests(manage)] == \
         [(False, False)]
@@ -121,8 +123,7 @@ def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_ask
     agent.verifier.keys.entries.clear()
     agent.requested.clear()
     manage.clear_requests()
-    body = callback_body(ticket["id"], key_url, message_id="second")
-    assert support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})[0] == 202
+    assert post_callback(agent, ticket["id"], key_url, key, "second")[0] == 202
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     assert [(r["status"], "authorization" in r["headers"], "clientid" in r["headers"]) for r in key_requests(manage)] == \
         [(401, False, False), (200, True, True)]
@@ -360,21 +361,17 @@ def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, manage, c
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
-    body = callback_body(ticket["id"], key_url, message_id="good")
-    support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})
+    post_callback(agent, ticket["id"], key_url, key, "good")
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     manage.clear_requests()
     for number in range(50):  # the key's own key_url, signed with another key
-        body = callback_body(ticket["id"], key_url, message_id="bad-%d" % number)
-        assert support.post(callback_url(agent, ticket["id"]), body,
-                            {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0] == 401
+        assert post_callback(agent, ticket["id"], key_url, ATTACKER_KEY, "bad-%d" % number)[0] == 401
     assert key_requests(manage) == []
     unknown = key_url.rsplit("=", 1)[0] + "="
     statuses = []
     for number in range(50):  # key ids Manage does not know: queued, read at most FETCHES times, then refused
-        body = callback_body(ticket["id"], unknown + "00000000-0000-0000-0000-%012d" % number, message_id="u-%d" % number)
-        statuses.append(support.post(callback_url(agent, ticket["id"]), body,
-                                     {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
+        key_url_unknown = unknown + "00000000-0000-0000-0000-%012d" % number
+        statuses.append(post_callback(agent, ticket["id"], key_url_unknown, ATTACKER_KEY, "u-%d" % number)[0])
     assert set(statuses) <= {202, 401, 429}
     assert support.wait_for(agent.verifier.queue.empty)
     assert 1 <= len(key_requests(manage)) <= callbacks.FETCHES
