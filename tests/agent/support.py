@@ -1,5 +1,6 @@
 """Helpers of the agent tests: a provisioned Manage (the seed's custom fields and workflow rules,
-written by the collection's own code), agent configs, tickets, SIGNL4 subscriptions."""
+written by the collection's own code), agent configs, tickets, SIGNL4 subscriptions, requests to the agent
+(HTTP, raw sockets, slow senders; the security lab uses them too)."""
 
 import json
 import os
