@@ -123,4 +123,3 @@ def test_content_length_with_transfer_encoding_is_refused_and_nothing_behind_it_
     assert answer.count(b"HTTP/1.") == 1, answer  # one answer only: the smuggled webhook was never read
     metrics = agent.get("/metrics")[1].decode()
     assert 'source="signl4"' not in metrics  # no delivery reached the webhook handler
-

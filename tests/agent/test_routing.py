@@ -338,8 +338,8 @@ def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are
     secret_file = tmp_path / "route.secret"
     secret_file.write_text("from-a-file\n")
     config = validate(support.offline_config(routes=[dict(name="a", team_secret="given-secret"),
-                                       dict(name="b", team_secret_file=str(secret_file)),
-                                       dict(name="c", team_secret_env="ROUTE_C"), dict(name="d")]),
+                                                     dict(name="b", team_secret_file=str(secret_file)),
+                                                     dict(name="c", team_secret_env="ROUTE_C"), dict(name="d")]),
                       env={"ROUTE_C": "from-the-env"})
     assert [route["team_secret"] for route in config["routes"]] == ["given-secret", "from-a-file", "from-the-env", None]
     assert [route.team_secret for route in routing.routes(config)] == [
@@ -348,7 +348,7 @@ def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are
     # a route's secret is masked in an error, wherever it ends up in the message
     with pytest.raises(ConfigError) as caught:
         validate(support.offline_config(routes=[dict(name="a", team_secret="hunter2hunter2", board="hunter2hunter2")],
-                          listen=dict(webhook_token="short")), env={})
+                                        listen=dict(webhook_token="short")), env={})
     assert "hunter2hunter2" not in str(caught.value)
     with pytest.raises(ConfigError) as caught:
         validate(support.offline_config(routes=[dict(name="a", team_secret_env="ROUTE_C", alerting_scenario="from-the-env")]),
@@ -358,7 +358,7 @@ def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are
 
 def test_tenants_set_routes_at_the_top_level_or_each_their_own():
     config = validate(support.offline_config(routes=[dict(name="shared", board="Network Operations", team_secret="net-secret")],
-                               tenants=[dict(id="a"), dict(id="b", routes=[])]), env={})
+                                             tenants=[dict(id="a"), dict(id="b", routes=[])]), env={})
     assert [[r.name for r in routing.routes(tenant)] for tenant in config["tenants"]] == [["shared", "default"], ["default"]]
     assert "net-secret" in config_module.secrets(config)
 
