@@ -71,8 +71,7 @@ def test_manage_switches_a_callback_off_after_three_days_of_failures(manage, cw)
     assert cw.get("/system/callbacks/%d" % callback["id"])["inactiveFlag"] is False  # three days anew
 
 
-def test_an_inactive_callback_is_switched_on_again_and_reported(make_agent, provisioned, cw, caplog):
-    manage, signl4 = provisioned
+def test_an_inactive_callback_is_switched_on_again_and_reported(make_agent, manage, cw, caplog):
     agent = make_agent(subscribe=False)
     callback = register(cw, callback_url(agent.url))
     agent.server.close()  # the agent is away: every delivery fails ...
@@ -97,8 +96,7 @@ def test_an_inactive_callback_is_switched_on_again_and_reported(make_agent, prov
     assert support.CALLBACK_TOKEN not in shown and "/callback?recordId" not in shown
 
 
-def test_a_missing_callback_is_reported_with_how_to_register_it(make_agent, provisioned, cw, caplog):
-    manage, signl4 = provisioned
+def test_a_missing_callback_is_reported_with_how_to_register_it(make_agent, cw, caplog):
     agent = make_agent(subscribe=False)
     register(cw, callback_url(agent.url, token="another-token-0123456789"))  # another agent's
     register(cw, "%s/manage/callback?token=%s&recordId=" % (agent.url, support.CALLBACK_TOKEN))  # token not in the path
@@ -115,8 +113,7 @@ def test_a_missing_callback_is_reported_with_how_to_register_it(make_agent, prov
     assert support.CALLBACK_TOKEN not in json.dumps(report) + "".join(r.getMessage() for r in caplog.records)
 
 
-def test_a_refused_reactivation_names_the_step_in_manage(make_agent, provisioned, cw, caplog):
-    manage, signl4 = provisioned
+def test_a_refused_reactivation_names_the_step_in_manage(make_agent, manage, cw, caplog):
     agent = make_agent(subscribe=False)
     callback = register(cw, callback_url(agent.url), inactiveFlag=True)
     manage.inject(403, method="PATCH", path=r"/system/callbacks/\d+$")
@@ -130,8 +127,7 @@ def test_a_refused_reactivation_names_the_step_in_manage(make_agent, provisioned
     assert any(r.levelno == logging.ERROR and "System > Callbacks" in r.getMessage() for r in caplog.records)
 
 
-def test_the_check_costs_one_call_an_hour_and_none_without_a_callback_token(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_check_costs_one_call_an_hour_and_none_without_a_callback_token(make_agent, manage, cw):
     clock = Clock()
     agent = make_agent(receiver=False, clock=clock)
     register(cw, callback_url("https://agent.example"))
@@ -188,9 +184,8 @@ def test_which_callbacks_are_the_agents(url, found):
     assert callback_health.ours({"type": "company", "url": url}, support.CALLBACK_TOKEN) is False
 
 
-def test_the_same_message_id_twice_is_taken_once(make_agent, provisioned, cw):
+def test_the_same_message_id_twice_is_taken_once(make_agent, manage, cw):
     """Manage's MessageId identifies a callback: the emulator delivers each one twice, the agent takes it once."""
-    manage, signl4 = provisioned
     agent = make_agent(subscribe=False)
     register(cw, callback_url(agent.url))
     manage.control("POST", "/callbacks", {"duplicates": 2})

@@ -22,14 +22,12 @@ def _annotation_notification(signl4, ticket_id, delivery_id):
                 annotation=dict(message=annotation["text"], id=annotation["id"]))
 
 
-def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_agent, provisioned, cw):
+def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_agent, signl4, cw):
     """SIGNL4 retries an outbound webhook for about 1.4 s; an agent restarting after kill -9 takes
     longer, so the annotation's notification is lost. The SIGNL4 poll reads the annotations of
     the alerts modified since (their timeline) and writes the note; the late webhook adds nothing."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, signl4={"poll_alerts": True})  # every webhook is lost
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
     agent.cycle()
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
@@ -42,24 +40,21 @@ def test_an_annotation_whose_webhook_was_lost_is_found_by_the_poll_once(make_age
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 
-def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, provisioned, cw):
+def test_a_note_is_recognised_by_its_reference_whatever_its_text(make_agent, cw):
     """The webhook names the user, a polled annotation only has the user's id (the name is looked
     up, and may have changed or be unavailable): the reference alone says the note is there."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False)
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     flags = dict(internalAnalysisFlag=True)
     intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): on it", flags, reference="ann-1")
     intents.write_note(agent.ctx, ticket["id"], "SIGNL4 user (SIGNL4): on it", flags, reference="ann-1")
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 
-def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_covers_them(make_agent, provisioned, cw):
+def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_covers_them(make_agent, manage, signl4, cw):
     """Each callback ran a cycle of its own and each failure doubled the back-off: one burst of
     502s met by a handful of callbacks put the agent's next full cycle minutes away (seen in the
     chaos suite: 15 failures within a second, the back-off at its 5-minute cap)."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, poll_interval=10, retry=RetryPolicy(max_retries=1, sleep=lambda seconds: None))
     ids = [support.new_ticket(cw, summary="Burst %d" % n)["id"] for n in range(5)]
     manage.inject(502, count=1000)
@@ -77,11 +72,10 @@ def test_a_fault_burst_met_by_callback_cycles_is_one_failure_and_the_full_cycle_
     assert all(len(support.alerts(signl4, ticket_id)) == 1 for ticket_id in ids)
 
 
-def test_after_sigterm_no_new_side_effect_starts(make_agent, provisioned, cw):
+def test_after_sigterm_no_new_side_effect_starts(make_agent, signl4, cw):
     """SIGTERM set the agent's stop event, but a cycle went on through all its work (up to a hundred
     pending intents, every matching ticket): the chaos run's last agent did not stop within 15 s.
     Now no intent starts once stopping; what is left stays recorded for the next start."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False)
     ids = [support.new_ticket(cw, summary="Stopping %d" % n)["id"] for n in range(3)]
     agent.stopping.set()

@@ -17,8 +17,11 @@ TRIGGER, UPDATE = "SIGNL4 - Trigger Signls", "SIGNL4 - Update Signls"
 UNPARSEABLE = 'Signl4Retrieved_c = True AND (Signl4Status_c = "Resolved"'
 
 
-def agent_config(tmp_path, manage_emulator, signl4_emulator, **overrides):
-    return config_module.validate(support.config(tmp_path, manage_emulator, signl4_emulator, **overrides), env={})
+@pytest.fixture
+def agent_config(tmp_path, provisioned):
+    """``agent_config(**overrides)``: the validated agent config (``support.config``) for the provisioned emulators."""
+    manage, signl4 = provisioned
+    return lambda **overrides: config_module.validate(support.config(tmp_path, manage, signl4, **overrides), env={})
 
 
 def event_of(cw, rule_name, event_name):
@@ -40,9 +43,8 @@ def event_tests(manage):
     return [r for r in manage.requests() if r["path"].endswith("/test")]
 
 
-def test_every_event_in_use_is_tested_with_one_ticket_a_page(provisioned, cw, tmp_path, capsys):
-    manage, signl4 = provisioned
-    config = agent_config(tmp_path, manage, signl4, filters={"boards": ["Service Desk"]})
+def test_every_event_in_use_is_tested_with_one_ticket_a_page(agent_config, manage, capsys):
+    config = agent_config(filters={"boards": ["Service Desk"]})
     before = len(event_tests(manage))
     code, report = run(cli.cmd_check_config, config, capsys)
     assert code == 0 and report["ok"] is True, report
@@ -53,10 +55,9 @@ def test_every_event_in_use_is_tested_with_one_ticket_a_page(provisioned, cw, tm
     assert 'board/name in ("Service Desk")' in trigger_query and "dateEntered >= [2000-01-01T00:00:00Z]" in trigger_query
 
 
-def test_an_event_condition_manage_cannot_parse_fails_check_config_naming_rule_and_event(provisioned, cw, tmp_path, capsys):
-    manage, signl4 = provisioned
+def test_an_event_condition_manage_cannot_parse_fails_check_config_naming_rule_and_event(agent_config, cw, capsys):
     break_condition(cw, UPDATE, "Close Signl")
-    code, report = run(cli.cmd_check_config, agent_config(tmp_path, manage, signl4), capsys)
+    code, report = run(cli.cmd_check_config, agent_config(), capsys)
     assert code == 1 and report["ok"] is False
     assert report["signl4"]["ok"] is True
     [failing] = report["manage"]["failing_events"]
@@ -66,48 +67,43 @@ def test_an_event_condition_manage_cannot_parse_fails_check_config_naming_rule_a
         in report["manage"]["error"]
 
 
-def test_events_the_agent_does_not_use_are_not_tested(provisioned, cw, tmp_path, capsys):
+def test_events_the_agent_does_not_use_are_not_tested(agent_config, manage, cw, capsys):
     """The reserved re-entry event, and the close event when manage_close is off, may hold anything."""
-    manage, signl4 = provisioned
     break_condition(cw, TRIGGER, "Re-entry after acknowledge (reserved)",
                     'Signl4Retrieved_c = True AND Signl4Status_c = "Acknowledged')
     break_condition(cw, UPDATE, "Close Signl")
-    config = agent_config(tmp_path, manage, signl4, status_mappings={"manage_close": False})
+    config = agent_config(status_mappings={"manage_close": False})
     code, report = run(cli.cmd_check_config, config, capsys)
     assert code == 0 and report["ok"] is True, report
-    config = agent_config(tmp_path, manage, signl4, status_mappings={"manage_close": False}, reopen="ignore")
+    config = agent_config(status_mappings={"manage_close": False}, reopen="ignore")
     before = len(event_tests(manage))
     assert run(cli.cmd_check_config, config, capsys)[0] == 0
     assert len(event_tests(manage)) - before == 2  # the new-ticket and the acknowledge event only
 
 
-def test_a_broken_trigger_query_is_reported_too(provisioned, tmp_path, capsys):
-    manage, signl4 = provisioned
-    config = agent_config(tmp_path, manage, signl4, trigger_query={"conditions": "no_such_field = 1"})
+def test_a_broken_trigger_query_is_reported_too(agent_config, capsys):
+    config = agent_config(trigger_query={"conditions": "no_such_field = 1"})
     code, report = run(cli.cmd_check_config, config, capsys)
     assert code == 1
     assert [(f["rule"], f["event"]) for f in report["manage"]["failing_events"]] == [("trigger_query", None)]
 
 
-def test_once_names_the_event_that_fails_the_cycle(provisioned, cw, tmp_path, capsys):
-    manage, signl4 = provisioned
+def test_once_names_the_event_that_fails_the_cycle(agent_config, cw, capsys):
     break_condition(cw, TRIGGER, "New ticket", 'Signl4Retrieved_c = False AND status/name = "New')
-    code, report = run(cli.cmd_once, agent_config(tmp_path, manage, signl4), capsys)
+    code, report = run(cli.cmd_once, agent_config(), capsys)
     assert code == 1 and report["ok"] is False
     assert [(f["rule"], f["event"]) for f in report["failing_events"]] == [(TRIGGER, "New ticket")]
     assert "ApiFindCondition" in report["failing_events"][0]["error"]
 
 
-def test_once_that_succeeds_tests_nothing_more(provisioned, tmp_path, capsys):
-    manage, signl4 = provisioned
-    code, report = run(cli.cmd_once, agent_config(tmp_path, manage, signl4), capsys)
+def test_once_that_succeeds_tests_nothing_more(agent_config, manage, capsys):
+    code, report = run(cli.cmd_once, agent_config(), capsys)
     assert code == 0 and "failing_events" not in report
     assert all(r["query"]["pageSize"] != ["1"] for r in event_tests(manage))
 
 
-def test_refused_keys_are_named_by_the_agents_keys(provisioned, tmp_path, capsys):
-    manage, signl4 = provisioned
-    config = agent_config(tmp_path, manage, signl4, manage={"private_key": "wrong-private-key"},
+def test_refused_keys_are_named_by_the_agents_keys(agent_config, capsys):
+    config = agent_config(manage={"private_key": "wrong-private-key"},
                           signl4={"api_key": "wrong-signl4-key"})
     code, report = run(cli.cmd_check_config, config, capsys)
     assert code == 1
@@ -119,8 +115,8 @@ def test_refused_keys_are_named_by_the_agents_keys(provisioned, tmp_path, capsys
     assert "wrong-private-key" not in text and "wrong-signl4-key" not in text
 
 
-def test_the_clients_name_the_agents_keys_for_what_the_configuration_check_cannot_see(tmp_path, manage, signl4):
-    config = agent_config(tmp_path, manage, signl4)
+def test_the_clients_name_the_agents_keys_for_what_the_configuration_check_cannot_see(agent_config):
+    config = agent_config()
     for section, key, value, expected in (("manage", "company_id", " ", "manage.company_id is required"),
                                           ("manage", "url", "ftp://cw.example.com", "manage.url"),
                                           ("manage", "timeout", -1, "manage.timeout"),

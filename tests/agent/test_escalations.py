@@ -5,10 +5,7 @@ over HTTP; the timeout on a clock the test moves."""
 
 import json
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -45,12 +42,10 @@ def details_reads(signl4):
     return [r for r in signl4.requests() if r["path"].endswith("/details")]
 
 
-def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make_agent, manage, signl4, cw):
     agent = make_agent(escalations=ON)
     signl4.control("POST", "/outbound", {"duplicates": 2})  # SIGNL4 delivers at least once
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     entry = escalate(signl4, ticket["id"])  # to the manager of the Signl's team
     support.settle(agent, signl4)
     notes = escalation_notes(cw, ticket["id"])
@@ -78,12 +73,9 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
                        if d["payload"]["eventType"] == 202}.values())
     assert len(deliveries) == 3 and deliveries[1]["team"] == {"id": SECOND_TEAM_ID}
     manage.clear_requests()
-    url = "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
     for delivery in deliveries:
-        request = urllib.request.Request(url, data=json.dumps(dict(delivery, id=delivery["id"] + "-again")).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-            assert json.loads(answer.read())["outcome"] == "accepted"  # a hint: SIGNL4 is asked again
+        answer = support.post(agent.url + support.WEBHOOK_PATH, dict(delivery, id=delivery["id"] + "-again"))
+        assert answer == (200, {"outcome": "accepted"})  # a hint: SIGNL4 is asked again
     intents.run_pending(agent.ctx)
     assert len(escalation_notes(cw, ticket["id"])) == 3 and not manage.writes()
     assert agent.store.counts()["intents"]["escalation/done"] == 3
@@ -91,10 +83,9 @@ def test_each_escalation_signl4_shows_writes_one_note_and_sets_the_priority(make
     assert agent.metrics.escalations.labels(kind="team")._value.get() == 1
 
 
-def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, provisioned, cw):
+def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, signl4, cw):
     """Outbound webhooks per team (as the integration role provisions them): the Network Operations subscription
     alone hears of a Service Desk Signl escalated to Network Operations."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, escalations=ON)
     server = agent._start_server()
     try:
@@ -115,11 +106,9 @@ def test_the_202_reaches_the_subscription_of_the_team_escalated_to(make_agent, p
         server.close()
 
 
-def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_agent, manage, signl4, cw):
     agent = make_agent(escalations=ON)
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     alert = support.alerts(signl4, ticket["id"])[0]
     manage.clear_requests()
     signl4.clear_requests()
@@ -129,10 +118,7 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     assert len(details_reads(signl4)) == 1  # read once, found no escalation: nothing written
     forged = {"id": "forged-1", "eventType": 202, "eventRaisedUtc": "2026-01-01T00:00:00Z", "team": {"id": "t"},
               "alert": {"id": "someone-elses", "eventId": "e", "externalEventId": str(ticket["id"]), "statusCode": 1}}
-    request = urllib.request.Request("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), data=json.dumps(forged).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-        assert json.loads(answer.read())["outcome"] == "ignored"  # not the ticket's Signl: not even read
+    assert support.post(agent.url + support.WEBHOOK_PATH, forged) == (200, {"outcome": "ignored"})  # not the ticket's Signl: not even read
     intents.run_pending(agent.ctx)
     assert not manage.writes() and len(details_reads(signl4)) == 1
     assert escalation_notes(cw, ticket["id"]) == [] and priority(cw, ticket["id"]) == P3
@@ -144,14 +130,12 @@ def test_a_202_that_signl4_does_not_back_with_an_escalation_writes_nothing(make_
     assert alert["id"] in escalation_notes(cw, ticket["id"])[0]["text"]
 
 
-def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_nothing(make_agent, provisioned, cw):
+def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_nothing(make_agent, manage, signl4, cw):
     """While the store cannot tell the ticket's Signl by id (SIGNL4 answered the raise without an event id), a 202
     about an alert with the ticket's number is read; its escalations count only when the raise's marker proves it
     the ticket's Signl."""
-    manage, signl4 = provisioned
     agent = make_agent(escalations=ON, filters={"entered_after": support.recent()})
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     agent.store.save_ticket(ticket["id"], alert_id=None, event_id=None)
     with support.signl4_client(signl4) as client:
         client.trigger("Another monitor", "same number", external_id=str(ticket["id"]))
@@ -166,11 +150,9 @@ def test_an_escalation_of_another_systems_alert_with_the_tickets_number_writes_n
     assert len(escalation_notes(cw, ticket["id"])) == 1 and agent.store.ticket(ticket["id"])["alert_id"] == signl["id"]
 
 
-def test_escalations_are_off_by_default(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_escalations_are_off_by_default(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     manage.clear_requests()
     signl4.clear_requests()
     escalate(signl4, ticket["id"])
@@ -180,11 +162,9 @@ def test_escalations_are_off_by_default(make_agent, provisioned, cw):
     assert details_reads(signl4) == [] and not manage.writes()
 
 
-def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(make_agent, signl4, cw):
     agent = make_agent(receiver=False, escalations=dict(ON, priority=None), signl4={"poll_alerts": True})
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     escalate(signl4, ticket["id"], to="team", team="Network Operations")
     agent.cycle()
     agent.cycle()
@@ -193,8 +173,7 @@ def test_an_escalation_while_no_webhook_reached_the_agent_is_found_by_the_poll(m
     assert priority(cw, ticket["id"]) == P3
 
 
-def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_agent, signl4, cw):
     clock = Clock()
     agent = make_agent(clock=clock, reopen="new_signl", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600, note=True, detail_description=True,
@@ -203,8 +182,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     told = support.new_ticket(cw, priority=P3, summary="acknowledged, and the agent is told")
     agent.cycle()
     raised_at = clock.now
-    support.act(signl4, "acknowledge", told["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", told["id"])
     clock.now += 599
     before = agent.metrics.calls(api="signl4")
     agent.cycle()
@@ -227,8 +205,7 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     agent.cycle()
     assert len(escalation_notes(cw, late["id"])) == 1 and len(details_reads(signl4)) == reads
     # a new Signl (the ticket came back) gets its own timeout, once
-    support.act(signl4, "close", late["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", late["id"])
     support.set_status(cw, late["id"], "New (not responded)")
     agent.cycle()
     assert len(support.alerts(signl4, late["id"])) == 2
@@ -239,15 +216,12 @@ def test_nobody_acknowledging_in_time_writes_one_note_per_signl_generation(make_
     assert agent.store.counts()["intents"]["unacknowledged/done"] == 2
 
 
-def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, signl4, cw):
     clock = Clock()
     agent = make_agent(clock=clock, reopen="reopen", filters={"entered_after": support.recent()},
                        escalations=dict(ON, unacknowledged_after=600))
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
-    support.act(signl4, "close", ticket["id"])  # closed in time
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])  # closed in time
     clock.now += 3600
     support.set_status(cw, ticket["id"], "New (not responded)")  # back: the close is undone, the Signl open again
     agent.cycle()
@@ -261,13 +235,11 @@ def test_a_reopened_signl_counts_its_timeout_from_the_reopen(make_agent, provisi
 
 
 def test_a_signl_acknowledged_in_signl4_unknown_to_the_agent_is_asked_about_once_and_not_escalated(
-        make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+        make_agent, signl4, cw):
     clock = Clock()
     agent = make_agent(receiver=False, clock=clock, escalations=dict(ON, unacknowledged_after=60),
                        filters={"entered_after": support.recent()})
-    ticket = support.new_ticket(cw, priority=P3)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P3)
     support.act(signl4, "acknowledge", ticket["id"])  # no webhook, no poll: the store still says open
     clock.now += 61
     signl4.clear_requests()
@@ -281,8 +253,7 @@ def test_a_signl_acknowledged_in_signl4_unknown_to_the_agent_is_asked_about_once
 # ----- kill -9 between the note and the priority ------------------------------------------------------------
 
 def _journal(emulator, path_part):
-    with urllib.request.urlopen(emulator.url + "/__emulator__/requests", timeout=30) as response:  # noqa: S310
-        return [r for r in json.loads(response.read()) if path_part in r["path"]]
+    return [r for r in emulator.requests() if path_part in r["path"]]
 
 
 @pytest.mark.slow  # agent processes killed and restarted
@@ -327,11 +298,7 @@ def test_kill_9_between_the_note_and_the_priority_writes_each_once(provisioned, 
 # ----- configuration ------------------------------------------------------------------------------------------
 
 def _minimal(**escalations):
-    return {"manage": dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k",
-                           client_id="i"),
-            "signl4": dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="ops@example.com"),
-            "listen": dict(webhook_token="0123456789abcdef0123"), "state": dict(path="/tmp/state.db"),
-            "escalations": escalations}
+    return support.offline_config(escalations=escalations)
 
 
 def test_the_defaults_are_off():
@@ -372,12 +339,9 @@ def test_a_tenant_sets_escalations_key_by_key():
 @pytest.mark.slow  # the agent as a process
 def test_check_config_names_an_escalation_priority_manage_does_not_have(provisioned, tmp_path):
     manage, signl4 = provisioned
-    env = support.agent_env()
     for wanted, ok in ((P1, True), ("Priority 0 - Panic", False)):
         raw = support.config(tmp_path, manage, signl4, escalations=dict(enabled=True, priority=wanted))
-        result = subprocess.run([sys.executable, "-m", "signl4_agent", "check-config", "--config",
-                                 support.write_config(tmp_path, raw)], cwd=support.REPO_ROOT, env=env, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = support.cli("check-config", "--config", support.write_config(tmp_path, raw))
         report = json.loads(result.stdout)
         assert (result.returncode == 0) is ok and report["manage"]["ok"] is ok, result.stdout
         if ok:

@@ -101,8 +101,7 @@ def test_signl4_unreachable_for_a_while(faulty_agent, provisioned, cw):
 def test_signl4_429_on_acknowledge_is_retried_after_the_reset(faulty_agent, provisioned, cw):
     manage, signl4 = provisioned
     agent = faulty_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.set_status(cw, ticket["id"], "In Progress")
     signl4.inject(429, count=2, retry_after=3, method="POST", path="/acknowledge")
     assert agent.safe(agent.cycle)

@@ -28,15 +28,13 @@ def boards_paged(signl4, cw):
     return sorted({cw.get("/service/tickets/%s" % alert["externalId"])["board"]["name"] for alert in support.alerts(signl4)})
 
 
-def test_without_filters_both_boards_page(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_without_filters_both_boards_page(make_agent, signl4, cw):
     support.new_ticket(cw, summary="Core switch down", board=NETWORK, status="New")
     make_agent().cycle()
     assert boards_paged(signl4, cw) == [NETWORK, SERVICE_DESK]
 
 
-def test_the_boards_filter_pages_only_tickets_on_those_boards(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_boards_filter_pages_only_tickets_on_those_boards(make_agent, signl4, cw):
     agent = make_agent(filters={"boards": [NETWORK]})
     network = support.new_ticket(cw, summary="Core switch down", board=NETWORK, status="New")
     desk = support.new_ticket(cw, summary="Mouse broken", board=SERVICE_DESK)
@@ -47,8 +45,7 @@ def test_the_boards_filter_pages_only_tickets_on_those_boards(make_agent, provis
     assert support.custom(cw.get("/service/tickets/%d" % desk["id"]), "Signl4Retrieved_c") is not True
 
 
-def test_both_filters_together(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_both_filters_together(make_agent, signl4, cw):
     agent = make_agent(filters={"boards": [NETWORK, "Projects"], "priorities": ["Priority 1 - Emergency Response"]})
     urgent = support.new_ticket(cw, summary="Core switch down", board=NETWORK, status="New",
                                 priority="Priority 1 - Emergency Response")
@@ -58,8 +55,7 @@ def test_both_filters_together(make_agent, provisioned, cw):
     assert [a["externalId"] for a in support.alerts(signl4)] == [str(urgent["id"])]
 
 
-def test_the_filters_narrow_the_trigger_query_too(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_filters_narrow_the_trigger_query_too(make_agent, signl4, cw):
     agent = make_agent(filters={"boards": [NETWORK]}, trigger_query={"conditions": 'summary like "URGENT*"'})
     network = support.new_ticket(cw, summary="URGENT: uplink down", board=NETWORK, status="In Progress")
     desk = support.new_ticket(cw, summary="URGENT: mail relay down", board=SERVICE_DESK, status="Assigned")

@@ -35,11 +35,9 @@ def new_ticket_tests(manage):
     return [r for r in manage.requests() if r["path"].endswith("/system/workflows/1/events/1/test")]
 
 
-def test_the_first_start_pages_new_tickets_only(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_first_start_pages_new_tickets_only(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw, summary="Disk full on FS02")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, summary="Disk full on FS02")
     assert paged(signl4) == ["Disk full on FS02"]
     assert support.custom(cw.get("/service/tickets/%d" % ticket["id"]), "Signl4Retrieved_c") is True
     recorded = agent.store.get(cutoff.STATE_KEY)
@@ -48,18 +46,16 @@ def test_the_first_start_pages_new_tickets_only(make_agent, provisioned, cw):
     assert "dateEntered >= [%s]" % cutoff.stamp(recorded) in new_ticket_tests(manage)[-1]["query"]["conditions"][0]
 
 
-def test_a_callback_for_an_old_ticket_pages_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_callback_for_an_old_ticket_pages_nothing(make_agent, signl4, cw):
     agent = make_agent()
     old = cw.list("/service/tickets", conditions='summary = "%s"' % OLD_MORNING)[0]
     agent.cycle(old["id"])
     assert paged(signl4) == []
 
 
-def test_the_first_start_is_recorded_once(make_agent, provisioned, cw):
+def test_the_first_start_is_recorded_once(make_agent, signl4, cw):
     """A restart (even with a clock an hour ahead) keeps the first start's cut-off: a ticket entered
     between the first start and the restart still pages."""
-    manage, signl4 = provisioned
     first = make_agent()
     recorded = first.store.get(cutoff.STATE_KEY)
     first.close()
@@ -70,9 +66,8 @@ def test_the_first_start_is_recorded_once(make_agent, provisioned, cw):
     assert paged(signl4) == ["Entered while the agent was down"]
 
 
-def test_a_state_from_before_the_cut_off_existed_pages_as_before(make_agent, provisioned, tmp_path):
+def test_a_state_from_before_the_cut_off_existed_pages_as_before(make_agent, manage, signl4, tmp_path):
     """An agent upgraded in place has no first start recorded, but a state: no cut-off."""
-    manage, signl4 = provisioned
     store = SqliteStore(str(tmp_path / "state.db"))
     store.put("last_good_cycle", time.time() - 60)
     store.close()
@@ -84,17 +79,15 @@ def test_a_state_from_before_the_cut_off_existed_pages_as_before(make_agent, pro
 
 
 @pytest.mark.parametrize("setting", ["2025-02-03T12:00:00Z", "2025-02-03T14:00:00+02:00", "2025-02-03 12:00:00"])
-def test_entered_after_sets_another_cut_off(make_agent, provisioned, setting):
-    manage, signl4 = provisioned
+def test_entered_after_sets_another_cut_off(make_agent, manage, signl4, setting):
     agent = make_agent(entered_after=setting)
     agent.cycle()
     assert paged(signl4) == [OLD_EVENING]
     assert "dateEntered >= [2025-02-03T12:00:00Z]" in new_ticket_tests(manage)[-1]["query"]["conditions"][0]
 
 
-def test_the_trigger_query_is_cut_off_too(make_agent, provisioned):
+def test_the_trigger_query_is_cut_off_too(make_agent, manage, signl4):
     """The query selects two tickets no workflow event selects, entered at 10:00 and 15:00."""
-    manage, signl4 = provisioned
     selects = 'summary in ("Printer offline - 2nd floor", "Backup job failed on FS01")'
     agent = make_agent(entered_after="2025-02-03T12:00:00Z", trigger_query={"conditions": selects})
     agent.cycle()
@@ -103,10 +96,9 @@ def test_the_trigger_query_is_cut_off_too(make_agent, provisioned):
     assert "dateEntered >= [2025-02-03T12:00:00Z]" in queries[-1]["query"]["conditions"][0]
 
 
-def test_a_manage_that_ignores_the_condition_still_pages_no_old_ticket(make_agent, provisioned):
+def test_a_manage_that_ignores_the_condition_still_pages_no_old_ticket(make_agent, manage, signl4):
     """Should Manage's /test not apply the extra conditions (its shape is unpublished), the agent reads
     ``_info.dateEntered`` of what comes back."""
-    manage, signl4 = provisioned
     agent = make_agent()
     matching = agent.desk.matching
     agent.desk.matching = lambda rule, event, ticket_id=None, conditions=None: matching(rule, event, ticket_id)

@@ -2,7 +2,6 @@
 its receiver a real waitress server that the SIGNL4 emulator delivers to)."""
 
 import json
-import urllib.request
 
 import pytest
 
@@ -13,11 +12,9 @@ from signl4_agent import intents
 ACK, CLOSED = 2, 4
 
 
-def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, signl4, cw):
     agent = make_agent(details=["company", "priority", "board"])
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     agent.cycle()
     raised = support.alerts(signl4, ticket["id"])
     assert len(raised) == 1
@@ -32,8 +29,7 @@ def test_new_ticket_raises_one_signl_with_the_chosen_details(make_agent, provisi
     assert len(support.alerts(signl4)) == len({a["externalId"] for a in support.alerts(signl4)})
 
 
-def test_notes_tasks_and_contact_details(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_notes_tasks_and_contact_details(make_agent, signl4, cw):
     agent = make_agent(details=["contact", "notes", "tasks", "configurations"])
     ticket = support.new_ticket(cw, status="Assigned")  # not selected yet: notes and tasks first
     path = "/service/tickets/%d" % ticket["id"]
@@ -52,11 +48,9 @@ def test_notes_tasks_and_contact_details(make_agent, provisioned, cw):
     assert "Tasks: [ ] Extend the volume" in raised["text"]
 
 
-def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agent, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.set_status(cw, ticket["id"], "In Progress")
     agent.cycle()
     support.settle(agent, signl4)
@@ -83,19 +77,11 @@ def test_manage_status_acknowledges_then_closes_the_signl_without_echo(make_agen
         assert agent.metrics.transitions.labels(direction="manage_to_signl4", kind=kind)._value.get() == 1
 
 
-def _member(cw, identifier):
-    return cw.list("/system/members", conditions='identifier = "%s"' % identifier)[0]
-
-
-def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
-    member = _member(cw, "asmith")
-    cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, signl4, cw):
+    member = support.member_with_email(cw, "asmith", support.OLIVIA)
     agent = make_agent(owner_assignment="acknowledge")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"  # the action of "Signl acknowledged"
     assert current["owner"]["id"] == member["id"]
@@ -105,48 +91,38 @@ def test_signl_acknowledged_in_signl4_sets_status_and_owner(make_agent, provisio
     signl4.clear_requests()
     agent.cycle()
     assert not [r for r in signl4.requests() if r["method"] == "POST"]
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "Closed (resolved)"
     assert current["owner"]["id"] == member["id"]  # owner_assignment=acknowledge: the close leaves it
     assert agent.metrics.transitions.labels(direction="signl4_to_manage", kind="close")._value.get() == 1
 
 
-def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_unmatched_email_leaves_the_owner_and_is_reported(make_agent, signl4, cw):
     agent = make_agent(owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress"
     assert "owner" not in current
     assert agent.metrics.errors.labels(kind="owner_unmatched")._value.get() == 1
 
 
-def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_status_mapping_switched_off_changes_nothing_in_manage(make_agent, signl4, cw):
     agent = make_agent(status_mappings={"signl4_acknowledge": False})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "New (not responded)"
     assert support.custom(current, "Signl4Status_c") is None
 
 
-def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, manage, signl4, cw):
     agent = make_agent()
     signl4.control("POST", "/outbound", {"duplicates": 3})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     manage.clear_requests()
     # a late acknowledgement (older than the close) arrives afterwards, twice, with fresh ids
@@ -163,11 +139,9 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(make_agent, pr
     assert transitions == [("manage_status/done", 1)]
 
 
-def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_wrong_token_and_non_alert_events_change_nothing(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
     before = agent.store.counts()
     manage.clear_requests()
@@ -196,11 +170,9 @@ def test_wrong_token_and_non_alert_events_change_nothing(make_agent, provisioned
                                   json.dumps({"id": "x", "eventType": 201, "alert": "nope"}).encode(),
                                   json.dumps({"id": "x", "eventType": 203, "alert": {"id": "a", "externalEventId": "1"},
                                               "annotation": {"id": 3}}).encode()])
-def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, provisioned, cw, body):
-    manage, signl4 = provisioned
+def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, cw, body):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     body = body.replace(b'"1"', ('"%d"' % ticket["id"]).encode())
     before = agent.store.counts()
     status = support.post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), body)[0]
@@ -208,7 +180,7 @@ def test_malformed_outbound_requests_answer_4xx_and_write_nothing(make_agent, pr
     assert agent.store.counts() == before
 
 
-def test_huge_body_is_refused(make_agent, provisioned):
+def test_huge_body_is_refused(make_agent):
     agent = make_agent()
     status = support.post("%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN), b"{" + b" " * 200000 + b"}")[0]
     assert status == 413
@@ -216,10 +188,8 @@ def test_huge_body_is_refused(make_agent, provisioned):
 
 
 def _close_and_reenter(agent, signl4, cw):
-    ticket = support.new_ticket(cw)
-    agent.cycle()
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     support.set_status(cw, ticket["id"], "New (not responded)")  # the ticket re-enters the trigger
     agent.cycle()
@@ -228,34 +198,29 @@ def _close_and_reenter(agent, signl4, cw):
     return ticket, cw.get("/service/tickets/%d" % ticket["id"])
 
 
-def test_reopen_new_signl_raises_a_second_signl_once(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_reopen_new_signl_raises_a_second_signl_once(make_agent, signl4, cw):
     agent = make_agent(reopen="new_signl")
     ticket, current = _close_and_reenter(agent, signl4, cw)
     raised = sorted(support.alerts(signl4, ticket["id"]), key=lambda a: a["history"]["created"])
     assert [a["status"]["statusCode"] for a in raised] == [CLOSED, 1]
     assert support.custom(current, "Signl4Status_c") == ""
     # the new Signl syncs like the first: acknowledged in SIGNL4 -> ticket In Progress
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
     assert len(support.alerts(signl4, ticket["id"])) == 2
 
 
-def test_reopen_policy_reopen_undoes_the_close(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_reopen_policy_reopen_undoes_the_close(make_agent, signl4, cw):
     agent = make_agent(reopen="reopen")
     ticket, current = _close_and_reenter(agent, signl4, cw)
     raised = support.alerts(signl4, ticket["id"])
     assert [a["status"]["statusCode"] for a in raised] == [1]
     assert support.custom(current, "Signl4Status_c") == ""
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
 
 
-def test_reopen_policy_ignore_changes_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_reopen_policy_ignore_changes_nothing(make_agent, signl4, cw):
     agent = make_agent(reopen="ignore")
     ticket, current = _close_and_reenter(agent, signl4, cw)
     assert [a["status"]["statusCode"] for a in support.alerts(signl4, ticket["id"])] == [CLOSED]
@@ -263,8 +228,7 @@ def test_reopen_policy_ignore_changes_nothing(make_agent, provisioned, cw):
     assert current["status"]["name"] == "New (not responded)"
 
 
-def test_priority_filter_excludes_tickets(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_priority_filter_excludes_tickets(make_agent, signl4, cw):
     agent = make_agent(filters={"priorities": ["Priority 1 - Emergency Response"]})
     low = support.new_ticket(cw, summary="Mouse broken", priority="Priority 3 - Normal Response")
     high = support.new_ticket(cw, summary="Core switch down", priority="Priority 1 - Emergency Response")
@@ -274,22 +238,17 @@ def test_priority_filter_excludes_tickets(make_agent, provisioned, cw):
     assert support.custom(cw.get("/service/tickets/%d" % low["id"]), "Signl4Retrieved_c") is not True
 
 
-def test_rest_query_is_a_second_trigger_source(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_rest_query_is_a_second_trigger_source(make_agent, signl4, cw):
     agent = make_agent(trigger_query={"conditions": 'summary like "URGENT*"'})
-    ticket = support.new_ticket(cw, summary="URGENT: mail relay down", status="Assigned")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, summary="URGENT: mail relay down", status="Assigned")
     agent.cycle()
     assert len(support.alerts(signl4, ticket["id"])) == 1
 
 
-def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
-    member = _member(cw, "bjones")
-    cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw):
+    member = support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     agent.cycle()
     current = cw.get("/service/tickets/%d" % ticket["id"])
@@ -303,14 +262,11 @@ def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, provisione
     assert agent.metrics.transitions.labels(direction="signl4_to_manage", kind="close")._value.get() == 0
 
 
-def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl4, cw):
     agent = make_agent(notes={"internal_analysis": False, "detail_description": True})
     signl4.control("POST", "/outbound", {"duplicates": 2})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
-    support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="On my way to the data centre")
     agent.cycle()
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1
@@ -324,14 +280,7 @@ def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, provi
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 
-def _sign_callback(manage, body):
-    from tests.emulators.manage.callback_delivery import sign
-    key = json.loads(urllib.request.urlopen(json.loads(body)["Metadata"]["key_url"]).read())  # noqa: S310
-    return sign(body, key["signing_key"])
-
-
-def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_agent, manage, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     url = "%s/manage/%s/callback?recordId=%d" % (agent.url, support.CALLBACK_TOKEN, ticket["id"])
@@ -347,8 +296,7 @@ def test_callbacks_with_a_bad_signature_or_foreign_key_url_change_nothing(make_a
     assert not agent.wake.is_set()
 
 
-def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, manage, signl4, cw):
     agent = make_agent()
     cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent.url, support.CALLBACK_TOKEN),
                                     "objectId": 1, "type": "ticket", "level": "owner", "description": "agent"})
@@ -364,12 +312,10 @@ def test_a_signed_callback_starts_a_cycle_for_its_ticket(make_agent, provisioned
     assert agent.requested == {ticket["id"]}
 
 
-def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_agent, provisioned, cw):
+def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_agent, manage, signl4, cw):
     """Escalation, duty and punch notifications as the SIGNL4 emulator sends them."""
-    manage, signl4 = provisioned
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.settle(agent, signl4)
     before = agent.store.counts()
     manage.clear_requests()

@@ -157,6 +157,13 @@ def valid(tmp_path):
     return fuzz_agent.valid_config(tmp_path)
 
 
+def with_key(raw, key, value):
+    """``raw`` with ``key`` (``section.name`` or a top-level name) set to ``value``."""
+    section, unused, name = key.rpartition(".")
+    (raw[section] if section else raw)[name] = value
+    return raw
+
+
 def load_text(tmp_path, text, env=None):
     path = tmp_path / "agent.yml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
@@ -207,24 +214,13 @@ def test_a_yaml_error_does_not_quote_the_line_with_the_secret(tmp_path):
     assert "not valid YAML at line" in load_text(tmp_path, text)
 
 
-@pytest.mark.parametrize("where", ["owner_assignment", "details", "plan", "url", "api_url", "level", "key"])
-def test_a_secret_in_the_wrong_place_is_not_shown(tmp_path, where):
-    raw = valid(tmp_path)
-    if where == "owner_assignment":
-        raw["owner_assignment"] = SECRET
-    elif where == "details":
-        raw["details"] = ["company", SECRET]
-    elif where == "plan":
-        raw["signl4"]["plan"] = "teamSecret9z8y7x"
-    elif where == "url":
-        raw["manage"]["url"] = "https://na.myconnectwise.net:%s/" % SECRET
-    elif where == "api_url":
-        raw["signl4"]["api_url"] = "ftp://user:%s@host/" % SECRET
-    elif where == "level":
-        raw["logging"] = {"level": "hookTok-aa11bb22cc33dd44"}
-    else:
-        raw["manage"][SECRET] = "x"
-    load_text(tmp_path, yaml.safe_dump(raw))
+@pytest.mark.parametrize("key, value", [
+    ("owner_assignment", SECRET), ("details", ["company", SECRET]), ("signl4.plan", "teamSecret9z8y7x"),
+    ("manage.url", "https://na.myconnectwise.net:%s/" % SECRET), ("signl4.api_url", "ftp://user:%s@host/" % SECRET),
+    ("logging", {"level": "hookTok-aa11bb22cc33dd44"}), ("manage." + SECRET, "x"),
+], ids=["owner_assignment", "details", "plan", "url", "api_url", "level", "key"])
+def test_a_secret_in_the_wrong_place_is_not_shown(tmp_path, key, value):
+    load_text(tmp_path, yaml.safe_dump(with_key(valid(tmp_path), key, value)))
 
 
 def test_a_secret_only_in_the_environment_is_masked_too(tmp_path):
@@ -248,7 +244,4 @@ def test_a_secret_only_in_the_environment_is_masked_too(tmp_path):
     ("listen.channel_timeout", 0, "listen.channel_timeout: must be between"),
 ])
 def test_out_of_range_values(tmp_path, key, value, message):
-    raw = valid(tmp_path)
-    section, unused, name = key.rpartition(".")
-    (raw[section] if section else raw)[name] = value
-    assert message in load_text(tmp_path, yaml.safe_dump(raw))
+    assert message in load_text(tmp_path, yaml.safe_dump(with_key(valid(tmp_path), key, value)))

@@ -20,8 +20,7 @@ def notes(cw, ticket_id):
 
 def test_a_note_that_keeps_failing_for_one_ticket_does_not_hold_up_the_others(agent, provisioned, cw):
     manage, signl4 = provisioned
-    stuck = support.new_ticket(cw, summary="Its notes answer 500")
-    agent.cycle()
+    stuck = support.cycled_ticket(agent, cw, summary="Its notes answer 500")
     support.act(signl4, "annotate", stuck["id"], text="Rebooting the switch")
     manage.control("POST", "/faults", {"status": 500, "count": 10000, "method": "POST",
                                        "path": "/service/tickets/%d/notes$" % stuck["id"]})

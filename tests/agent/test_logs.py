@@ -5,15 +5,12 @@ in the message and in the exception text; certificate checks turned off are said
 import io
 import json
 import logging
-import subprocess
-import sys
 
 import pytest
 
 from signl4_agent import config as config_module
 from signl4_agent import logs
 from tests.agent import support
-from tests.emulators.harness import REPO_ROOT
 
 SECRETS = ['quo"te-secret-1234', "back\\slash-secret-1234", "n\u00f6n-\u00e4scii-s\u00e9cret-\u2603", "new\nline-secret-1234",
            'all"of\\them\u00e9\n-1234']
@@ -59,9 +56,7 @@ def test_insecure_settings_are_logged_once_each_at_start(tmp_path, manage, signl
     raw = support.config(tmp_path, manage, signl4)
     raw["manage"]["validate_certs"] = False
     raw["signl4"]["validate_certs"] = False
-    env = support.agent_env()
-    result = subprocess.run([sys.executable, "-m", "signl4_agent", "once", "--config", support.write_config(tmp_path, raw)],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = support.cli("once", "--config", support.write_config(tmp_path, raw))
     warnings = [json.loads(line)["message"] for line in result.stderr.splitlines() if '"WARNING"' in line]
     insecure = [message for message in warnings if "validate_certs is false" in message]
     assert [message.split(":")[0] for message in insecure] == ["manage.validate_certs is false",

@@ -18,16 +18,14 @@ def api_member_with_email(cw, email):
 
 
 def acknowledged_by_olivia(agent, signl4, cw):
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     sync.poll_alerts(agent.ctx, 0)  # no receiver here: the poll brings the acknowledge
     intents.run_pending(agent.ctx)
     return cw.get("/service/tickets/%d" % ticket["id"])
 
 
-def test_an_api_member_with_the_users_email_never_becomes_the_owner(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_an_api_member_with_the_users_email_never_becomes_the_owner(make_agent, signl4, cw):
     api_member_with_email(cw, support.OLIVIA)
     agent = make_agent(receiver=False, owner_assignment="acknowledge")
     current = acknowledged_by_olivia(agent, signl4, cw)
@@ -36,10 +34,8 @@ def test_an_api_member_with_the_users_email_never_becomes_the_owner(make_agent, 
     assert agent.metrics.errors.labels(kind="owner_unmatched")._value.get() == 1
 
 
-def test_the_person_is_the_owner_when_an_api_member_shares_the_email(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
-    person = cw.list("/system/members", conditions='identifier = "asmith"')[0]
-    cw.patch("/system/members/%d" % person["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+def test_the_person_is_the_owner_when_an_api_member_shares_the_email(make_agent, signl4, cw):
+    person = support.member_with_email(cw, "asmith", support.OLIVIA)
     api_member_with_email(cw, support.OLIVIA)
     agent = make_agent(receiver=False, owner_assignment="acknowledge")
     current = acknowledged_by_olivia(agent, signl4, cw)

@@ -31,21 +31,15 @@ def add_note(cw, ticket_id, text, member="asmith", **flags):
     return cw.create("/service/tickets/%d/notes" % ticket_id, body)
 
 
-def journal(emulator):
-    return emulator.control("GET", "/requests")
-
-
 def raised_ticket(agent, cw, signl4, **fields):
     """A new ticket whose Signl the agent raised (and whose raise's notifications it took)."""
-    ticket = support.new_ticket(cw, **fields)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, **fields)
     support.settle(agent, signl4)
     assert support.alerts(signl4, ticket["id"])
     return ticket
 
 
-def test_a_discussion_note_becomes_one_annotation_with_its_marker_and_nothing_comes_back(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_discussion_note_becomes_one_annotation_with_its_marker_and_nothing_comes_back(make_agent, signl4, cw):
     agent = make_agent(notes=ON)
     signl4.control("POST", "/outbound", {"duplicates": 2})  # the echo comes twice
     ticket = raised_ticket(agent, cw, signl4)
@@ -66,8 +60,7 @@ def test_a_discussion_note_becomes_one_annotation_with_its_marker_and_nothing_co
     assert agent.metrics.annotations._value.get() == 1
 
 
-def test_only_the_configured_note_types_travel(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_only_the_configured_note_types_travel(make_agent, signl4, cw):
     agent = make_agent(notes={"to_signl4": {"enabled": True, "note_types": ["internal", "resolution"]}})
     ticket = raised_ticket(agent, cw, signl4)
     discussion = add_note(cw, ticket["id"], "for the customer", detailDescriptionFlag=True)
@@ -82,8 +75,7 @@ def test_only_the_configured_note_types_travel(make_agent, provisioned, cw):
     assert agent.store.intent("annotate:%d" % discussion["id"]) is None
 
 
-def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_manage(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_manage(make_agent, manage, signl4, cw):
     agent = make_agent()
     assert agent.config["notes"]["to_signl4"] == {"enabled": False, "note_types": ["discussion"]}
     before = support.new_ticket(cw, summary="noted before its Signl")
@@ -93,7 +85,7 @@ def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_man
     add_note(cw, ticket["id"], "written while notes.to_signl4 is off")
     manage.clear_requests()
     agent.cycle()
-    assert not [r for r in journal(manage) if "/notes" in r["path"]]  # off: not even read
+    assert not [r for r in manage.requests() if "/notes" in r["path"]]  # off: not even read
     assert annotations(signl4, ticket["id"]) == []
     agent.config["notes"]["to_signl4"]["enabled"] = True  # turned on (a restart with the new setting)
     agent.cycle()
@@ -119,29 +111,25 @@ def test_off_by_default_and_notes_from_before_the_signl_or_while_off_stay_in_man
     assert len(annotations(signl4, fresh["id"])) == 1
 
 
-def test_notes_of_a_closed_signl_stay_in_manage(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_notes_of_a_closed_signl_stay_in_manage(make_agent, manage, signl4, cw):
     agent = make_agent(notes=ON)
     ticket = raised_ticket(agent, cw, signl4)
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     agent.cycle()
     add_note(cw, ticket["id"], "after the close")
     manage.clear_requests()
     agent.cycle()
     assert annotations(signl4, ticket["id"]) == []
-    assert not [r for r in journal(manage) if r["path"].endswith("/tickets/%d/notes" % ticket["id"])]  # not read
+    assert not [r for r in manage.requests() if r["path"].endswith("/tickets/%d/notes" % ticket["id"])]  # not read
 
 
 ALL_TYPES = {"to_signl4": {"enabled": True, "note_types": ["discussion", "internal", "resolution"]}}
 
 
-def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_agent, signl4, cw):
     agent = make_agent(notes=ALL_TYPES)  # the agent's notes are Internal ones (notes.internal_analysis)
     ticket = raised_ticket(agent, cw, signl4)
-    support.act(signl4, "annotate", ticket["id"], text="On my way to the data centre")
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="On my way to the data centre")
     [note] = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert note["text"].endswith("]") and "[SIGNL4 ref " in note["text"]
     assert agent.store.written("note", note["id"])
@@ -155,8 +143,7 @@ def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_a
     assert [a["text"] for a in annotations(signl4, ticket["id"])] == ["On my way to the data centre"]
     assert agent.store.intent("annotate:%d" % note["id"]) is None
     # its reference line edited away before the agent looked: its recorded id says it is the agent's
-    support.act(signl4, "annotate", ticket["id"], text="Second annotation")
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="Second annotation")
     second = max(cw.list("/service/tickets/%d/notes" % ticket["id"]), key=lambda n: n["id"])
     assert agent.store.written("note", second["id"])
     agent.store.save_ticket(ticket["id"], notes_after=second["id"] - 1)
@@ -167,10 +154,9 @@ def test_the_agents_own_notes_never_become_annotations_even_after_a_crash(make_a
     assert len(annotations(signl4, ticket["id"])) == 2 and agent.store.intent("annotate:%d" % second["id"]) is None
 
 
-def test_the_echo_of_an_annotation_is_recognised_by_its_marker_after_a_crash(make_agent, provisioned, cw):
+def test_the_echo_of_an_annotation_is_recognised_by_its_marker_after_a_crash(make_agent, signl4, cw):
     """The annotation's id was not stored (a crash right after the annotate): the receiver ignores the 203 by the
     marker line of its message, the poll and a note intent by the marker line of the timeline's text."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, notes=ON, signl4={"poll_alerts": True})  # no 203 but the one posted below
     ticket = raised_ticket(agent, cw, signl4)
     note = add_note(cw, ticket["id"], "Please call the customer back")
@@ -196,9 +182,8 @@ def test_the_echo_of_an_annotation_is_recognised_by_its_marker_after_a_crash(mak
     assert [n["id"] for n in cw.list("/service/tickets/%d/notes" % ticket["id"])] == [note["id"]]
 
 
-def test_a_crash_after_the_annotate_finds_the_annotation_and_does_not_repeat_it(make_agent, provisioned, cw):
+def test_a_crash_after_the_annotate_finds_the_annotation_and_does_not_repeat_it(make_agent, signl4, cw):
     """In process: the intent attempted, the annotation made, the intent not marked done."""
-    manage, signl4 = provisioned
     agent = make_agent(notes=ON)
     ticket = raised_ticket(agent, cw, signl4)
     note = add_note(cw, ticket["id"], "Vendor ticket opened")
@@ -211,7 +196,7 @@ def test_a_crash_after_the_annotate_finds_the_annotation_and_does_not_repeat_it(
     signl4.clear_requests()
     intents.run_pending(agent.ctx)
     assert len(annotations(signl4, ticket["id"])) == 1
-    assert not [r for r in journal(signl4) if r["path"].endswith("/annotate")]
+    assert not [r for r in signl4.requests() if r["path"].endswith("/annotate")]
     assert agent.store.intent("annotate:%d" % note["id"])["state"] == "done"
     assert agent.store.written("annotation", annotations(signl4, ticket["id"])[0]["id"])
     # attempted, but the annotate never reached SIGNL4: the timeline has no marker, so it is sent
@@ -280,7 +265,7 @@ def test_a_ticket_is_read_again_until_a_read_begins_a_second_after_its_change():
 
 def _notes_calls(manage):
     """The requests notes.to_signl4 makes: the lastUpdated query and the notes reads."""
-    return [r for r in journal(manage) if r["method"] == "GET" and (
+    return [r for r in manage.requests() if r["method"] == "GET" and (
         r["path"].endswith("/service/tickets") and "lastUpdated" in json.dumps(r["query"]) or "/notes" in r["path"])]
 
 
@@ -290,8 +275,7 @@ def _cycle_calls(agent):
     return agent.metrics.calls() - before
 
 
-def test_idle_cost_none_without_an_open_signl(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_idle_cost_none_without_an_open_signl(make_agent, manage, signl4, cw):
     agent = make_agent()
     raised_ticket(agent, cw, signl4)
     for ticket in agent.store.tickets():  # every Signl closed (the seed's new tickets raised theirs too)
@@ -307,8 +291,7 @@ def test_idle_cost_none_without_an_open_signl(make_agent, provisioned, cw):
     assert _notes_calls(manage) == []
 
 
-def test_idle_cost_one_call_with_open_signls_and_no_change(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_idle_cost_one_call_with_open_signls_and_no_change(make_agent, manage, signl4, cw):
     agent = make_agent(receiver=False)
     agent.notes_watch.clock = clock = Clock()
     ticket = raised_ticket(agent, cw, signl4)
@@ -336,8 +319,7 @@ def test_idle_cost_one_call_with_open_signls_and_no_change(make_agent, provision
     assert len(reads) <= 2 and len(annotations(signl4, ticket["id"])) == 1
 
 
-def test_beyond_the_id_list_one_query_of_every_ticket_changed(make_agent, provisioned, cw, monkeypatch):
-    manage, signl4 = provisioned
+def test_beyond_the_id_list_one_query_of_every_ticket_changed(make_agent, manage, signl4, cw, monkeypatch):
     monkeypatch.setattr(notes, "ID_LIST_MAX", 1)  # more open Signls than ids the query names
     agent = make_agent(receiver=False, notes=ON)
     agent.notes_watch.clock = clock = Clock()
@@ -358,8 +340,7 @@ def test_beyond_the_id_list_one_query_of_every_ticket_changed(make_agent, provis
     assert annotations(signl4, ticket["id"])[0]["text"].endswith("[CW note %d]" % note["id"])
 
 
-def test_a_manage_callback_brings_the_new_note_at_once(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_manage_callback_brings_the_new_note_at_once(make_agent, manage, signl4, cw):
     agent = make_agent(notes=ON)
     cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent.url, support.CALLBACK_TOKEN),
                                     "objectId": 1, "type": "ticket", "level": "owner", "description": "agent"})

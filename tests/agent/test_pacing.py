@@ -36,11 +36,10 @@ def test_a_failed_request_is_counted_too():
         assert now[0] == 17.0
 
 
-def test_a_slow_first_event_does_not_let_the_next_window_start_early(make_agent, provisioned, cw):
+def test_a_slow_first_event_does_not_let_the_next_window_start_early(make_agent, signl4, cw):
     """SIGNL4 (free plan: 10 events per 15 s) on a manual clock the agent's waits advance. The first
     Signl reaches SIGNL4 5 s after the agent let it go (a slow send): counted from when it was let go,
     the 11th would arrive 5 s before SIGNL4's window ends and be refused (429) again and again."""
-    manage, signl4 = provisioned
     signl4.control("POST", "/clock", {"manual": True})
     signl4.control("POST", "/rate-limit", {"plan": "free"})
     now = [0.0]

@@ -8,17 +8,12 @@ import sys
 import pytest
 
 from tests.agent import support
+from tests.agent.support import cli
 from tests.emulators.harness import REPO_ROOT
 
 pytestmark = pytest.mark.slow  # the agent as a process: seconds each
 
 SECRETS = ("demoprivate", "demo-signl4-api-key", "demoteamsecret", support.WEBHOOK_TOKEN, support.CALLBACK_TOKEN)
-ENV = support.agent_env()
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "signl4_agent"] + list(args), cwd=REPO_ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_run_syncs_serves_health_and_metrics_and_stops_on_sigterm(provisioned, cw, tmp_path):
@@ -101,7 +96,7 @@ import signl4_agent.__main__, signl4_agent.agent, signl4_agent.receiver, signl4_
 assert not [m for m in sys.modules if m == "ansible" or m.startswith("ansible.")]
 print("imported")
 """
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, check=False)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=support.agent_env(), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "imported"
 

@@ -6,9 +6,7 @@ and its connection closed so nothing sent behind it is served)."""
 import json
 import select
 import socket
-import threading
 import time
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
@@ -19,63 +17,6 @@ from tests.agent import support
 SLOW_CLIENTS = 200
 CLIENT_TIMEOUT = 5.0  # the bound the receiver must meet for /healthz and a webhook while under abuse
 NOT_ALERT = json.dumps({"id": "delivery-1", "eventType": 300, "team": {"id": "t"}}).encode()
-
-
-def webhook_path():
-    return "/signl4/%s" % support.WEBHOOK_TOKEN
-
-
-class SlowClients:
-    """``count`` connections that each send the start of a request, then one more header line every
-    ``every`` seconds, never finishing it. One the agent closes is opened again, so ``count`` stay open."""
-
-    def __init__(self, port, count, every=2.0):
-        self.port, self.every = port, every
-        self.socks = [None] * count
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _open(self, index):
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        sock.sendall(b"POST %s HTTP/1.1\r\nHost: agent\r\n" % webhook_path().encode())
-        self.socks[index] = sock
-
-    def start(self):
-        for index in range(len(self.socks)):
-            self._open(index)
-        self.thread.start()
-        return self
-
-    def _run(self):
-        line = 0
-        while not self.stopped.wait(self.every / len(self.socks)):
-            index = line % len(self.socks)
-            line += 1
-            try:
-                self.socks[index].sendall(b"X-Slow-%d: 1\r\n" % line)
-            except OSError:  # the agent closed it (a deadline): hold another one instead
-                self.socks[index].close()
-                try:
-                    self._open(index)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.stopped.set()
-        self.thread.join(10)
-        for sock in self.socks:
-            if sock is not None:
-                sock.close()
-
-
-def request(url, data=None, timeout=CLIENT_TIMEOUT):
-    req = urllib.request.Request(url, data=data, method="POST" if data else "GET",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 - loopback
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 @pytest.fixture
@@ -102,14 +43,11 @@ def test_200_slow_senders_do_not_starve_healthz_or_a_webhook(agent_of):
     """Defaults: waitress's own limit of 100 connections was filled by ~110 such senders, and
     nothing else was answered until they stopped."""
     agent = agent_of()
-    slow = SlowClients(agent.port, SLOW_CLIENTS).start()
-    try:
+    with support.SlowSenders(agent.port, SLOW_CLIENTS, support.WEBHOOK_PATH) as slow:
         time.sleep(slow.every)  # every slow sender has sent at least one more line
         # urllib raises (a timeout) when the answer takes longer than CLIENT_TIMEOUT
-        assert request(agent.url + "/healthz")[0] == 200
-        assert request(agent.url + webhook_path(), NOT_ALERT) == (200, b'{"outcome": "ignored"}')
-    finally:
-        slow.close()
+        assert agent.request("GET", "/healthz", timeout=CLIENT_TIMEOUT)[0] == 200
+        assert agent.request("POST", support.WEBHOOK_PATH, NOT_ALERT, timeout=CLIENT_TIMEOUT) == (200, b'{"outcome": "ignored"}')
 
 
 def _trickle_until_closed(sock, data, pause=0.25, give_up=60.0):
@@ -141,9 +79,9 @@ def _read_until_closed(sock):
 
 
 @pytest.mark.parametrize("head, trickled", [
-    (b"POST %s HTTP/1.1\r\nHost: agent\r\n" % webhook_path().encode(), b"X-Slow: " + b"a" * 1000),
+    (b"POST %s HTTP/1.1\r\nHost: agent\r\n" % support.WEBHOOK_PATH.encode(), b"X-Slow: " + b"a" * 1000),
     (b"POST %s HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
-     % webhook_path().encode(), b"{" + b" " * 998 + b"}"),
+     % support.WEBHOOK_PATH.encode(), b"{" + b" " * 998 + b"}"),
 ], ids=["headers", "body"])
 def test_a_request_trickled_steadily_is_closed_at_its_deadline(agent_of, head, trickled):
     """channel_timeout (idle time) never fires for a sender that sends a byte every 0.25 s; the
@@ -170,41 +108,18 @@ def test_the_deadlines_pick_the_overdue_requests():
 
 
 SMUGGLED = b"POST %s HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
-    webhook_path().encode(), len(NOT_ALERT), NOT_ALERT)
+    support.WEBHOOK_PATH.encode(), len(NOT_ALERT), NOT_ALERT)
 
 
-@pytest.mark.parametrize("framing", [
-    b"HTTP/1.1\r\nHost: agent\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    b"HTTP/1.1\r\nHost: agent\r\nTransfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n0\r\n\r\n",
-    b"HTTP/1.1\r\nHost: agent\r\nContent-Length: %d\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
-    b"HTTP/1.1\r\nHost: agent\r\nContent-Length: %d\r\nTransfer-Encoding:\r\n\r\n0\r\n\r\n",
-    b"HTTP/1.0\r\nHost: agent\r\nConnection: keep-alive\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-], ids=["cl-then-te", "te-then-cl", "te-gzip-chunked", "te-empty", "http-1.0"])
+@pytest.mark.parametrize("framing", support.SMUGGLING_FRAMINGS, ids=["cl-then-te", "te-then-cl", "te-gzip-chunked", "te-empty", "http-1.0"])
 def test_content_length_with_transfer_encoding_is_refused_and_nothing_behind_it_is_served(agent_of, framing):
     """RFC 9112, 6.1: such a request may be a smuggling attempt; the server answers 400 and closes the
     connection. A webhook POST sent behind it on the same connection must never be answered."""
     agent = agent_of()
-    first = b"POST %s " % webhook_path().encode() + framing % 5
-    with socket.create_connection(("127.0.0.1", agent.port), timeout=10) as sock:
-        sock.sendall(first + SMUGGLED)
-        answer = _closed_and_read(sock)
+    first = b"POST %s " % support.WEBHOOK_PATH.encode() + framing % 5
+    answer, closed = support.exchange(agent.port, first + SMUGGLED)
+    assert closed, "the agent kept the connection open after refusing the request: %r" % answer
     assert answer.split(b"\r\n", 1)[0] in (b"HTTP/1.1 400 Bad Request", b"HTTP/1.0 400 Bad Request"), answer[:200]
     assert answer.count(b"HTTP/1.") == 1, answer  # one answer only: the smuggled webhook was never read
     metrics = agent.get("/metrics")[1].decode()
     assert 'source="signl4"' not in metrics  # no delivery reached the webhook handler
-
-
-def _closed_and_read(sock):
-    """Everything the agent sends until it closes the connection (a test failure if it does not)."""
-    parts = []
-    while True:
-        try:
-            piece = sock.recv(65536)
-        except socket.timeout:
-            pytest.fail("the agent kept the connection open after refusing the request: %r" % b"".join(parts))
-        except ConnectionResetError:
-            break
-        if not piece:
-            break
-        parts.append(piece)
-    return b"".join(parts)

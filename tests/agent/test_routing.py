@@ -8,13 +8,10 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from tests.agent import support
-from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, SECOND_TEAM_SECRET
 
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError
@@ -62,9 +59,8 @@ def raise_events(signl4):
 # ----- which route ----------------------------------------------------------------------------------
 
 def _router(routes, **signl4):
-    raw = dict(manage=dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k", client_id="i"),
-               signl4=dict(dict(api_key="k", team_secret="default-secret", acting_user="u@example.com"), **signl4),
-               listen=dict(webhook_token="w" * 20), state=dict(path="/tmp/x.db"), routes=routes)
+    raw = support.offline_config(routes=routes, signl4=dict(api_key="k", team_secret="default-secret", acting_user="u@example.com",
+                                                            **signl4))
     return routing.Router(validate(raw, env={"TEAM_B": "from-env"}), {})
 
 
@@ -115,8 +111,7 @@ def test_a_route_without_match_keys_catches_every_ticket_and_the_default_route_i
 
 # ----- against the emulators ----------------------------------------------------------------------------
 
-def test_each_ticket_raises_its_signl_in_its_routes_team_with_its_category_and_scenario(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_each_ticket_raises_its_signl_in_its_routes_team_with_its_category_and_scenario(make_agent, signl4, cw):
     agent = make_agent(trigger_query=NETWORK_QUERY)
     plain = support.new_ticket(cw, priority=P2)  # no route matches: the default route
     key_customer = support.new_ticket(cw, priority=P1, company="AdventureWorks")  # key-customer before emergency
@@ -136,8 +131,7 @@ def test_each_ticket_raises_its_signl_in_its_routes_team_with_its_category_and_s
         assert support.custom(cw.get("/service/tickets/%d" % ticket_id), "Signl4Retrieved_c") is True
 
 
-def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, signl4, cw):
     agent = make_agent()
     first = support.new_ticket(cw, priority=P2)  # the default route: Service Desk
     second = support.new_ticket(cw, priority=P1, company="Tailspin")  # key-customer: Network Operations
@@ -163,11 +157,9 @@ def test_signls_of_two_teams_are_acknowledged_and_closed_both_ways(make_agent, p
 
 
 def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_signl_is_routed_anew(
-        make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+        make_agent, signl4, cw):
     agent = make_agent(reopen="new_signl")
-    ticket = support.new_ticket(cw, priority=P2, company="Northwind")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, priority=P2, company="Northwind")
     first = only_alert(signl4, ticket["id"])
     assert first["teamId"] == DEFAULT_TEAM_ID and agent.store.ticket(ticket["id"])["route"] == "default"
     # the ticket now matches key-customer (Network Operations): nothing is raised again, its Signl stays where it is
@@ -178,8 +170,7 @@ def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_
     agent.cycle()
     assert only_alert(signl4, ticket["id"])["id"] == first["id"]
     assert agent.store.ticket(ticket["id"])["route"] == "default"
-    support.act(signl4, "close", ticket["id"])  # and it syncs as before
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])  # and it syncs as before
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "Closed (resolved)"
     # the ticket comes back: reopen new_signl raises a new Signl, routed by what the ticket is now
     support.set_status(cw, ticket["id"], "New (not responded)")
@@ -189,10 +180,9 @@ def test_a_ticket_whose_route_changes_after_the_raise_keeps_its_signl_and_a_new_
     assert agent.store.ticket(ticket["id"])["route"] == "key-customer"
 
 
-def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_meanwhile(make_agent, provisioned, cw):
+def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_meanwhile(make_agent, signl4, cw):
     """The raise intent holds its route: a raise that failed (SIGNL4 down) and is repeated later goes to the team
     chosen when it was recorded, whatever the ticket has become."""
-    manage, signl4 = provisioned
     agent = make_agent(filters={"entered_after": support.recent()})  # the seed's tickets raise nothing here
     ticket = support.new_ticket(cw, priority=P1, company="Tailspin")  # key-customer
     signl4.control("POST", "/faults", {"status": 503, "count": 50, "path": "^/webhook/"})
@@ -205,8 +195,7 @@ def test_a_raise_recorded_by_a_route_is_sent_by_it_even_when_the_route_changed_m
     assert agent.store.ticket(ticket["id"])["route"] == "key-customer"
 
 
-def test_a_raise_recorded_before_routes_existed_or_by_a_route_since_removed_is_routed_when_sent(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_raise_recorded_before_routes_existed_or_by_a_route_since_removed_is_routed_when_sent(make_agent, signl4, cw):
     agent = make_agent()
     old = support.new_ticket(cw, priority=P1, company="Tailspin", status="Assigned")  # not selected by the trigger
     gone = support.new_ticket(cw, priority=P2, status="Assigned")
@@ -219,8 +208,7 @@ def test_a_raise_recorded_before_routes_existed_or_by_a_route_since_removed_is_r
     assert agent.store.intent(intents.Raise(old["id"], 1).key)["payload"]["route"] == "key-customer"
 
 
-def test_routing_adds_no_call_to_an_idle_cycle(make_agent, provisioned, cw, tmp_path):
-    manage, signl4 = provisioned
+def test_routing_adds_no_call_to_an_idle_cycle(make_agent, cw, tmp_path):
     calls = {}
     for routes in ([], ROUTES):
         agent = make_agent(receiver=False, routes=routes, state={"path": str(tmp_path / ("%d.db" % len(routes)))})
@@ -233,14 +221,12 @@ def test_routing_adds_no_call_to_an_idle_cycle(make_agent, provisioned, cw, tmp_
     assert calls[0] == calls[len(ROUTES)] > 0
 
 
-def test_the_acting_user_reads_and_acts_only_on_the_signls_of_its_teams(make_agent, provisioned, cw):
+def test_the_acting_user_reads_and_acts_only_on_the_signls_of_its_teams(make_agent, signl4, cw):
     """SIGNL4 answers a user who is not a member of the alert's team 403 (and leaves the alert out of the user's
     list): a route to a team without the acting user raises its Signl, but the agent cannot sync it, and says why."""
-    manage, signl4 = provisioned
     signl4.control("POST", "/teams", {"name": "Security", "secret": "secops77", "members": [support.OLIVIA]})
     agent = make_agent(routes=[dict(name="security", company="Tailspin", team_secret="secops77")])
-    ticket = support.new_ticket(cw, company="Tailspin")
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw, company="Tailspin")
     alert = only_alert(signl4, ticket["id"])
     with support.signl4_client(signl4) as client:
         rene = client.user(support.ACTING_USER)["id"]
@@ -313,43 +299,34 @@ def test_kill_9_during_routed_raises_leaves_one_signl_per_ticket_in_its_routes_t
 
 # ----- configuration ------------------------------------------------------------------------------------------
 
-def _minimal(**extra):
-    raw = {"manage": dict(url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k",
-                          client_id="i"),
-           "signl4": dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="ops@example.com"),
-           "listen": dict(webhook_token="0123456789abcdef0123"), "state": dict(path="/tmp/state.db")}
-    raw.update(extra)
-    return raw
-
-
 @pytest.mark.parametrize("raw, message", [
-    (_minimal(routes={"a": 1}), "routes: expected list, got dict"),
-    (_minimal(routes=["network"]), "routes[0]: expected a mapping"),
-    (_minimal(routes=[dict(board="x")]), "routes[0].name: required"),
-    (_minimal(routes=[dict(name="default")]), "routes[0].name: required"),
-    (_minimal(routes=[dict(name="a b")]), "routes[0].name: required"),
-    (_minimal(routes=[dict(name="a"), dict(name="a")]), "routes[1].name: a is the name of an earlier route"),
-    (_minimal(routes=[dict(name="a"), dict(name="b"), dict(name="c", board=5)]),
+    (support.offline_config(routes={"a": 1}), "routes: expected list, got dict"),
+    (support.offline_config(routes=["network"]), "routes[0]: expected a mapping"),
+    (support.offline_config(routes=[dict(board="x")]), "routes[0].name: required"),
+    (support.offline_config(routes=[dict(name="default")]), "routes[0].name: required"),
+    (support.offline_config(routes=[dict(name="a b")]), "routes[0].name: required"),
+    (support.offline_config(routes=[dict(name="a"), dict(name="a")]), "routes[1].name: a is the name of an earlier route"),
+    (support.offline_config(routes=[dict(name="a"), dict(name="b"), dict(name="c", board=5)]),
      "routes[2].board: expected a name or a non-empty list of names"),
-    (_minimal(routes=[dict(name="a", company=[])]), "routes[0].company: expected a name or a non-empty list of names"),
-    (_minimal(routes=[dict(name="a", priority=["P1", ""])]), "routes[0].priority: expected a name or a non-empty list"),
-    (_minimal(routes=[dict(name="a", status=" ")]), "routes[0].status: expected a name"),
-    (_minimal(routes=[dict(name="a", colour="red")]), "routes[0].colour: unknown key; known: name, board, company"),
-    (_minimal(routes=[dict(name="a", alerting_scenario="loud")]),
+    (support.offline_config(routes=[dict(name="a", company=[])]), "routes[0].company: expected a name or a non-empty list of names"),
+    (support.offline_config(routes=[dict(name="a", priority=["P1", ""])]), "routes[0].priority: expected a name or a non-empty list"),
+    (support.offline_config(routes=[dict(name="a", status=" ")]), "routes[0].status: expected a name"),
+    (support.offline_config(routes=[dict(name="a", colour="red")]), "routes[0].colour: unknown key; known: name, board, company"),
+    (support.offline_config(routes=[dict(name="a", alerting_scenario="loud")]),
      "routes[0].alerting_scenario: 'loud' is not one of single_ack, multi_ack, emergency"),
-    (_minimal(routes=[dict(name="a", service=7)]), "routes[0].service: expected str, got int"),
-    (_minimal(routes=[dict(name="a", service="")]), "routes[0].service: must not be empty"),
-    (_minimal(routes=[dict(name="a", team_secret_env="NOT_SET_ANYWHERE")]),
+    (support.offline_config(routes=[dict(name="a", service=7)]), "routes[0].service: expected str, got int"),
+    (support.offline_config(routes=[dict(name="a", service="")]), "routes[0].service: must not be empty"),
+    (support.offline_config(routes=[dict(name="a", team_secret_env="NOT_SET_ANYWHERE")]),
      "routes[0].team_secret_env: the environment variable NOT_SET_ANYWHERE is not set"),
-    (_minimal(routes=[dict(name="a", team_secret_env="a-b")]), "routes[0].team_secret_env: expected the name of an"),
-    (_minimal(routes=[dict(name="a", team_secret_file="/nonexistent/secret")]), "routes[0].team_secret_file: cannot read"),
-    (_minimal(routes=[dict(name="a", team_secret="")]), "routes[0].team_secret: must not be empty"),
-    (_minimal(signl4=dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="o@x", alerting_scenario="x")),
+    (support.offline_config(routes=[dict(name="a", team_secret_env="a-b")]), "routes[0].team_secret_env: expected the name of an"),
+    (support.offline_config(routes=[dict(name="a", team_secret_file="/nonexistent/secret")]), "routes[0].team_secret_file: cannot read"),
+    (support.offline_config(routes=[dict(name="a", team_secret="")]), "routes[0].team_secret: must not be empty"),
+    (support.offline_config(signl4=dict(api_key="api-key-0001", team_secret="team-hook-0001", acting_user="o@x", alerting_scenario="x")),
      "signl4.alerting_scenario: 'x' is not one of"),
     # tenants: an entry's own routes are named with the entry; routes it takes from the top level, at the top level
-    (_minimal(tenants=[dict(id="a"), dict(id="b", routes=[dict(name="r"), dict(name="s"), dict(name="t", board=[1])])]),
+    (support.offline_config(tenants=[dict(id="a"), dict(id="b", routes=[dict(name="r"), dict(name="s"), dict(name="t", board=[1])])]),
      "tenants[1].routes[2].board: expected a name"),
-    (_minimal(routes=[dict(name="r", type={})], tenants=[dict(id="a")]), "routes[0].type: expected a name"),
+    (support.offline_config(routes=[dict(name="r", type={})], tenants=[dict(id="a")]), "routes[0].type: expected a name"),
 ])
 def test_route_errors_name_the_key(raw, message):
     with pytest.raises(ConfigError) as caught:
@@ -360,9 +337,9 @@ def test_route_errors_name_the_key(raw, message):
 def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are_masked(tmp_path):
     secret_file = tmp_path / "route.secret"
     secret_file.write_text("from-a-file\n")
-    config = validate(_minimal(routes=[dict(name="a", team_secret="given-secret"),
-                                       dict(name="b", team_secret_file=str(secret_file)),
-                                       dict(name="c", team_secret_env="ROUTE_C"), dict(name="d")]),
+    config = validate(support.offline_config(routes=[dict(name="a", team_secret="given-secret"),
+                                                     dict(name="b", team_secret_file=str(secret_file)),
+                                                     dict(name="c", team_secret_env="ROUTE_C"), dict(name="d")]),
                       env={"ROUTE_C": "from-the-env"})
     assert [route["team_secret"] for route in config["routes"]] == ["given-secret", "from-a-file", "from-the-env", None]
     assert [route.team_secret for route in routing.routes(config)] == [
@@ -370,18 +347,18 @@ def test_route_secrets_come_from_the_file_the_environment_or_the_default_and_are
     assert {"given-secret", "from-a-file", "from-the-env"} <= set(config_module.secrets(config))
     # a route's secret is masked in an error, wherever it ends up in the message
     with pytest.raises(ConfigError) as caught:
-        validate(_minimal(routes=[dict(name="a", team_secret="hunter2hunter2", board="hunter2hunter2")],
-                          listen=dict(webhook_token="short")), env={})
+        validate(support.offline_config(routes=[dict(name="a", team_secret="hunter2hunter2", board="hunter2hunter2")],
+                                        listen=dict(webhook_token="short")), env={})
     assert "hunter2hunter2" not in str(caught.value)
     with pytest.raises(ConfigError) as caught:
-        validate(_minimal(routes=[dict(name="a", team_secret_env="ROUTE_C", alerting_scenario="from-the-env")]),
+        validate(support.offline_config(routes=[dict(name="a", team_secret_env="ROUTE_C", alerting_scenario="from-the-env")]),
                  env={"ROUTE_C": "from-the-env"})
     assert "from-the-env" not in str(caught.value)
 
 
 def test_tenants_set_routes_at_the_top_level_or_each_their_own():
-    config = validate(_minimal(routes=[dict(name="shared", board="Network Operations", team_secret="net-secret")],
-                               tenants=[dict(id="a"), dict(id="b", routes=[])]), env={})
+    config = validate(support.offline_config(routes=[dict(name="shared", board="Network Operations", team_secret="net-secret")],
+                                             tenants=[dict(id="a"), dict(id="b", routes=[])]), env={})
     assert [[r.name for r in routing.routes(tenant)] for tenant in config["tenants"]] == [["shared", "default"], ["default"]]
     assert "net-secret" in config_module.secrets(config)
 
@@ -407,9 +384,7 @@ def test_a_route_secret_appears_in_no_log_line_state_or_status(provisioned, cw, 
         if os.path.exists(name):
             with open(name, "rb") as handle:
                 assert secret.encode() not in handle.read()
-    status = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", path], cwd=REPO_ROOT,
-                            env=support.agent_env(),
-                            capture_output=True, text=True, timeout=60, check=False)
+    status = support.cli("status", "--config", path, timeout=60)
     assert status.returncode == 0 and "quarantine" in json.loads(status.stdout)
     assert secret not in status.stdout + status.stderr
     assert support.alerts(signl4) == []

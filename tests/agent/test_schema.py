@@ -3,14 +3,11 @@ is adopted (version 1) and migrated in place to tenants (version 2: its rows are
 one written by a newer agent is refused, and each migration is one transaction."""
 
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.agent import support
-from tests.emulators.harness import REPO_ROOT
 
 from signl4_agent import intents, schema
 from signl4_agent.schema import Migration, SchemaError
@@ -104,9 +101,7 @@ def test_a_state_file_of_a_newer_agent_is_refused(tmp_path):
         "manage": dict(url="http://127.0.0.1:9", company_id="c", public_key="p", private_key="k", client_id="i"),
         "signl4": dict(api_key="k", team_secret="s", acting_user="u@example.com"),
         "listen": dict(webhook_token="w" * 20), "state": dict(path=path)}))
-    env = support.agent_env()
-    result = subprocess.run([sys.executable, "-m", "signl4_agent", "status", "--config", str(config)], cwd=REPO_ROOT,
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = support.cli("status", "--config", str(config), timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("signl4-agent: state error: the state file %s has schema version %d"
                                                      % (path, newer))

@@ -3,13 +3,12 @@ receiver, both emulators behind it) and shown refused, with nothing written in M
 nothing sent elsewhere."""
 
 import json
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.agent import support
+from tests.integration.raw_server import Answer, RawServer
 
 from signl4_agent import callbacks, intents
 
@@ -18,45 +17,11 @@ KEY_PATH = "/v2025_1/system/callbackkey/index.rails"
 MALLORY = "mallory@example.com"
 
 
-class Elsewhere:
-    """An HTTP server standing for "elsewhere": records every request; answers every one with a
-    signing key the attacker knows."""
-
-    def __init__(self):
-        self.received = []
-        elsewhere = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                elsewhere.received.append(dict(method=self.command, path=self.path,
-                                               headers={k.lower(): v for k, v in self.headers.items()}))
-                body = json.dumps({"signing_key": ATTACKER_KEY}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_HEAD = _answer  # noqa: N815 - http.server's naming
-
-            def log_message(self, fmt, *args):
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def elsewhere():
-    server = Elsewhere()
-    yield server
-    server.stop()
+    """A server standing for "elsewhere": records every request; answers each with a signing key the attacker knows."""
+    with RawServer([Answer(200, json.dumps({"signing_key": ATTACKER_KEY}))]) as server:
+        yield server
 
 
 def callback_url(agent, ticket_id):
@@ -70,6 +35,12 @@ def callback_body(ticket_id, key_url, message_id="0b7c1c8e-6a36-4f8e-9a8f-5d0b6b
     if message_id is None:
         del payload["MessageId"]
     return json.dumps(payload).encode()
+
+
+def post_callback(agent, ticket_id, key_url, key, message_id):
+    """POST the agent a callback about ``ticket_id`` naming ``key_url``, signed with ``key``: ``(status, answer)``."""
+    body = callback_body(ticket_id, key_url, message_id=message_id)
+    return support.post(callback_url(agent, ticket_id), body, {"x-content-signature": callbacks.signature(key, body)})
 
 
 def manage_key(manage):
@@ -95,31 +66,28 @@ def key_requests(manage):
 
 # ----- 1: the signing key comes only from the configured Manage, without credentials ------------------
 
-def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, provisioned, cw, elsewhere):
-    manage, signl4 = provisioned
+def test_a_key_url_elsewhere_is_never_fetched_and_the_forged_callback_is_refused(make_agent, manage, signl4, cw, elsewhere):
     agent = make_agent()
     ticket = support.new_ticket(cw)
-    manage_port = int(manage.url.rsplit(":", 1)[1])
+    manage_port, elsewhere_port = (int(server.url.rsplit(":", 1)[1]) for server in (manage, elsewhere))
     query = "?companyName=signl4demo&id=1"
     signl4.clear_requests()
     forged = [
-        "http://127.0.0.1:%d%s%s" % (elsewhere.port, KEY_PATH, query),  # another port on the Manage host
-        "http://localhost:%d%s%s" % (elsewhere.port, KEY_PATH, query),  # another host name
+        "http://127.0.0.1:%d%s%s" % (elsewhere_port, KEY_PATH, query),  # another port on the Manage host
+        "http://localhost:%d%s%s" % (elsewhere_port, KEY_PATH, query),  # another host name
         "http://localhost:%d%s%s" % (manage_port, KEY_PATH, query),  # the same server under another name
         "https://127.0.0.1:%d%s%s" % (manage_port, KEY_PATH, query),  # another scheme
         "http://demopublic:demoprivate@127.0.0.1:%d%s%s" % (manage_port, KEY_PATH, query),  # user info
-        "http://127.0.0.1:%d@127.0.0.1:%d%s%s" % (manage_port, elsewhere.port, KEY_PATH, query),
+        "http://127.0.0.1:%d@127.0.0.1:%d%s%s" % (manage_port, elsewhere_port, KEY_PATH, query),
         "http://127.0.0.1:%d/v2025_1/apis/3.0/system/members" % manage_port,  # not a key URL
         "http://127.0.0.1:%d%s%s#x" % (manage_port, KEY_PATH, query),
         "http://127.0.0.1:%d%s%s\r\nX-Injected: y" % (manage_port, KEY_PATH, query),  # a header smuggled in
     ]
     manage.clear_requests()
     for number, key_url in enumerate(forged):
-        body = callback_body(ticket["id"], key_url, message_id="m-%d" % number)
-        status, answer = support.post(callback_url(agent, ticket["id"]), body,
-                                      {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})
+        status, answer = post_callback(agent, ticket["id"], key_url, ATTACKER_KEY, "m-%d" % number)
         assert status == 401, (key_url, answer)
-    assert elsewhere.received == []  # nothing was sent elsewhere: no request, so no Authorization header
+    assert elsewhere.requests == []  # nothing was sent elsewhere: no request, so no Authorization header
     assert key_requests(manage) == []  # nor to Manage
     assert agent.requested == set() and not agent.wake.is_set()
     assert not manage.writes() and not signl4.writes()
@@ -141,15 +109,12 @@ def test_only_the_exact_origins_of_the_configured_manage_are_key_origins(make_ag
         assert callbacks.key_url_origin(bad, origins) is None, bad
 
 
-def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_asks(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_asks(make_agent, manage, cw):
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
     manage.clear_requests()
-    body = callback_body(ticket["id"], key_url, message_id="first")
-    assert support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)}) == \
-        (202, {"outcome": "queued"})
+    assert post_callback(agent, ticket["id"], key_url, key, "first") == (202, {"outcome": "queued"})
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     assert [("authorization" in r["headers"], "clientid" in r["headers"]) for r in key_requests(manage)] == \
         [(False, False)]
@@ -158,8 +123,7 @@ def test_the_key_is_read_without_credentials_and_with_them_only_where_manage_ask
     agent.verifier.keys.entries.clear()
     agent.requested.clear()
     manage.clear_requests()
-    body = callback_body(ticket["id"], key_url, message_id="second")
-    assert support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})[0] == 202
+    assert post_callback(agent, ticket["id"], key_url, key, "second")[0] == 202
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     assert [(r["status"], "authorization" in r["headers"], "clientid" in r["headers"]) for r in key_requests(manage)] == \
         [(401, False, False), (200, True, True)]
@@ -197,12 +161,10 @@ def test_alerts_with_absurd_external_ids_do_not_stop_the_agent(provisioned, cw, 
     assert "Traceback" not in output
 
 
-def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, provisioned, cw):
+def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, signl4, cw):
     """The alert list as SIGNL4 might send it: an alert whose fields are of every wrong type, between good ones."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, signl4={"poll_alerts": True})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     real = support.alerts(signl4, ticket["id"])[0]
     hostile = {"id": ["x"], "externalId": 10 ** 30, "status": "2", "flags": "2", "history": [], "eventId": {"a": 1}}
@@ -220,8 +182,7 @@ def test_a_hostile_alert_record_is_quarantined_and_the_poll_goes_on(make_agent, 
 
 # ----- 3: an alert is adopted only by the raise's own marker ------------------------------------------
 
-def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown_raise(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown_raise(make_agent, manage, signl4, cw):
     agent = make_agent()
     ticket = support.new_ticket(cw)
     signl4.inject(500, count=1, method="POST", path="^/webhook/")
@@ -253,8 +214,7 @@ def test_a_foreign_alert_with_the_tickets_number_is_not_adopted_after_an_unknown
     assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
 
 
-def test_after_a_lost_answer_the_own_alert_is_adopted_by_its_marker_not_a_newer_foreign_one(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_after_a_lost_answer_the_own_alert_is_adopted_by_its_marker_not_a_newer_foreign_one(make_agent, signl4, cw):
     agent = make_agent(signl4={"timeout": 1})
     support.new_ticket(cw)
     signl4.set_latency(2)  # SIGNL4 raises the Signl after the agent stopped waiting for the answer
@@ -270,14 +230,12 @@ def test_after_a_lost_answer_the_own_alert_is_adopted_by_its_marker_not_a_newer_
 
 
 @pytest.mark.parametrize("event_id_known", [True, False])
-def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, provisioned, cw, event_id_known):
+def test_alert_of_learns_no_alert_by_external_id_alone(make_agent, signl4, cw, event_id_known):
     """A Manage acknowledge needs the Signl's alert id: found by the event id SIGNL4 answered the raise
     with, or (an answer without one) by the raise's marker; never a newer foreign alert with the same
     external id (the acknowledge would go to another system's alert)."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False)
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     own = support.alerts(signl4, ticket["id"])[0]
     if not event_id_known:
         agent.store.save_ticket(ticket["id"], event_id=None)
@@ -295,22 +253,14 @@ def _hook(agent):
     return "%s/signl4/%s" % (agent.url, support.WEBHOOK_TOKEN)
 
 
-def _mallory_member(cw):
-    member = cw.list("/system/members", conditions='identifier = "asmith"')[0]
-    cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": MALLORY}])
-    return member
-
-
 def _details_reads(signl4):
     return [r for r in signl4.requests() if r["path"].endswith("/details")]
 
 
-def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
-    _mallory_member(cw)
+def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, manage, signl4, cw):
+    support.member_with_email(cw, "asmith", MALLORY)
     agent = make_agent(owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.settle(agent, signl4)
     alert = support.alerts(signl4, ticket["id"])[0]
     manage.clear_requests()
@@ -335,20 +285,16 @@ def test_a_forged_acknowledge_and_forged_annotations_write_nothing(make_agent, p
     assert not signl4.writes()
     assert agent.store.pending_intents() == []
     # the real acknowledge afterwards is applied (the forged one left nothing in its way), with the real user
-    support.act(signl4, "acknowledge", ticket["id"])
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
     current = cw.get("/service/tickets/%d" % ticket["id"])
     assert current["status"]["name"] == "In Progress" and "owner" not in current  # Olivia is no Manage member
 
 
-def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
-    _mallory_member(cw)
-    olivia = cw.list("/system/members", conditions='identifier = "bjones"')[0]
-    cw.patch("/system/members/%d" % olivia["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agent, signl4, cw):
+    support.member_with_email(cw, "asmith", MALLORY)
+    olivia = support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(owner_assignment="both", subscribe=False)  # SIGNL4's own notification never comes
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     alert = support.alerts(signl4, ticket["id"])[0]
     support.act(signl4, "acknowledge", ticket["id"])  # by Olivia, in SIGNL4
     forged = {"id": "forged", "eventType": 201, "alert": {"id": alert["id"], "eventId": alert["eventId"],
@@ -361,8 +307,7 @@ def test_a_forged_user_on_a_real_acknowledge_does_not_choose_the_owner(make_agen
     assert current["owner"]["id"] == olivia["id"] and support.custom(current, "Signl4User_c") == support.OLIVIA
 
 
-def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, signl4, cw):
     agent = make_agent(subscribe=False)
     first, second = support.new_ticket(cw, summary="One"), support.new_ticket(cw, summary="Two")
     agent.cycle()
@@ -378,13 +323,10 @@ def test_a_forged_annotation_id_of_another_alert_writes_no_note(make_agent, prov
     assert cw.list("/service/tickets/%d/notes" % second["id"]) == []
 
 
-def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, manage, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
-    support.act(signl4, "close", ticket["id"])
-    support.settle(agent, signl4)
+    ticket = support.cycled_ticket(agent, cw)
+    support.act_and_settle(agent, signl4, "close", ticket["id"])
     alert = support.alerts(signl4, ticket["id"])[0]
     signl4.clear_requests()
     manage.clear_requests()
@@ -398,8 +340,7 @@ def test_stale_duplicate_and_echoed_deliveries_cost_no_request(make_agent, provi
 
 # ----- 8: replays, key floods, note markers -----------------------------------------------------------
 
-def test_a_signed_callback_is_taken_once(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_signed_callback_is_taken_once(make_agent, manage, cw):
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
@@ -416,40 +357,32 @@ def test_a_signed_callback_is_taken_once(make_agent, provisioned, cw):
         assert agent.requested == set()
 
 
-def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_flood_of_bad_signatures_costs_manage_no_request(make_agent, manage, cw):
     key_url, key = manage_key(manage)
     agent = make_agent()
     ticket = support.new_ticket(cw)
-    body = callback_body(ticket["id"], key_url, message_id="good")
-    support.post(callback_url(agent, ticket["id"]), body, {"x-content-signature": callbacks.signature(key, body)})
+    post_callback(agent, ticket["id"], key_url, key, "good")
     assert support.wait_for(lambda: agent.requested == {ticket["id"]})
     manage.clear_requests()
     for number in range(50):  # the key's own key_url, signed with another key
-        body = callback_body(ticket["id"], key_url, message_id="bad-%d" % number)
-        assert support.post(callback_url(agent, ticket["id"]), body,
-                            {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0] == 401
+        assert post_callback(agent, ticket["id"], key_url, ATTACKER_KEY, "bad-%d" % number)[0] == 401
     assert key_requests(manage) == []
     unknown = key_url.rsplit("=", 1)[0] + "="
     statuses = []
     for number in range(50):  # key ids Manage does not know: queued, read at most FETCHES times, then refused
-        body = callback_body(ticket["id"], unknown + "00000000-0000-0000-0000-%012d" % number, message_id="u-%d" % number)
-        statuses.append(support.post(callback_url(agent, ticket["id"]), body,
-                                     {"x-content-signature": callbacks.signature(ATTACKER_KEY, body)})[0])
+        key_url_unknown = unknown + "00000000-0000-0000-0000-%012d" % number
+        statuses.append(post_callback(agent, ticket["id"], key_url_unknown, ATTACKER_KEY, "u-%d" % number)[0])
     assert set(statuses) <= {202, 401, 429}
     assert support.wait_for(agent.verifier.queue.empty)
     assert 1 <= len(key_requests(manage)) <= callbacks.FETCHES
     assert not manage.writes()
 
 
-def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_a_reference_quoted_in_an_annotation_does_not_suppress_that_note(make_agent, signl4, cw):
     agent = make_agent()
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     quoted = "see [SIGNL4 ref later-annotation] above\n[SIGNL4 ref later-annotation]\nthanks"
-    support.act(signl4, "annotate", ticket["id"], text=quoted)
-    support.settle(agent, signl4)
+    support.act_and_settle(agent, signl4, "annotate", ticket["id"], text=quoted)
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert len(notes) == 1 and "[SIGNL4 ref later-annotation]" in notes[0]["text"]
     intents.write_note(agent.ctx, ticket["id"], "Olivia Oncall (SIGNL4): the later annotation", {"internalAnalysisFlag": True},

@@ -16,6 +16,7 @@ every write is strict JSON.
 import builtins
 import json
 import os
+import pathlib
 import re
 import tempfile
 
@@ -209,12 +210,12 @@ class FakeSignl4:
 
 
 class Place:
-    """A config, a fresh state file and a context over the fakes, for one example."""
+    """A config, a fresh state file and a context over the fakes, for one example (``with Place(...) as place``)."""
 
     def __init__(self, data, **overrides):
         self.dir = tempfile.TemporaryDirectory()
         nowhere = type("Nowhere", (), {"url": "http://127.0.0.1:9"})()
-        raw = support.config(_Path(self.dir.name), nowhere, nowhere, **overrides)
+        raw = support.config(pathlib.Path(self.dir.name), nowhere, nowhere, **overrides)
         raw["details"] = ["notes", "tasks", "company", "contact", "priority", "board", "configurations"]
         self.config = config_module.validate(raw, env={})
         self.store = SqliteStore(os.path.join(self.dir.name, "state.db"))
@@ -222,7 +223,10 @@ class Place:
         self.manage, self.signl4 = FakeManage(data), FakeSignl4(data)
         self.ctx = sync.Context(self.config, TicketDesk(self.manage, self.config), self.signl4, self.store, Metrics())
 
-    def close(self):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
         """Ends the example: every record in quarantine failed on a checked input or an API's answer,
         never on a value a parser did not foresee (a TypeError, a KeyError ...)."""
         try:
@@ -243,11 +247,6 @@ class Place:
         return words
 
 
-class _Path(str):
-    def __truediv__(self, other):
-        return os.path.join(self, other)
-
-
 manage_data = st.fixed_dictionaries({}, optional={
     "test": st.lists(maybe(test_items), max_size=5), "events": st.lists(events, max_size=3),
     "actions": st.lists(actions, max_size=3), "action_values": st.lists(action_values, max_size=3),
@@ -266,8 +265,7 @@ def _seed_signls(store):
 @SETTINGS
 @given(data=manage_data, reopen=st.sampled_from(["new_signl", "reopen", "ignore"]))
 def test_manage_records_of_any_shape_never_stop_a_cycle_and_a_good_ticket_still_raises(data, reopen):
-    place = Place(data, reopen=reopen, owner_assignment="both")
-    try:
+    with Place(data, reopen=reopen, owner_assignment="both") as place:
         _seed_signls(place.store)
         sync.trigger_cycle(place.ctx)
         sync.update_cycle(place.ctx)
@@ -276,8 +274,6 @@ def test_manage_records_of_any_shape_never_stop_a_cycle_and_a_good_ticket_still_
         assert place.store.intent("raise:1000:1")["state"] == "done"
         raised = [e for e in place.signl4.events if e.get("X-S4-ExternalID") == "1000"]
         assert len(raised) == 1 and raised[0]["SyncRef"] == place.store.intent("raise:1000:1")["payload"]["marker"]
-    finally:
-        place.close()
 
 
 signl4_data = st.fixed_dictionaries({}, optional={
@@ -296,23 +292,19 @@ def test_polled_alerts_of_any_shape_never_stop_the_poll_and_a_good_one_is_applie
     data["alerts"] = list(data.get("alerts", []))
     data["alerts"].insert(min(position, len(data["alerts"])), GENUINE)
     data["ticket"] = dict(GOOD_TICKET, id=7)
-    place = Place(data, owner_assignment="both")
-    try:
+    with Place(data, owner_assignment="both") as place:
         place.store.save_ticket(7, generation=1, alert_id="alert-7", event_id="event-7", alert_status=1)
         sync.poll_alerts(place.ctx, 0)
         intents.run_pending(place.ctx)
         assert place.store.ticket(7)["alert_status"] >= 2
         assert "Acknowledged" in place.status_words(7) or "Resolved" in place.status_words(7)
-    finally:
-        place.close()
 
 
 @SETTINGS
 @given(data=signl4_data)
 def test_webhook_hints_are_applied_only_as_the_api_has_them(data):
     data = dict(data, ticket=dict(GOOD_TICKET, id=7))
-    place = Place(data, owner_assignment="both")
-    try:
+    with Place(data, owner_assignment="both") as place:
         place.store.save_ticket(7, generation=1, alert_id="alert-7", event_id="event-7", alert_status=1)
         for status in (2, 4):
             place.store.add_intent(intents.ManageStatus(7, status, "alert-7", "event-7"))
@@ -332,8 +324,6 @@ def test_webhook_hints_are_applied_only_as_the_api_has_them(data):
                 assert details.get("id") == "alert-7"
                 assert any(isinstance(e.get("text"), str) and e["text"].strip() and e["text"] in text for e in entries)
         assert place.signl4.detail_reads.count("alert-7") <= 3  # one read per hint that would act
-    finally:
-        place.close()
 
 
 webhook_bodies = record(id=st.text(max_size=10), eventType=st.sampled_from([200, 201, 202, 203, 300]),
@@ -350,8 +340,7 @@ callback_bodies = record(MessageId=st.text(max_size=8), Type=st.sampled_from(["t
 @SETTINGS
 @given(body=st.one_of(webhook_bodies, junk), raw=st.binary(max_size=40))
 def test_webhook_bodies_of_any_shape_are_answered_and_write_no_ticket(body, raw):
-    place = Place({})
-    try:
+    with Place({}) as place:
         place.store.save_ticket(7, generation=1, alert_id="alert-7", event_id="event-7", alert_status=1)
         for data in (json.dumps(body).encode(), raw):
             try:
@@ -361,8 +350,6 @@ def test_webhook_bodies_of_any_shape_are_answered_and_write_no_ticket(body, raw)
         assert place.store.ticket(7)["alert_status"] == 1 and place.store.ticket(7)["alert_id"] == "alert-7"
         for intent in place.store.pending_intents():
             assert intent["kind"] in ("manage_status", "note") and intent["ticket_id"] == 7
-    finally:
-        place.close()
 
 
 @SETTINGS

@@ -25,8 +25,7 @@ def quarantined(agent):
     return [entry["key"] for entry in agent.store.quarantined()]
 
 
-def test_test_results_tickets_of_every_wrong_shape(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_test_results_tickets_of_every_wrong_shape(make_agent, manage, signl4, cw):
     agent = make_agent(receiver=False)
     ticket = support.new_ticket(cw)
     good = cw.get("/service/tickets/%d" % ticket["id"])
@@ -44,14 +43,12 @@ def test_test_results_tickets_of_every_wrong_shape(make_agent, provisioned, cw):
     assert len(support.alerts(signl4, ticket["id"])) == 1
 
 
-def test_workflow_events_and_actions_of_every_wrong_shape(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_workflow_events_and_actions_of_every_wrong_shape(make_agent, manage, signl4, cw):
     agent = make_agent(receiver=False, owner_assignment="never")
     rule, events = _rule(cw, "SIGNL4 - Update CW Tickets")
     hostile_events = [{"id": "x", "eventCondition": 'Signl4Status_c = "Acknowledged"'}, {"eventCondition": ["a"]},
                       {"id": 10 ** 40, "name": 5}]
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     ack_event = next(e for e in events if "Acknowledged" in e["eventCondition"])
     actions = cw.list("/system/workflows/%d/events/%d/actions" % (rule["id"], ack_event["id"]))
     hostile_actions = [{"id": 9001, "notifyType": "Update Status"},
@@ -75,11 +72,10 @@ def test_workflow_events_and_actions_of_every_wrong_shape(make_agent, provisione
     assert agent.metrics.errors.labels(kind="unsupported_action")._value.get() == 4
 
 
-def test_child_lists_sent_inside_a_record_are_not_taken_for_the_real_ones(make_agent, provisioned, cw):
+def test_child_lists_sent_inside_a_record_are_not_taken_for_the_real_ones(make_agent, manage, signl4, cw):
     """A rule, event or action record that carries ``events``, ``actions`` or ``customFields`` itself: the
     agent reads each child list from its own endpoint all the same (the collection's ``load_children``
     reads only what a record lacks, so the agent drops these first)."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="never")
     trigger, unused = _rule(cw, "SIGNL4 - Trigger Signls")
     rule, events = _rule(cw, "SIGNL4 - Update CW Tickets")
@@ -105,11 +101,9 @@ def test_child_lists_sent_inside_a_record_are_not_taken_for_the_real_ones(make_a
     assert current["status"]["name"] == "In Progress" and support.custom(current, "Signl4User_c") is None
 
 
-def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, manage, signl4, cw):
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     details = support.act(signl4, "annotate", ticket["id"], text="Rebooting the switch")
     support.act(signl4, "acknowledge", ticket["id"])
     entries = details["timelineEntries"]
@@ -132,13 +126,10 @@ def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, provi
     assert len(cw.list("/service/tickets/%d/notes" % ticket["id"])) == 1
 
 
-def test_member_records_of_every_wrong_shape(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
-    olivia = cw.list("/system/members", conditions='identifier = "bjones"')[0]
-    cw.patch("/system/members/%d" % olivia["id"], [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}])
+def test_member_records_of_every_wrong_shape(make_agent, manage, signl4, cw):
+    support.member_with_email(cw, "bjones", support.OLIVIA)
     agent = make_agent(receiver=False, signl4={"poll_alerts": True}, owner_assignment="both")
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "acknowledge", ticket["id"])
     manage.inject(200, path="/system/members$", method="GET", body=[{"id": "1/../2", "officeEmail": 5}])
     assert agent.safe(agent.cycle)
@@ -147,11 +138,9 @@ def test_member_records_of_every_wrong_shape(make_agent, provisioned, cw):
     assert agent.metrics.errors.labels(kind="owner_unmatched")._value.get() == 1
 
 
-def test_raise_and_reopen_answers_of_every_wrong_shape(make_agent, provisioned, cw):
-    manage, signl4 = provisioned
+def test_raise_and_reopen_answers_of_every_wrong_shape(make_agent, signl4, cw):
     agent = make_agent(receiver=False, reopen="reopen", signl4={"poll_alerts": True})
-    ticket = support.new_ticket(cw)
-    agent.cycle()
+    ticket = support.cycled_ticket(agent, cw)
     support.act(signl4, "close", ticket["id"])
     agent.cycle()
     assert agent.store.ticket(ticket["id"])["alert_status"] == 4
@@ -162,8 +151,7 @@ def test_raise_and_reopen_answers_of_every_wrong_shape(make_agent, provisioned, 
     assert agent.store.ticket(ticket["id"])["alert_status"] == 1
 
 
-def test_status_lists_the_quarantine(make_agent, provisioned, cw, tmp_path):
-    manage, signl4 = provisioned
+def test_status_lists_the_quarantine(make_agent, manage, signl4, cw, tmp_path):
     agent = make_agent(receiver=False)
     manage.inject(200, path="/events/[0-9]+/test$", method="GET", body=[{"ticket": {"id": "x"}}])
     assert agent.safe(agent.cycle)
@@ -177,10 +165,9 @@ def test_status_lists_the_quarantine(make_agent, provisioned, cw, tmp_path):
     assert report["quarantine"][0]["record"] == "ticket:x" and "usable id" in report["quarantine"][0]["reason"]
 
 
-def test_an_unforeseen_error_in_a_cycle_does_not_end_the_loop(make_agent, provisioned, cw, monkeypatch):
+def test_an_unforeseen_error_in_a_cycle_does_not_end_the_loop(make_agent, signl4, cw, monkeypatch):
     """Whatever a cycle meets that no guard caught (here a TypeError from the update cycle), the loop logs
     it, backs off and cycles again; only stopping ends it."""
-    manage, signl4 = provisioned
     agent = make_agent(receiver=False, poll_interval=1)
     calls = []
     real = sync.update_cycle

@@ -55,82 +55,82 @@ class FakeNode:
         time.sleep(seconds)
 
 
-def _keeper(dsn, tenants, name, lease=1.0):
-    database = Database({"dsn": dsn, "lease_seconds": lease}, name)
-    node = FakeNode(database)
-    return leases.Keeper(database, tenants, f"{name}/1", node), node
+@pytest.fixture
+def make_keeper(dsn):
+    """``make_keeper(tenants, name)``: a lease keeper of node ``name`` (leases of 1 s) and its FakeNode; each one made
+    leaves and closes its database at teardown."""
+    made = []
+
+    def make(tenants, name):
+        node = FakeNode(Database({"dsn": dsn, "lease_seconds": 1.0}, name))
+        made.append(leases.Keeper(node.database, tenants, f"{name}/1", node))
+        return made[-1], node
+
+    yield make
+    for each in made:
+        each.leave()
+        each.database.close()
 
 
-def test_acquire_renew_balance_expire_and_takeover(dsn):
-    first, first_node = _keeper(dsn, ["contoso", "fabrikam"], "agent-a")
-    second, second_node = _keeper(dsn, ["contoso", "fabrikam"], "agent-b")
-    try:
-        first.tick()  # alone: its share is both tenants
-        assert sorted(first_node.held()) == ["contoso", "fabrikam"]
-        assert {lease.epoch for lease in first_node.held().values()} == {1}
-        deadline = first_node.leases["contoso"].deadline
-        time.sleep(0.1)
-        first.tick()  # renewed: the local deadline moves on
-        assert first_node.leases["contoso"].deadline > deadline and first_node.leases["contoso"].valid()
+def test_acquire_renew_balance_expire_and_takeover(make_keeper, dsn):
+    first, first_node = make_keeper(["contoso", "fabrikam"], "agent-a")
+    second, second_node = make_keeper(["contoso", "fabrikam"], "agent-b")
+    first.tick()  # alone: its share is both tenants
+    assert sorted(first_node.held()) == ["contoso", "fabrikam"]
+    assert {lease.epoch for lease in first_node.held().values()} == {1}
+    deadline = first_node.leases["contoso"].deadline
+    time.sleep(0.1)
+    first.tick()  # renewed: the local deadline moves on
+    assert first_node.leases["contoso"].deadline > deadline and first_node.leases["contoso"].valid()
 
-        second.tick()  # two agents now: a share of one each, but nothing is free yet
-        assert second_node.held() == {} and second.live == 2
-        first.tick()  # above its share: releases one per renewal
-        assert len(first_node.held()) == 1 and first_node.events[-1][0] == "release"
-        released = first_node.events[-1][1]
-        second.tick()
-        assert list(second_node.held()) == [released]
-        assert second_node.events[-1] == ("acquired", released, 2, None)  # a released lease: no previous holder
-        first.tick()
-        second.tick()  # each renews the one it holds (a part of the tenants): nothing lost, nothing moves
-        assert [event for event in first_node.events + second_node.events if event[0] == "lost"] == []
-        assert list(second_node.held()) == [released] and second_node.held()[released].epoch == 2
-        assert len(first_node.held()) == 1
+    second.tick()  # two agents now: a share of one each, but nothing is free yet
+    assert second_node.held() == {} and second.live == 2
+    first.tick()  # above its share: releases one per renewal
+    assert len(first_node.held()) == 1 and first_node.events[-1][0] == "release"
+    released = first_node.events[-1][1]
+    second.tick()
+    assert list(second_node.held()) == [released]
+    assert second_node.events[-1] == ("acquired", released, 2, None)  # a released lease: no previous holder
+    first.tick()
+    second.tick()  # each renews the one it holds (a part of the tenants): nothing lost, nothing moves
+    assert [event for event in first_node.events + second_node.events if event[0] == "lost"] == []
+    assert list(second_node.held()) == [released] and second_node.held()[released].epoch == 2
+    assert len(first_node.held()) == 1
 
-        kept = next(iter(first_node.held()))
-        time.sleep(1.2)  # agent-a stops renewing: its lease runs out on the database's clock (1 s)
-        assert ha.holder(dsn, kept)[2] < 0
-        second.tick()
-        assert sorted(second_node.held()) == ["contoso", "fabrikam"]
-        assert second_node.events[-1] == ("acquired", kept, 2, "agent-a/1")  # a takeover: the epoch moves on
-        assert not first_node.leases[kept].valid()  # and agent-a's local deadline had passed before
-        first.tick()  # agent-a renews: the tenant is not its any more, its loop is stopped at once
-        assert ("lost", kept) in first_node.events and first_node.held() == {}
-    finally:
-        first.leave()
-        second.leave()
-        first.database.close()
-        second.database.close()
+    kept = next(iter(first_node.held()))
+    time.sleep(1.2)  # agent-a stops renewing: its lease runs out on the database's clock (1 s)
+    assert ha.holder(dsn, kept)[2] < 0
+    second.tick()
+    assert sorted(second_node.held()) == ["contoso", "fabrikam"]
+    assert second_node.events[-1] == ("acquired", kept, 2, "agent-a/1")  # a takeover: the epoch moves on
+    assert not first_node.leases[kept].valid()  # and agent-a's local deadline had passed before
+    first.tick()  # agent-a renews: the tenant is not its any more, its loop is stopped at once
+    assert ("lost", kept) in first_node.events and first_node.held() == {}
 
 
-def test_a_fenced_writer_changes_nothing(dsn):
-    keeper, node = _keeper(dsn, ["default"], "agent-a")
-    rival, rival_node = _keeper(dsn, ["default"], "agent-b")
-    try:
-        keeper.tick()
-        lease = node.leases["default"]
-        store = PostgresStore(keeper.database.loop_session(0), "default", lease=lease, fencing=True)
-        store.save_ticket(1, generation=1)
-        assert PostgresStore(keeper.database.intake, "default").ticket(1)["generation"] == 1
-        unleased = PostgresStore(keeper.database.loop_session(1), "default", fencing=True)
-        with pytest.raises(Fenced):
-            unleased.save_ticket(2, generation=1)
-        time.sleep(1.2)
-        rival.tick()  # took over: epoch 2
-        assert rival_node.leases["default"].epoch == 2
-        with pytest.raises(Fenced):
-            store.save_ticket(1, generation=2)
-        with pytest.raises(Fenced):
-            store.add_intent(Raise(1, 2))
-        reader = PostgresStore(keeper.database.intake, "default")
-        assert reader.ticket(1)["generation"] == 1 and reader.ticket(2) is None and reader.pending_intents() == []
-        assert lease.lost
-        # What the receiver records is not fenced: every node records deliveries.
-        assert PostgresStore(keeper.database.intake, "default").accept_delivery("d1") is True
-    finally:
-        for made in (keeper, rival):
-            made.leave()
-            made.database.close()
+def test_a_fenced_writer_changes_nothing(make_keeper):
+    keeper, node = make_keeper(["default"], "agent-a")
+    rival, rival_node = make_keeper(["default"], "agent-b")
+    keeper.tick()
+    lease = node.leases["default"]
+    store = PostgresStore(keeper.database.loop_session(0), "default", lease=lease, fencing=True)
+    store.save_ticket(1, generation=1)
+    assert PostgresStore(keeper.database.intake, "default").ticket(1)["generation"] == 1
+    unleased = PostgresStore(keeper.database.loop_session(1), "default", fencing=True)
+    with pytest.raises(Fenced):
+        unleased.save_ticket(2, generation=1)
+    time.sleep(1.2)
+    rival.tick()  # took over: epoch 2
+    assert rival_node.leases["default"].epoch == 2
+    with pytest.raises(Fenced):
+        store.save_ticket(1, generation=2)
+    with pytest.raises(Fenced):
+        store.add_intent(Raise(1, 2))
+    reader = PostgresStore(keeper.database.intake, "default")
+    assert reader.ticket(1)["generation"] == 1 and reader.ticket(2) is None and reader.pending_intents() == []
+    assert lease.lost
+    # What the receiver records is not fenced: every node records deliveries.
+    assert PostgresStore(keeper.database.intake, "default").accept_delivery("d1") is True
 
 
 def test_no_request_starts_after_the_local_deadline_retries_included(provisioned, tmp_path, dsn):
@@ -194,27 +194,22 @@ def test_a_loop_whose_lease_is_taken_stops_and_writes_nothing_more(provisioned, 
         database.close()
 
 
-def test_an_agent_that_leaves_tells_the_others_so_they_recount_at_once(dsn):
+def test_an_agent_that_leaves_tells_the_others_so_they_recount_at_once(make_keeper):
     tenants = ["contoso", "fabrikam", "northwind"]
-    first, first_node = _keeper(dsn, tenants, "agent-a")
-    second, second_node = _keeper(dsn, tenants, "agent-b")
-    try:
-        first.tick()
-        second.tick()  # listening; two agents: a share of two, nothing free
-        assert second.live == 2 and second_node.held() == {}
-        list(second.connection.notifies(timeout=0.2))  # nothing from before counts
-        first_node.stop = True
-        for tenant in sorted(first_node.held()):
-            first_node.release(tenant)  # as a SIGTERM does: released first (each release tells the others)
-        list(second.connection.notifies(timeout=0.2))
-        second.tick()  # agent-a is still registered: a share of two
-        assert len(second_node.held()) == 2
-        first.leave()
-        told = [notice.payload for notice in second.connection.notifies(timeout=2, stop_after=1)]
-        assert told == ["lease"]  # without it agent-b would wait for its next tick (lease/3) to count again
-        second.tick()
-        assert second.live == 1 and sorted(second_node.held()) == tenants
-    finally:
-        second.leave()
-        first.database.close()
-        second.database.close()
+    first, first_node = make_keeper(tenants, "agent-a")
+    second, second_node = make_keeper(tenants, "agent-b")
+    first.tick()
+    second.tick()  # listening; two agents: a share of two, nothing free
+    assert second.live == 2 and second_node.held() == {}
+    list(second.connection.notifies(timeout=0.2))  # nothing from before counts
+    first_node.stop = True
+    for tenant in sorted(first_node.held()):
+        first_node.release(tenant)  # as a SIGTERM does: released first (each release tells the others)
+    list(second.connection.notifies(timeout=0.2))
+    second.tick()  # agent-a is still registered: a share of two
+    assert len(second_node.held()) == 2
+    first.leave()
+    told = [notice.payload for notice in second.connection.notifies(timeout=2, stop_after=1)]
+    assert told == ["lease"]  # without it agent-b would wait for its next tick (lease/3) to count again
+    second.tick()
+    assert second.live == 1 and sorted(second_node.held()) == tenants

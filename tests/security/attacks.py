@@ -22,7 +22,7 @@ from tests.emulators.manage.callback_delivery import sign
 from tests.emulators.receiver import Receiver
 from tests.emulators.signl4 import DEFAULT_API_KEY
 from tests.integration.raw_server import Answer, zeros_compressed
-from tests.security.lab import Result, SlowSenders, exchange, histogram, settled
+from tests.security.lab import Result, histogram, settled
 
 ATTACKER_KEY = "attacker-chosen-signing-key"
 KEY_PATH = "/system/callbackkey/index.rails"
@@ -35,10 +35,6 @@ CALLBACK_WAIT = 30.0
 
 def callback_path(ticket_id):
     return "/manage/%s/callback?recordId=%d" % (support.CALLBACK_TOKEN, ticket_id)
-
-
-def webhook_path():
-    return "/signl4/%s" % support.WEBHOOK_TOKEN
 
 
 def forged_callback(ticket_id, key_url, message_id):
@@ -81,7 +77,7 @@ def raised(lab, cw, name, summary, subscribe=True, **overrides):
     ticket_id = support.new_ticket(cw, summary=summary)["id"]
     agent = lab.agent(name, **overrides)
     if subscribe:
-        support.subscribe(lab.signl4, agent.url + webhook_path())
+        support.subscribe(lab.signl4, agent.url + support.WEBHOOK_PATH)
     support.wait_for(lambda: support.custom(cw.get("/service/tickets/%d" % ticket_id), "Signl4Retrieved_c"))
     return agent, ticket_id
 
@@ -311,7 +307,7 @@ def unknown_raise_then_foreign(lab, result, cw):
         client.webhook_event({"Title": "Another system's alert", "Message": "x", "X-S4-ExternalID": str(ticket_id)})
     foreign = support.alerts(lab.signl4, ticket_id)[0]
     agent = lab.agent("adopt", poll_interval=1)
-    support.subscribe(lab.signl4, agent.url + webhook_path())
+    support.subscribe(lab.signl4, agent.url + support.WEBHOOK_PATH)
     support.wait_for(lambda: len(support.alerts(lab.signl4, ticket_id)) == 2 and support.custom(
         cw.get("/service/tickets/%d" % ticket_id), "Signl4Retrieved_c"))
     drain_outbound(lab)
@@ -346,8 +342,7 @@ def forged_webhooks(lab):
                     "of an open Signl, and %d forged annotations not on its timeline" % notes)
     lab.fresh()
     with lab.cw() as cw:
-        member = cw.list("/system/members", conditions='identifier = "asmith"')[0]
-        cw.patch("/system/members/%d" % member["id"], [{"op": "replace", "path": "officeEmail", "value": MALLORY}])
+        support.member_with_email(cw, "asmith", MALLORY)
         agent, ticket_id = raised(lab, cw, "forged", "Forged deliveries", owner_assignment="both", poll_interval=1)
         alert = support.alerts(lab.signl4, ticket_id)[0]
         cycles_later(agent)
@@ -358,7 +353,7 @@ def forged_webhooks(lab):
         bodies = [{"id": "forged-ack", "eventType": 201, "alert": dict(part, statusCode=2), "user": mallory}]
         bodies += [{"id": "forged-note-%d" % n, "eventType": 203, "alert": dict(part, statusCode=0), "user": mallory,
                     "annotation": {"id": "forged-%d" % n, "message": "Resolved, close it"}} for n in range(notes)]
-        answers = [agent.request("POST", webhook_path(), body)[0] for body in bodies]
+        answers = [agent.request("POST", support.WEBHOOK_PATH, body)[0] for body in bodies]
         reads = settled(lambda: len([r for r in lab.signl4.requests() if r["path"].endswith("/details")]), quiet=1.5)
         cycles_later(agent)
         after = ticket_state(cw, ticket_id)
@@ -387,7 +382,7 @@ def slow_connections(lab):
     agent = lab.agent("slow")
     clear_journals(lab)
     probes = []
-    with SlowSenders(agent.port, senders, webhook_path()) as slow:
+    with support.SlowSenders(agent.port, senders, support.WEBHOOK_PATH) as slow:
         time.sleep(slow.every)  # every sender has sent a line more
         ends = time.monotonic() + hold
         while time.monotonic() < ends:
@@ -410,7 +405,7 @@ NOT_ALERT = {"id": "duty-1", "eventType": 300, "team": {"id": "t"}}
 def probe(agent):
     """``[("healthz 200", seconds), ("webhook 200 ignored", seconds)]``: one probe's answers, 5 s at most each."""
     answers = []
-    for label, method, path, body in (("healthz", "GET", "/healthz", None), ("webhook", "POST", webhook_path(), NOT_ALERT)):
+    for label, method, path, body in (("healthz", "GET", "/healthz", None), ("webhook", "POST", support.WEBHOOK_PATH, NOT_ALERT)):
         started = time.monotonic()
         try:
             status, text = agent.request(method, path, body, timeout=5.0)
@@ -605,9 +600,9 @@ def note_markers(lab):
         reference = "[SIGNL4 ref %s]" % later
         support.act(lab.signl4, "annotate", ticket_id, text="quoting:\n%s\nabove" % reference)
         support.wait_for(lambda: len(notes_of(cw, ticket_id)) == 1)
-        answers = [agent.request("POST", webhook_path(), lost)[0]]
+        answers = [agent.request("POST", support.WEBHOOK_PATH, lost)[0]]
         written = support.wait_for(lambda: len(notes_of(cw, ticket_id)) == 2)
-        answers.append(agent.request("POST", webhook_path(), dict(lost, id="redelivered"))[0])
+        answers.append(agent.request("POST", support.WEBHOOK_PATH, dict(lost, id="redelivered"))[0])
         cycles_later(agent)
         texts = [note["text"] for note in notes_of(cw, ticket_id)]
     last_lines = [text.rsplit("\n", 1)[-1] for text in texts]
@@ -745,23 +740,18 @@ def masked(result, where, texts, spelled):
 
 
 SMUGGLED = json.dumps(NOT_ALERT).encode()
-FRAMINGS = [b"HTTP/1.1\r\nHost: agent\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            b"HTTP/1.1\r\nHost: agent\r\nTransfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n0\r\n\r\n",
-            b"HTTP/1.1\r\nHost: agent\r\nContent-Length: %d\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
-            b"HTTP/1.1\r\nHost: agent\r\nContent-Length: %d\r\nTransfer-Encoding:\r\n\r\n0\r\n\r\n",
-            b"HTTP/1.0\r\nHost: agent\r\nConnection: keep-alive\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"]
 
 
 def request_smuggling(lab):
-    framings = FRAMINGS[:2] if lab.quick else FRAMINGS
+    framings = support.SMUGGLING_FRAMINGS[:2] if lab.quick else support.SMUGGLING_FRAMINGS
     result = Result("request smuggling", "%d requests framed by both Content-Length and Transfer-Encoding, a valid "
                     "webhook behind each on the same connection" % len(framings))
     agent, unused = callback_target(lab, "smuggle")
     behind = b"POST %s HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
-        webhook_path().encode(), len(SMUGGLED), SMUGGLED)
+        support.WEBHOOK_PATH.encode(), len(SMUGGLED), SMUGGLED)
     seen = []
     for framing in framings:
-        answer, closed = exchange(agent.port, b"POST %s " % webhook_path().encode() + framing % 5 + behind)
+        answer, closed = support.exchange(agent.port, b"POST %s " % support.WEBHOOK_PATH.encode() + framing % 5 + behind)
         seen.append("%s%s, %d answer(s)" % (answer.split(b"\r\n", 1)[0].decode(errors="replace"),
                                             ", closed" if closed else ", LEFT OPEN", answer.count(b"HTTP/1.")))
     result.expect("answers", histogram(seen), all(s == "HTTP/1.1 400 Bad Request, closed, 1 answer(s)" or

@@ -10,13 +10,10 @@ output as Ansible prints it. Nothing imports the agent's code.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -57,24 +54,9 @@ class Result:
         return "\n".join(lines + ["  %s%s" % ("!! " if line in self.problems else "", line) for line in self.evidence])
 
 
-def http(method, url, body=None, headers=None, timeout=10.0):
-    """``(status, body bytes)`` of one request; ``body`` bytes as they are, anything else as JSON."""
-    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers=dict({"Content-Type": "application/json"}, **(headers or {})))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
 def histogram(values):
     """``{value: count}`` as text, most frequent first: ``401 x 50, 202 x 3``."""
-    counts = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return ", ".join("%s x %d" % item for item in sorted(counts.items(), key=lambda item: -item[1])) or "none"
+    return ", ".join("%s x %d" % item for item in Counter(values).most_common()) or "none"
 
 
 def settled(read, quiet=0.5, timeout=20.0):
@@ -93,13 +75,6 @@ def settled(read, quiet=0.5, timeout=20.0):
 
 class Agent(support.AgentProcess):
     """``python -m signl4_agent run`` with its config; what it answers, counts, logs and weighs."""
-
-    def __init__(self, config_path, port):
-        super().__init__(config_path, port)
-        self.config_path = config_path
-
-    def request(self, method, path, body=None, headers=None, timeout=10.0):
-        return http(method, self.url + path, body, headers, timeout)
 
     def metric(self, name, **labels):
         """The sum of the samples ``name`` whose labels include ``labels`` (0 when none)."""
@@ -184,68 +159,6 @@ class TaskRun:
         return "%s, exit %s" % ("failed" if self.failed else "ok", self.returncode)
 
 
-class SlowSenders:
-    """``count`` connections to ``port``, each a request that never ends: its start, then one more header
-    line every ``every`` seconds. One the agent closes (a deadline) is opened again and counted."""
-
-    def __init__(self, port, count, path, every=2.0):
-        self.port, self.every, self.path = port, every, path
-        self.socks = [None] * count
-        self.closed_by_agent = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._trickle, daemon=True)
-
-    def _connect(self, index):
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        sock.sendall(b"POST %s HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\n" % self.path.encode())
-        self.socks[index] = sock
-
-    def _trickle(self):
-        sent = 0
-        while not self.stop.wait(self.every / len(self.socks)):
-            index = sent % len(self.socks)
-            sent += 1
-            try:
-                self.socks[index].sendall(b"X-Trickle-%d: x\r\n" % sent)
-            except OSError:
-                self.closed_by_agent += 1
-                self.socks[index].close()
-                try:
-                    self._connect(index)
-                except OSError:
-                    pass
-
-    def __enter__(self):
-        for index in range(len(self.socks)):
-            self._connect(index)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop.set()
-        self.thread.join(10)
-        for sock in self.socks:
-            if sock is not None:
-                sock.close()
-
-
-def exchange(port, data, timeout=10.0):
-    """Send ``data`` on a new connection; ``(everything answered, whether the agent closed the connection)``."""
-    parts = []
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        while True:
-            try:
-                piece = sock.recv(65536)
-            except ConnectionResetError:
-                return b"".join(parts), True
-            except socket.timeout:
-                return b"".join(parts), False
-            if not piece:
-                return b"".join(parts), True
-            parts.append(piece)
-
-
 class Lab:
     """Both emulators (given, or started here), a working directory, and everything an attack starts,
     stopped by :meth:`close`. ``quick``: the small sizes of ``make test``."""
@@ -307,9 +220,7 @@ class Lab:
 
     def agent_command(self, command, config_path, timeout=120):
         """``python -m signl4_agent <command> --config <path>``: the finished process (stdout, stderr)."""
-        env = support.agent_env()
-        return subprocess.run([sys.executable, "-m", "signl4_agent", command, "--config", config_path], cwd=REPO_ROOT,
-                              env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        return support.cli(command, "--config", config_path, timeout=timeout)
 
     @staticmethod
     def survived(result, agent, who="agent"):
