@@ -263,7 +263,7 @@ def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw
 
 
 def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl4, cw):
-    agent = make_agent(notes={"internal_analysis": False, "detail_description": True})
+    agent = make_agent(notes={"internal_analysis": False, "detail_description": True, "resolution": True})
     signl4.control("POST", "/outbound", {"duplicates": 2})
     ticket = support.cycled_ticket(agent, cw)
     support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="On my way to the data centre")
@@ -272,7 +272,7 @@ def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl
     assert len(notes) == 1
     assert notes[0]["text"].startswith("Olivia Oncall (SIGNL4): On my way to the data centre")
     assert (notes[0]["detailDescriptionFlag"], notes[0]["internalAnalysisFlag"], notes[0]["resolutionFlag"]) == \
-        (True, False, False)
+        (True, False, True)
     # a crash after the POST and before the intent was marked done: the retry finds the note
     intent = agent.store.intent("note:" + notes[0]["text"].split("ref ")[1].rstrip("]"))
     agent.store.update_intent(intent["id"], state="pending")
