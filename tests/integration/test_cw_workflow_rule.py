@@ -12,10 +12,10 @@ import pytest
 import requests
 import yaml
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from ansible_collections.signl4.connectwise.plugins.modules import cw_workflow_rule
-from tests.conftest import MANAGE_ARGS
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
+from tests.conftest import manage_emulator
+from tests.emulators.harness import REPO_ROOT
+from tests.support.modules import outside_client as client
 from tests.support.modules import recap, run_module, run_playbook
 from tests.support.spec_conformance import manage_spec
 
@@ -74,12 +74,6 @@ def read_rule(manage, name):
 
 def workflow_writes(manage):
     return [(r["method"], r["path"].split("apis/3.0", 1)[1]) for r in manage.writes()]
-
-
-def client(manage):
-    connection = manage.connection
-    return ManageClient(connection["cw_url"], connection["cw_company_id"], connection["cw_public_key"],
-                        connection["cw_private_key"], connection["cw_client_id"])
 
 
 def event_named(rule, name):
@@ -189,11 +183,8 @@ def test_an_edit_behind_ansibles_back_shows_in_check_diff_and_a_run_puts_it_back
 
 @pytest.fixture
 def many_tickets():
-    server = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + ["--tickets", "60"])
-    server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                             cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
-    yield server
-    server.stop()
+    with manage_emulator("--tickets", "60") as server:
+        yield server
 
 
 def expected_trigger_matches(api):

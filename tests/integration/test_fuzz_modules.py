@@ -20,6 +20,7 @@ from collections import Counter, OrderedDict
 import pytest
 import requests
 
+from tests.conftest import manage_connection, manage_emulator
 from tests.emulators.harness import RunningEmulator
 from tests.support import fuzz
 from tests.support.fault_proxy import FaultProxy
@@ -60,12 +61,9 @@ CASE_KEY = {"cw_workflow_rule": "name", "cw_custom_field": "caption", "cw_api_me
 
 @pytest.fixture(scope="module")
 def fuzz_manage():
-    server = RunningEmulator("tests.emulators.manage", ["--company-id", "signl4demo", "--public-key", "demopublic",
-                                                        "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID])
-    server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                             cw_private_key=PRIVATE_KEY, cw_client_id=CLIENT_ID)
-    yield server
-    server.stop()
+    with manage_emulator("--private-key", PRIVATE_KEY) as server:  # the last --private-key is the one it takes
+        server.connection = manage_connection(server.url, PRIVATE_KEY)
+        yield server
 
 
 @pytest.fixture(scope="module")

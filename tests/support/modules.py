@@ -81,9 +81,9 @@ def recap(output):
     raise AssertionError("no PLAY RECAP in output:\n" + output[-3000:])
 
 
-def outside_client(manage):
-    """A Manage client of someone else (an edit in the UI, say): no run cache, so its writes do not reach
-    a run's shared lookups and reads. The emulator's journal sees its requests."""
+def outside_client(manage, **options):
+    """A Manage client of someone else (an edit in the UI, say): no run cache unless ``options`` give one, so
+    its writes do not reach a run's shared lookups and reads. The emulator's journal sees its requests."""
     connection = manage.connection
     return ManageClient(connection["cw_url"], connection["cw_company_id"], connection["cw_public_key"],
-                        connection["cw_private_key"], connection["cw_client_id"])
+                        connection["cw_private_key"], connection["cw_client_id"], **options)
