@@ -42,10 +42,7 @@ ESCALATE = dict(name="Escalate emergencies", table_type="Service Ticket", board=
 
 
 def rule_args(manage, rule, **overrides):
-    args = dict(manage.connection)
-    args.update(copy.deepcopy(rule))
-    args.update(overrides)
-    return args
+    return dict(manage.connection, **dict(copy.deepcopy(rule), **overrides))
 
 
 def with_custom_fields(manage):
