@@ -52,14 +52,6 @@ def with_custom_fields(manage):
     return manage
 
 
-@pytest.fixture
-def fields(manage):
-    """The emulator with SIGNL4's custom fields on service tickets and an empty journal."""
-    with_custom_fields(manage)
-    manage.clear_requests()
-    return manage
-
-
 def ensure_rule(manage, rule, check_mode=False, **overrides):
     return run_module("cw_workflow_rule", rule_args(manage, rule, **overrides), check_mode=check_mode)
 
@@ -75,6 +67,15 @@ def workflow_writes(manage):
 
 def event_named(rule, name):
     return next(event for event in rule["events"] if event["name"] == name)
+
+
+def edit_trigger_condition(manage, condition):
+    """An edit behind Ansible's back (in Manage's UI) of the trigger rule's "New ticket" condition; its rule and event."""
+    rule = read_rule(manage, TRIGGER["name"])
+    event = event_named(rule, "New ticket")
+    client(manage).patch("%s/%d/events/%d" % (WORKFLOWS, rule["id"], event["id"]),
+                         [{"op": "replace", "path": "eventCondition", "value": condition}])
+    return rule, event
 
 
 def shape(rule):
@@ -156,11 +157,8 @@ def test_a_new_rule_is_written_rule_then_events_then_actions_then_activated(fiel
 
 def test_an_edit_behind_ansibles_back_shows_in_check_diff_and_a_run_puts_it_back(fields):
     ensure_rule(fields, TRIGGER)
-    rule = read_rule(fields, TRIGGER["name"])
-    event = event_named(rule, "New ticket")
     edited = 'Signl4Retrieved_c = False AND status/name = "New"'
-    client(fields).patch("%s/%d/events/%d" % (WORKFLOWS, rule["id"], event["id"]),
-                         [{"op": "replace", "path": "eventCondition", "value": edited}])
+    rule, event = edit_trigger_condition(fields, edited)
     fields.clear_requests()
 
     drift = ensure_rule(fields, TRIGGER, check_mode=True)
