@@ -84,6 +84,11 @@ def changed(result):
     return recap(result.stdout, HOST)["changed"]
 
 
+def assert_no_secret(output, secrets=SECRETS):
+    for secret in secrets:
+        assert secret not in output, secret
+
+
 def installed_python(prefix):
     return [str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz")]
 
@@ -95,8 +100,7 @@ def run_agent(install_prefix, prefix, *command, secrets=SECRETS):
                          capture_output=True, text=True, timeout=120, check=False, cwd=str(prefix),
                          env={"PATH": os.environ["PATH"]})
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
-    for secret in secrets:
-        assert secret not in run.stdout + run.stderr, secret
+    assert_no_secret(run.stdout + run.stderr, secrets)
     return json.loads(run.stdout)
 
 
@@ -189,8 +193,7 @@ def test_second_run_changes_nothing(installed):
 def test_no_secret_in_the_output_at_vvv_with_diff(installed):
     output = installed["first"].stdout + installed["first"].stderr
     assert "agent.yml" in output  # the -vvv output is there, with the config task in it
-    for secret in SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output)
 
 
 def test_a_config_change_notifies_the_restart_handler(installed):
@@ -287,8 +290,7 @@ def test_check_mode_on_a_fresh_host_reports_changes_and_writes_nothing_there(tmp
     result = play(tmp_path, role_vars(tmp_path, manage_server, signl4_server), args=["--check", "--diff"])
     assert changed(result) > 0
     assert [p.name for p in tmp_path.iterdir() if p.name != "hosts.yml"] == []
-    for secret in SECRETS:
-        assert secret not in result.stdout + result.stderr, secret
+    assert_no_secret(result.stdout + result.stderr)
 
 
 # ----- the PostgreSQL store, tenants, several agents --------------------------------------------------
@@ -361,8 +363,7 @@ def test_the_database_password_is_only_in_its_0600_file(postgresql_installed):
     assert DB_PASSWORD not in (prefix / "etc" / "agent.yml").read_text()
     output = "".join(run.stdout + run.stderr for run in (postgresql_installed["first"], postgresql_installed["second"]))
     assert "TASK [signl4.connectwise.sync_agent : The database password" in output  # the -vvv output, with that task
-    for secret in (DB_PASSWORD, "pg-secret") + TENANT_SECRETS + SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output, (DB_PASSWORD, "pg-secret") + TENANT_SECRETS + SECRETS)
 
 
 def test_the_unit_in_postgresql_mode_is_the_hardened_one(postgresql_installed):
@@ -393,8 +394,7 @@ def test_bad_tenants_and_database_settings_fail_before_anything_is_written(tmp_p
     output = failed_play(tmp_path, postgresql_vars(tmp_path, manage_server, signl4_server, **overrides))
     assert message in output, output[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts.yml"]
-    for secret in ("short/secret-x", "pg-secret") + TENANT_SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output, ("short/secret-x", "pg-secret") + TENANT_SECRETS)
 
 
 def test_the_sqlite_store_removes_a_database_password_left_behind(postgresql_installed):
@@ -458,8 +458,7 @@ def test_the_example_inventory_leaks_no_secret_at_vvv(example_installed):
         vault = vault_values("host_vars/%s/vault.yml" % tenant)
         secrets += [vault[key] for key in ("vault_agent_webhook_token", "vault_agent_callback_token",
                                            "vault_signl4_team_secret", "vault_signl4_api_key")]
-    for secret in secrets:
-        assert secret not in output, secret
+    assert_no_secret(output, secrets)
 
 
 def test_site_yml_rolls_the_agents_out_one_host_at_a_time(example_installed):
@@ -529,8 +528,7 @@ def test_the_tenants_integration_routes_reach_the_agent_which_raises_in_the_rout
                   integration_routes=integration_routes())
     result = play_with_tenant(tmp_path, variables, tenant, args=["-vvv", "--diff"])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    for secret in ROUTE_SECRETS[:1] + SECRETS:
-        assert secret not in result.stdout + result.stderr, secret
+    assert_no_secret(result.stdout + result.stderr, ROUTE_SECRETS[:1] + SECRETS)
     config = yaml.safe_load((tmp_path / "etc" / "agent.yml").read_text())
     assert config["routes"] == [{key: value for key, value in route.items() if key != "team"} for route in integration_routes()]
     assert config["escalations"] == {"enabled": True, "unacknowledged_after": 900, "note": True,
@@ -571,8 +569,7 @@ def test_routes_per_tenant_in_postgresql_mode_are_what_the_agent_accepts(install
                   integration_routes=integration_routes())
     result = play_with_tenant(tmp_path, variables, tenant, args=["-vvv", "--diff"])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    for secret in ROUTE_SECRETS + TENANT_SECRETS + (DB_PASSWORD,):
-        assert secret not in result.stdout + result.stderr, secret
+    assert_no_secret(result.stdout + result.stderr, ROUTE_SECRETS + TENANT_SECRETS + (DB_PASSWORD,))
     path = tmp_path / "etc" / "agent.yml"
     config = yaml.safe_load(path.read_text())
     assert config["routes"] == [{"name": "shared", "type": "Incident"}]
@@ -623,5 +620,4 @@ def test_a_bad_route_or_setting_fails_before_anything_is_written_naming_the_vari
     output = result.stdout + result.stderr
     assert result.returncode != 0 and message in output, output[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts.yml"]
-    for secret in ROUTE_SECRETS + SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output, ROUTE_SECRETS + SECRETS)
