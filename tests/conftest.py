@@ -4,6 +4,7 @@ Each emulator is started once per session and reset before every test that uses 
 test sees the seeded state and an empty request journal.
 """
 
+import contextlib
 import os
 import sys
 
@@ -21,21 +22,34 @@ MANAGE_ARGS = ["--company-id", "signl4demo", "--public-key", "demopublic", "--pr
                "--client-id", "00000000-0000-4000-8000-000000000001"]
 
 
+def manage_connection(url, private_key="demoprivate"):
+    """The module options that reach a Manage emulator started with MANAGE_ARGS (or with ``private_key``)."""
+    return dict(cw_url=url, cw_company_id="signl4demo", cw_public_key="demopublic", cw_private_key=private_key,
+                cw_client_id="00000000-0000-4000-8000-000000000001")
+
+
+@contextlib.contextmanager
+def manage_emulator(*args):
+    """A Manage emulator of the caller's own, started with MANAGE_ARGS and ``args``, with ``.connection``."""
+    server = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + list(args))
+    server.connection = manage_connection(server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def manage_server():
-    server = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-    yield server
-    server.stop()
+    with manage_emulator() as server:
+        yield server
 
 
 @pytest.fixture
 def manage(manage_server):
     """The Manage emulator, reset to its seed, with ``.url`` and ``.connection`` (module options)."""
     manage_server.reset()
-    manage_server.connection = dict(
-        cw_url=manage_server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-        cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001",
-    )
+    manage_server.connection = manage_connection(manage_server.url)  # a fresh copy: a test may change its own
     return manage_server
 
 

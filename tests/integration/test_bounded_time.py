@@ -36,6 +36,13 @@ def s4_info(url, **connection):
                                                   signl4_team_secret=DEFAULT_TEAM_SECRET, **connection))
 
 
+def info(system, manage, root_url, **connection):
+    """The _info module of ``system`` ("cw" or "signl4") against the server at ``root_url``."""
+    if system == "cw":
+        return cw_info(manage, cw_url=root_url, **connection)
+    return s4_info(root_url + "/api", **connection)
+
+
 def test_the_connection_options_document_the_deadline_and_what_is_not_retried():
     for fragment, option in ((cw_doc, "cw_timeout"), (signl4_doc, "signl4_timeout")):
         text = " ".join(fragment.ModuleDocFragment.DOCUMENTATION.split())
@@ -52,23 +59,12 @@ def assert_within_deadline(attempts, waits, timeout):
         "%d attempts of %.1f s and waits of %s s: more than %d x the timeout" % (attempts, timeout, waits, DEADLINE_IN_TIMEOUTS))
 
 
-def test_a_hung_manage_server_costs_at_most_the_deadline(manage, waits):
-    proxy = FaultProxy(manage.url)
+@pytest.mark.parametrize("system", ["cw", "signl4"])
+def test_a_hung_server_costs_at_most_the_deadline(manage, signl4, waits, system):
+    proxy = FaultProxy((manage if system == "cw" else signl4).url)
     try:
         proxy.add_rule("GET", ".", "hang")
-        result = cw_info(manage, cw_url=proxy.url, cw_timeout=TIMEOUT)
-        attempts = len(proxy.exchanges)
-    finally:
-        proxy.stop()
-    assert_within_deadline(attempts, waits, TIMEOUT)
-    assert result.get("failed") and message_is_clear(result["msg"]), result
-
-
-def test_a_hung_signl4_server_costs_at_most_the_deadline(signl4, waits):
-    proxy = FaultProxy(signl4.url)
-    try:
-        proxy.add_rule("GET", ".", "hang")
-        result = s4_info(proxy.url + "/api", signl4_timeout=TIMEOUT)
+        result = info(system, manage, proxy.url, **{system + "_timeout": TIMEOUT})
         attempts = len(proxy.exchanges)
     finally:
         proxy.stop()
@@ -88,20 +84,14 @@ def test_sustained_429s_cost_at_most_the_deadline(manage, waits):
 @pytest.mark.parametrize("system", ["cw", "signl4"])
 def test_tls_errors_are_not_retried(manage, signl4, waits, system):
     """https:// against a plain-http server: the handshake can never succeed."""
-    if system == "cw":
-        result = cw_info(manage, cw_url=manage.url.replace("http://", "https://"))
-    else:
-        result = s4_info(signl4.url.replace("http://", "https://") + "/api")
+    result = info(system, manage, (manage if system == "cw" else signl4).url.replace("http://", "https://"))
     assert result.get("failed") and message_is_clear(result["msg"]), result
     assert waits == [], "a TLS error was retried after waits of %s s" % waits
 
 
 @pytest.mark.parametrize("system", ["cw", "signl4"])
 def test_names_that_do_not_resolve_are_not_retried(manage, waits, system):
-    if system == "cw":
-        result = cw_info(manage, cw_url="http://no-such-host.invalid:8080")
-    else:
-        result = s4_info("http://no-such-host.invalid:8080/api")
+    result = info(system, manage, "http://no-such-host.invalid:8080")
     assert result.get("failed") and message_is_clear(result["msg"]), result
     assert "no-such-host.invalid" in result["msg"]
     assert waits == [], "a name that does not resolve was retried after waits of %s s" % waits

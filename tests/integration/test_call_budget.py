@@ -46,12 +46,9 @@ def seed_tasks(manage, signl4):
                     events=r["events"])) for r in RULES]
     tasks.append(("security role", "cw_security_role",
                   dict(cw, name=ROLE["name"], permissions=ROLE["permissions"], on_matrix_drift="warn")))
-    member = SEED["bench_api_member"]
-    tasks.append(("API member", "cw_api_member", dict(cw, **member)))
-    callback = SEED["bench_callback"]
-    tasks.append(("callback", "cw_callback", dict(cw, **callback)))
-    connector = SEED["bench_connector"]
-    tasks.append(("connector", "signl4_connector", dict(s4, **connector)))
+    tasks.append(("API member", "cw_api_member", dict(cw, **SEED["bench_api_member"])))
+    tasks.append(("callback", "cw_callback", dict(cw, **SEED["bench_callback"])))
+    tasks.append(("connector", "signl4_connector", dict(s4, **SEED["bench_connector"])))
     tasks.append(("webhook", "signl4_webhook", dict(s4, **SEED["bench_webhook"])))
     return tasks
 

@@ -138,40 +138,24 @@ def test_eight_parallel_runs_create_one_workflow_rule_with_each_event_once(slow_
     assert [len(event["actions"]) for event in rule["events"]] == [1, 1]
 
 
-@pytest.mark.slow
-def test_eight_parallel_runs_create_one_custom_field(slow_manage, tmp_path):
-    args = dict(slow_manage.connection, **FIELD)
-    results = results_of(run_in_parallel("cw_custom_field", args, tmp_path))
-    slow_manage.set_latency(0)
-
-    def fields():
-        return run_module("cw_custom_field_info", dict(slow_manage.connection, caption=FIELD["caption"]))["custom_fields"]
-
-    assert_converged(results, lambda: len(fields()), lambda: run_module("cw_custom_field", args))
+# (module, its options, the emulator it writes to, how many of the module's objects that emulator holds)
+ONE_OBJECT = [
+    ("cw_custom_field", FIELD, "slow_manage",
+     lambda manage: len(run_module("cw_custom_field_info", dict(manage.connection, caption=FIELD["caption"]))["custom_fields"])),
+    ("signl4_webhook", WEBHOOK, "slow_signl4",
+     lambda signl4: len([w for w in signl4.control("GET", "/state")["webhooks"] if w["name"] == WEBHOOK["name"]])),
+    ("signl4_connector", CONNECTOR, "slow_signl4", lambda signl4: len(signl4.control("GET", "/state")["instances"])),
+]
 
 
 @pytest.mark.slow
-def test_eight_parallel_runs_create_one_webhook(slow_signl4, tmp_path):
-    args = s4_args(slow_signl4, WEBHOOK)
-    results = results_of(run_in_parallel("signl4_webhook", args, tmp_path))
-    slow_signl4.set_latency(0)
-
-    def webhooks():
-        return [w for w in slow_signl4.control("GET", "/state")["webhooks"] if w["name"] == WEBHOOK["name"]]
-
-    assert_converged(results, lambda: len(webhooks()), lambda: run_module("signl4_webhook", args))
-
-
-@pytest.mark.slow
-def test_eight_parallel_runs_install_one_connector_instance(slow_signl4, tmp_path):
-    args = s4_args(slow_signl4, CONNECTOR)
-    results = results_of(run_in_parallel("signl4_connector", args, tmp_path))
-    slow_signl4.set_latency(0)
-
-    def instances():
-        return slow_signl4.control("GET", "/state")["instances"]
-
-    assert_converged(results, lambda: len(instances()), lambda: run_module("signl4_connector", args))
+@pytest.mark.parametrize("module, options, emulator, count", ONE_OBJECT, ids=[row[0] for row in ONE_OBJECT])
+def test_eight_parallel_runs_create_one_object(request, tmp_path, module, options, emulator, count):
+    server = request.getfixturevalue(emulator)
+    args = dict(server.connection, **options) if module.startswith("cw_") else s4_args(server, options)
+    results = results_of(run_in_parallel(module, args, tmp_path))
+    server.set_latency(0)
+    assert_converged(results, lambda: count(server), lambda: run_module(module, args))
 
 
 # ----- the same through ansible-playbook: eight forks of one play ----------------------------------

@@ -12,9 +12,7 @@ SIGNL4_MEMBER = dict(identifier="signl4", name="Derdack SIGNL4", role="Admin", l
 
 
 def member(manage, **overrides):
-    args = dict(manage.connection, **SIGNL4_MEMBER)
-    args.update(overrides)
-    return args
+    return dict(manage.connection, **dict(SIGNL4_MEMBER, **overrides))
 
 
 def stored(manage, identifier="signl4"):

@@ -16,9 +16,7 @@ PLAYBOOK = os.path.join("tests", "integration", "playbooks", "cw_callback.yml")
 
 
 def callback(manage, **overrides):
-    args = dict(manage.connection, **BOARD_CALLBACK)
-    args.update(overrides)
-    return args
+    return dict(manage.connection, **dict(BOARD_CALLBACK, **overrides))
 
 
 def stored(manage, **filters):

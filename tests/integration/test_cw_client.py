@@ -15,26 +15,17 @@ from ansible_collections.signl4.connectwise.plugins.module_utils.errors import (
 )
 from ansible_collections.signl4.connectwise.plugins.module_utils.run_cache import RunCache
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy
-from tests.conftest import MANAGE_ARGS
-from tests.emulators.harness import RunningEmulator
+from tests.conftest import manage_emulator
 from tests.integration.raw_server import Answer, RawServer
 from tests.support.clock import Clock
 from tests.support.modules import run_module
 from tests.support.spec_conformance import manage_spec
 
 
-class SleepRecorder:
-    def __init__(self):
-        self.waits = []
-
-    def __call__(self, seconds):
-        self.waits.append(seconds)
-
-
-def make_client(emulator, sleep=None, run_cache=None, codebase=None, **overrides):
+def make_client(emulator, sleep=lambda seconds: None, run_cache=None, codebase=None, **overrides):
     options = dict(emulator.connection)
     options.update(overrides)
-    retry = RetryPolicy(max_retries=5, sleep=sleep or SleepRecorder())
+    retry = RetryPolicy(max_retries=5, sleep=sleep)
     return ManageClient(options["cw_url"], options["cw_company_id"], options["cw_public_key"],
                         options["cw_private_key"], options["cw_client_id"], retry=retry, run_cache=run_cache,
                         codebase=codebase)
@@ -79,14 +70,14 @@ def test_errors_carry_managed_code_and_message(manage):
 
 
 def test_list_survives_three_429s_and_two_5xx(manage):
-    sleep = SleepRecorder()
-    client = make_client(manage, sleep=sleep)
+    waits = []
+    client = make_client(manage, sleep=waits.append)
     expected = len(client.list("/service/tickets"))
     manage.inject(429, count=3, retry_after=2, path="/service/tickets")
     manage.inject(503, count=2, path="/service/tickets")
     assert len(client.list("/service/tickets")) == expected
-    assert sleep.waits[:3] == [2.0, 2.0, 2.0]  # Retry-After, to the second
-    assert len(sleep.waits) == 5 and all(w <= 30 for w in sleep.waits[3:])
+    assert waits[:3] == [2.0, 2.0, 2.0]  # Retry-After, to the second
+    assert len(waits) == 5 and all(w <= 30 for w in waits[3:])
 
 
 def test_retry_after_is_really_waited(manage):
@@ -124,11 +115,8 @@ def test_conditions_with_quotes_and_and_cannot_widen_the_query(manage):
 
 @pytest.fixture(scope="module")
 def big_manage():
-    server = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + ["--tickets", "2500"])
-    server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                             cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
-    yield server
-    server.stop()
+    with manage_emulator("--tickets", "2500") as server:
+        yield server
 
 
 @pytest.mark.parametrize("forward_only", [True, False])
@@ -254,14 +242,11 @@ def test_a_cached_codebase_of_another_shape_is_not_used_but_discovered_again(man
 
 @pytest.mark.parametrize("codebase", ["v2025_1/apis/3.0/service/tickets/2?", "../", "v2025_1/x/", "v2025 1/", "\u00e9/", "v2025_1/\n"])
 def test_a_codebase_of_another_shape_is_refused_from_companyinfo_and_from_the_options(manage, codebase):
-    server = RawServer([Answer(body=json.dumps({"Codebase": codebase, "IsCloud": False}))])
-    try:
+    with RawServer([Answer(body=json.dumps({"Codebase": codebase, "IsCloud": False}))]) as server:
         client = ManageClient(server.url, "signl4demo", "pub", "priv", "00000000-0000-4000-8000-000000000001")
         with pytest.raises(UnexpectedResponseError, match="set cw_codebase"):
             client.list("/service/boards")
         assert [r["path"] for r in server.requests] == ["/login/companyinfo/signl4demo"]
-    finally:
-        server.close()
     with pytest.raises(InputError, match="cw_codebase must be a codebase such as v2025_1/"):
         make_client(manage, codebase=codebase)
     assert manage.requests() == []

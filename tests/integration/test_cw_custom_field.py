@@ -13,10 +13,7 @@ RETRIEVED = dict(caption="Signl4Retrieved_c", pod_id=10, field_type="Checkbox", 
 
 
 def field(manage, **overrides):
-    args = dict(manage.connection)
-    args.update(RETRIEVED)
-    args.update(overrides)
-    return args
+    return dict(manage.connection, **dict(RETRIEVED, **overrides))
 
 
 def udf_calls(manage, method=None):
@@ -24,8 +21,7 @@ def udf_calls(manage, method=None):
 
 
 def stored(manage, caption):
-    result = run_module("cw_custom_field_info", dict(manage.connection, caption=caption))
-    return result["custom_fields"]
+    return run_module("cw_custom_field_info", dict(manage.connection, caption=caption))["custom_fields"]
 
 
 def test_create_then_no_change_without_writes(manage):

@@ -19,9 +19,7 @@ STEP = "System > Security Roles > SIGNL4 > Service Desk > Close Service Tickets:
 
 
 def role(manage, **overrides):
-    args = dict(manage.connection, **SEED_ROLE)
-    args.update(overrides)
-    return args
+    return dict(manage.connection, **dict(SEED_ROLE, **overrides))
 
 
 def click(manage, role_id, changes):
@@ -40,8 +38,7 @@ def settings_writes(manage):
 
 def created_role(manage):
     """Create the role (its levels still differ, so the run fails) and return its id."""
-    result = run_module("cw_security_role", role(manage))
-    return result["security_role"]["id"]
+    return run_module("cw_security_role", role(manage))["security_role"]["id"]
 
 
 def expected_drift():
@@ -175,24 +172,19 @@ def test_a_role_in_use_is_not_deleted(manage):
     assert run_module("cw_security_role_info", dict(manage.connection, name="Technician"))["security_roles"]
 
 
-@pytest.mark.parametrize("permissions, message", [
-    ([{"module": "Service Desk", "function": "Close All Tickets", "inquire_level": "All"}],
+@pytest.mark.parametrize("overrides, message", [
+    (dict(permissions=[{"module": "Service Desk", "function": "Close All Tickets", "inquire_level": "All"}]),
      "unknown function 'Close All Tickets' in module 'Service Desk'; known: Close Service Tickets"),
-    ([{"module": "Finance", "function": "Invoicing", "inquire_level": "All"}], "unknown module 'Finance'"),
-    ([{"module": "System", "function": "My Account"}, {"module": "system", "function": "MY ACCOUNT"}],
+    (dict(permissions=[{"module": "Finance", "function": "Invoicing", "inquire_level": "All"}]), "unknown module 'Finance'"),
+    (dict(permissions=[{"module": "System", "function": "My Account"}, {"module": "system", "function": "MY ACCOUNT"}]),
      "lists system > MY ACCOUNT more than once"),
-    ([{"module": "System", "function": "My Account", "inquire_level": "Everything"}],
+    (dict(permissions=[{"module": "System", "function": "My Account", "inquire_level": "Everything"}]),
      "value of inquire_level must be one of: None, My, All"),
+    (dict(name="A role name that is far too long here"), "name must be at most 30 characters"),
 ])
-def test_bad_matrix_fails_before_the_role_is_created(manage, permissions, message):
-    result = run_module("cw_security_role", role(manage, permissions=permissions))
+def test_a_bad_matrix_or_name_fails_before_the_role_is_created(manage, overrides, message):
+    result = run_module("cw_security_role", role(manage, **overrides))
     assert result["failed"] is True and message in result["msg"]
-    assert manage.writes() == []
-
-
-def test_bad_name_fails_without_writes(manage):
-    result = run_module("cw_security_role", role(manage, name="A role name that is far too long here"))
-    assert result["failed"] is True and "name must be at most 30 characters" in result["msg"]
     assert manage.writes() == []
 
 

@@ -9,11 +9,10 @@ from tests.integration.test_cw_workflow_rule import (
     TRIGGER,
     UPDATE_TICKETS,
     WORKFLOWS,
-    client,
+    edit_trigger_condition,
     ensure_rule,
     event_named,
     read_rule,
-    with_custom_fields,
     workflow_writes,
 )
 
@@ -23,14 +22,6 @@ UNBALANCED = ('Signl4Retrieved_c = False AND (status/name = "New (not responded)
 # Passes the syntax check (an unquoted value may be something Manage knows), but the emulator's Manage
 # cannot use it: it answers the event's test with ApiFindCondition.
 REFUSED_BY_MANAGE = "Signl4Retrieved_c = False AND status/name = New"
-
-
-@pytest.fixture
-def fields(manage):
-    """The emulator with SIGNL4's custom fields on service tickets and an empty journal."""
-    with_custom_fields(manage)
-    manage.clear_requests()
-    return manage
 
 
 def with_condition(rule, condition, event=0):
@@ -63,11 +54,8 @@ def test_an_unparsable_condition_of_an_existing_event_is_refused_and_the_old_one
 def test_a_condition_manage_holds_is_not_checked_again(fields):
     """Manage's own conditions are Manage's: an exported one passes even where this check would refuse it."""
     ensure_rule(fields, TRIGGER)
-    rule = read_rule(fields, TRIGGER["name"])
-    event = event_named(rule, "New ticket")
     odd = "Signl4Retrieved_c = False AND ()"  # the emulator stores any text; a real Manage holds its own
-    client(fields).patch("%s/%d/events/%d" % (WORKFLOWS, rule["id"], event["id"]),
-                         [{"op": "replace", "path": "eventCondition", "value": odd}])
+    edit_trigger_condition(fields, odd)
     fields.clear_requests()
     result = ensure_rule(fields, with_condition(TRIGGER, odd))
     assert result.get("failed") is not True and result["changed"] is False, result
@@ -128,13 +116,10 @@ def test_a_condition_differing_only_in_case_or_surrounding_spaces_is_drift_and_f
     """The module promises conditions exactly as written: Manage may compare text case-insensitively,
     but what it holds is not what was declared."""
     ensure_rule(fields, TRIGGER)
-    rule = read_rule(fields, TRIGGER["name"])
-    event = event_named(rule, "New ticket")
     declared = TRIGGER["events"][0]["condition"]
     edited = edit(declared)
     assert edited != declared
-    client(fields).patch("%s/%d/events/%d" % (WORKFLOWS, rule["id"], event["id"]),
-                         [{"op": "replace", "path": "eventCondition", "value": edited}])
+    edit_trigger_condition(fields, edited)
     fields.clear_requests()
     drift = ensure_rule(fields, TRIGGER, check_mode=True)
     assert drift["changed"] is True and fields.writes() == []

@@ -12,10 +12,10 @@ import pytest
 import requests
 import yaml
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from ansible_collections.signl4.connectwise.plugins.modules import cw_workflow_rule
-from tests.conftest import MANAGE_ARGS
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
+from tests.conftest import manage_emulator
+from tests.emulators.harness import REPO_ROOT
+from tests.support.modules import outside_client as client
 from tests.support.modules import recap, run_module, run_playbook
 from tests.support.spec_conformance import manage_spec
 
@@ -42,24 +42,13 @@ ESCALATE = dict(name="Escalate emergencies", table_type="Service Ticket", board=
 
 
 def rule_args(manage, rule, **overrides):
-    args = dict(manage.connection)
-    args.update(copy.deepcopy(rule))
-    args.update(overrides)
-    return args
+    return dict(manage.connection, **dict(copy.deepcopy(rule), **overrides))
 
 
 def with_custom_fields(manage):
     for caption, field_type, sequence in SIGNL4_FIELDS:
         run_module("cw_custom_field", dict(manage.connection, caption=caption, pod_id=10, field_type=field_type,
                                            sequence_number=sequence, display_on_screen=False))
-    return manage
-
-
-@pytest.fixture
-def fields(manage):
-    """The emulator with SIGNL4's custom fields on service tickets and an empty journal."""
-    with_custom_fields(manage)
-    manage.clear_requests()
     return manage
 
 
@@ -76,14 +65,17 @@ def workflow_writes(manage):
     return [(r["method"], r["path"].split("apis/3.0", 1)[1]) for r in manage.writes()]
 
 
-def client(manage):
-    connection = manage.connection
-    return ManageClient(connection["cw_url"], connection["cw_company_id"], connection["cw_public_key"],
-                        connection["cw_private_key"], connection["cw_client_id"])
-
-
 def event_named(rule, name):
     return next(event for event in rule["events"] if event["name"] == name)
+
+
+def edit_trigger_condition(manage, condition):
+    """An edit behind Ansible's back (in Manage's UI) of the trigger rule's "New ticket" condition; its rule and event."""
+    rule = read_rule(manage, TRIGGER["name"])
+    event = event_named(rule, "New ticket")
+    client(manage).patch("%s/%d/events/%d" % (WORKFLOWS, rule["id"], event["id"]),
+                         [{"op": "replace", "path": "eventCondition", "value": condition}])
+    return rule, event
 
 
 def shape(rule):
@@ -165,11 +157,8 @@ def test_a_new_rule_is_written_rule_then_events_then_actions_then_activated(fiel
 
 def test_an_edit_behind_ansibles_back_shows_in_check_diff_and_a_run_puts_it_back(fields):
     ensure_rule(fields, TRIGGER)
-    rule = read_rule(fields, TRIGGER["name"])
-    event = event_named(rule, "New ticket")
     edited = 'Signl4Retrieved_c = False AND status/name = "New"'
-    client(fields).patch("%s/%d/events/%d" % (WORKFLOWS, rule["id"], event["id"]),
-                         [{"op": "replace", "path": "eventCondition", "value": edited}])
+    rule, event = edit_trigger_condition(fields, edited)
     fields.clear_requests()
 
     drift = ensure_rule(fields, TRIGGER, check_mode=True)
@@ -189,11 +178,8 @@ def test_an_edit_behind_ansibles_back_shows_in_check_diff_and_a_run_puts_it_back
 
 @pytest.fixture
 def many_tickets():
-    server = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + ["--tickets", "60"])
-    server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                             cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
-    yield server
-    server.stop()
+    with manage_emulator("--tickets", "60") as server:
+        yield server
 
 
 def expected_trigger_matches(api):

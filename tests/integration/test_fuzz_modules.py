@@ -20,6 +20,7 @@ from collections import Counter, OrderedDict
 import pytest
 import requests
 
+from tests.conftest import manage_connection, manage_emulator
 from tests.emulators.harness import RunningEmulator
 from tests.support import fuzz
 from tests.support.fault_proxy import FaultProxy
@@ -60,12 +61,9 @@ CASE_KEY = {"cw_workflow_rule": "name", "cw_custom_field": "caption", "cw_api_me
 
 @pytest.fixture(scope="module")
 def fuzz_manage():
-    server = RunningEmulator("tests.emulators.manage", ["--company-id", "signl4demo", "--public-key", "demopublic",
-                                                        "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID])
-    server.connection = dict(cw_url=server.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                             cw_private_key=PRIVATE_KEY, cw_client_id=CLIENT_ID)
-    yield server
-    server.stop()
+    with manage_emulator("--private-key", PRIVATE_KEY) as server:  # the last --private-key is the one it takes
+        server.connection = manage_connection(server.url, PRIVATE_KEY)
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -108,17 +106,13 @@ class World:
             self.session.headers["clientId"] = CLIENT_ID
 
     def run(self, args, check_mode=False):
-        full = dict(self.emulator.connection)
-        full.update(args)
         try:
-            return {"result": run_module(self.module, full, check_mode=check_mode)}
+            return {"result": run_module(self.module, dict(self.emulator.connection, **args), check_mode=check_mode)}
         except Exception as exc:  # an exception escaping the module is what the oracle reports
             return {"exception": "%s: %s" % (type(exc).__name__, str(exc)[:300])}
 
     def run_as(self, module, args):
-        full = dict(self.emulator.connection)
-        full.update(args)
-        return run_module(module, full)
+        return run_module(module, dict(self.emulator.connection, **args))
 
     def writes(self):
         return ["%s %s -> %s" % (r["method"], re.sub(r"^/v\d+_\d+/apis/3\.0|^/api", "", r["path"]), r["status"])
@@ -142,9 +136,7 @@ class World:
             return record.get("teamId") == TEAMS.get(wanted)
         if self.writer == "cw_callback":  # URLs are case-sensitive
             return str(record.get("url")).strip() == str(case.args.get("url")).strip()
-        field = "identifier" if self.writer == "cw_api_member" else "caption" if self.writer == "cw_custom_field" else \
-            "url" if self.writer == "cw_callback" else "name"
-        return normalized(record.get(field)) == wanted
+        return normalized(record.get(CASE_KEY[self.writer])) == wanted  # the record's field is named as the option
 
     def unique_key(self, record):
         if self.writer == "cw_callback":
@@ -164,9 +156,7 @@ class World:
             if old == new or any(r is not None and self.named(r, case) for r in (old, new)):
                 continue
             others.append("%s: %s -> %s" % (record_id, _label(old), _label(new)))
-        counts_before, keys = {}, {}
-        for record in before.values():
-            counts_before[self.unique_key(record)] = counts_before.get(self.unique_key(record), 0) + 1
+        counts_before, keys = Counter(self.unique_key(record) for record in before.values()), {}
         for record in after.values():
             keys.setdefault(self.unique_key(record), []).append(record)
         duplicates = ["%d objects share %s" % (len(v), k) for k, v in keys.items()

@@ -19,12 +19,12 @@ import threading
 import pytest
 
 from ansible_collections.signl4.connectwise.plugins.module_utils import object_lock, private_state, run_cache
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import CODEBASE_KIND, ManageClient
+from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import CODEBASE_KIND
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import InputError
 from tests.agent import support
 from tests.emulators.signl4 import DEFAULT_API_KEY
 from tests.support.clock import Clock
-from tests.support.modules import run_module
+from tests.support.modules import outside_client, run_module
 
 AS_ROOT = os.getuid() == 0
 OTHER_UID = 65534  # nobody: the other local user
@@ -72,9 +72,7 @@ def expected_problem(how):
 
 
 def manage_client(manage, warnings):
-    c = manage.connection
-    return ManageClient(c["cw_url"], c["cw_company_id"], c["cw_public_key"], c["cw_private_key"], c["cw_client_id"],
-                        run_cache=run_cache.RunCache.default(warn=warnings.append))
+    return outside_client(manage, run_cache=run_cache.RunCache.default(warn=warnings.append))
 
 
 # ----- the run cache ------------------------------------------------------------------------------

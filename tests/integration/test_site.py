@@ -10,6 +10,7 @@ another ansible-core, such as the 2.16 of `make test-core216`.
 """
 
 import datetime
+import functools
 import json
 import os
 import re
@@ -19,11 +20,12 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient
 from ansible_collections.signl4.connectwise.plugins.module_utils.signl4_client import Signl4Client
 from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_API_KEY
 from tests.integration.raw_server import closed_port
+from tests.support import modules
+from tests.support.modules import outside_client as manage_client
 from tests.support.modules import run_module
 
 pytestmark = pytest.mark.slow  # every test here runs ansible-playbook or ansible-inventory
@@ -69,19 +71,12 @@ def play(inventory, playbook=SITE, check=False, args=(), extra_vars=None, cwd=RE
 
 
 def recap(result):
-    for line in result.stdout.splitlines():
-        if line.startswith(HOST) and "ok=" in line:
-            return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
-    raise AssertionError("no PLAY RECAP:\n" + result.stdout[-3000:] + result.stderr[-3000:])
+    return modules.recap(result.stdout, HOST)
 
 
 def pending_steps(result):
     """The numbered lines of the play's last list of manual steps."""
     return re.findall(r'^\s+"(\d+\. .*)",?$', result.stdout, re.M)
-
-
-def manage_client(manage):
-    return ManageClient(manage.url, "signl4demo", "demopublic", "demoprivate", "00000000-0000-4000-8000-000000000001")
 
 
 def signl4_client(signl4):
@@ -114,12 +109,11 @@ def converge(tmp_path, manage, signl4, **host_vars):
     return inventory, first
 
 
-def rule(manage, name):
-    return manage_client(manage).find("/system/workflows", 'name = "%s"' % name)[0]
-
-
-def events(manage, rule_id):
-    return manage_client(manage).list("/system/workflows/%d/events" % rule_id)
+def rule_and_event(manage, rule_name, event_name):
+    """A workflow rule by its name, and its event named ``event_name``."""
+    client = manage_client(manage)
+    rule = client.find("/system/workflows", 'name = "%s"' % rule_name)[0]
+    return rule, next(e for e in client.list("/system/workflows/%d/events" % rule["id"]) if e["name"] == event_name)
 
 
 def replace(path_value_pairs):
@@ -242,15 +236,13 @@ def test_the_role_runs_its_api_calls_on_the_controller_in_a_play_over_unreachabl
 # ----- the trigger's cut-off ---------------------------------------------------------------------------
 
 def trigger_condition(manage):
-    trigger = rule(manage, "SIGNL4 - Trigger Signls")
-    return [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]["eventCondition"]
+    return rule_and_event(manage, "SIGNL4 - Trigger Signls", "New ticket")[1]["eventCondition"]
 
 
 def tickets_selected(manage):
     """What the agent pages for: the tickets the trigger event selects (Manage's test of the event)."""
-    client, trigger = manage_client(manage), rule(manage, "SIGNL4 - Trigger Signls")
-    event = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
-    return client.list("/system/workflows/%d/events/%d/test" % (trigger["id"], event["id"]))
+    trigger, event = rule_and_event(manage, "SIGNL4 - Trigger Signls", "New ticket")
+    return manage_client(manage).list("/system/workflows/%d/events/%d/test" % (trigger["id"], event["id"]))
 
 
 def test_a_new_trigger_rule_pages_only_for_tickets_entered_from_now_on_and_keeps_its_cutoff(tmp_path, manage, signl4):
@@ -283,14 +275,11 @@ def with_priority_field():
 
 
 def edit_condition(manage, signl4):
-    client, trigger = manage_client(manage), rule(manage, "SIGNL4 - Trigger Signls")
-    event = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
+    client, (trigger, event) = manage_client(manage), rule_and_event(manage, "SIGNL4 - Trigger Signls", "New ticket")
     path = "/system/workflows/%d/events/%d" % (trigger["id"], event["id"])
     cutoff = re.search(r"dateEntered > \[[^]]+\]", event["eventCondition"]).group()  # the one the first run wrote
     client.patch(path, replace([("eventCondition", 'Signl4Retrieved_c = False AND status/name = "New" AND ' + cutoff)]))
-
-    def undo():
-        client.patch(path, replace([("eventCondition", event["eventCondition"])]))
+    undo = functools.partial(client.patch, path, replace([("eventCondition", event["eventCondition"])]))
     return undo, "Workflow rules", "SIGNL4 - Trigger Signls", [
         '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New\\" AND %s"' % cutoff,
         '"eventCondition": "Signl4Retrieved_c = False AND status/name = \\"New (not responded)\\" AND %s"' % cutoff]
@@ -301,9 +290,7 @@ def edit_field_setting(manage, signl4):
     field = client.find("/system/userDefinedFields", 'caption = "Signl4User_c"')[0]
     path = "/system/userDefinedFields/%d" % field["id"]
     client.patch(path, replace([("displayOnScreenFlag", True)]))
-
-    def undo():
-        client.patch(path, replace([("displayOnScreenFlag", False)]))
+    undo = functools.partial(client.patch, path, replace([("displayOnScreenFlag", False)]))
     return undo, "Custom fields on service tickets", "Signl4User_c", [
         '-    "displayOnScreenFlag": true', '+    "displayOnScreenFlag": false']
 
@@ -314,31 +301,24 @@ def edit_field_option(manage, signl4):
     options = [dict(o, optionValue="Urgent") if o["optionValue"] == "High" else o for o in field["options"]]
     path = "/system/userDefinedFields/%d" % field["id"]
     client.patch(path, replace([("options", options)]))
-
-    def undo():
-        client.patch(path, replace([("options", field["options"])]))
+    undo = functools.partial(client.patch, path, replace([("options", field["options"])]))
     return undo, "Custom fields on service tickets", "Signl4Priority_c", ['"Urgent"', '"High"']
 
 
 def edit_action_status(manage, signl4):
-    client, tickets = manage_client(manage), rule(manage, "SIGNL4 - Update CW Tickets")
-    event = [e for e in events(manage, tickets["id"]) if e["name"] == "Signl acknowledged"][0]
+    client, (tickets, event) = manage_client(manage), rule_and_event(manage, "SIGNL4 - Update CW Tickets", "Signl acknowledged")
     path = "/system/workflows/%d/events/%d/actions" % (tickets["id"], event["id"])
     board = client.find("/service/boards", 'name = "Service Desk"')[0]
     assigned = client.find("/service/boards/%d/statuses" % board["id"], 'name = "Assigned"')[0]
     action = client.list(path)[0]
     client.patch("%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": assigned["id"]})]))
-
-    def undo():
-        client.patch("%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": action["boardStatus"]["id"]})]))
+    undo = functools.partial(client.patch, "%s/%d" % (path, action["id"]), replace([("boardStatus", {"id": action["boardStatus"]["id"]})]))
     return undo, "Workflow rules", "SIGNL4 - Update CW Tickets", ['"Assigned"', '"In Progress"']
 
 
 def edit_role_matrix(manage, signl4):
     click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="All")])
-
-    def undo():
-        click_levels(manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
+    undo = functools.partial(click_levels, manage, [dict(module="Service Desk", function="Service Tickets", delete_level="None")])
     return undo, "Least-privilege security role (levels verified; the REST API cannot write them)", None, [
         '"1. System > Security Roles > SIGNL4 > Service Desk > Service Tickets: set Delete Level to None (now All)"',
         '-            "Delete Level": "All"', '+            "Delete Level": "None"']  # the levels in the diff
@@ -348,9 +328,7 @@ def edit_connector_config(manage, signl4):
     instance, client = connector(signl4), signl4_client(signl4)
     secrets = dict(privateApiKey="MemberPriv4te", publicApiKey="memberpublic")
     client.update_script_instance(instance["instanceId"], dict(config=dict(instance["config"], ownerAssignment="never", **secrets)))
-
-    def undo():
-        client.update_script_instance(instance["instanceId"], dict(config=dict(instance["config"], **secrets)))
+    undo = functools.partial(client.update_script_instance, instance["instanceId"], dict(config=dict(instance["config"], **secrets)))
     return undo, "Connector app (SIGNL4's cloud runs the sync)", None, ['"ownerAssignment": "never"', '"ownerAssignment": "acknowledged_and_closed"']
 
 
@@ -449,9 +427,7 @@ def test_export_then_site_reports_no_change(tmp_path, manage, signl4):
         dict(name="Signl acknowledged", condition='Signl4Retrieved_c = True AND Signl4Status_c = "Acknowledged"',
              actions=ACKNOWLEDGED_ACTIONS)]))
     assert more["changed"] and not more.get("failed"), more
-    client = manage_client(manage)
-    trigger = rule(manage, "SIGNL4 - Trigger Signls")
-    new_ticket = [e for e in events(manage, trigger["id"]) if e["name"] == "New ticket"][0]
+    client, (trigger, new_ticket) = manage_client(manage), rule_and_event(manage, "SIGNL4 - Trigger Signls", "New ticket")
     own = 'Signl4Retrieved_c = False AND priority/name = "Priority 1 - Emergency Response"'
     client.patch("/system/workflows/%d/events/%d" % (trigger["id"], new_ticket["id"]), replace([("eventCondition", own)]))
     instance = connector(signl4)

@@ -19,6 +19,7 @@ import yaml
 from tests.agent import support
 from tests.emulators.harness import REPO_ROOT
 from tests.emulators.signl4.seed import DEFAULT_TEAM_ID, SECOND_TEAM_ID
+from tests.support.modules import recap
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
 from build_zipapp import build as build_zipapp  # noqa: E402 - agent/ is no package
@@ -27,16 +28,21 @@ pytestmark = pytest.mark.slow
 
 SITE = os.path.join("playbooks", "site.yml")
 HOST = "agent1"
+TENANT_HOST = "tenant1"
+COLLECTIONS = os.path.join(REPO_ROOT, "build", "collections")
 ROLE = pathlib.Path(REPO_ROOT, "roles", "sync_agent")
 SECRETS = ("demoprivate", "demo-signl4-api-key", "demoteamsecret", support.WEBHOOK_TOKEN, support.CALLBACK_TOKEN)
 
 
+# An agent host that is this machine, as this user, without systemd.
+SANDBOX = dict(ansible_connection="local", ansible_python_interpreter=sys.executable, ansible_become=False,
+               sync_agent_service_manager="none", sync_agent_create_user=False,
+               sync_agent_user=getpass.getuser(), sync_agent_group=grp.getgrgid(os.getgid()).gr_name)
+
+
 def role_vars(prefix, manage_server, signl4_server, **overrides):
     variables = dict(
-        ansible_connection="local", ansible_python_interpreter=sys.executable, ansible_become=False,
-        sync_agent_service_manager="none", sync_agent_create_user=False,
-        sync_agent_user=getpass.getuser(), sync_agent_group=grp.getgrgid(os.getgid()).gr_name,
-        sync_agent_install_dir=str(prefix / "opt"), sync_agent_config_dir=str(prefix / "etc"),
+        SANDBOX, sync_agent_install_dir=str(prefix / "opt"), sync_agent_config_dir=str(prefix / "etc"),
         sync_agent_state_dir=str(prefix / "state"), sync_agent_unit_dir=str(prefix / "systemd"),
         sync_agent_python=sys.executable,
         sync_agent_manage_url=manage_server.url, sync_agent_manage_company_id="signl4demo",
@@ -50,22 +56,61 @@ def role_vars(prefix, manage_server, signl4_server, **overrides):
     return variables
 
 
-def play(prefix, variables, args=(), collections=os.path.join(REPO_ROOT, "build", "collections"), **env):
-    inventory = prefix / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"children": {"agent_hosts": {"hosts": {HOST: variables}}}}}))
+def site_yml(inventory, args=(), collections=COLLECTIONS, timeout=600, **env):
+    """ansible-playbook site.yml over ``inventory``; the CompletedProcess, whatever its exit code."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections,
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0", **env)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), SITE] + list(args)
-    result = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def write_inventory(prefix, variables, tenant_vars=None):
+    """The agent host (and, given ``tenant_vars``, a Manage tenant of the integration role) in prefix/hosts.yml."""
+    groups = {"agent_hosts": {"hosts": {HOST: variables}}}
+    if tenant_vars is not None:
+        groups["manage_tenants"] = {"hosts": {TENANT_HOST: tenant_vars}}
+    inventory = prefix / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": groups}}))
+    return inventory
+
+
+def play(prefix, variables, args=(), collections=COLLECTIONS, **env):
+    result = site_yml(write_inventory(prefix, variables), args, collections, **env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result
 
 
-def recap(result):
-    for line in result.stdout.splitlines():
-        if line.startswith(HOST) and "ok=" in line:
-            return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
-    raise AssertionError("no PLAY RECAP:\n" + result.stdout[-3000:])
+def changed(result):
+    return recap(result.stdout, HOST)["changed"]
+
+
+def assert_no_secret(output, secrets=SECRETS):
+    for secret in secrets:
+        assert secret not in output, secret
+
+
+def installed_python(prefix):
+    return [str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz")]
+
+
+def run_agent(install_prefix, prefix, *command, secrets=SECRETS):
+    """The agent installed under ``install_prefix`` with ``command`` and the config under ``prefix`` (its working
+    directory): it exits 0 and shows none of ``secrets``; its JSON answer."""
+    run = subprocess.run(installed_python(install_prefix) + list(command) + ["--config", str(prefix / "etc" / "agent.yml")],
+                         capture_output=True, text=True, timeout=120, check=False, cwd=str(prefix),
+                         env={"PATH": os.environ["PATH"]})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert_no_secret(run.stdout + run.stderr, secrets)
+    return json.loads(run.stdout)
+
+
+def verify_unit(path):
+    """``systemd-analyze verify`` accepts the unit file, without a word on stderr."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (apt-get install systemd), so the unit cannot be verified here")
+    verified = subprocess.run([analyze, "verify", str(path)], capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
 
 
 COLLECTION_PARTS = ("galaxy.yml", "meta", "plugins", "roles", "agent")
@@ -118,7 +163,7 @@ def mode(path):
 
 def test_installs_code_venv_config_and_unit_with_tight_modes(installed):
     prefix = installed["prefix"]
-    assert recap(installed["first"])["changed"] > 0
+    assert changed(installed["first"]) > 0
     config = prefix / "etc" / "agent.yml"
     assert mode(config) == 0o600 and os.stat(config).st_uid == os.getuid()
     assert mode(prefix / "etc") == 0o700 and mode(prefix / "state") == 0o700
@@ -142,21 +187,20 @@ def test_the_zipapp_is_built_outside_the_read_only_collection_and_the_build_is_r
 
 
 def test_second_run_changes_nothing(installed):
-    assert recap(installed["second"])["changed"] == 0, installed["second"].stdout[-4000:]
+    assert changed(installed["second"]) == 0, installed["second"].stdout[-4000:]
 
 
 def test_no_secret_in_the_output_at_vvv_with_diff(installed):
     output = installed["first"].stdout + installed["first"].stderr
     assert "agent.yml" in output  # the -vvv output is there, with the config task in it
-    for secret in SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output)
 
 
 def test_a_config_change_notifies_the_restart_handler(installed):
     variables = dict(installed["variables"], sync_agent_poll_interval=2)
-    changed = play(installed["prefix"], variables)
-    assert recap(changed)["changed"] == 1
-    assert "RUNNING HANDLER [signl4.connectwise.sync_agent : Restart the sync agent]" in changed.stdout
+    result = play(installed["prefix"], variables)
+    assert changed(result) == 1
+    assert "RUNNING HANDLER [signl4.connectwise.sync_agent : Restart the sync agent]" in result.stdout
     assert yaml.safe_load((installed["prefix"] / "etc" / "agent.yml").read_text())["poll_interval"] == 2
     assert "RUNNING HANDLER" not in play(installed["prefix"], variables).stdout  # nothing changed, no restart
 
@@ -171,11 +215,7 @@ def test_the_unit_is_hardened_bounded_and_systemd_accepts_it(installed):
     for directive in HARDENING + ("ReadWritePaths=%s" % (installed["prefix"] / "state"), "CapabilityBoundingSet=\n",
                                   "PrivateUsers=yes", "MemoryMax=512M\n", "TasksMax=64\n"):
         assert directive in unit
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (apt-get install systemd), so the unit cannot be verified here")
-    verified = subprocess.run([analyze, "verify", str(path)], capture_output=True, text=True, check=False)
-    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
+    verify_unit(path)
 
 
 def render_unit(tmp_path, manage_server, signl4_server, **overrides):
@@ -228,23 +268,11 @@ def test_the_installed_agent_runs_one_cycle_against_the_emulators(installed, man
     """Its first start pages none of the seed's old tickets; a ticket entered after it pages."""
     support.provision(manage)
     prefix = installed["prefix"]
-    config = str(prefix / "etc" / "agent.yml")
-
-    def once():
-        result = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz"),
-                                 "once", "--config", config], capture_output=True, text=True, timeout=120, check=False,
-                                cwd=str(prefix), env={"PATH": os.environ["PATH"]})
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert json.loads(result.stdout)["ok"] is True
-        for secret in SECRETS:
-            assert secret not in result.stdout + result.stderr
-        return result
-
-    once()
+    assert run_agent(prefix, prefix, "once")["ok"] is True
     assert support.alerts(signl4) == []
     with support.manage_client(manage) as client:
         ticket = support.new_ticket(client)
-    once()
+    assert run_agent(prefix, prefix, "once")["ok"] is True
     assert len(support.alerts(signl4, ticket["id"])) == 1 and len(support.alerts(signl4)) == 1
 
 
@@ -260,10 +288,9 @@ def test_the_roles_requirements_are_the_agents():
 
 def test_check_mode_on_a_fresh_host_reports_changes_and_writes_nothing_there(tmp_path, manage_server, signl4_server):
     result = play(tmp_path, role_vars(tmp_path, manage_server, signl4_server), args=["--check", "--diff"])
-    assert recap(result)["changed"] > 0
+    assert changed(result) > 0
     assert [p.name for p in tmp_path.iterdir() if p.name != "hosts.yml"] == []
-    for secret in SECRETS:
-        assert secret not in result.stdout + result.stderr, secret
+    assert_no_secret(result.stdout + result.stderr)
 
 
 # ----- the PostgreSQL store, tenants, several agents --------------------------------------------------
@@ -316,7 +343,7 @@ def test_postgresql_mode_writes_the_dsn_lease_node_and_tenants(postgresql_instal
     assert config["manage"]["company_id"] == "signl4demo" and config["listen"]["webhook_token"] == support.WEBHOOK_TOKEN
     assert mode(prefix / "etc" / "postgresql-root.crt") == 0o644
     assert (prefix / "etc" / "postgresql-root.crt").read_text() == CA_PEM
-    assert recap(postgresql_installed["second"])["changed"] == 0, postgresql_installed["second"].stdout[-4000:]
+    assert changed(postgresql_installed["second"]) == 0, postgresql_installed["second"].stdout[-4000:]
 
 
 def test_the_dsn_reads_back_as_its_parts_in_libpq(postgresql_installed):
@@ -336,29 +363,18 @@ def test_the_database_password_is_only_in_its_0600_file(postgresql_installed):
     assert DB_PASSWORD not in (prefix / "etc" / "agent.yml").read_text()
     output = "".join(run.stdout + run.stderr for run in (postgresql_installed["first"], postgresql_installed["second"]))
     assert "TASK [signl4.connectwise.sync_agent : The database password" in output  # the -vvv output, with that task
-    for secret in (DB_PASSWORD, "pg-secret") + TENANT_SECRETS + SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output, (DB_PASSWORD, "pg-secret") + TENANT_SECRETS + SECRETS)
 
 
 def test_the_unit_in_postgresql_mode_is_the_hardened_one(postgresql_installed):
     unit = (postgresql_installed["prefix"] / "systemd" / "signl4-agent.service").read_text()
     assert all(directive in unit for directive in HARDENING)
     assert "TasksMax=66\n" in unit  # a thread for each of the two tenants it may have to drive
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (apt-get install systemd), so the unit cannot be verified here")
-    verified = subprocess.run([analyze, "verify", str(postgresql_installed["prefix"] / "systemd" / "signl4-agent.service")],
-                              capture_output=True, text=True, check=False)
-    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
+    verify_unit(postgresql_installed["prefix"] / "systemd" / "signl4-agent.service")
 
 
 def failed_play(prefix, variables):
-    inventory = prefix / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"children": {"agent_hosts": {"hosts": {HOST: variables}}}}}))
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), SITE,
-                             "--check"], env=dict(os.environ, ANSIBLE_NOCOLOR="1",
-                                                  ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections")),
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    result = site_yml(write_inventory(prefix, variables), ["--check"], timeout=300)
     assert result.returncode != 0, result.stdout[-3000:]
     return result.stdout + result.stderr
 
@@ -378,8 +394,7 @@ def test_bad_tenants_and_database_settings_fail_before_anything_is_written(tmp_p
     output = failed_play(tmp_path, postgresql_vars(tmp_path, manage_server, signl4_server, **overrides))
     assert message in output, output[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts.yml"]
-    for secret in ("short/secret-x", "pg-secret") + TENANT_SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output, ("short/secret-x", "pg-secret") + TENANT_SECRETS)
 
 
 def test_the_sqlite_store_removes_a_database_password_left_behind(postgresql_installed):
@@ -403,16 +418,10 @@ def example_installed(tmp_path_factory):
     zipapp = build_zipapp(str(prefix / "signl4-agent.pyz"))
     host_dir = str(prefix) + "/{{ inventory_hostname }}"
     overrides = dict(
-        ansible_connection="local", ansible_python_interpreter=sys.executable, ansible_become=False,
-        sync_agent_service_manager="none", sync_agent_create_user=False,
-        sync_agent_user=getpass.getuser(), sync_agent_group=grp.getgrgid(os.getgid()).gr_name,
-        sync_agent_install_dir=str(prefix / "opt"), sync_agent_zipapp_src=zipapp, sync_agent_python=sys.executable,
+        SANDBOX, sync_agent_install_dir=str(prefix / "opt"), sync_agent_zipapp_src=zipapp, sync_agent_python=sys.executable,
         sync_agent_config_dir=host_dir + "/etc", sync_agent_state_dir=host_dir + "/state",
         sync_agent_unit_dir=host_dir + "/systemd")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"), ANSIBLE_NOCOLOR="1")
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", EXAMPLE, SITE,
-                             "--limit", "agent_hosts", "-e", json.dumps(overrides), "-vvv"],
-                            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    result = site_yml(EXAMPLE, ["--limit", "agent_hosts", "-e", json.dumps(overrides), "-vvv"], timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return dict(prefix=prefix, result=result, configs={
         host: yaml.safe_load((prefix / host / "etc" / "agent.yml").read_text()) for host in EXAMPLE_AGENTS})
@@ -449,8 +458,7 @@ def test_the_example_inventory_leaks_no_secret_at_vvv(example_installed):
         vault = vault_values("host_vars/%s/vault.yml" % tenant)
         secrets += [vault[key] for key in ("vault_agent_webhook_token", "vault_agent_callback_token",
                                            "vault_signl4_team_secret", "vault_signl4_api_key")]
-    for secret in secrets:
-        assert secret not in output, secret
+    assert_no_secret(output, secrets)
 
 
 def test_site_yml_rolls_the_agents_out_one_host_at_a_time(example_installed):
@@ -478,20 +486,10 @@ def test_the_installed_agent_runs_a_cycle_on_postgresql_with_its_password_file(t
                               sync_agent_db_user=postgres.SUPERUSER, sync_agent_db_password=postgres.PASSWORD,
                               sync_agent_db_sslmode="disable", sync_agent_node_id="role-test")
         play(tmp_path, variables)
-        prefix = tmp_path
-
-        def once():
-            result = subprocess.run([str(prefix / "opt" / "venv" / "bin" / "python"), str(prefix / "opt" / "signl4-agent.pyz"),
-                                     "once", "--config", str(prefix / "etc" / "agent.yml")], capture_output=True, text=True,
-                                    timeout=120, check=False, cwd=str(prefix), env={"PATH": os.environ["PATH"]})
-            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-            assert postgres.PASSWORD not in result.stdout + result.stderr
-            return json.loads(result.stdout)
-
-        assert once()["ok"] is True
+        assert run_agent(tmp_path, tmp_path, "once", secrets=[postgres.PASSWORD])["ok"] is True
         with support.manage_client(manage) as client:
             ticket = support.new_ticket(client)
-        assert once()["ok"] is True
+        assert run_agent(tmp_path, tmp_path, "once", secrets=[postgres.PASSWORD])["ok"] is True
         assert len(support.alerts(signl4, ticket["id"])) == 1
         assert cluster.sql("SELECT count(*) FROM tickets WHERE ticket_id = %d" % ticket["id"], dbname) == "1"
     finally:
@@ -501,7 +499,6 @@ def test_the_installed_agent_runs_a_cycle_on_postgresql_with_its_password_file(t
 # ----- routes, escalations, notes to SIGNL4 ------------------------------------------------------------------
 
 ROUTE_SECRETS = ("netops42", "Tenant-B-route-secret-77")  # the emulator's second team's, and one more
-TENANT_HOST = "tenant1"
 
 
 def integration_routes():
@@ -514,17 +511,7 @@ def integration_routes():
 def play_with_tenant(prefix, variables, tenant_vars, args=()):
     """site.yml's agent play with a Manage tenant of the integration role in the inventory (its play is left out:
     --limit), whose variables the agent's routes may default to."""
-    inventory = prefix / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"children": {"agent_hosts": {"hosts": {HOST: variables}},
-                                                              "manage_tenants": {"hosts": {TENANT_HOST: tenant_vars}}}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, "build", "collections"), ANSIBLE_NOCOLOR="1")
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), SITE,
-               "--limit", HOST] + list(args)
-    return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
-
-
-def installed_python(installed):
-    return [str(installed["prefix"] / "opt" / "venv" / "bin" / "python"), str(installed["prefix"] / "opt" / "signl4-agent.pyz")]
+    return site_yml(write_inventory(prefix, variables, tenant_vars), ["--limit", HOST] + list(args))
 
 
 def test_the_tenants_integration_routes_reach_the_agent_which_raises_in_the_routes_team(installed, tmp_path, manage, signl4):
@@ -541,8 +528,7 @@ def test_the_tenants_integration_routes_reach_the_agent_which_raises_in_the_rout
                   integration_routes=integration_routes())
     result = play_with_tenant(tmp_path, variables, tenant, args=["-vvv", "--diff"])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    for secret in ROUTE_SECRETS[:1] + SECRETS:
-        assert secret not in result.stdout + result.stderr, secret
+    assert_no_secret(result.stdout + result.stderr, ROUTE_SECRETS[:1] + SECRETS)
     config = yaml.safe_load((tmp_path / "etc" / "agent.yml").read_text())
     assert config["routes"] == [{key: value for key, value in route.items() if key != "team"} for route in integration_routes()]
     assert config["escalations"] == {"enabled": True, "unacknowledged_after": 900, "note": True,
@@ -551,13 +537,8 @@ def test_the_tenants_integration_routes_reach_the_agent_which_raises_in_the_rout
     assert config["notes"] == {"to_signl4": {"enabled": True, "note_types": ["discussion", "internal"]}}
     assert (config["signl4"]["service"], config["signl4"]["alerting_scenario"]) == ("ConnectWise", "single_ack")
 
-    def agent(*command):
-        run = subprocess.run(installed_python(installed) + list(command) + ["--config", str(tmp_path / "etc" / "agent.yml")],
-                             capture_output=True, text=True, timeout=120, check=False, cwd=str(tmp_path),
-                             env={"PATH": os.environ["PATH"]})
-        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
-        assert not any(secret in run.stdout + run.stderr for secret in ROUTE_SECRETS[:1] + SECRETS)
-        return json.loads(run.stdout)
+    def agent(command):
+        return run_agent(installed["prefix"], tmp_path, command, secrets=ROUTE_SECRETS[:1] + SECRETS)
 
     checked = agent("check-config")
     assert checked["ok"] and checked["signl4"]["routes"] == ["network", "urgent", "default"], checked
@@ -588,19 +569,19 @@ def test_routes_per_tenant_in_postgresql_mode_are_what_the_agent_accepts(install
                   integration_routes=integration_routes())
     result = play_with_tenant(tmp_path, variables, tenant, args=["-vvv", "--diff"])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    for secret in ROUTE_SECRETS + TENANT_SECRETS + (DB_PASSWORD,):
-        assert secret not in result.stdout + result.stderr, secret
+    assert_no_secret(result.stdout + result.stderr, ROUTE_SECRETS + TENANT_SECRETS + (DB_PASSWORD,))
     path = tmp_path / "etc" / "agent.yml"
     config = yaml.safe_load(path.read_text())
     assert config["routes"] == [{"name": "shared", "type": "Incident"}]
     assert [tenant.get("routes") for tenant in config["tenants"]] == [
         None, [{key: value for key, value in own[0].items() if key != "team"}],
         [{key: value for key, value in route.items() if key != "team"} for route in integration_routes()]]
-    parsed = subprocess.run(installed_python(installed)[:1] + ["-c", (
+    python, zipapp = installed_python(installed["prefix"])
+    parsed = subprocess.run([python, "-c", (
         "import json, sys; sys.path.insert(0, sys.argv[1]); from signl4_agent import config\n"
         "loaded = config.load(sys.argv[2], env={})\n"
         "print(json.dumps({t['id']: [r['name'] for r in t['routes']] for t in loaded['tenants']}))"),
-        installed_python(installed)[1], str(path)], capture_output=True, text=True, timeout=60, check=False)
+        zipapp, str(path)], capture_output=True, text=True, timeout=60, check=False)
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert json.loads(parsed.stdout) == {"tenant-a": ["shared"], "tenant-b": ["b-network"], "tenant-c": ["network", "urgent"]}
 
@@ -639,5 +620,4 @@ def test_a_bad_route_or_setting_fails_before_anything_is_written_naming_the_vari
     output = result.stdout + result.stderr
     assert result.returncode != 0 and message in output, output[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hosts.yml"]
-    for secret in ROUTE_SECRETS + SECRETS:
-        assert secret not in output, secret
+    assert_no_secret(output, ROUTE_SECRETS + SECRETS)

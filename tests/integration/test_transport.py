@@ -93,27 +93,16 @@ def test_a_refused_connection_is_one_line_and_retried_for_every_method():
     assert not isinstance(caught.value, OutcomeUnknownError) and len(clock.sleeps) == 5
 
 
-def test_tls_errors_are_not_retried_and_say_what_to_check(manage):
+@pytest.mark.parametrize("url, codebase, why", [
+    ("https://{host}", "v2025_1/", "TLS error talking to https://127.0.0.1:.*scheme"),  # TLS errors say what to check
+    ("{host}", None, "TLS error .*http/https"),  # a site given without scheme is https: fails clearly against plain http
+    ("http://no-such-host.invalid", "v2025_1/", "does not resolve"),
+], ids=["tls", "no scheme", "unknown host"])
+def test_errors_that_cannot_go_away_are_not_retried(manage, url, codebase, why):
     clock = Clock()
-    client = manage_client(manage.url.replace("http://", "https://"), clock=clock, codebase="v2025_1/")
-    with pytest.raises(TransportError, match="TLS error talking to https://127.0.0.1:.*scheme"):
-        client.get("/service/boards")
-    assert clock.sleeps == []
-
-
-def test_a_site_given_without_scheme_is_https_and_fails_clearly_against_plain_http(manage):
-    clock = Clock()
-    client = manage_client(manage.url.replace("http://", ""), clock=clock)
-    with pytest.raises(TransportError, match="TLS error .*http/https"):
+    client = manage_client(url.format(host=manage.url.replace("http://", "")), clock=clock, codebase=codebase)
+    with pytest.raises(TransportError, match=why):
         client.list("/service/boards")
-    assert clock.sleeps == []
-
-
-def test_unknown_host_names_are_not_retried():
-    clock = Clock()
-    client = manage_client("http://no-such-host.invalid", clock=clock, codebase="v2025_1/")
-    with pytest.raises(TransportError, match="does not resolve"):
-        client.get("/service/boards")
     assert clock.sleeps == []
 
 
@@ -210,6 +199,16 @@ def every_form(secret):
             base64.b64encode(secret.encode()).decode(), secret[:9]]
 
 
+def signl4_trigger_error(signl4, secret):
+    """Everything a failed trigger with the team secret ``secret`` says: the error, its dict, the client's log."""
+    lines = []
+    client = Signl4Client(signl4.url + "/api", DEFAULT_API_KEY, secret, log=lines.append,
+                          retry=RetryPolicy(sleep=lambda s: None))
+    with pytest.raises(Exception) as caught:
+        client.trigger("t", "m")
+    return str(caught.value) + json.dumps(caught.value.to_dict()) + "\n".join(lines)
+
+
 def test_secrets_are_masked_in_every_form_inside_a_manage_error(manage):
     key = "Pr1v@te/Key+Value=9"
     basic = base64.b64encode(("signl4demo+demopublic:" + key).encode()).decode()
@@ -230,12 +229,7 @@ def test_secrets_are_masked_in_every_form_inside_a_signl4_error(signl4):
     spelled = every_form(secret) + ["https://connect.signl4.com/webhook/" + secret[:5] + "..."]
     signl4.inject(404, path="/webhook/", body={"code": 3004, "message": "unknown", "details": " ".join(spelled),
                                                "errors": [{"message": text} for text in spelled]})
-    lines = []
-    client = Signl4Client(signl4.url + "/api", DEFAULT_API_KEY, secret, log=lines.append,
-                          retry=RetryPolicy(sleep=lambda s: None))
-    with pytest.raises(Exception) as caught:
-        client.trigger("t", "m")
-    text = str(caught.value) + json.dumps(caught.value.to_dict()) + "\n".join(lines)
+    text = signl4_trigger_error(signl4, secret)
     assert "/webhook/********" in text
     assert [form for form in every_form(secret) + ["/webhook/" + secret[:5]] if form in text] == []
 
@@ -263,12 +257,7 @@ def test_the_team_secret_in_an_inbound_url_percent_encoded_as_a_whole_is_masked(
     inbound = "%s/webhook/%s" % (signl4.url, quote(secret, safe=""))
     signl4.inject(404, path="/webhook/", body={"code": 3004, "message": "unknown source " + quote(inbound, safe=""),
                                                "details": "see " + quote(inbound, safe="").lower()})
-    lines = []
-    client = Signl4Client(signl4.url + "/api", DEFAULT_API_KEY, secret, log=lines.append,
-                          retry=RetryPolicy(sleep=lambda s: None))
-    with pytest.raises(Exception) as caught:
-        client.trigger("t", "m")
-    text = str(caught.value) + json.dumps(caught.value.to_dict()) + "\n".join(lines)
+    text = signl4_trigger_error(signl4, secret)
     assert "unknown source " in text and "********" in text
     assert "secret" not in text.lower(), text  # the secret's core, in any encoding and case
 

@@ -73,17 +73,17 @@ def run_playbook(playbook, extra_env=None, args=(), check=False):
     return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
 
 
-def recap(output):
-    """``{"ok": n, "changed": n, "failed": n, ...}`` of the localhost PLAY RECAP line."""
+def recap(output, host="localhost"):
+    """``{"ok": n, "changed": n, "failed": n, ...}`` of the PLAY RECAP line of ``host``."""
     for line in output.splitlines():
-        if line.startswith("localhost") and "ok=" in line:
+        if line.startswith(host) and "ok=" in line:
             return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
     raise AssertionError("no PLAY RECAP in output:\n" + output[-3000:])
 
 
-def outside_client(manage):
-    """A Manage client of someone else (an edit in the UI, say): no run cache, so its writes do not reach
-    a run's shared lookups and reads. The emulator's journal sees its requests."""
+def outside_client(manage, **options):
+    """A Manage client of someone else (an edit in the UI, say): no run cache unless ``options`` give one, so
+    its writes do not reach a run's shared lookups and reads. The emulator's journal sees its requests."""
     connection = manage.connection
     return ManageClient(connection["cw_url"], connection["cw_company_id"], connection["cw_public_key"],
-                        connection["cw_private_key"], connection["cw_client_id"])
+                        connection["cw_private_key"], connection["cw_client_id"], **options)

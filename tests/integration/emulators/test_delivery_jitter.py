@@ -4,19 +4,9 @@ chaos suite (tests/bench/chaos.py) needs. On the manual clock the order is exact
 The machinery is tests/emulators/deliveries.py, shared by SIGNL4's outbound webhooks and Manage's
 callbacks; it is driven here through the SIGNL4 emulator."""
 
-import pytest
-
-from tests.emulators.receiver import Receiver
 from tests.integration.emulators.test_signl4_emulator import Api, subscribe
 
 COUNT = 12
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
 
 
 def _publish(signl4, receiver, copies=1):

@@ -8,23 +8,17 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import manage_emulator
 from tests.emulators.harness import RunningEmulator
-from tests.integration.emulators.test_manage_emulator import ARGS, Api, error
+from tests.integration.emulators.test_manage_emulator import error
 
 LIMITS = ["--max-body", "20000", "--read-timeout", "0.5", "--journal-budget", "60000"]
 
 
 @pytest.fixture(scope="module")
 def server():
-    emulator = RunningEmulator("tests.emulators.manage", ARGS + LIMITS + ["--tickets", "300"])
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def cw(server):
-    server.reset()
-    return Api(server)
+    with manage_emulator(*LIMITS, "--tickets", "300") as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,10 @@ import pytest
 import requests
 
 from tests.emulators.receiver import Receiver
-from tests.integration.emulators.test_manage_emulator import Api, error
+from tests.integration.emulators.test_manage_emulator import error
 
 TICKETS = "/service/tickets"
 CALLBACKS = "/system/callbacks"
-
-
-@pytest.fixture
-def cw(server):  # noqa: F811 - the imported module fixture
-    server.reset()
-    return Api(server)
 
 
 @pytest.fixture

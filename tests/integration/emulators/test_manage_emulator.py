@@ -6,12 +6,11 @@ import re
 import pytest
 import requests
 
-from tests.emulators.harness import RunningEmulator
+from tests.conftest import manage_emulator
 from tests.emulators.manage.resources import TICKET_POD_ID
 
 COMPANY, PUBLIC, PRIVATE = "signl4demo", "demopublic", "demoprivate"
 CLIENT_ID = "00000000-0000-4000-8000-000000000001"
-ARGS = ["--company-id", COMPANY, "--public-key", PUBLIC, "--private-key", PRIVATE, "--client-id", CLIENT_ID]
 UDF = "/system/userDefinedFields"
 TICKETS = "/service/tickets"
 
@@ -51,17 +50,10 @@ class Api:
         return response.json() if response.content else None
 
 
-@pytest.fixture
-def cw(server):
-    server.reset()
-    return Api(server)
-
-
 @pytest.fixture(scope="module")
 def big():
-    emulator = RunningEmulator("tests.emulators.manage", ARGS + ["--tickets", "2500"])
-    yield Api(emulator)
-    emulator.stop()
+    with manage_emulator("--tickets", "2500") as emulator:
+        yield Api(emulator)
 
 
 def error(response, status, code):
@@ -89,13 +81,10 @@ def test_companyinfo_needs_no_auth_and_has_pascal_case_keys(server):
 
 
 def test_on_premise_codebase():
-    emulator = RunningEmulator("tests.emulators.manage", ARGS + ["--codebase", "v4_6_release/"])
-    try:
+    with manage_emulator("--codebase", "v4_6_release/") as emulator:
         info = requests.get(emulator.url + "/login/companyinfo/" + COMPANY, timeout=10).json()
         assert info["Codebase"] == "v4_6_release/" and info["IsCloud"] == "False"
         assert Api(emulator, "v4_6_release/").get("/system/info").json()["isCloud"] is False
-    finally:
-        emulator.stop()
 
 
 @pytest.mark.parametrize("prefix", ["/v2025_1/apis/3.0", "/v4_6_release/apis/3.0", "/v2025_1//apis/3.0",

@@ -14,12 +14,6 @@ NOTE_FIELDS = {"id", "ticketId", "text", "detailDescriptionFlag", "internalAnaly
                "internalFlag", "externalFlag", "_info"}
 
 
-@pytest.fixture
-def cw(server):  # noqa: F811 - the imported module fixture
-    server.reset()
-    return Api(server)
-
-
 def test_notes_are_listed_created_and_read_one_by_one(cw):
     assert cw.ok("GET", NOTES % 1) == []
     note = cw.ok("POST", NOTES % 1, 201, json={"text": "SIGNL4: acknowledged by jdoe", "internalAnalysisFlag": True,

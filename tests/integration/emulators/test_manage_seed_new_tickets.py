@@ -3,8 +3,7 @@
 
 import pytest
 
-from tests.conftest import MANAGE_ARGS
-from tests.emulators.harness import RunningEmulator
+from tests.conftest import manage_emulator
 from tests.emulators.manage import seed
 from tests.agent import support
 
@@ -13,12 +12,8 @@ SEEDED_NEW = sum(1 for ticket in seed.TICKETS if ticket[3] == seed.NEW_STATUS)
 
 @pytest.fixture(scope="module")
 def desk():
-    emulator = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + ["--tickets", "30", "--new-tickets", "10"])
-    emulator.connection = dict(cw_url=emulator.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                               cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
-    with support.manage_client(emulator) as client:
+    with manage_emulator("--tickets", "30", "--new-tickets", "10") as emulator, support.manage_client(emulator) as client:
         yield client
-    emulator.stop()
 
 
 def test_the_last_n_generated_tickets_are_new_and_no_other(desk):

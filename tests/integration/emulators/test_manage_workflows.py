@@ -4,9 +4,8 @@ test that evaluates a condition against the tickets."""
 
 import pytest
 
-from tests.emulators.harness import RunningEmulator
+from tests.conftest import manage_emulator
 from tests.support.spec_conformance import manage_spec
-from tests.integration.emulators.test_manage_emulator import ARGS, Api
 
 WORKFLOWS = "/system/workflows"
 VALUES = WORKFLOWS + "/userdefinedfields"
@@ -15,15 +14,14 @@ TRIGGER = 'Signl4Retrieved_c = False AND status/name = "New (not responded)"'
 
 @pytest.fixture(scope="module")
 def server():
-    emulator = RunningEmulator("tests.emulators.manage", ARGS + ["--tickets", "40"])
-    yield emulator
-    emulator.stop()
+    with manage_emulator("--tickets", "40") as emulator:
+        yield emulator
 
 
 @pytest.fixture
-def api(server):
-    server.reset()
-    api = Api(server)
+def api(cw):
+    """The Manage emulator's API, with the custom fields the rules' conditions name."""
+    api = cw
     api.ok("POST", "/system/userDefinedFields", 201, json={
         "podId": 10, "caption": "Signl4Retrieved_c", "fieldTypeIdentifier": "Checkbox", "sequenceNumber": 11})
     api.ok("POST", "/system/userDefinedFields", 201, json={

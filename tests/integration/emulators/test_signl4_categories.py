@@ -5,37 +5,23 @@ create, read, update and delete as the spec subset describes them, the validatio
 import pytest
 import requests
 
-from tests.emulators.signl4 import DEFAULT_API_KEY, DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, SECOND_TEAM_SECRET
+from tests.emulators.signl4 import DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET, SECOND_TEAM_ID, SECOND_TEAM_SECRET
 from tests.support.spec_conformance import signl4_spec
 
 NETWORK = {"name": "Network", "color": "#1F6FB2", "imageName": "network.svg", "keywordMatching": 0, "keywords": ["switch"]}
 
 
-class Api:
-    def __init__(self, server):
-        self.server = server
-        self.session = requests.Session()
-        self.session.headers["X-S4-Api-Key"] = DEFAULT_API_KEY
-
-    def rest(self, method, path, **kwargs):
-        return self.session.request(method, self.server.url + "/api" + path, timeout=10, **kwargs)
-
-    def categories(self, team):
-        return self.rest("GET", "/v2/categories/" + team).json()
-
-
-@pytest.fixture
-def api(signl4):
-    return Api(signl4)
+def categories(api, team):
+    return api.rest("GET", "/v2/categories/" + team).json()
 
 
 def test_each_team_has_its_own_categories_and_crud_follows_the_spec(api, signl4):
-    assert [c["name"] for c in api.categories(DEFAULT_TEAM_ID)] == ["Default", "ConnectWise"]
+    assert [c["name"] for c in categories(api, DEFAULT_TEAM_ID)] == ["Default", "ConnectWise"]
     created = api.rest("POST", "/v2/categories/" + SECOND_TEAM_ID, json=NETWORK)
     assert created.status_code == 201
     category = created.json()
     assert category["teamId"] == SECOND_TEAM_ID and category["isDefault"] is False and category["order"] == 2
-    assert [c["name"] for c in api.categories(DEFAULT_TEAM_ID)] == ["Default", "ConnectWise"]
+    assert [c["name"] for c in categories(api, DEFAULT_TEAM_ID)] == ["Default", "ConnectWise"]
     path = "/v2/categories/%s/%s" % (SECOND_TEAM_ID, category["id"])
     assert api.rest("GET", path).json() == category
     assert api.rest("GET", "/v2/categories/%s/%s" % (DEFAULT_TEAM_ID, category["id"])).status_code == 404
@@ -67,18 +53,18 @@ def test_each_team_has_its_own_categories_and_crud_follows_the_spec(api, signl4)
     (dict(name="connectwise "), "A category named connectwise  exists."),
 ])
 def test_invalid_categories_are_refused_on_create_and_update(api, change, details):
-    existing = api.categories(DEFAULT_TEAM_ID)
+    existing = categories(api, DEFAULT_TEAM_ID)
     created = api.rest("POST", "/v2/categories/" + DEFAULT_TEAM_ID, json=dict(NETWORK, **change))
     assert created.status_code == 400
     assert created.json()["message"] == "The category is not valid." and created.json()["details"] == details
     default = existing[0]
     updated = api.rest("PUT", "/v2/categories/%s/%s" % (DEFAULT_TEAM_ID, default["id"]), json=dict(NETWORK, **change))
     assert updated.status_code == 400 and updated.json()["details"] == details
-    assert api.categories(DEFAULT_TEAM_ID) == existing
+    assert categories(api, DEFAULT_TEAM_ID) == existing
 
 
 def test_a_category_keeps_its_own_name_on_update_and_the_default_cannot_be_deleted(api):
-    default, connectwise = api.categories(SECOND_TEAM_ID)
+    default, connectwise = categories(api, SECOND_TEAM_ID)
     renamed = api.rest("PUT", "/v2/categories/%s/%s" % (SECOND_TEAM_ID, connectwise["id"]),
                        json=dict(NETWORK, name="CONNECTWISE"))
     assert renamed.status_code == 200 and renamed.json()["name"] == "CONNECTWISE"
@@ -86,7 +72,7 @@ def test_a_category_keeps_its_own_name_on_update_and_the_default_cannot_be_delet
     assert refused.status_code == 400 and refused.json()["message"] == "The category cannot be deleted."
     api.rest("PUT", "/v2/categories/%s/%s" % (SECOND_TEAM_ID, connectwise["id"]), json=dict(NETWORK, options=2))
     assert api.rest("DELETE", "/v2/categories/%s/%s" % (SECOND_TEAM_ID, connectwise["id"])).status_code == 400
-    assert len(api.categories(SECOND_TEAM_ID)) == 2
+    assert len(categories(api, SECOND_TEAM_ID)) == 2
     assert api.rest("GET", "/v2/categories/no-such-team").status_code == 404
 
 
@@ -98,10 +84,10 @@ def test_x_s4_service_files_the_alert_under_its_teams_category(api, signl4):
     alerts = {a["externalId"]: a for a in signl4.control("GET", "/state")["alerts"]}
     assert alerts["N-1"]["categoryId"] == mine["id"]
     # the other team has no "Network": its default category
-    assert alerts["S-1"]["categoryId"] == [c["id"] for c in api.categories(DEFAULT_TEAM_ID) if c["isDefault"]][0]
+    assert alerts["S-1"]["categoryId"] == [c["id"] for c in categories(api, DEFAULT_TEAM_ID) if c["isDefault"]][0]
     api.rest("DELETE", "/v2/categories/%s/%s" % (SECOND_TEAM_ID, mine["id"]))
     requests.post(signl4.url + "/webhook/" + SECOND_TEAM_SECRET, timeout=10,
                   json={"Title": "Again", "X-S4-ExternalID": "N-2", "X-S4-Service": "Network"})
     alerts = {a["externalId"]: a for a in signl4.control("GET", "/state")["alerts"]}
-    assert alerts["N-2"]["categoryId"] == api.categories(SECOND_TEAM_ID)[0]["id"]
+    assert alerts["N-2"]["categoryId"] == categories(api, SECOND_TEAM_ID)[0]["id"]
     assert alerts["N-1"]["categoryId"] == mine["id"]  # an alert keeps the category it was filed under

@@ -46,18 +46,6 @@ class Api:
         return [] if response.status_code == 204 else response.json()["results"]
 
 
-@pytest.fixture
-def api(signl4):
-    return Api(signl4)
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
 def subscribe(api, url, team_id=None, name="receiver"):
     body = {"name": name, "extUrl": url}
     if team_id:
