@@ -30,12 +30,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
-from pathlib import Path
 
 from tests.bench import common, results
 from tests.bench.procfs import memory_kb
@@ -475,15 +473,8 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(argv)
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="agent-load-") as tmp:
-        for part, run in (("burst", burst), ("scale", scale)):
-            if args.part in (part, "all"):
-                cond = results.start(args.quick, "== agent-%s ==" % part,
-                                     parameters=", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL))
-                ok = run(args, Path(tmp), cond) and ok
-    print("agent_load: %s" % ("OK" if ok else "FAILED (a correctness condition failed, see above)"))
-    return 0 if ok else 1
+    return results.run_parts("agent_load", "agent", dict(burst=burst, scale=scale), args,
+                             ", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL))
 
 
 if __name__ == "__main__":

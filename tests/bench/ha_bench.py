@@ -48,9 +48,7 @@ import math
 import random
 import re
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from tests.bench import ha_support as ha  # noqa: E402 - puts the agent and the collection on sys.path
 from tests.agent import support  # noqa: E402
@@ -613,15 +611,8 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(argv)
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="ha-bench-") as tmp:
-        for part, run in PARTS.items():
-            if args.part in (part, "all"):
-                cond = results.start(args.quick, "== ha-%s ==" % part, ha.SHARED_MACHINE, parameters="lease=%s, seed=%s, %s" % (
-                    args.lease, args.seed, ", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL)))
-                ok = run(args, Path(tmp), cond) and ok
-    print("ha_bench: %s" % ("OK" if ok else "FAILED (a condition failed, see above)"))
-    return 0 if ok else 1
+    return results.run_parts("ha_bench", "ha", PARTS, args, "lease=%s, seed=%s, %s" % (
+        args.lease, args.seed, ", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL)), ha.SHARED_MACHINE)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from tests.emulators.harness import REPO_ROOT
 
@@ -71,6 +73,19 @@ def end(cond):
     """``cond`` with the load average at the end of the run."""
     cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     return cond
+
+
+def run_parts(script, prefix, parts, args, parameters, load_note=""):
+    """Each of ``parts`` that ``args.part`` names (all by default), with conditions of its own, in one scratch
+    directory; prints whether every part's correctness conditions held and returns the exit status."""
+    ok = True
+    with tempfile.TemporaryDirectory(prefix=script.replace("_", "-") + "-") as tmp:
+        for part, run in parts.items():
+            if args.part in (part, "all"):
+                cond = start(args.quick, "== %s-%s ==" % (prefix, part), load_note, parameters=parameters)
+                ok = run(args, Path(tmp), cond) and ok
+    print("%s: %s" % (script, "OK" if ok else "FAILED (a correctness condition failed, see above)"))
+    return 0 if ok else 1
 
 
 def sized_args(parser, full, quick, argv):
