@@ -33,16 +33,16 @@ class Emulators:
     """Both emulators as processes (Manage stopped again when SIGNL4 does not start), ``manage.connection`` set;
     ``manage_seconds``: how long Manage took to start (it seeds its tickets first)."""
 
-    def __init__(self, manage_args=(), signl4_args=(), timeout=15, base_args=MANAGE_ARGS, connection=MANAGE_CONNECTION):
+    def __init__(self, manage_args=(), signl4_args=(), timeout=15):
         started = time.monotonic()
-        self.manage = RunningEmulator("tests.emulators.manage", list(base_args) + list(manage_args), timeout=timeout)
+        self.manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + list(manage_args), timeout=timeout)
         self.manage_seconds = time.monotonic() - started
         try:
             self.signl4 = RunningEmulator("tests.emulators.signl4", list(signl4_args))
         except Exception:
             self.manage.stop()
             raise
-        self.manage.connection = dict(connection, cw_url=self.manage.url)
+        self.manage.connection = dict(MANAGE_CONNECTION, cw_url=self.manage.url)
 
     def apis(self):
         return (("manage", self.manage), ("signl4", self.signl4))

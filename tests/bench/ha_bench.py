@@ -161,8 +161,8 @@ def failover_markdown(args, cond, rounds, ok):
         took = [r["takeover"] for r in rounds if r["kind"] == kind and r["takeover"] is not None]
         first = [r["first"] for r in rounds if r["kind"] == kind and r["first"] is not None]
         if first:
-            lines.append("| %s | %d | %s s | %s s |" % (label, len([r for r in rounds if r["kind"] == kind]), p50_p95_max(took),
-                                                      p50_p95_max(first)))
+            rounds_of_kind = len([r for r in rounds if r["kind"] == kind])
+            lines.append("| %s | %d | %s s | %s s |" % (label, rounds_of_kind, p50_p95_max(took), p50_p95_max(first)))
     lines += ["", "Every round, in order (seconds to takeover / to first request): " + ", ".join(
         "%s %s/%s" % (r["kind"], _fmt(r["takeover"]), _fmt(r["first"])) for r in rounds) + ".", "",
         "Target met: %s." % ("yes" if ok else "NO")]
