@@ -39,14 +39,9 @@ import threading
 import time
 from pathlib import Path
 
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
-
-sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
-sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
-
-from tests.agent import support  # noqa: E402
-from tests.bench import results  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
+from tests.bench import common, results
+from tests.bench.common import metric_sum
+from tests.agent import support  # noqa: E402 - after common, which puts the agent and the collection on sys.path
 
 TARGET_P95 = 1.0  # seconds, ticket -> Signl with callbacks (issue 12)
 IN_PROGRESS = "In Progress"  # the seed's "Signl acknowledged" action sets this status
@@ -127,18 +122,6 @@ def parse_iso(text):
     return whole.timestamp() + float("0." + (match.group(2) or "0"))
 
 
-def metric_sum(text, name, **labels):
-    """Sum of the samples of one Prometheus metric whose labels include ``labels``."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        head, value = line.rsplit(" ", 1)
-        if all('%s="%s"' % item in head for item in labels.items()):
-            total += float(value)
-    return total
-
-
 # ----- the moving parts -----------------------------------------------------------------------------
 
 class Failures(list):
@@ -182,33 +165,15 @@ class Watcher(threading.Thread):
         return (time.monotonic() - self.started) / max(1, self.polls)  # mean watch period
 
 
-class Emulators:
+class Emulators(common.Emulators):
     """Both emulators as processes, reset and provisioned per deployment."""
 
-    def __init__(self):
-        self.manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS, timeout=120)
-        self.signl4 = RunningEmulator("tests.emulators.signl4", [])
-        self.manage.connection = dict(cw_url=self.manage.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                                      cw_private_key="demoprivate",
-                                      cw_client_id="00000000-0000-4000-8000-000000000001")
-
     def fresh(self):
-        self.manage.reset()
-        self.signl4.reset()
-        support.provision(self.manage)
+        super().fresh()
         with support.manage_client(self.manage) as cw:  # Olivia (SIGNL4) is this member in Manage
             member = cw.list("/system/members", conditions='identifier = "%s"' % OWNER)[0]
             change = [{"op": "replace", "path": "officeEmail", "value": support.OLIVIA}]
             cw.patch("/system/members/%d" % member["id"], change)
-
-    def server_errors(self):
-        """``{emulator: count}`` of journaled answers >= 500."""
-        return dict((name, sum(1 for r in emulator.requests() if r["status"] >= 500))
-                    for name, emulator in (("manage", self.manage), ("signl4", self.signl4)))
-
-    def stop(self):
-        self.manage.stop()
-        self.signl4.stop()
 
 
 class Deployment:
@@ -226,11 +191,7 @@ class Deployment:
         if not self.agent.wait_ready(timeout=60):
             raise RuntimeError("agent did not start: %s" % self.agent.stop()[1][-2000:])
         if push:
-            with support.manage_client(emulators.manage) as cw:
-                url = "%s/manage/%s/callback?recordId=" % (self.agent.url, support.CALLBACK_TOKEN)
-                cw.create("/system/callbacks", {"url": url, "objectId": 1, "type": "ticket", "level": "owner",
-                                                "description": "agent"})
-            support.subscribe(emulators.signl4, "%s/signl4/%s" % (self.agent.url, support.WEBHOOK_TOKEN))
+            emulators.register_agent(self.agent.url)
 
     def metrics(self):
         status, body = self.agent.get("/metrics")
@@ -385,10 +346,7 @@ def _warm_up(deployment, count):
 
 
 def _journal_entries(emulators):
-    entries = []
-    for api, emulator in (("manage", emulators.manage), ("signl4", emulators.signl4)):
-        entries.extend((r["time"], api, r["path"]) for r in emulator.requests())
-    return entries
+    return [(r["time"], api, r["path"]) for api, entries in emulators.journals().items() for r in entries]
 
 
 def idle_run(emulators, workdir, args, failures):
@@ -398,8 +356,7 @@ def idle_run(emulators, workdir, args, failures):
     try:
         failures.check(_warm_up(deployment, args.idle_warmup), "idle: the warm-up tickets were not synced")
         time.sleep(2 * interval + 1)  # the cycles after the warm-up: the next ones have nothing to do
-        emulators.manage.clear_requests()
-        emulators.signl4.clear_requests()
+        emulators.clear_journals()
         calls_before = metric_sum(deployment.metrics(), "signl4_agent_api_calls_total")
         samples = [_proc_sample(deployment.agent.proc.pid)]
         end = samples[0]["at"] + 60 * args.idle_minutes
@@ -534,8 +491,7 @@ def target_line(runs):
 
 
 def latency_section(cond, args, runs, failures):
-    lines = ["## Agent latency (benchmark 1 / bench)", "",
-             "Script: `tests/bench/agent_latency.py` (`make bench`)", "",
+    intro = ["Script: `tests/bench/agent_latency.py` (`make bench`)", "",
              "The agent (`python -m signl4_agent run`) and both emulators run as separate processes on this machine. "
              "Per mode, a fresh agent on freshly reset emulators; %d tickets are created as a stream (random gaps "
              "%.1f-%.1f s, seed %d) while one watcher thread polls SIGNL4's alert API (`afterId`) every %.0f ms and "
@@ -549,30 +505,28 @@ def latency_section(cond, args, runs, failures):
              "(`signl4.poll_alerts`) every N s. Percentiles are nearest-rank; with repetitions, each cell is the "
              "median over them and (min-max)." % (
                  args.samples, args.gap_min, args.gap_max, args.seed, 1000 * args.watch_interval, args.seed + 1,
-                 IN_PROGRESS), "", "### Conditions"]
-    lines += results.conditions_lines(cond) + ["", "### Latency", ""] + latency_tables(runs)
+                 IN_PROGRESS)]
+    lines = ["### Latency", ""] + latency_tables(runs)
     lines += ["", "Errors the agents counted (`signl4_agent_errors_total`, all kinds): %s." % ", ".join(
         "%s %s" % (mode["name"], "+".join("%.0f" % r["agent_errors"] for r in reps)) for mode, reps in runs)]
     verdict = "FAILED: " + "; ".join(failures) if failures else \
         "every Signl raised exactly once, every acknowledge applied with its owner, no 5xx, no echo, the agent alive"
     lines += ["", target_line(runs), "", "Correctness: %s." % verdict]
-    return "\n".join(lines)
+    return results.section("Agent latency (benchmark 1 / bench)", intro, cond, lines)
 
 
 def idle_section(cond, args, idle, failures):
-    lines = ["## Agent cost when idle (benchmark 2 / bench)", "",
-             "Script: `tests/bench/agent_latency.py` (`make bench`)", "",
+    intro = ["Script: `tests/bench/agent_latency.py` (`make bench`)", "",
              "One agent process (poll interval %g s, `signl4.poll_alerts: true`, no callbacks, no webhook) syncs %d "
              "warm-up tickets (raised and acknowledged), then has nothing to do for %g minutes. API calls are the "
              "emulators' journals over that window, split into cycles at pauses longer than half the poll interval "
              "(the first and last group, possibly cut by the window, left out). Floor: one `/test` per workflow "
              "event in use (trigger, re-entry after close, acknowledge, close) plus one SIGNL4 alert poll. "
              "Memory from `/proc/<pid>/status` (VmRSS, VmHWM), CPU = utime + stime from `/proc/<pid>/stat`, "
-             "sampled every %g s." % (idle["interval"], args.idle_warmup, args.idle_minutes, args.idle_sample),
-             "", "### Conditions"]
-    lines += results.conditions_lines(cond) + ["", "### Idle cost", ""] + idle_tables(idle)
+             "sampled every %g s." % (idle["interval"], args.idle_warmup, args.idle_minutes, args.idle_sample)]
+    lines = ["### Idle cost", ""] + idle_tables(idle)
     lines += ["", "Correctness: %s." % ("the agent alive, no 5xx" if not failures else "FAILED: " + "; ".join(failures))]
-    return "\n".join(lines)
+    return results.section("Agent cost when idle (benchmark 2 / bench)", intro, cond, lines)
 
 
 def parse_args(argv):
@@ -604,28 +558,22 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    cond = results.conditions()
-    cond["mode"] = "quick" if args.quick else "full"
-    cond["seed"] = args.seed
-    print("\n".join(results.conditions_lines(cond)), flush=True)
+    cond = results.start(args.quick, seed=args.seed)
     failures = Failures()
-    emulators = Emulators()
+    emulators = Emulators(timeout=120)
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if args.only in (None, "latency"):
                 runs = measure_latency(emulators, Path(tmp), args, failures)
                 print(target_line(runs), flush=True)
-                latency_failures = list(failures)
-                cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-                print("wrote", results.write_section("agent-latency", latency_section(cond, args, runs,
-                                                                                      latency_failures)))
+                print("wrote", results.write_section("agent-latency", latency_section(results.end(cond), args, runs,
+                                                                                      list(failures))))
             if args.only in (None, "idle"):
                 before = len(failures)
                 idle = idle_run(emulators, Path(tmp), args, failures)
                 print("\n".join(idle_tables(idle)), flush=True)
-                cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-                print("wrote", results.write_section("agent-idle", idle_section(cond, args, idle, failures[before:])))
+                print("wrote", results.write_section("agent-idle", idle_section(results.end(cond), args, idle, failures[before:])))
     finally:
         emulators.stop()
     print("took %.0f s" % (time.monotonic() - started))

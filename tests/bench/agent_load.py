@@ -30,24 +30,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
-from pathlib import Path
 
+from tests.bench import common, results
 from tests.bench.procfs import memory_kb
 from tests.emulators.common import CONTROL_PREFIX
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
+from tests.emulators.harness import REPO_ROOT
 
-for _path in (os.path.join(REPO_ROOT, "build", "collections"), os.path.join(REPO_ROOT, "agent")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from tests.agent import support  # noqa: E402
-from tests.bench import results  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
+from tests.agent import support  # noqa: E402 - after common, which puts the agent and the collection on sys.path
 from tests.emulators.manage import seed  # noqa: E402
 
 SCRIPT = "tests/bench/agent_load.py"
@@ -109,31 +102,17 @@ def mb(kb_or_bytes, unit_kb=True):
 
 # ----- the emulators ----------------------------------------------------------------------------
 
-class Emulators:
+class Emulators(common.Emulators):
     """Both emulators as processes: Manage seeded with ``tickets`` of which ``new`` are new, SIGNL4
     enforcing the commercial plan's windows; the seed's custom fields and rules provisioned."""
 
     def __init__(self, tickets, new):
-        started = time.monotonic()
         generated_new = max(0, new - SEEDED_NEW)
-        self.manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + [
-            "--tickets", str(tickets - len(seed.TICKETS)), "--new-tickets", str(generated_new)], timeout=1800)
-        self.start_seconds = time.monotonic() - started
+        super().__init__(["--tickets", str(tickets - len(seed.TICKETS)), "--new-tickets", str(generated_new)],
+                         ["--rate-limit", "commercial"], timeout=1800)
         self.start_rss = memory_kb(self.manage.proc.pid)[0]
-        self.manage.connection = dict(cw_url=self.manage.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                                      cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
-        self.signl4 = RunningEmulator("tests.emulators.signl4", ["--rate-limit", "commercial"])
         self.tickets, self.new = tickets, generated_new + SEEDED_NEW
         support.provision(self.manage)
-
-    def reset(self):
-        self.manage.reset()
-        self.signl4.reset()
-        support.provision(self.manage)
-
-    def stop(self):
-        self.manage.stop()
-        self.signl4.stop()
 
     def alerts(self):
         return self.signl4.control("GET", "/state")["alerts"]
@@ -169,14 +148,9 @@ def agent_config(workdir, emulators, name, **overrides):
 
 # ----- benchmark 3: burst -----------------------------------------------------------------------
 
-def metric(agent, name):
-    """Sum of a metric's samples on the agent's ``/metrics`` (``name`` with its labels' prefix)."""
-    status, body = agent.get("/metrics")
-    total = 0.0
-    for line in (body or b"").decode().splitlines():
-        if line.startswith(name) and not line.startswith("#"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+def metric(agent, name, **labels):
+    """Sum of a metric's samples on the agent's ``/metrics`` whose labels include ``labels``."""
+    return common.metric_sum((agent.get("/metrics")[1] or b"").decode(), name, **labels)
 
 
 def burst_once(workdir, emulators, number):
@@ -193,7 +167,7 @@ def burst_once(workdir, emulators, number):
         # one more full cycle after the burst: it must raise nothing again
         first = support.wait_for(lambda: metric(agent, "signl4_agent_last_good_cycle_timestamp"), 120, 0.5)
         support.wait_for(lambda: metric(agent, "signl4_agent_last_good_cycle_timestamp") > first, 120, 0.5)
-        agent_429 = metric(agent, 'signl4_agent_api_calls_total{api="signl4",endpoint="POST /webhook/{secret}",status="429"')
+        agent_429 = metric(agent, "signl4_agent_api_calls_total", api="signl4", endpoint="POST /webhook/{secret}", status="429")
         rss, peak = memory_kb(agent.proc.pid)
     finally:
         code, output = agent.stop()
@@ -221,7 +195,7 @@ def burst(args, workdir, cond):
     try:
         for number in range(args.burst_runs):
             if number:
-                emulators.reset()
+                emulators.fresh()
             run = burst_once(workdir, emulators, number)
             runs.append(run)
             print("burst %d: %d Signls, last raised %.1f s after the agent started (first %.1f s), floor %d s; "
@@ -231,8 +205,7 @@ def burst(args, workdir, cond):
                      run["exit"]), flush=True)
     finally:
         emulators.stop()
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    results.write_section("agent-burst", burst_markdown(args, cond, runs))
+    results.write_section("agent-burst", burst_markdown(args, results.end(cond), runs))
     return all(burst_ok(run) for run in runs)
 
 
@@ -240,8 +213,7 @@ def burst_markdown(args, cond, runs):
     expected = runs[0]["expected"]
     floor_exact, floor_issue = event_floor(expected), expected / 600.0 * 60
     lasts = [r["last"] for r in runs if r["last"] is not None]
-    lines = [
-        "## Burst: %d new tickets at once (benchmark 3 / bench)" % expected, "",
+    intro = [
         "Script: `%s` (`make bench`), part `burst`." % SCRIPT, "",
         "The Manage emulator starts with the new tickets already there (its seeding switch `--tickets N",
         "--new-tickets M`; the seed's own %d new tickets included): they exist at once, so creating them takes" % SEEDED_NEW,
@@ -260,23 +232,23 @@ def burst_markdown(args, cond, runs):
         "goes at %d s at the earliest (the 15 s window decides; the first 150 go at once)." % floor_exact,
         "Above the floor: SIGNL4 gives `X-RateLimit-Reset` in whole seconds, and the client waits for it once",
         "a window is used up, so each 15 s window takes up to 16 s; then the last window's Signls take their",
-        "own time to send.", "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + [
-        "", "### Figures", "",
-        "| run | Signls | last raised | first raised | ratio to %.0f s | ratio to %d s | 429 (agent saw) | duplicates |"
-        " 5xx | busiest 15 s / 60 s | agent RSS (peak) |" % (floor_issue, floor_exact),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for number, run in enumerate(runs, start=1):
-        lines.append("| %d | %d / %d | %.1f s | %.1f s | %.3f | %.3f | %d (%d) | %d | %d | %d / %d | %.1f MB (%.1f MB) |" % (
-            number, run["raised"], run["expected"], run["last"], run["first"], run["last"] / floor_issue,
-            run["last"] / floor_exact if floor_exact else 0, run["429"], run["agent_429"], run["duplicates"],
-            run["5xx"], run["busiest15"], run["busiest60"], mb(run["rss"]), mb(run["peak"])))
-    lines += ["", "Median of the last-raised times: %s; ratio to the issue's floor %.3f, to the exact floor %.3f."
-              % (spread(lasts, digits=1), statistics.median(lasts) / floor_issue,
-                 statistics.median(lasts) / floor_exact if floor_exact else 0)]
-    return "\n".join(lines) + "\n"
+        "own time to send."]
+    body = ["### Figures", "", *burst_table("run", [(str(n), run) for n, run in enumerate(runs, start=1)], floor_issue, floor_exact),
+            "", "Median of the last-raised times: %s; ratio to the issue's floor %.3f, to the exact floor %.3f."
+            % (spread(lasts, digits=1), statistics.median(lasts) / floor_issue,
+               statistics.median(lasts) / floor_exact if floor_exact else 0)]
+    return results.section("Burst: %d new tickets at once (benchmark 3 / bench)" % expected, intro, cond, body)
+
+
+def burst_table(first_column, labelled_runs, floor_issue, floor_exact):
+    """The figures of bursts (``[(label, run)]``) as a Markdown table (also tests/bench/ha_bench.py's)."""
+    header = ("| %s | Signls | last raised | first raised | ratio to %.0f s | ratio to %d s | 429 (agent saw) | duplicates |"
+              " 5xx | busiest 15 s / 60 s | agent RSS (peak) |" % (first_column, floor_issue, floor_exact))
+    return [header, "|---|---|---|---|---|---|---|---|---|---|---|"] + [
+        "| %s | %d / %d | %.1f s | %.1f s | %.3f | %.3f | %d (%d) | %d | %d | %d / %d | %.1f MB (%.1f MB) |" % (
+            label, run["raised"], run["expected"], run["last"] or -1, run["first"] or -1, (run["last"] or 0) / floor_issue,
+            (run["last"] or 0) / floor_exact if floor_exact else 0, run["429"], run["agent_429"], run["duplicates"],
+            run["5xx"], run["busiest15"], run["busiest60"], mb(run["rss"]), mb(run["peak"])) for label, run in labelled_runs]
 
 
 # ----- benchmark 5: scale -----------------------------------------------------------------------
@@ -348,10 +320,10 @@ class ChangeLoad(threading.Thread):
 
 def scale(args, workdir, cond):
     emulators = Emulators(args.scale_tickets, args.signls)
-    report = dict(tickets=args.scale_tickets, signls=emulators.new, emulator_start=emulators.start_seconds,
+    report = dict(tickets=args.scale_tickets, signls=emulators.new, emulator_start=emulators.manage_seconds,
                   emulator_rss=emulators.start_rss)
     print("Manage emulator: %d tickets seeded in %.1f s, RSS %.0f MB" % (
-        args.scale_tickets, emulators.start_seconds, mb(emulators.start_rss)), flush=True)
+        args.scale_tickets, emulators.manage_seconds, mb(emulators.start_rss)), flush=True)
     path, raw = agent_config(workdir, emulators, "scale")
     worker = Worker(path, workdir)
     try:
@@ -362,8 +334,7 @@ def scale(args, workdir, cond):
         report["emulator_peak"] = memory_kb(emulators.manage.proc.pid)[1]
         emulators.stop()
     ok = ok and report["worker_exit"] == 0
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    results.write_section("agent-scale", scale_markdown(args, cond, report))
+    results.write_section("agent-scale", scale_markdown(args, results.end(cond), report))
     return ok
 
 
@@ -443,9 +414,7 @@ def _verify_changes(emulators, load):
 
 def scale_markdown(args, cond, r):
     full, idle, loaded = r["full"], r["idle"], r["loaded"]
-    lines = [
-        "## Scale: %d tickets, %d open Signls, %d changes a minute (benchmark 5 / bench)"
-        % (r["tickets"], r["signls"], args.changes_per_minute), "",
+    intro = [
         "Script: `%s` (`make bench`), part `scale`." % SCRIPT, "",
         "The Manage emulator starts with %d tickets (seeding switch; %d of them new, the seed's %d included),"
         % (r["tickets"], r["signls"], SEEDED_NEW),
@@ -464,10 +433,7 @@ def scale_markdown(args, cond, r):
         "its `Signl4Status_c` written (else *lost*), no other Signl moved (*spurious*), one Signl per ticket,",
         "no 429, no 5xx. The full cycle is above its floor for the reason the burst is (whole-second",
         "`X-RateLimit-Reset`: up to 16 s per 15 s window). An idle cycle's floor is 4 calls (one `/test` per",
-        "event in use); one that finds a workflow rule's 5-minute cache expired reads that rule again (2 more).", "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + ["", "### Figures", "",
-                                          "| what | figure |", "|---|---|"]
+        "event in use); one that finds a workflow rule's 5-minute cache expired reads that rule again (2 more)."]
     rows = [
         ("Manage emulator start with %d tickets" % r["tickets"],
          "%.1f s, RSS %.0f MB (peak %.0f MB during the run)" % (r["emulator_start"], mb(r["emulator_rss"]),
@@ -492,39 +458,23 @@ def scale_markdown(args, cond, r):
         ("duplicates, 429, 5xx, cycle errors", "%d, %d, %d, %d" % (r["duplicates"], r["429"], r["5xx"],
                                                                    len(r["errors"]))),
     ]
-    lines += ["| %s | %s |" % row for row in rows]
-    return "\n".join(lines) + "\n"
+    return results.section("Scale: %d tickets, %d open Signls, %d changes a minute (benchmark 5 / bench)"
+                           % (r["tickets"], r["signls"], args.changes_per_minute), intro, cond,
+                           ["### Figures", "", *results.table(("what", "figure"), rows)])
 
 
 # ----- entry point ------------------------------------------------------------------------------
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: %s" % QUICK)
     parser.add_argument("--part", choices=("burst", "scale", "all"), default="all")
-    for name, value in FULL.items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=None,
-                            help="default %s (quick: %s)" % (value, QUICK[name]))
-    args = parser.parse_args(argv)
-    for name, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    return args
+    return results.sized_args(parser, FULL, QUICK, argv)
 
 
 def main(argv=None):
     args = parse(argv)
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="agent-load-") as tmp:
-        for part, run in (("burst", burst), ("scale", scale)):
-            if args.part in (part, "all"):
-                cond = results.conditions()
-                cond["mode"] = "quick" if args.quick else "full"
-                cond["parameters"] = ", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL)
-                print("\n".join(["== agent-%s ==" % part] + results.conditions_lines(cond)), flush=True)
-                ok = run(args, Path(tmp), cond) and ok
-    print("agent_load: %s" % ("OK" if ok else "FAILED (a correctness condition failed, see above)"))
-    return 0 if ok else 1
+    return results.run_parts("agent_load", "agent", dict(burst=burst, scale=scale), args,
+                             ", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL))
 
 
 if __name__ == "__main__":

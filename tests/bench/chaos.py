@@ -49,22 +49,15 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
-
-sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
-sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
-
-from tests.agent import support  # noqa: E402
-from tests.bench import results  # noqa: E402
+from tests.bench import common, results
+from tests.agent import support  # noqa: E402 - after common, which puts the agent and the collection on sys.path
 from tests.bench.proxy import RecordingProxy  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.cw_client import ManageClient  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import OutcomeUnknownError  # noqa: E402
 from ansible_collections.signl4.connectwise.plugins.module_utils.transport import RetryPolicy  # noqa: E402
@@ -133,12 +126,7 @@ class Killer:
         self.done.set()
         self.thread.join()
         self.agent.wait_ready()  # a just restarted agent has not installed its SIGTERM handler yet
-        self.agent.proc.terminate()
-        try:
-            self.agent.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.agent.proc.send_signal(signal.SIGABRT)
-        return self.agent.stop()
+        return common.terminate(self.agent)
 
 
 class AgentLedger:
@@ -513,7 +501,8 @@ def _extras_caught_up(cw, ticket, alert):
     return True
 
 
-def _caught_up(workload, signl4, manage, cw, killer):
+def states_reached(workload, signl4, cw):
+    """The Signls by external id when every ticket and its Signl are in the states the ledger expects, else None."""
     alerts = _alerts_by_external_id(signl4)
     tickets = _read_tickets(cw, [t.id for t in workload.tickets])
     for ticket in workload.tickets:
@@ -521,8 +510,13 @@ def _caught_up(workload, signl4, manage, cw, killer):
         current, found = tickets.get(ticket.id), alerts.get(str(ticket.id)) or []
         if not current or not found or current["status"]["name"] != status or found[0]["status"]["statusCode"] != code \
                 or (word and support.custom(current, "Signl4Status_c") != word):
-            return False
-    if not all(_extras_caught_up(cw, t, alerts[str(t.id)][0]) for t in workload.tickets):
+            return None
+    return alerts
+
+
+def _caught_up(workload, signl4, manage, cw, killer):
+    alerts = states_reached(workload, signl4, cw)
+    if alerts is None or not all(_extras_caught_up(cw, t, alerts[str(t.id)][0]) for t in workload.tickets):
         return False
     health = killer.agent.get("/healthz")  # 200: a full cycle succeeded lately (not backing off)
     if health[0] != 200 or json.loads(health[1] or b"{}").get("pending") != 0:
@@ -665,6 +659,12 @@ def _check_escalations(ticket, current, notes, ledger, counts):
 
 # ----- the run -----------------------------------------------------------------------------------
 
+def status_ids(cw):
+    """Status name -> id on the Service Desk board."""
+    board = cw.list("/service/boards", conditions='name = "Service Desk"')[0]
+    return dict((s["name"], s["id"]) for s in cw.list("/service/boards/%d/statuses" % board["id"]))
+
+
 def _members(cw):
     """Give two Manage members the SIGNL4 actors' e-mails (owner assignment); actor -> member id."""
     members = [m for m in cw.list("/system/members", conditions="inactiveFlag = false") if m["identifier"] != "apiautomation"]
@@ -706,35 +706,28 @@ def main(argv=None):
     args = parse_args(argv)
     os.environ["PYTHONFAULTHANDLER"] = "1"  # the agents it starts dump their threads on SIGABRT (see Killer.finish)
     signal.signal(signal.SIGTERM, lambda *unused: sys.exit(143))  # stopped: still stop the emulators and the agent
-    cond = results.conditions()
-    cond["mode"] = "quick" if args.quick else "full"
-    cond["seed"] = args.seed
-    print("\n".join(results.conditions_lines(cond)), flush=True)
+    cond = results.start(args.quick, seed=args.seed)
     print("chaos: %d tickets over %.0f s, %d kills, SIGNL4 down %.0f s, seed %d"
           % (args.tickets, args.duration, args.kills, args.signl4_down, args.seed), flush=True)
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
         outcome = run(args, Path(tmp))
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    _report(args, cond, outcome)
+    _report(args, results.end(cond), outcome)
     return 0 if not outcome["problems"] else 1
 
 
 def run(args, workdir):
     rng = random.Random(args.seed)
-    manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-    signl4 = RunningEmulator("tests.emulators.signl4", [])
+    emulators = common.Emulators()
+    manage, signl4 = emulators.manage, emulators.signl4
     ledger = AgentLedger()
     manage_proxy = RecordingProxy(int(manage.url.rsplit(":", 1)[1]), ledger.manage)
     signl4_proxy = RecordingProxy(int(signl4.url.rsplit(":", 1)[1]), ledger.signl4)
-    manage.connection = dict(cw_url=manage.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                             cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
     killer = None
     try:
         support.provision(manage)
         with _client(manage) as cw:
             members = _members(cw)
-            board = cw.list("/service/boards", conditions='name = "Service Desk"')[0]
-            ledger.status_ids = dict((s["name"], s["id"]) for s in cw.list("/service/boards/%d/statuses" % board["id"]))
+            ledger.status_ids = status_ids(cw)
             port = support.free_port()
             proxied = type("Proxied", (), {"url": manage_proxy.url})
             proxied_signl4 = type("Proxied", (), {"url": signl4_proxy.url})
@@ -743,10 +736,7 @@ def run(args, workdir):
                                  notes={"to_signl4": {"enabled": True}},
                                  escalations=dict(enabled=True, note=True, priority=ESCALATION_PRIORITY))
             path = support.write_config(workdir, raw)
-            agent_url = "http://127.0.0.1:%d" % port
-            support.subscribe(signl4, "%s/signl4/%s" % (agent_url, support.WEBHOOK_TOKEN))
-            cw.create("/system/callbacks", {"url": "%s/manage/%s/callback?recordId=" % (agent_url, support.CALLBACK_TOKEN),
-                                            "objectId": 1, "type": "ticket", "level": "owner", "description": "agent"})
+            emulators.register_agent("http://127.0.0.1:%d" % port, cw)
             outbound, callbacks = _delivery_settings(rng), _delivery_settings(rng)
             signl4.control("POST", "/outbound", outbound)
             manage.control("POST", "/callbacks", callbacks)
@@ -793,24 +783,15 @@ def run(args, workdir):
             killer.finish()
         manage_proxy.close()
         signl4_proxy.close()
-        manage.stop()
-        signl4.stop()
+        emulators.stop()
 
 
 def _report(args, cond, outcome):
     counts, ledger, faults = outcome["counts"], outcome["ledger"], outcome["faults"]
     rows = [
         ("seed", args.seed),
-        ("tickets", counts["tickets"]),
-        ("Signls (in SIGNL4, for those tickets)", counts["Signls"]),
-        ("Signls per ticket", "all 1" if counts["Signls"] == counts["tickets"] and not any(
-            "Signls" in p for p in outcome["problems"]) else "NOT all 1"),
+        *ledger_rows(counts, outcome["problems"]),
         ("Signls raised by the agent (events sent; with the Manage seed's own new tickets)", ledger.events_sent),
-        ("transitions SIGNL4 -> Manage: expected / applied", "%d / %d" % (
-            counts["transitions SIGNL4 -> Manage expected"], counts["transitions SIGNL4 -> Manage applied"])),
-        ("transitions Manage -> SIGNL4: expected / applied", "%d / %d" % (
-            counts["transitions Manage -> SIGNL4 expected"], counts["transitions Manage -> SIGNL4 applied"])),
-        ("Manage -> SIGNL4 repeats SIGNL4 refused (409, harmless)", counts["Manage -> SIGNL4 repeats refused (409)"]),
         ("annotations -> notes: expected / written / agent POSTs", "%d / %d / %d" % (
             counts["notes expected"], counts["notes written"], counts["note POSTs by the agent"])),
         ("routes: tickets routed to the second team / their Signls there / Signls there of other tickets", "%d / %d / %d" % (
@@ -840,16 +821,8 @@ def _report(args, cond, outcome):
         ("wall: workload / catch-up / settle", "%.0f s / %.0f s / %.0f s" % outcome["seconds"]),
         ("mismatches", len(outcome["problems"])),
     ]
-    print()
-    for name, value in rows:
-        print("%-58s %s" % (name, value))
-    for problem in outcome["problems"][:50]:
-        print("MISMATCH: " + problem)
-    if args.no_results:
-        return
     outbound, callbacks = outcome["deliveries"]
-    lines = [
-        "## Chaos (suite part: reliability)", "",
+    intro = [
         "Script: `tests/bench/chaos.py` (`make chaos`); reproduce with `python -m tests.bench.chaos --seed %d%s`."
         % (args.seed, " --quick" if args.quick else ""), "",
         "%d tickets created over %.0f s, each with a seeded plan of transitions made by one side at a time (SIGNL4 "
@@ -867,15 +840,40 @@ def _report(args, cond, outcome):
         "both delivery queues empty, every expected state reached; bounded by %.0f s) and late "
         "duplicates had %.0f s more to land." % (
             args.tickets, args.duration, args.kills, args.signl4_down, _settings_text(outbound),
-            _settings_text(callbacks), args.final_wait, outcome["seconds"][2]), "",
-        "### Conditions", *results.conditions_lines(cond), "",
-        "### Counts", "", "| what | count |", "|---|---|",
-        *["| %s | %s |" % (name, value) for name, value in rows],
+            _settings_text(callbacks), args.final_wait, outcome["seconds"][2])]
+    report_counts(args, "chaos", "Chaos (suite part: reliability)", intro, cond, rows, outcome["problems"])
+
+
+def ledger_rows(counts, problems):
+    """The rows of the counts that chaos.py and ha_chaos.py share: Signls per ticket, transitions both ways."""
+    return [
+        ("tickets", counts["tickets"]),
+        ("Signls (in SIGNL4, for those tickets)", counts["Signls"]),
+        ("Signls per ticket", "all 1" if counts["Signls"] == counts["tickets"] and not any(
+            "Signls" in p for p in problems) else "NOT all 1"),
+        ("transitions SIGNL4 -> Manage: expected / applied", "%d / %d" % (
+            counts["transitions SIGNL4 -> Manage expected"], counts["transitions SIGNL4 -> Manage applied"])),
+        ("transitions Manage -> SIGNL4: expected / applied", "%d / %d" % (
+            counts["transitions Manage -> SIGNL4 expected"], counts["transitions Manage -> SIGNL4 applied"])),
+        ("Manage -> SIGNL4 repeats SIGNL4 refused (409, harmless)", counts["Manage -> SIGNL4 repeats refused (409)"]),
     ]
-    if outcome["problems"]:
-        lines += ["", "### Mismatches", ""] + ["- " + p for p in outcome["problems"][:50]]
-    path = results.write_section("chaos", "\n".join(lines) + "\n")
-    print("wrote the chaos section of %s" % path)
+
+
+def report_counts(args, name, title, intro, cond, rows, problems, more=()):
+    """Print the counts (``rows``) and the first 50 mismatches; unless ``--no-results``, write them, ``more`` lines
+    after the counts, as section ``name`` of the results file (also ha_chaos.py's)."""
+    print()
+    width = max(len(row[0]) for row in rows)
+    for row in rows:
+        print("%-*s %s" % (width, row[0], row[1]))
+    for problem in problems[:50]:
+        print("MISMATCH: " + problem)
+    if args.no_results:
+        return
+    body = ["### Counts", "", *results.table(("what", "count"), rows), *more]
+    if problems:
+        body += ["", "### Mismatches", ""] + ["- " + p for p in problems[:50]]
+    print("wrote the %s section of %s" % (name, results.write_section(name, results.section(title, intro, cond, body))))
 
 
 def _settings_text(settings):

@@ -28,7 +28,6 @@ is missed or the warm-up did not reach its state.
 
 import argparse
 import collections
-import os
 import re
 import statistics
 import sys
@@ -36,15 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
-
-for _path in (os.path.join(REPO_ROOT, "build", "collections"), os.path.join(REPO_ROOT, "agent")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from tests.agent import support  # noqa: E402
-from tests.bench import results  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
+from tests.bench import common, results
+from tests.agent import support  # noqa: E402 - after common, which puts the agent and the collection on sys.path
 from tests.emulators.signl4.seed import SECOND_TEAM_SECRET  # noqa: E402
 
 SCRIPT = "tests/bench/features_idle.py"
@@ -127,38 +119,6 @@ def verdict(extra_calls, target, worst_extra):
 
 # ----- the run -----------------------------------------------------------------------------------------------
 
-class Emulators:
-    def __init__(self):
-        self.manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-        self.manage.connection = dict(cw_url=self.manage.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                                      cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
-        try:
-            self.signl4 = RunningEmulator("tests.emulators.signl4", [])
-        except Exception:
-            self.manage.stop()
-            raise
-
-    def fresh(self):
-        self.manage.reset()
-        self.signl4.reset()
-        support.provision(self.manage)
-
-    def journals(self):
-        """The requests since the last call (then cleared): ``{api: entries}``."""
-        found = {}
-        for api, emulator in (("manage", self.manage), ("signl4", self.signl4)):
-            found[api] = emulator.requests()
-            emulator.clear_requests()
-        return found
-
-    def server_errors(self):
-        return sum(1 for e in (self.manage, self.signl4) for r in e.requests() if r.get("status", 0) >= 500)
-
-    def stop(self):
-        self.manage.stop()
-        self.signl4.stop()
-
-
 def _agent(emulators, workdir, key, overrides):
     from signl4_agent import config as config_module
     from signl4_agent.agent import Agent
@@ -178,17 +138,17 @@ def _settle(agent, emulators, interval, done, limit=40):
             for _more in range(3):
                 agent.full_cycle()
                 time.sleep(interval)
-            emulators.journals()
+            emulators.journals(clear=True)
             return True
     return False
 
 
 def _measure(agent, emulators, cycles, interval):
-    emulators.journals()
+    emulators.journals(clear=True)
     measured = []
     for _cycle in range(cycles):
         agent.full_cycle()
-        measured.append(cycle_calls(emulators.journals()))
+        measured.append(cycle_calls(emulators.journals(clear=True)))
         time.sleep(interval)
     return measured
 
@@ -226,7 +186,7 @@ def run_config(emulators, workdir, config, args, problems):
             open_counts["teams"] = dict(teams)
     finally:
         agent.close()
-    errors = emulators.server_errors()
+    errors = sum(emulators.server_errors().values())
     if errors:
         problems.append("%s: %d 5xx answers of the emulators" % (key, errors))
     return measured, open_counts
@@ -248,12 +208,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    cond = results.conditions()
-    cond["mode"] = "quick" if args.quick else "full"
-    cond["parameters"] = "signls=%d, many=%d, cycles=%d, interval=%.1f s" % (args.signls, args.many, args.cycles, args.interval)
-    print("\n".join(results.conditions_lines(cond)), flush=True)
+    cond = results.start(args.quick, parameters="signls=%d, many=%d, cycles=%d, interval=%.1f s" % (
+        args.signls, args.many, args.cycles, args.interval))
     problems, outcome = [], {}
-    emulators = Emulators()
+    emulators = common.Emulators()
     try:
         with tempfile.TemporaryDirectory(prefix="features-idle-") as tmp:
             for config in [c for c in CONFIGS if c[0] != "d+" or args.many]:
@@ -261,9 +219,7 @@ def main(argv=None):
                 outcome[config[0]] = run_config(emulators, Path(tmp), config, args, problems)
     finally:
         emulators.stop()
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    rows = table_rows(outcome, problems)
-    report(args, cond, rows, outcome, problems)
+    report(args, results.end(cond), table_rows(outcome, problems), outcome, problems)
     return 1 if problems else 0
 
 
@@ -309,8 +265,7 @@ def report(args, cond, rows, outcome, problems):
         return
     baseline = summarize(outcome["a"][0]["open"])
     teams = outcome["b"][1].get("teams", {})
-    lines = [
-        "## Idle cost of routes, notes both ways and escalations (issue 22 / bench)", "",
+    intro = [
         "Script: `%s` (`make bench`)." % SCRIPT, "",
         "Per configuration, freshly reset emulators and an agent of its own (`Agent.full_cycle()` in the script's "
         "process, `signl4.poll_alerts: true`, `listen.callback_token` set, no receiver). Warm-up: %d tickets (d+: "
@@ -322,8 +277,8 @@ def report(args, cond, rows, outcome, problems):
         "per cycle). Workflow rule reads (cached 5 minutes by the agent, in every configuration) are counted "
         "apart and left out of the comparison. *extra* = mean calls per cycle minus the baseline's in the same "
         "phase; *worst* = the configuration's busiest cycle minus the baseline's busiest." % (
-            args.signls, args.many, args.cycles, args.interval, args.cycles), "",
-        "### Conditions", *results.conditions_lines(cond), "",
+            args.signls, args.many, args.cycles, args.interval, args.cycles)]
+    lines = [
         "### Calls per idle cycle", "", *table, "",
         "Baseline's calls per cycle (open phase): %s." % ", ".join(
             "`%s` %.2f" % kv for kv in baseline["endpoints"].items()),
@@ -335,7 +290,8 @@ def report(args, cond, rows, outcome, problems):
     ]
     if problems:
         lines += [""] + ["- " + p for p in problems]
-    path = results.write_section("features-idle", "\n".join(lines) + "\n")
+    path = results.write_section("features-idle", results.section(
+        "Idle cost of routes, notes both ways and escalations (issue 22 / bench)", intro, cond, lines))
     print("wrote the features-idle section of %s" % path)
 
 

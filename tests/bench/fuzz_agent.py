@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import http.server
 import json
-import os
 import random
 import socket
 import sqlite3
@@ -39,15 +38,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
-
-sys.path.insert(0, os.path.join(REPO_ROOT, "agent"))
-sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
-
-from tests.agent import support  # noqa: E402
-from tests.bench import results  # noqa: E402
-from tests.bench.procfs import memory_kb  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
+from tests.bench import common, results
+from tests.bench.procfs import memory_kb
+from tests.emulators.harness import REPO_ROOT
+from tests.agent import support  # noqa: E402 - after common, which puts the agent and the collection on sys.path
 
 SAMPLE_EVERY = 250
 RSS_GROWTH_BOUND_MB = 16.0
@@ -504,12 +498,10 @@ class Target:
     """Both emulators, a provisioned Manage and the agent process with its Signls raised."""
 
     def __init__(self, workdir, manage=None, signl4=None):
-        """``manage``/``signl4``: emulators already running (pytest's fixtures), else started here."""
-        self.own_emulators = manage is None
-        self.manage = manage or RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-        self.signl4 = signl4 or RunningEmulator("tests.emulators.signl4", [])
-        self.manage.connection = dict(cw_url=self.manage.url, cw_company_id="signl4demo", cw_public_key="demopublic",
-                                      cw_private_key="demoprivate", cw_client_id="00000000-0000-4000-8000-000000000001")
+        """``manage``/``signl4``: emulators already running (pytest's fixtures, ``manage.connection`` set), else
+        started here."""
+        self.own_emulators = None if manage else common.Emulators()
+        self.manage, self.signl4 = (manage, signl4) if manage else (self.own_emulators.manage, self.own_emulators.signl4)
         self.agent = None
         self.workdir = workdir
 
@@ -566,8 +558,7 @@ class Target:
     def stop(self):
         output = self.agent.stop()[1] if self.agent else ""
         if self.own_emulators:
-            self.manage.stop()
-            self.signl4.stop()
+            self.own_emulators.stop()
         return output
 
 
@@ -775,25 +766,13 @@ class ConfigGenerator:
     def mut_secret_elsewhere(self, raw):
         """A secret pasted into a value or key where it does not belong (it stays in its own key too)."""
         secret = self.rnd.choice(sorted(CONFIG_SECRETS.values()))
-        spot = self.rnd.randrange(9)
-        if spot == 0:
-            raw["owner_assignment"] = secret
-        elif spot == 1:
-            raw["details"] = ["company", secret]
-        elif spot == 2:
-            raw["signl4"]["plan"] = secret
-        elif spot == 3:
-            raw["manage"][secret] = "x"
-        elif spot == 4:
-            raw["logging"] = {"level": secret}
-        elif spot == 5:
-            raw["manage"]["url"] = "https://na.myconnectwise.net:%s/" % secret
-        elif spot == 6:
-            raw["listen"]["port"] = secret
-        elif spot == 7:
-            raw[secret] = {"a": 1}
-        else:
-            raw["signl4"]["api_url"] = "ftp://user:%s@host/" % secret
+        spots = [(raw, "owner_assignment", secret), (raw, "details", ["company", secret]), (raw["signl4"], "plan", secret),
+                 (raw["manage"], secret, "x"), (raw, "logging", {"level": secret}),
+                 (raw["manage"], "url", "https://na.myconnectwise.net:%s/" % secret), (raw["listen"], "port", secret),
+                 (raw, secret, {"a": 1}), (raw["signl4"], "api_url", "ftp://user:%s@host/" % secret)]
+        spot = self.rnd.randrange(len(spots))
+        holder, key, value = spots[spot]
+        holder[key] = value
         return "secret in wrong place %d" % spot, raw
 
     def mut_secret_file(self, raw):
@@ -883,8 +862,7 @@ def check_config_in_process(label, text, workdir):
 def check_config_cli(label, text, workdir):
     path = workdir / "fuzz-cli.yml"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO_ROOT, "agent"),
-                                                       os.path.join(REPO_ROOT, "build", "collections")]))
+    env = support.agent_env()
     for name in ("CW_PRIVATE_KEY", "CW_PUBLIC_KEY", "SIGNL4_API_KEY", "SIGNL4_TEAM_SECRET",
                  "SIGNL4_AGENT_WEBHOOK_TOKEN", "SIGNL4_AGENT_CALLBACK_TOKEN"):
         env.pop(name, None)
@@ -926,8 +904,7 @@ def fuzz_configs(seed, count, cli_every, workdir, progress=print):
 # ----- report ----------------------------------------------------------------------------------
 
 def markdown(args, cond, http, configs, failures):
-    lines = ["## Bad input: malformed requests and configs (chaos suite part)", "",
-             "Script: `tests/bench/fuzz_agent.py` (`make chaos`)", "",
+    intro = ["Script: `tests/bench/fuzz_agent.py` (`make chaos`)", "",
              "A seeded generator sends malformed requests to the agent running as a process against both emulators "
              "(one TCP connection each, 127.0.0.1; poll interval one hour, so only the fuzz makes it act), in classes "
              "that each state the answers allowed. Checked after the run: no answer outside its class, the process "
@@ -935,13 +912,13 @@ def markdown(args, cond, http, configs, failures):
              "(hash), resident memory growth within %.0f MB. Then broken configs (one mutation of a valid one each) "
              "through `config.load` in-process and every %dth through `python -m signl4_agent check-config`: each "
              "must end in one line `configuration error: ...` (exit 2), no traceback, no secret." % (
-                 RSS_GROWTH_BOUND_MB, args.cli_every), "", "### Conditions", ""]
-    lines += results.conditions_lines(cond)
-    lines += ["", "### Requests (seed %d)" % args.seed, "", "| class | sent | allowed | answers |", "|---|---|---|---|"]
-    for kind, (unused, allowed) in CLASSES.items():
+                 RSS_GROWTH_BOUND_MB, args.cli_every)]
+    rows = []
+    for kind, (_what, allowed) in CLASSES.items():
         answers = http["tally"].answers.get(kind, Counter())
-        lines.append("| %s | %d | %s | %s |" % (kind, sum(answers.values()), ", ".join(sorted(map(str, allowed))),
-                                                ", ".join("%s: %d" % (s, n) for s, n in sorted(answers.items(), key=str))))
+        rows.append((kind, sum(answers.values()), ", ".join(sorted(map(str, allowed))),
+                     ", ".join("%s: %d" % (s, n) for s, n in sorted(answers.items(), key=str))))
+    lines = ["### Requests (seed %d)" % args.seed, "", *results.table(("class", "sent", "allowed", "answers"), rows)]
     samples = http["samples"]
     lines += ["", "- requests: %d; answers outside their class: %d; agent alive at the end: %s" % (
         http["tally"].total(), len(http["tally"].violations), "yes" if http["alive"] else "NO"),
@@ -957,7 +934,7 @@ def markdown(args, cond, http, configs, failures):
             configs["count"], configs["cli_runs"], len(configs["failures"])),
         "- mutations: %s" % ", ".join("%s %d" % item for item in sorted(configs["labels"].items())), "",
         "**Result: %s**" % ("PASS" if not failures else "FAIL: " + "; ".join(failures[:5]))]
-    return "\n".join(lines) + "\n"
+    return results.section("Bad input: malformed requests and configs (chaos suite part)", intro, cond, lines)
 
 
 def main(argv=None):
@@ -972,12 +949,7 @@ def main(argv=None):
     if args.quick:
         args.requests, args.configs, args.cli_every, args.stalled = 1000, 120, 20, 1
     args.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10 ** 6)
-    cond = results.conditions()
-    cond["mode"] = "quick" if args.quick else "full"
-    cond["seed"] = args.seed
-    cond["requests"], cond["configs"] = args.requests, args.configs
-    for line in results.conditions_lines(cond):
-        print(line)
+    cond = results.start(args.quick, seed=args.seed, requests=args.requests, configs=args.configs)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         target = Target(workdir)
@@ -996,8 +968,7 @@ def main(argv=None):
         for line in configs["failures"][:30]:
             print("FAIL config " + line)
         failures += configs["failures"]
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    text = markdown(args, cond, http, configs, failures)
+    text = markdown(args, results.end(cond), http, configs, failures)
     print(text)
     results.write_section("bad-input", text)
     return 1 if failures else 0

@@ -45,20 +45,16 @@ import argparse
 import collections
 import contextlib
 import math
-import os
 import random
 import re
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from tests.bench import ha_support as ha  # noqa: E402 - puts the agent and the collection on sys.path
 from tests.agent import support  # noqa: E402
-from tests.bench import agent_load, results  # noqa: E402
+from tests.bench import agent_load, common, results  # noqa: E402
 from tests.bench.procfs import memory_kb  # noqa: E402
-from tests.emulators.harness import RunningEmulator  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
+from tests.bench.results import percentile  # noqa: E402
 
 import psycopg  # noqa: E402
 
@@ -70,10 +66,6 @@ QUICK = dict(kills=3, handoffs=2, burst_tickets=300, idle_tenants=2, idle_second
              scale_tenants=20, scale_seconds=30.0, rolls=1, rolling_tenants=5, rolling_poll=30.0,
              burst_baseline=1)
 TEST_PATH = re.compile(r"/system/workflows/\d+/events/(\d+)/test")
-
-
-def percentile(values, fraction):
-    return results.percentile(values, fraction) if values else float("nan")
 
 
 @contextlib.contextmanager
@@ -139,9 +131,8 @@ def failover(args, workdir, cond):
             for node in nodes:
                 node.close()
             tenant.stop()
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     ok = failover_ok(args, rounds)
-    results.write_section("ha-failover", failover_markdown(args, cond, rounds, ok))
+    results.write_section("ha-failover", failover_markdown(args, results.end(cond), rounds, ok))
     return ok
 
 
@@ -156,8 +147,7 @@ def failover_ok(args, rounds):
 
 
 def failover_markdown(args, cond, rounds, ok):
-    lines = [
-        "## HA failover: a lease holder killed or stopped (bench)", "",
+    intro = [
         "Script: `%s` (`make bench`), part `failover`." % SCRIPT, "",
         "Two agents (`python -m signl4_agent run`) share one tenant on a throwaway PostgreSQL, lease %.0f s (the" % args.lease,
         "default), poll interval 30 s (the default). The holder is stopped at a random moment of its renewal period",
@@ -165,23 +155,22 @@ def failover_markdown(args, cond, rounds, ok):
         "standby. *Takeover*: the signal to the new epoch, logged by a trigger on `leases` with the database's clock.",
         "*First request*: the signal to the new holder's first API request, recorded at a proxy in front of the",
         "emulators (the agents' `User-Agent` names their node). Target for a kill: p95 at most lease + 1 s = %.0f s." % (
-            args.lease + 1), "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + ["", "### Figures", "",
-                                          "| stop | rounds | takeover p50 / p95 / max | first request p50 / p95 / max |",
-                                          "|---|---|---|---|"]
+            args.lease + 1)]
+    lines = ["### Figures", "", "| stop | rounds | takeover p50 / p95 / max | first request p50 / p95 / max |", "|---|---|---|---|"]
     for kind, label in (("kill", "SIGKILL"), ("handoff", "SIGTERM")):
         took = [r["takeover"] for r in rounds if r["kind"] == kind and r["takeover"] is not None]
         first = [r["first"] for r in rounds if r["kind"] == kind and r["first"] is not None]
-        if not first:
-            continue
-        lines.append("| %s | %d | %.2f / %.2f / %.2f s | %.2f / %.2f / %.2f s |" % (
-            label, len([r for r in rounds if r["kind"] == kind]), percentile(took, 0.5), percentile(took, 0.95), max(took),
-            percentile(first, 0.5), percentile(first, 0.95), max(first)))
+        if first:
+            rounds_of_kind = len([r for r in rounds if r["kind"] == kind])
+            lines.append("| %s | %d | %s s | %s s |" % (label, rounds_of_kind, p50_p95_max(took), p50_p95_max(first)))
     lines += ["", "Every round, in order (seconds to takeover / to first request): " + ", ".join(
         "%s %s/%s" % (r["kind"], _fmt(r["takeover"]), _fmt(r["first"])) for r in rounds) + ".", "",
         "Target met: %s." % ("yes" if ok else "NO")]
-    return "\n".join(lines) + "\n"
+    return results.section("HA failover: a lease holder killed or stopped (bench)", intro, cond, lines)
+
+
+def p50_p95_max(values):
+    return "%.2f / %.2f / %.2f" % (percentile(values, 0.5), percentile(values, 0.95), max(values, default=float("nan")))
 
 
 # ----- burst -----------------------------------------------------------------------------------------------
@@ -221,7 +210,7 @@ def burst(args, workdir, cond):
             run["commits"] = commits(database[2])
         baseline = None
         if args.burst_baseline:  # the same burst with the state in SQLite, right after: the same machine, the same load
-            emulators.reset()
+            emulators.fresh()
             baseline = agent_load.burst_once(workdir, emulators, 1)
             print("burst on SQLite (baseline): %d Signls, last raised %.1f s after the agent started" % (
                 baseline["raised"], baseline["last"] or -1), flush=True)
@@ -232,42 +221,28 @@ def burst(args, workdir, cond):
           "429: %d, duplicates: %d, 5xx: %d, exit %s" % (run["raised"], run["last"] or -1, (run["last"] or 0) / floor,
                                                          floor, run["429"], run["duplicates"], run["5xx"], run["exit"]),
           flush=True)
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     ok = agent_load.burst_ok(run) and run["last"] is not None and run["last"] <= 1.05 * floor
-    results.write_section("ha-burst", burst_markdown(args, cond, run, ok, baseline))
+    results.write_section("ha-burst", burst_markdown(args, results.end(cond), run, ok, baseline))
     return ok
 
 
 def burst_markdown(args, cond, run, ok, baseline=None):
     floor_issue, floor_exact = run["expected"] / 600.0 * 60, agent_load.event_floor(run["expected"])
-    lines = [
-        "## HA burst: %d new tickets at once, state in PostgreSQL (bench)" % run["expected"], "",
+    intro = [
         "Script: `%s` (`make bench`), part `burst`: `tests/bench/agent_load.py`'s burst measurement, unchanged, with" % SCRIPT,
         "the agent's `state.dsn` on a throwaway PostgreSQL (commits durable: `fsync` and `synchronous_commit` on) and",
         "its lease held (%.0f s) instead of a SQLite file. SIGNL4's emulator enforces the commercial plan's event" % args.lease,
         "windows; time runs from the agent's start to the creation of the last Signl. Target: at most 1.05x the",
         "issue's floor (%d / 600 a minute = %.0f s). With `--burst-baseline 1` (the default) the same burst runs again" % (
             run["expected"], floor_issue),
-        "right after with the state in SQLite (a fresh agent, the emulators reset): the baseline under the same load.", "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + [
-        "", "### Figures", "",
-        "| state | Signls | last raised | first raised | ratio to %.0f s | ratio to %d s | 429 (agent saw) | duplicates |"
-        " 5xx | busiest 15 s / 60 s | agent RSS (peak) |" % (floor_issue, floor_exact),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ] + [_burst_row(label, each, floor_issue, floor_exact) for label, each in (
-        ("PostgreSQL", run), ("SQLite (baseline, right after)", baseline)) if each is not None] + [
-        "", "Transactions committed in the agent's database during the PostgreSQL run (`pg_stat_database.xact_commit`, its",
+        "right after with the state in SQLite (a fresh agent, the emulators reset): the baseline under the same load."]
+    runs = [(label, each) for label, each in (("PostgreSQL", run), ("SQLite (baseline, right after)", baseline)) if each is not None]
+    lines = [
+        "### Figures", "", *agent_load.burst_table("state", runs, floor_issue, floor_exact), "",
+        "Transactions committed in the agent's database during the PostgreSQL run (`pg_stat_database.xact_commit`, its",
         "migrations and lease renewals included): %d, %.1f per Signl." % (run["commits"], run["commits"] / max(1, run["raised"])),
         "", "Target met (PostgreSQL): %s." % ("yes" if ok else "NO")]
-    return "\n".join(lines) + "\n"
-
-
-def _burst_row(label, run, floor_issue, floor_exact):
-    return "| %s | %d / %d | %.1f s | %.1f s | %.3f | %.3f | %d (%d) | %d | %d | %d / %d | %.1f MB (%.1f MB) |" % (
-        label, run["raised"], run["expected"], run["last"] or -1, run["first"] or -1, (run["last"] or 0) / floor_issue,
-        (run["last"] or 0) / floor_exact if floor_exact else 0, run["429"], run["agent_429"], run["duplicates"],
-        run["5xx"], run["busiest15"], run["busiest60"], run["rss"] / 1024.0, run["peak"] / 1024.0)
+    return results.section("HA burst: %d new tickets at once, state in PostgreSQL (bench)" % run["expected"], intro, cond, lines)
 
 
 # ----- idle statements -------------------------------------------------------------------------------------
@@ -324,8 +299,7 @@ def idle(args, workdir, cond):
     report = idle_figures(args, delta, counted, commits_after - commits_before)
     print("idle: %(loop_per_cycle).2f statements per tenant cycle (loops), keeper %(keeper_per_tick).2f a tick; "
           "%(cycles)d cycles, %(seconds).0f s" % report, flush=True)
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    results.write_section("ha-idle", idle_markdown(args, cond, report, delta))
+    results.write_section("ha-idle", idle_markdown(args, results.end(cond), report, delta))
     return report["cycles"] > 0
 
 
@@ -341,18 +315,16 @@ def idle_figures(args, delta, counted, commits):
 
 
 def idle_markdown(args, cond, report, delta):
-    lines = [
-        "## HA idle: statements per idle cycle per tenant (bench)", "",
+    intro = [
         "Script: `%s` (`make bench`), part `idle`." % SCRIPT, "",
         "One agent drives %d tenants (each its own Manage and SIGNL4 emulator) with nothing to do, poll interval" % args.idle_tenants,
         "%.0f s, lease %.0f s, for %.0f s after its first cycles. Counted with `pg_stat_statements` (preloaded in the" % (
             args.idle_poll, args.lease, args.idle_seconds),
         "throwaway cluster), the statements of the agent's database only; the keeper's (heartbeat, renewal, acquire,",
         "look for work: one agent, every lease/3, whatever the number of tenants) apart from the loops'. Cycles",
-        "counted at the emulators' proxies (each idle cycle tests every workflow event in use once).", "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + [
-        "", "### Figures", "", "| what | figure |", "|---|---|",
+        "counted at the emulators' proxies (each idle cycle tests every workflow event in use once)."]
+    lines = [
+        "### Figures", "", "| what | figure |", "|---|---|",
         "| tenant cycles in the window | %d |" % report["cycles"],
         "| statements of the tenants' loops per idle cycle per tenant | %.2f |" % report["loop_per_cycle"],
         "| statements of the lease keeper per tick (a tick every %.1f s, per agent) | %.2f |" % (
@@ -367,7 +339,7 @@ def idle_markdown(args, cond, report, delta):
         text = " ".join(query.split()).replace("|", "\\|")
         keeper = "*" if any(k in query for k in KEEPER) else ""
         lines.append("| %s`%s` | %d |" % (keeper, (text[:110] + "...") if len(text) > 110 else text, calls))
-    return "\n".join(lines) + "\n"
+    return results.section("HA idle: statements per idle cycle per tenant (bench)", intro, cond, lines)
 
 
 # ----- 100 tenants on three agents -------------------------------------------------------------------------
@@ -395,34 +367,42 @@ def wait_until(predicate, timeout, since=None, interval=0.25):
     return time.monotonic() - since if support.wait_for(predicate, timeout=timeout, interval=interval) else None
 
 
-def scale(args, workdir, cond):
-    names = ["agent-1", "agent-2", "agent-3"]
-    bound3 = math.ceil(args.scale_tenants / 3) + 1
-    manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-    signl4 = RunningEmulator("tests.emulators.signl4", [])
-    nodes, report = [], {}
+@contextlib.contextmanager
+def three_agents(workdir, lease, tenant_ids, poll_interval, calls=None):
+    """Three agents (``agent-1`` to ``agent-3``, not started yet) on a throwaway PostgreSQL driving ``tenant_ids``
+    on one pair of emulators, nothing to sync: yields ``(nodes, dsn)``. With ``calls``, each tenant reaches each
+    emulator through a :class:`ha_support.TaggedProxy` of its own that notes its calls there."""
+    emulators, proxies, tenants = common.Emulators(), [], []
     try:
-        manage.connection = dict(ha.MANAGE_CONNECTION, cw_url=manage.url)
-        support.provision(manage)
-        tenants = [{"id": "t%03d" % n,
-                    "manage": dict(url=manage.url, company_id="signl4demo", public_key="demopublic", private_key="demoprivate"),
-                    "signl4": dict(api_url=signl4.url + "/api", api_key="demo-signl4-api-key", team_secret="demoteamsecret"),
-                    "listen": dict(webhook_token=support.WEBHOOK_TOKEN)} for n in range(args.scale_tenants)]
-        shared = ha.base_config(poll_interval=30)
+        support.provision(emulators.manage)
+        for tenant in tenant_ids:
+            urls = [emulators.manage.url, emulators.signl4.url]
+            if calls is not None:
+                proxies += [ha.TaggedProxy(ha._port(emulators.manage), tenant, calls),
+                            ha.TaggedProxy(ha._port(emulators.signl4), tenant, calls)]
+                urls = [proxy.url for proxy in proxies[-2:]]
+            tenants.append(ha.tenant_config(tenant, *urls))
+        shared = ha.base_config(poll_interval=poll_interval)
         shared.pop("filters")  # the first start's cut-off: the seed's tickets are older, nothing to sync
         with bench_cluster() as (cluster, dbname, dsn):
-            nodes = [ha.AgentNode(workdir, name, cluster, dbname, shared, tenants, args.lease) for name in names]
-            report = _scale_phases(args, nodes, dsn, bound3)
-            for node in nodes:
-                node.close()
+            nodes = [ha.AgentNode(workdir, "agent-%d" % n, cluster, dbname, shared, tenants, lease) for n in (1, 2, 3)]
+            try:
+                yield nodes, dsn
+            finally:
+                for node in nodes:
+                    node.close()
     finally:
-        for node in nodes:
-            node.close()
-        manage.stop()
-        signl4.stop()
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+        for proxy in proxies:
+            proxy.close()
+        emulators.stop()
+
+
+def scale(args, workdir, cond):
+    bound3 = math.ceil(args.scale_tenants / 3) + 1
+    with three_agents(workdir, args.lease, ["t%03d" % n for n in range(args.scale_tenants)], 30) as (nodes, dsn):
+        report = _scale_phases(args, nodes, dsn, bound3)
     ok = report["steady_max"] <= bound3 and report["covered"] is not None and report["after_kill"] is not None
-    results.write_section("ha-scale", scale_markdown(args, cond, report, bound3, ok))
+    results.write_section("ha-scale", scale_markdown(args, results.end(cond), report, bound3, ok))
     return ok
 
 
@@ -478,8 +458,7 @@ def _steady_window(args, nodes, dsn, names):
 
 def scale_markdown(args, cond, r, bound3, ok):
     names = sorted(r["held"])
-    lines = [
-        "## HA scale: %d tenants on three agents (bench)" % args.scale_tenants, "",
+    intro = [
         "Script: `%s` (`make bench`), part `scale`." % SCRIPT, "",
         "Three agents (`python -m signl4_agent run`, lease %.0f s, poll interval 30 s) with the same %d tenants in" % (
             args.lease, args.scale_tenants),
@@ -488,10 +467,9 @@ def scale_markdown(args, cond, r, bound3, ok):
         "agent read from `leases` (not expired, on the database's clock); CPU from `/proc/<pid>/stat` over %.0f s of" % (
             args.scale_seconds),
         "steady state, RSS (VmRSS) and threads at its end, database connections from `pg_stat_activity` (the",
-        "agents name them). Then the agent holding the most is killed.", "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + [
-        "", "### Figures", "", "| what | figure |", "|---|---|",
+        "agents name them). Then the agent holding the most is killed."]
+    lines = [
+        "### Figures", "", "| what | figure |", "|---|---|",
         "| every tenant held, after the agents were started | %s s |" % _fmt(r["covered"]),
         "| no agent above ceil(M/N)+1 = %d, after the agents were started | %s s |" % (bound3, _fmt(r["balanced"])),
         "| most held by one agent while they started (the first takes all it can) | %s |" % ", ".join(
@@ -507,7 +485,7 @@ def scale_markdown(args, cond, r, bound3, ok):
         "| held per agent after that; threads | %s |" % ", ".join(
             "%s %d; %d" % (n, r["after"][n], r["threads_after"][n]) for n in sorted(r["after"])),
         "", "Balance bound met once steady: %s." % ("yes" if ok else "NO")]
-    return "\n".join(lines) + "\n"
+    return results.section("HA scale: %d tenants on three agents (bench)" % args.scale_tenants, intro, cond, lines)
 
 
 # ----- a rolling restart (SIGTERM, one agent at a time) --------------------------------------------------------
@@ -536,44 +514,16 @@ def undriven(history, since):
 def rolling(args, workdir, cond):
     """``--rolls`` rolling restarts of three agents driving ``--rolling-tenants`` tenants, as site.yml does them
     (serial: 1): SIGTERM one agent, start it again, wait for /healthz, then the next."""
-    names, calls, nodes, proxies = ["agent-1", "agent-2", "agent-3"], [], [], []
-    manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-    signl4 = RunningEmulator("tests.emulators.signl4", [])
-    try:
-        manage.connection = dict(ha.MANAGE_CONNECTION, cw_url=manage.url)
-        support.provision(manage)
-        tenants = []
-        for n in range(1, args.rolling_tenants + 1):
-            tenant = "tenant-%d" % n
-            proxies += [ha.TaggedProxy(int(manage.url.rsplit(":", 1)[1]), tenant, calls),
-                        ha.TaggedProxy(int(signl4.url.rsplit(":", 1)[1]), tenant, calls)]
-            tenants.append({"id": tenant, "manage": dict(url=proxies[-2].url, company_id="signl4demo",
-                                                         public_key="demopublic", private_key="demoprivate"),
-                            "signl4": dict(api_url=proxies[-1].url + "/api", api_key="demo-signl4-api-key",
-                                           team_secret="demoteamsecret"),
-                            "listen": dict(webhook_token=support.WEBHOOK_TOKEN)})
-        shared = ha.base_config(poll_interval=args.rolling_poll)
-        shared.pop("filters")  # nothing to sync: the seed's tickets are older than the first start
-        with bench_cluster() as (cluster, dbname, dsn):
-            ha.install_lease_history(dsn)
-            nodes = [ha.AgentNode(workdir, name, cluster, dbname, shared, tenants, args.lease) for name in names]
-            report = _rolling_restarts(args, nodes, dsn, calls)
-            for node in nodes:
-                node.close()
-    finally:
-        for node in nodes:
-            node.close()
-        for proxy in proxies:
-            proxy.close()
-        manage.stop()
-        signl4.stop()
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    calls, tenant_ids = [], ["tenant-%d" % n for n in range(1, args.rolling_tenants + 1)]
+    with three_agents(workdir, args.lease, tenant_ids, args.rolling_poll, calls) as (nodes, dsn):
+        ha.install_lease_history(dsn)
+        report = _rolling_restarts(args, nodes, dsn, calls)
     ok = report["complete"] and not report["expired"] and all(code == 0 for _n, _s, _r, code in report["restarts"]) \
         and report["gaps"] and max(report["gaps"]) <= args.rolling_poll
     print("rolling: %d SIGTERM restarts, %d hand-overs, undriven max %s s (first request: max %s s), %d taken after "
           "expiry" % (len(report["restarts"]), len(report["gaps"]), _fmt(max(report["gaps"], default=None)),
                       _fmt(max(report["first"], default=None)), len(report["expired"])), flush=True)
-    results.write_section("ha-rolling", rolling_markdown(args, cond, report, ok))
+    results.write_section("ha-rolling", rolling_markdown(args, results.end(cond), report, ok))
     return ok
 
 
@@ -616,8 +566,7 @@ def _rolling_restarts(args, nodes, dsn, calls):
 
 def rolling_markdown(args, cond, r, ok):
     gaps, first = r["gaps"], r["first"]
-    lines = [
-        "## HA rolling restart: SIGTERM one agent at a time (bench)", "",
+    intro = [
         "Script: `%s` (`make bench`), part `rolling`." % SCRIPT, "",
         "Three agents (`python -m signl4_agent run`, lease %.0f s, poll interval %.0f s: one cycle) drive %d tenants" % (
             args.lease, args.rolling_poll, args.rolling_tenants),
@@ -626,25 +575,22 @@ def rolling_markdown(args, cond, r, ok):
         "its exit, start it again, wait until it answers `/healthz`, then the next agent. *Undriven*: a tenant's",
         "release to its next acquisition (a trigger on `leases`, the database's clock), including the hand-overs of",
         "the rebalancing after each agent comes back. *First request*: the release to the new holder's first API",
-        "request for that tenant. Target (issue 21, item 5): no tenant undriven for longer than one cycle.", "",
-        "### Conditions", "",
-    ] + results.conditions_lines(cond) + [
-        "", "### Figures", "", "| what | figure |", "|---|---|",
+        "request for that tenant. Target (issue 21, item 5): no tenant undriven for longer than one cycle."]
+    lines = [
+        "### Figures", "", "| what | figure |", "|---|---|",
         "| SIGTERM restarts (exit codes) | %d (%s) |" % (len(r["restarts"]), ", ".join(
             sorted({str(code) for _n, _s, _r, code in r["restarts"]}))),
         "| SIGTERM -> the agent back and answering /healthz: p50 / max | %.1f / %.1f s |" % (
             percentile(r["terminate"], 0.5), max(r["terminate"])),
         "| hand-overs (releases) during the restarts | %d |" % len(gaps),
-        "| undriven per hand-over: p50 / p95 / max | %.2f / %.2f / %.2f s |" % (
-            percentile(gaps, 0.5), percentile(gaps, 0.95), max(gaps, default=float("nan"))),
-        "| release -> the new holder's first request: p50 / p95 / max | %.2f / %.2f / %.2f s |" % (
-            percentile(first, 0.5), percentile(first, 0.95), max(first, default=float("nan"))),
+        "| undriven per hand-over: p50 / p95 / max | %s s |" % p50_p95_max(gaps),
+        "| release -> the new holder's first request: p50 / p95 / max | %s s |" % p50_p95_max(first),
         "| longest undriven stretch per tenant | %s |" % ", ".join(
             "%s %.2f s" % (t, max(v)) for t, v in sorted(r["per_tenant"].items())),
         "| leases taken only after they ran out (not handed over) | %d |" % len(r["expired"]),
         "", "Target met (every hand-over within one cycle, %.0f s; none through expiry): %s." % (
             args.rolling_poll, "yes" if ok else "NO")]
-    return "\n".join(lines) + "\n"
+    return results.section("HA rolling restart: SIGTERM one agent at a time (bench)", intro, cond, lines)
 
 
 # ----- entry point ------------------------------------------------------------------------------------------
@@ -654,17 +600,10 @@ PARTS = dict(failover=failover, rolling=rolling, burst=burst, idle=idle, scale=s
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: %s" % QUICK)
     parser.add_argument("--part", choices=sorted(PARTS) + ["all"], default="all")
     parser.add_argument("--lease", type=float, default=10.0, help="state.lease_seconds (the agent's default: 10)")
     parser.add_argument("--seed", type=int, default=None)
-    for name, value in FULL.items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=None,
-                            help="default %s (quick: %s)" % (value, QUICK[name]))
-    args = parser.parse_args(argv)
-    for name, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    args = results.sized_args(parser, FULL, QUICK, argv)
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
     return args
@@ -672,19 +611,8 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(argv)
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="ha-bench-") as tmp:
-        for part, run in PARTS.items():
-            if args.part in (part, "all"):
-                cond = results.conditions()
-                cond["mode"] = "quick" if args.quick else "full"
-                cond["load"] += " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
-                cond["parameters"] = "lease=%s, seed=%s, %s" % (args.lease, args.seed, ", ".join(
-                    "%s=%s" % (k, getattr(args, k)) for k in FULL))
-                print("\n".join(["== ha-%s ==" % part] + results.conditions_lines(cond)), flush=True)
-                ok = run(args, Path(tmp), cond) and ok
-    print("ha_bench: %s" % ("OK" if ok else "FAILED (a condition failed, see above)"))
-    return 0 if ok else 1
+    return results.run_parts("ha_bench", "ha", PARTS, args, "lease=%s, seed=%s, %s" % (
+        args.lease, args.seed, ", ".join("%s=%s" % (k, getattr(args, k)) for k in FULL)), ha.SHARED_MACHINE)
 
 
 if __name__ == "__main__":

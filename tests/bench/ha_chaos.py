@@ -149,14 +149,8 @@ def driven(node):
 
 def tenant_caught_up(run):
     """Every ticket of the tenant in its expected state with its Signl, every annotation a note, no delivery queued."""
-    alerts = chaos._alerts_by_external_id(run.tenant.signl4)
-    tickets = chaos._read_tickets(run.cw, [t.id for t in run.workload.tickets])
-    for ticket in run.workload.tickets:
-        status, word, code, _user = chaos._expected(ticket)
-        current, found = tickets.get(ticket.id), alerts.get(str(ticket.id)) or []
-        if not current or not found or current["status"]["name"] != status or found[0]["status"]["statusCode"] != code \
-                or (word and support.custom(current, "Signl4Status_c") != word):
-            return False
+    if chaos.states_reached(run.workload, run.tenant.signl4, run.cw) is None:
+        return False
     if any(min(chaos._note_counts(run.cw, t)[0] or [1]) < 1 for t in run.workload.tickets if t.annotations):
         return False
     return run.tenant.signl4.control("GET", "/outbound")["pending"] == 0 and \
@@ -183,8 +177,7 @@ class TenantRun:
         support.provision(self.tenant.manage)
         self.cw = chaos._client(self.tenant.manage)
         self.members = chaos._members(self.cw)
-        board = self.cw.list("/service/boards", conditions='name = "Service Desk"')[0]
-        self.ledger.status_ids = dict((s["name"], s["id"]) for s in self.cw.list("/service/boards/%d/statuses" % board["id"]))
+        self.ledger.status_ids = chaos.status_ids(self.cw)
         self.workload = chaos.Workload(rng, self.tenant.manage, self.tenant.signl4, self.cw, tickets, duration, NotDown())
 
     def close(self):
@@ -328,15 +321,7 @@ def _rows(args, outcome):
     return [
         ("seed", args.seed),
         ("agents / tenants / lease", "%d / %d / %.0f s" % (args.agents, args.tenants, args.lease)),
-        ("tickets", counts["tickets"]),
-        ("Signls (in SIGNL4, for those tickets)", counts["Signls"]),
-        ("Signls per ticket", "all 1" if counts["Signls"] == counts["tickets"] and not any(
-            "Signls" in p for p in outcome["problems"]) else "NOT all 1"),
-        ("transitions SIGNL4 -> Manage: expected / applied", "%d / %d" % (
-            counts["transitions SIGNL4 -> Manage expected"], counts["transitions SIGNL4 -> Manage applied"])),
-        ("transitions Manage -> SIGNL4: expected / applied", "%d / %d" % (
-            counts["transitions Manage -> SIGNL4 expected"], counts["transitions Manage -> SIGNL4 applied"])),
-        ("Manage -> SIGNL4 repeats SIGNL4 refused (409, harmless)", counts["Manage -> SIGNL4 repeats refused (409)"]),
+        *chaos.ledger_rows(counts, outcome["problems"]),
         ("notes: expected / written", "%d / %d" % (counts["notes expected"], counts["notes written"])),
         ("faults done", ", ".join("%s %d" % kv for kv in sorted(collections.Counter(f[0] for f in outcome["faults"]).items()))),
         ("fault -> next takeover of a tenant the agent held (median, max)", "; ".join(
@@ -362,16 +347,7 @@ def _spread(values):
 
 
 def report(args, cond, outcome, timeline):
-    rows = _rows(args, outcome)
-    print()
-    for name, value in rows:
-        print("%-66s %s" % (name, value))
-    for problem in outcome["problems"][:50]:
-        print("MISMATCH: " + problem)
-    if args.no_results:
-        return
-    lines = [
-        "## HA chaos: 3 agents, 5 tenants, one PostgreSQL (suite part: high availability)", "",
+    intro = [
         "Script: `%s` (`make chaos`); reproduce with `python -m tests.bench.ha_chaos --seed %d%s`." % (
             SCRIPT, args.seed, " --quick" if args.quick else ""), "",
         "%d agents (`python -m signl4_agent run`, lease %.0f s, poll interval %.0f s, SIGNL4 polling on) share %d tenants "
@@ -385,16 +361,10 @@ def report(args, cond, outcome, timeline):
         "database's clock; every agent request recorded at the proxies is checked against it. Afterwards the final "
         "state of every tenant is compared with its ledger." % (
             args.agents, args.lease, args.poll_interval, args.tenants, args.tickets, args.duration, args.kills,
-            args.stops, 3 * args.lease, args.pg_restarts, args.cut), "",
-        "### Conditions", *results.conditions_lines(cond), "",
-        "### Counts", "", "| what | count |", "|---|---|",
-        *["| %s | %s |" % (name, value) for name, value in rows],
-        "", "### Faults", "", *["- %.0f s: %s" % entry for entry in timeline.entries if _fault_line(entry[1])],
-    ]
-    if outcome["problems"]:
-        lines += ["", "### Mismatches", ""] + ["- " + p for p in outcome["problems"][:50]]
-    path = results.write_section("ha-chaos", "\n".join(lines) + "\n")
-    print("wrote the ha-chaos section of %s" % path)
+            args.stops, 3 * args.lease, args.pg_restarts, args.cut)]
+    chaos.report_counts(args, "ha-chaos", "HA chaos: 3 agents, 5 tenants, one PostgreSQL (suite part: high availability)",
+                        intro, cond, _rows(args, outcome), outcome["problems"],
+                        ["", "### Faults", "", *["- %.0f s: %s" % entry for entry in timeline.entries if _fault_line(entry[1])]])
 
 
 def _fault_line(text):
@@ -406,21 +376,14 @@ def _fault_line(text):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None, help="drives everything random (default: a random one)")
-    for name, value in FULL.items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=None,
-                            help="default %s (quick: %s)" % (value, QUICK[name]))
     parser.add_argument("--lease", type=float, default=10.0, help="state.lease_seconds (the agent's default: 10)")
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=None, help="seconds over which the tickets are created "
                         "(default: 0.8 s per ticket, at least 60 s)")
     parser.add_argument("--final-wait", type=float, default=900.0, help="at most this long for the agents to catch up")
     parser.add_argument("--settle", type=float, default=8.0, help="seconds for late deliveries after catching up")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: %s" % QUICK)
     parser.add_argument("--no-results", action="store_true", help="do not write tests/bench/RESULTS.md")
-    args = parser.parse_args(argv)
-    for name, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    args = results.sized_args(parser, FULL, QUICK, argv)
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
     if args.duration is None:
@@ -432,18 +395,13 @@ def main(argv=None):
     args = parse_args(argv)
     os.environ["PYTHONFAULTHANDLER"] = "1"  # an agent that does not stop dumps its threads on SIGABRT
     signal.signal(signal.SIGTERM, lambda *unused: sys.exit(143))  # stopped: still stop everything it started
-    cond = results.conditions()
-    cond["mode"] = "quick" if args.quick else "full"
-    cond["load"] += " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
-    cond["seed"] = args.seed
-    print("\n".join(results.conditions_lines(cond)), flush=True)
+    cond = results.start(args.quick, load_note=ha.SHARED_MACHINE, seed=args.seed)
     timeline = ha.Timeline()
     with tempfile.TemporaryDirectory(prefix="ha-chaos-") as tmp:
         outcome = run(args, Path(tmp), timeline)
     if not outcome["caught"]:
         outcome["problems"].insert(0, "the agents did not catch up within %.0f s" % args.final_wait)
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    report(args, cond, outcome, timeline)
+    report(args, results.end(cond), outcome, timeline)
     return 0 if not outcome["problems"] else 1
 
 

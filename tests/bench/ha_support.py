@@ -21,30 +21,23 @@ import json
 import os
 import re
 import signal
-import sys
 import threading
 import time
 
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
-
-for _path in (os.path.join(REPO_ROOT, "build", "collections"), os.path.join(REPO_ROOT, "agent")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+from tests.bench import common
 
 import psycopg  # noqa: E402 - in requirements-dev.txt (the agent's PostgreSQL driver)
 from psycopg.rows import dict_row  # noqa: E402
 
-from tests.agent import support  # noqa: E402
+from tests.agent import support  # noqa: E402 - after common, which puts the agent and the collection on sys.path
 from tests.bench.proxy import RecordingProxy, _json  # noqa: E402
-from tests.conftest import MANAGE_ARGS  # noqa: E402
 from tests.support import postgres  # noqa: E402
 from tests.support.tcp_proxy import TcpProxy  # noqa: E402
 
 NODE = re.compile(r"signl4-agent/\S+ node/(\S+)")
 # Reads every node makes as a receiver, whatever it holds: the key a Manage callback is signed with.
 RECEIVER_READS = re.compile(r"/system/callbackkey/", re.IGNORECASE)
-MANAGE_CONNECTION = dict(cw_company_id="signl4demo", cw_public_key="demopublic", cw_private_key="demoprivate",
-                         cw_client_id="00000000-0000-4000-8000-000000000001")
+SHARED_MACHINE = " (uptime's load average; the 2 cores are shared with other sessions' test runs)"
 
 
 # ----- PostgreSQL ------------------------------------------------------------------------------------
@@ -177,52 +170,49 @@ def calls_without_lease(calls, history, exempt=RECEIVER_READS):
 
 # ----- tenants: emulators behind proxies ------------------------------------------------------------------
 
-class Tenant:
+class Tenant(common.Emulators):
     """One tenant's Manage and SIGNL4 (emulator processes), each behind a :class:`TaggedProxy`; ``manage`` and
     ``signl4`` are the emulators (test controls), ``manage.connection`` goes through the proxy (so the keys of
     the callbacks that the workload's changes trigger are read from the URL the agents know)."""
 
     def __init__(self, tenant_id, calls, manage_args=(), signl4_args=(), ledger=None):
+        super().__init__(manage_args, signl4_args, timeout=600)
         self.id = tenant_id
-        self.manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS + list(manage_args), timeout=600)
-        self.signl4 = RunningEmulator("tests.emulators.signl4", list(signl4_args))
         self.manage_proxy = TaggedProxy(_port(self.manage), tenant_id, calls, ledger.manage if ledger else None)
         self.signl4_proxy = TaggedProxy(_port(self.signl4), tenant_id, calls, ledger.signl4 if ledger else None)
-        self.manage.connection = dict(MANAGE_CONNECTION, cw_url=self.manage_proxy.url)
+        self.manage.connection["cw_url"] = self.manage_proxy.url
         self.ledger = ledger
 
     def config(self):
         """The tenant's entry of the agents' ``tenants:`` list."""
-        return {"id": self.id,
-                "manage": dict(url=self.manage_proxy.url, company_id="signl4demo", public_key="demopublic",
-                               private_key="demoprivate"),
-                "signl4": dict(api_url=self.signl4_proxy.url + "/api", api_key="demo-signl4-api-key",
-                               team_secret="demoteamsecret"),
-                "listen": dict(webhook_token=support.WEBHOOK_TOKEN, callback_token=support.CALLBACK_TOKEN)}
+        return tenant_config(self.id, self.manage_proxy.url, self.signl4_proxy.url, callback_token=support.CALLBACK_TOKEN)
 
     def subscribe(self, agent_urls):
         """SIGNL4's outbound webhook and a Manage ticket callback to every agent (every node receives)."""
-        with support.manage_client(self.manage) as cw:
-            for url in agent_urls:
-                support.subscribe(self.signl4, "%s/t/%s/signl4/%s" % (url, self.id, support.WEBHOOK_TOKEN))
-                cw.create("/system/callbacks", {"url": "%s/t/%s/manage/%s/callback?recordId=" % (
-                    url, self.id, support.CALLBACK_TOKEN), "objectId": 1, "type": "ticket", "level": "owner",
-                    "description": "agent"})
+        for url in agent_urls:
+            self.register_agent("%s/t/%s" % (url, self.id))
 
     def stop(self):
         for part in (self.manage_proxy, self.signl4_proxy):
             part.close()
-        for emulator in (self.manage, self.signl4):
-            emulator.stop()
+        super().stop()
 
 
 def _port(emulator):
     return int(emulator.url.rsplit(":", 1)[1])
 
 
+def tenant_config(tenant_id, manage_url, signl4_url, **listen):
+    """A tenant's entry of the agents' ``tenants:`` list for the emulators (or their proxies) at these URLs."""
+    return {"id": tenant_id,
+            "manage": dict(url=manage_url, company_id="signl4demo", public_key="demopublic", private_key="demoprivate"),
+            "signl4": dict(api_url=signl4_url + "/api", api_key="demo-signl4-api-key", team_secret="demoteamsecret"),
+            "listen": dict(webhook_token=support.WEBHOOK_TOKEN, **listen)}
+
+
 def base_config(poll_interval=2, **overrides):
     """What every tenant of the agents shares (the top level of their file, without state and node)."""
-    raw = {"manage": dict(client_id=MANAGE_CONNECTION["cw_client_id"], timeout=5),
+    raw = {"manage": dict(client_id=common.MANAGE_CONNECTION["cw_client_id"], timeout=5),
            "signl4": dict(acting_user=support.ACTING_USER, timeout=5),
            "listen": dict(host="127.0.0.1"),
            "filters": dict(entered_after="2000-01-01T00:00:00Z"),
@@ -290,12 +280,7 @@ class AgentNode:
         """SIGTERM: ``(exit code, its log)``; SIGABRT (a thread dump, PYTHONFAULTHANDLER) when it does not end."""
         if not self.alive():
             return self.outputs[-1] if self.outputs else (None, "")
-        self.process.proc.terminate()
-        try:
-            self.process.proc.wait(timeout)
-        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: dump its threads, then it is killed
-            self.process.proc.send_signal(signal.SIGABRT)
-        result = self.process.stop()
+        result = common.terminate(self.process, timeout)
         self.outputs.append(result)
         return result
 

@@ -40,9 +40,8 @@ import urllib.request
 
 import yaml
 
-from tests.bench import results as results_file
-from tests.bench.results import conditions
-from tests.emulators.harness import REPO_ROOT, RunningEmulator
+from tests.bench import common, results as results_file
+from tests.emulators.harness import REPO_ROOT
 
 BENCH_DIR = os.path.join(REPO_ROOT, "tests", "bench")
 DATA_DIR = os.path.join(REPO_ROOT, "tests", "integration", "data")
@@ -52,12 +51,9 @@ PLAYBOOKS = {
 }
 TOOLS = ("collection", "uri")
 PHASES = ("first", "no-change", "check")
-RESULTS = os.path.join(BENCH_DIR, "RESULTS.md")
 
 CW = dict(company_id="signl4demo", public_key="demopublic", private_key="demoprivate",
           client_id="00000000-0000-4000-8000-000000000001", codebase="v2025_1/")
-MANAGE_ARGS = ["--company-id", CW["company_id"], "--public-key", CW["public_key"], "--private-key", CW["private_key"],
-               "--client-id", CW["client_id"], "--codebase", CW["codebase"]]
 S4 = dict(api_key="demo-signl4-api-key", team_secret="demoteamsecret")
 LEVEL_KEYS = (("add_level", "add"), ("edit_level", "edit"), ("delete_level", "delete"), ("inquire_level", "inquire"))
 
@@ -110,20 +106,11 @@ def unavoidable_lookups():
 
 # ----- emulators ---------------------------------------------------------------------------------
 
-class Systems:
+class Systems(common.Emulators):
     """Both emulators, with the helpers the benchmark needs between runs."""
 
     def __init__(self):
-        self.manage = RunningEmulator("tests.emulators.manage", MANAGE_ARGS)
-        try:
-            self.signl4 = RunningEmulator("tests.emulators.signl4", [])
-        except Exception:
-            self.manage.stop()
-            raise
-
-    def stop(self):
-        self.manage.stop()
-        self.signl4.stop()
+        super().__init__(["--codebase", CW["codebase"]])
 
     def env(self):
         return {"BENCH_CW_URL": self.manage.url, "BENCH_CW_COMPANY_ID": CW["company_id"],
@@ -134,18 +121,11 @@ class Systems:
     def reset(self, latency):
         for emulator in (self.manage, self.signl4):
             emulator.reset()  # seeded state, empty journal, latency 0
-            emulator.set_latency(latency)
+        self.set_latency(latency)
 
     def set_latency(self, latency):
         for emulator in (self.manage, self.signl4):
             emulator.set_latency(latency)
-
-    def journals(self):
-        return self.manage.requests(), self.signl4.requests()
-
-    def clear_journals(self):
-        self.manage.clear_requests()
-        self.signl4.clear_requests()
 
     # The benchmark's own reads below are journaled; callers clear the journals afterwards.
     def manage_get(self, path, **query):
@@ -264,7 +244,8 @@ def run_playbook(tool, systems, check):
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     shutil.rmtree(run_cache, ignore_errors=True)
-    manage, signl4 = systems.journals()
+    journal = systems.journals()
+    manage, signl4 = journal["manage"], journal["signl4"]
     output = result.stdout + result.stderr
     return {
         "rc": result.returncode, "wall": wall, "endpoints": endpoints(manage, "Manage") + endpoints(signl4, "SIGNL4"),
@@ -373,24 +354,27 @@ HEADER = ("| phase | tool | API calls (Manage + SIGNL4) | writes | repeated GETs
 def problems_of(results, latencies):
     """Failed tasks, non-zero exit codes, writes in runs that must not write, and so on, once each."""
     notes = []
+    for latency, tool, phase, run, label in each_run(results, latencies):
+        if run["failed_tasks"]:
+            notes.append("%s: failed task(s), errors ignored so the rest ran: %s" % (label, "; ".join(run["failed_tasks"])))
+        if run["rc"]:
+            notes.append("%s: ansible-playbook exited %d" % (label, run["rc"]))
+        if phase != "first" and run["writes"]:
+            notes.append("%s: %d write(s) in a run that must not write" % (label, run["writes"]))
+        if phase == "no-change" and run["recap"].get("changed"):
+            notes.append("%s: %d task(s) reported changed" % (label, run["recap"]["changed"]))
+    notes += ["%s (latency %.2f s): the security role did not exist after the first run" % (tool, latency)
+              for latency in latencies for rep in results[latency] for tool in TOOLS if not rep[tool]["role_levels_set"]]
+    return list(dict.fromkeys(notes))
+
+
+def each_run(results, latencies):
+    """``(latency, tool, phase, run, label)`` of every playbook run, in order."""
     for latency in latencies:
         for rep in results[latency]:
             for tool in TOOLS:
                 for phase in [p for p in ("check-empty",) + PHASES if p in rep[tool]]:
-                    run = rep[tool][phase]
-                    label = "%s %s (latency %.2f s)" % (tool, phase, latency)
-                    if run["failed_tasks"]:
-                        notes.append("%s: failed task(s), errors ignored so the rest ran: %s"
-                                     % (label, "; ".join(run["failed_tasks"])))
-                    if run["rc"]:
-                        notes.append("%s: ansible-playbook exited %d" % (label, run["rc"]))
-                    if phase != "first" and run["writes"]:
-                        notes.append("%s: %d write(s) in a run that must not write" % (label, run["writes"]))
-                    if phase == "no-change" and run["recap"].get("changed"):
-                        notes.append("%s: %d task(s) reported changed" % (label, run["recap"]["changed"]))
-                if not rep[tool]["role_levels_set"]:
-                    notes.append("%s (latency %.2f s): the security role did not exist after the first run" % (tool, latency))
-    return list(dict.fromkeys(notes))
+                    yield latency, tool, phase, rep[tool][phase], "%s %s (latency %.2f s)" % (tool, phase, latency)
 
 
 def once_rows(results, latencies):
@@ -450,10 +434,7 @@ def render(args, cond, seed, table, latencies, problems, state_note, sample_tail
              "run starts with an empty run cache of its own (`SIGNL4_CONNECTWISE_RUN_CACHE`, which holds only the",
              "discovered codebase); each of the collection's tasks reads what it compares and looks names up itself.", "",
              "### Conditions", "",
-             "- date: %s; commit: %s" % (cond["date"], cond["commit"]),
-             "- machine: %s; load average at start: %s; at end: %s" % (cond["machine"], cond["load"], cond["load_end"]),
-             "- Python %s; %s" % (cond["python"], cond["ansible"]),
-             "- mode: %s" % ("quick (latency 0 only, 1 repetition)" if args.quick else "full"), ""]
+             *results_file.conditions_lines(dict(cond, mode="quick (latency 0 only, 1 repetition)" if args.quick else "full")), ""]
     lines += ["### Summary: collection / uri (medians)", "",
               "| latency s | first: calls, wall, CPU | no-change: calls, wall, CPU | check: calls, wall, CPU | "
               "no-change calls / floor (collection, uri) |", "|---|---|---|---|---|"]
@@ -545,14 +526,10 @@ def state_note_of(states):
 def failure_tails(results, latencies):
     """The output's last lines of the first failed run of each tool and phase."""
     tails, seen = [], set()
-    for latency in latencies:
-        for rep in results[latency]:
-            for tool in TOOLS:
-                for phase in [p for p in ("check-empty",) + PHASES if p in rep[tool]]:
-                    run = rep[tool][phase]
-                    if run["tail"] and (tool, phase) not in seen:
-                        seen.add((tool, phase))
-                        tails.append(("%s %s (latency %.2f s)" % (tool, phase, latency), run["tail"]))
+    for _latency, tool, phase, run, label in each_run(results, latencies):
+        if run["tail"] and (tool, phase) not in seen:
+            seen.add((tool, phase))
+            tails.append((label, run["tail"]))
     return tails
 
 
@@ -562,7 +539,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per cell (default: %(default)s)")
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 0.1, 0.25],
                         help="emulated seconds per API request (default: %(default)s)")
-    parser.add_argument("--output", default=RESULTS, help="the results file (default: tests/bench/RESULTS.md)")
+    parser.add_argument("--output", default=results_file.RESULTS, help="the results file (default: tests/bench/RESULTS.md)")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat, args.latencies = 1, [0.0]
@@ -572,7 +549,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     seed = load_seed()
-    cond = conditions()
+    cond = results_file.conditions()
     print("conditions: %s" % json.dumps(cond), flush=True)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))  # stop the emulators on kill too
     systems = Systems()
@@ -595,7 +572,7 @@ def main(argv=None):
                 results[latency].append(runs)
     finally:
         systems.stop()
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    results_file.end(cond)
     table = summarise(results, args.latencies)
     problems = problems_of(results, args.latencies)
     state_note = state_note_of(states)

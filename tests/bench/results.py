@@ -11,6 +11,8 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from tests.emulators.harness import REPO_ROOT
 
@@ -58,6 +60,58 @@ def conditions_lines(cond):
                     if key not in ("date", "commit", "machine", "load", "load_end", "python", "ansible")]
 
 
+def start(quick, heading=None, load_note="", **extra):
+    """The conditions of a run, ``mode`` (quick or full) and ``extra`` among them, printed (after ``heading``).
+    ``load_note`` follows the load average: what else shares the machine."""
+    cond = dict(conditions(), mode="quick" if quick else "full", **extra)
+    cond["load"] += load_note
+    print("\n".join(([heading] if heading else []) + conditions_lines(cond)), flush=True)
+    return cond
+
+
+def end(cond):
+    """``cond`` with the load average at the end of the run."""
+    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    return cond
+
+
+def run_parts(script, prefix, parts, args, parameters, load_note=""):
+    """Each of ``parts`` that ``args.part`` names (all by default), with conditions of its own, in one scratch
+    directory; prints whether every part's correctness conditions held and returns the exit status."""
+    ok = True
+    with tempfile.TemporaryDirectory(prefix=script.replace("_", "-") + "-") as tmp:
+        for part, run in parts.items():
+            if args.part in (part, "all"):
+                cond = start(args.quick, "== %s-%s ==" % (prefix, part), load_note, parameters=parameters)
+                ok = run(args, Path(tmp), cond) and ok
+    print("%s: %s" % (script, "OK" if ok else "FAILED (a correctness condition failed, see above)"))
+    return 0 if ok else 1
+
+
+def sized_args(parser, full, quick, argv):
+    """Parse ``argv`` with ``--quick`` and one option per size in ``full``: each defaults to ``full``'s value,
+    or ``quick``'s with ``--quick``."""
+    parser.add_argument("--quick", action="store_true", help="a smoke run: %s" % quick)
+    for name, value in full.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=None,
+                            help="default %s (quick: %s)" % (value, quick[name]))
+    args = parser.parse_args(argv)
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+def section(title, intro, cond, body):
+    """A section's Markdown: ``## title``, the ``intro`` lines (its script, what it does), its conditions, ``body``."""
+    return "\n".join(["## " + title, "", *intro, "", "### Conditions", "", *conditions_lines(cond), "", *body]) + "\n"
+
+
+def table(header, rows):
+    """A Markdown table's lines: the ``header`` cells, then a line per row (a sequence of cells)."""
+    return ["| %s |" % " | ".join(header), "|" + "---|" * len(header)] + ["| %s |" % " | ".join(map(str, row)) for row in rows]
+
+
 def _sections(text):
     found = {}
     for match in re.finditer(r"<!-- BEGIN (\S+) -->\n(.*?)<!-- END \1 -->\n", text, re.S):
@@ -81,6 +135,8 @@ def write_section(name, markdown, path=RESULTS):
 
 
 def percentile(values, fraction):
-    """Nearest-rank percentile (``fraction`` 0.95 = p95) of a non-empty list."""
+    """Nearest-rank percentile (``fraction`` 0.95 = p95) of a list; NaN for an empty one."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered), int(-(-fraction * len(ordered) // 1))) - 1)]

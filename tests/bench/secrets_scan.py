@@ -31,13 +31,11 @@ import grp
 import json
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -45,12 +43,9 @@ from urllib.parse import quote, quote_plus
 
 import yaml
 
+from tests.bench import common, results
 from tests.emulators.harness import REPO_ROOT, RunningEmulator
-
-sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
-
-from tests.agent import support  # noqa: E402 - needs the path above
-from tests.bench import results  # noqa: E402
+from tests.agent import support  # noqa: E402 - after common, which puts the collection on sys.path
 
 COMPANY, PUBLIC_KEY, CLIENT_ID = "signl4demo", "demopublic", "00000000-0000-4000-8000-000000000001"
 # Secrets of this run: "/", "+", "=", "@" and a quote change under URL-encoding and JSON-escaping. The
@@ -308,29 +303,23 @@ def run(sandbox, quick, progress=print):
 
 
 def markdown(cond, scan, perms, steps, timings, failures):
-    lines = ["## Secrets: site.yml and the agent at full verbosity (chaos suite part)", "",
-             "Script: `tests/bench/secrets_scan.py` (`make chaos`)", "",
+    intro = ["Script: `tests/bench/secrets_scan.py` (`make chaos`)", "",
              "site.yml (agent mode) runs against both emulators at `-vvvv --diff` (and `--check --diff -vvvv`) with "
              "a HOME and a run cache of its own; the installed agent runs at DEBUG: ticket -> Signl (callback), "
              "acknowledge + annotate in SIGNL4, resolve in Manage. Then every secret (%s) is searched raw, URL-encoded, "
              "base64 (also the Basic pair and header) and JSON-escaped in all output, the agent's log, every file the "
              "run wrote (install dir with its virtualenv, config, state with WAL/SHM, unit, `~/.ansible`, run cache) "
              "and the state database's content. Allowed: the agent's config file and the operator's inventory."
-             % ", ".join(SECRETS), "", "### Conditions", ""]
-    lines += results.conditions_lines(cond)
-    lines += ["", "### What ran", "", "| step | ok |", "|---|---|"]
-    lines += ["| %s | %s |" % (name, "yes" if ok else "NO") for name, ok in steps.items()]
-    lines += ["", "timings: " + ", ".join("%s %.1f s" % item for item in timings.items()), "",
-              "### Files scanned and hits", "", "| source | bytes | hits |", "|---|---|---|"]
-    for source, size, hits, allowed in scan.rows:
-        lines.append("| %s | %d | %s |" % (source, size, ("allowed: %d form(s)" % len(hits)) if allowed
-                                           else (", ".join(hits) or "0")))
-    lines += ["", "### Permissions", "", "| file | mode | no group/other access |", "|---|---|---|"]
-    lines += ["| %s | %s | %s |" % (name, mode, {True: "yes", False: "NO", None: "(absent)"}[ok])
-              for name, (ok, mode) in perms.items()]
-    lines += ["", "**Result: %s**" % ("PASS: 0 hits outside the agent's config" if not failures
-                                      else "FAIL: " + "; ".join(failures[:8]))]
-    return "\n".join(lines) + "\n"
+             % ", ".join(SECRETS)]
+    files = [(source, size, "allowed: %d form(s)" % len(hits) if allowed else ", ".join(hits) or "0")
+             for source, size, hits, allowed in scan.rows]
+    modes = [(name, mode, {True: "yes", False: "NO", None: "(absent)"}[ok]) for name, (ok, mode) in perms.items()]
+    lines = ["### What ran", "", *results.table(("step", "ok"), [(name, "yes" if ok else "NO") for name, ok in steps.items()]),
+             "", "timings: " + ", ".join("%s %.1f s" % item for item in timings.items()), "",
+             "### Files scanned and hits", "", *results.table(("source", "bytes", "hits"), files),
+             "", "### Permissions", "", *results.table(("file", "mode", "no group/other access"), modes),
+             "", "**Result: %s**" % ("PASS: 0 hits outside the agent's config" if not failures else "FAIL: " + "; ".join(failures[:8]))]
+    return results.section("Secrets: site.yml and the agent at full verbosity (chaos suite part)", intro, cond, lines)
 
 
 def failures_of(scan, perms, steps):
@@ -347,21 +336,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="one site.yml run (no --check run)")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox (its path is printed)")
     args = parser.parse_args(argv)
-    cond = results.conditions()
-    cond["mode"] = "quick" if args.quick else "full"
-    for line in results.conditions_lines(cond):
-        print(line)
-    sandbox = Path(tempfile.mkdtemp(prefix="signl4-secrets-"))
-    try:
+    cond = results.start(args.quick)
+    with common.scratch_dir("signl4-secrets-", args.keep, "sandbox") as sandbox:
         scan, perms, steps, timings = run(sandbox, args.quick)
-    finally:
-        if args.keep:
-            print("sandbox kept: %s" % sandbox)
-        else:
-            shutil.rmtree(sandbox, ignore_errors=True)
     failures = failures_of(scan, perms, steps)
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    text = markdown(cond, scan, perms, steps, timings, failures)
+    text = markdown(results.end(cond), scan, perms, steps, timings, failures)
     print(text)
     results.write_section("secrets", text)
     return 1 if failures else 0

@@ -13,19 +13,12 @@ attack was not refused.
 """
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 
-from tests.emulators.harness import REPO_ROOT
-
-sys.path.insert(0, os.path.join(REPO_ROOT, "build", "collections"))
-
-from tests.bench import results  # noqa: E402 - needs the path above
-from tests.security import attacks  # noqa: E402
+from tests.bench import common, results
+from tests.security import attacks  # noqa: E402 - after common, which puts the collection on sys.path
 from tests.security.lab import Lab, Result  # noqa: E402
 
 ABOUT = ("Each attack of issue 18 runs black-box against both emulators: the agent as a process (`python -m "
@@ -57,18 +50,15 @@ def cell(text):
 
 def markdown(cond, rows):
     refused = [result for result, unused in rows if result.refused]
-    lines = ["## Security: issue 18's attacks against the agent and the modules (chaos suite part)", "",
-             "Script: `tests/bench/security.py` (`make chaos`)", "", ABOUT, "", "### Conditions", ""]
-    lines += results.conditions_lines(cond)
-    lines += ["", "### Attacks", "", "| attack | what was tried | result | evidence | seconds |", "|---|---|---|---|---|"]
-    for result, seconds in rows:
-        evidence = "<br>".join(cell(("**%s**" % line) if line in result.problems else line) for line in result.evidence)
-        lines.append("| %s | %s | %s | %s | %.1f |" % (cell(result.name), cell(result.tried),
-                                                       "refused" if result.refused else "**NOT REFUSED**", evidence, seconds))
+    attacked = [(cell(result.name), cell(result.tried), "refused" if result.refused else "**NOT REFUSED**",
+                 "<br>".join(cell(("**%s**" % line) if line in result.problems else line) for line in result.evidence),
+                 "%.1f" % seconds) for result, seconds in rows]
+    lines = ["### Attacks", "", *results.table(("attack", "what was tried", "result", "evidence", "seconds"), attacked)]
     failed = [result.name for result, unused in rows if not result.refused]
     lines += ["", "**Result: %s**" % ("PASS: %d of %d refused" % (len(refused), len(rows)) if not failed else
                                       "FAIL: %d of %d refused; not refused: %s" % (len(refused), len(rows), ", ".join(failed)))]
-    return "\n".join(lines) + "\n"
+    return results.section("Security: issue 18's attacks against the agent and the modules (chaos suite part)",
+                           ["Script: `tests/bench/security.py` (`make chaos`)", "", ABOUT], cond, lines)
 
 
 def main(argv=None):
@@ -78,19 +68,10 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help="only these attacks: " + ", ".join(names))
     parser.add_argument("--keep", action="store_true", help="keep the working directory (its path is printed)")
     args = parser.parse_args(argv)
-    cond = dict(results.conditions(), mode="quick" if args.quick else "full")
-    print("\n".join(results.conditions_lines(cond)))
-    workdir = tempfile.mkdtemp(prefix="signl4-security-")
-    try:
-        with Lab.started(workdir, args.quick) as lab:
-            rows = [run(lab, attack) for attack in attacks.ATTACKS if not args.only or attack.__name__ in args.only]
-    finally:
-        if args.keep:
-            print("working directory kept: %s" % workdir)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    cond["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
-    text = markdown(cond, rows)
+    cond = results.start(args.quick)
+    with common.scratch_dir("signl4-security-", args.keep) as workdir, Lab.started(workdir, args.quick) as lab:
+        rows = [run(lab, attack) for attack in attacks.ATTACKS if not args.only or attack.__name__ in args.only]
+    text = markdown(results.end(cond), rows)
     print(text)
     for result, unused in rows:
         if not result.refused:
