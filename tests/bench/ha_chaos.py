@@ -16,11 +16,13 @@ How it works:
   node/<node id>``); the workload's own requests go through the Manage proxy too (the keys of the callbacks its
   changes trigger are then read from the URL the agents know) and are told apart by their User-Agent.
 - three agents (``python -m signl4_agent run``, nodes ``agent-1`` to ``agent-3``, the same five tenants, lease
-  ``--lease`` s, SIGNL4 polling on, ``owner_assignment: both``), each reaching PostgreSQL through a TCP proxy of
+  ``--lease`` s, SIGNL4 polling on, ``owner_assignment: both``, chaos.py's routes, ``notes.to_signl4`` and
+  ``escalations``), each reaching PostgreSQL through a TCP proxy of
   its own (tests/support/tcp_proxy.py); SIGNL4's outbound webhook and a Manage callback of every tenant go to
   every agent (every node receives).
 - the workload is the chaos suite's (tests/bench/chaos.py) per tenant: tickets created over ``--duration``, each
-  with a seeded plan of transitions made by one side at a time and annotations in SIGNL4.
+  with a seeded plan of transitions made by one side at a time, annotations in SIGNL4, Discussion notes in Manage
+  and escalations in SIGNL4.
 - the faults, one after the other at seeded moments while the tickets come: ``--kills`` x SIGKILL of the agent
   process that drives the most tenants (by its /healthz; started again at once), ``--stops`` x SIGSTOP of a holder for three lease times, then SIGCONT,
   ``--pg-restarts`` x a PostgreSQL restart (a fast shutdown, then a crash: ``immediate``), and one cut of a
@@ -199,7 +201,10 @@ def run(args, workdir, log):
         ha.install_lease_history(dsn)
         for number, tickets in enumerate(split(args.tickets, args.tenants), start=1):
             runs.append(TenantRun("tenant-%d" % number, calls, rng, tickets, args.duration))
-        shared = ha.base_config(poll_interval=args.poll_interval, signl4={"poll_alerts": True}, owner_assignment="both")
+        # the features of the chaos suite's workload on: it waits for each ticket's notes and escalations to travel
+        shared = ha.base_config(poll_interval=args.poll_interval, signl4={"poll_alerts": True}, owner_assignment="both",
+                                routes=chaos.ROUTES, notes={"to_signl4": {"enabled": True}},
+                                escalations=dict(enabled=True, note=True, priority=chaos.ESCALATION_PRIORITY))
         tenants = [r.tenant.config() for r in runs]
         nodes = [ha.AgentNode(workdir, "agent-%d" % n, cluster, dbname, shared, tenants, args.lease)
                  for n in range(1, args.agents + 1)]
