@@ -29,6 +29,7 @@ import time
 from signl4_agent import inbound
 from signl4_agent.constants import DEFAULT_TENANT
 from signl4_agent.metrics import CONTENT_TYPE
+from signl4_agent.store import StoreUnavailable
 
 log = logging.getLogger("signl4_agent.receiver")
 REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
@@ -96,6 +97,10 @@ class Receiver:
             self.inbox.count(source, "rejected", tenant)
             log.warning("refused a %s delivery: %s", source, exc)
             return self._json(exc.status, {"error": str(exc)})
+        except StoreUnavailable as exc:  # expected while the state database restarts: one line, not a traceback
+            self.inbox.count(source, "error", tenant)
+            log.warning("a %s delivery was not stored (%s); the sender retries or polling catches up", source, exc)
+            return self._json(503, {"error": "try again later"})
         except Exception:  # noqa: BLE001 - the receiver stays up; the sender retries or polling catches up
             self.inbox.count(source, "error", tenant)
             log.exception("a %s delivery failed", source)

@@ -12,7 +12,7 @@ from signl4_agent.constants import DEFAULT_TENANT
 from signl4_agent.inbound import BadRequest, Inbox
 from signl4_agent.metrics import Metrics
 from signl4_agent.receiver import Receiver
-from signl4_agent.store import SqliteStore
+from signl4_agent.store import SqliteStore, StoreUnavailable
 
 
 class RecordingInbox:
@@ -25,6 +25,8 @@ class RecordingInbox:
         self.calls.append(("webhook", tenant, body))
         if self.outcome == "bad":
             raise BadRequest("malformed")
+        if self.outcome == "store down":
+            raise StoreUnavailable("the state database: connection refused")
         return self.outcome
 
     def callback(self, tenant, body, signature):
@@ -70,6 +72,16 @@ def test_the_receiver_serves_every_endpoint_through_the_inbox():
     refusing = RecordingInbox("bad")
     assert _request(_receiver(refusing), "POST", "/signl4/" + support.WEBHOOK_TOKEN, b"{}")[0] == 400
     assert refusing.calls[-1] == ("count", "signl4", "rejected")
+
+
+def test_a_delivery_the_store_cannot_take_gets_503_and_one_log_line_without_a_traceback(caplog):
+    inbox = RecordingInbox("store down")
+    with caplog.at_level("WARNING", logger="signl4_agent.receiver"):
+        status, body = _request(_receiver(inbox), "POST", "/signl4/" + support.WEBHOOK_TOKEN, b"{}")[:2]
+    assert (status, json.loads(body)) == (503, {"error": "try again later"})
+    assert inbox.calls[-1] == ("count", "signl4", "error")
+    assert [(record.levelname, record.exc_info) for record in caplog.records] == [("WARNING", None)]
+    assert "connection refused" in caplog.records[0].getMessage()
 
 
 @pytest.fixture
