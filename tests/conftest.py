@@ -18,14 +18,15 @@ COLLECTIONS_DIR = os.path.join(REPO_ROOT, "build", "collections")
 if COLLECTIONS_DIR not in sys.path:
     sys.path.insert(0, COLLECTIONS_DIR)
 
+MANAGE_CLIENT_ID = "00000000-0000-4000-8000-000000000001"
 MANAGE_ARGS = ["--company-id", "signl4demo", "--public-key", "demopublic", "--private-key", "demoprivate",
-               "--client-id", "00000000-0000-4000-8000-000000000001"]
+               "--client-id", MANAGE_CLIENT_ID]
 
 
 def manage_connection(url, private_key="demoprivate"):
     """The module options that reach a Manage emulator started with MANAGE_ARGS (or with ``private_key``)."""
     return dict(cw_url=url, cw_company_id="signl4demo", cw_public_key="demopublic", cw_private_key=private_key,
-                cw_client_id="00000000-0000-4000-8000-000000000001")
+                cw_client_id=MANAGE_CLIENT_ID)
 
 
 @contextlib.contextmanager

@@ -22,11 +22,7 @@ for _path in (os.path.join(REPO_ROOT, "build", "collections"), os.path.join(REPO
         sys.path.insert(0, _path)
 
 from tests.agent import support  # noqa: E402 - needs the path above
-from tests.conftest import MANAGE_ARGS  # noqa: E402
-
-# What the collection's modules and support.manage_client take, but the URL (``cw_url``).
-MANAGE_CONNECTION = dict(cw_company_id="signl4demo", cw_public_key="demopublic", cw_private_key="demoprivate",
-                         cw_client_id="00000000-0000-4000-8000-000000000001")
+from tests.conftest import MANAGE_ARGS, manage_connection  # noqa: E402
 
 
 class Emulators:
@@ -42,7 +38,7 @@ class Emulators:
         except Exception:
             self.manage.stop()
             raise
-        self.manage.connection = dict(MANAGE_CONNECTION, cw_url=self.manage.url)
+        self.manage.connection = manage_connection(self.manage.url)
 
     def apis(self):
         return (("manage", self.manage), ("signl4", self.signl4))

@@ -25,6 +25,7 @@ import threading
 import time
 
 from tests.bench import common
+from tests.conftest import MANAGE_CLIENT_ID
 
 import psycopg  # noqa: E402 - in requirements-dev.txt (the agent's PostgreSQL driver)
 from psycopg.rows import dict_row  # noqa: E402
@@ -212,7 +213,7 @@ def tenant_config(tenant_id, manage_url, signl4_url, **listen):
 
 def base_config(poll_interval=2, **overrides):
     """What every tenant of the agents shares (the top level of their file, without state and node)."""
-    raw = {"manage": dict(client_id=common.MANAGE_CONNECTION["cw_client_id"], timeout=5),
+    raw = {"manage": dict(client_id=MANAGE_CLIENT_ID, timeout=5),
            "signl4": dict(acting_user=support.ACTING_USER, timeout=5),
            "listen": dict(host="127.0.0.1"),
            "filters": dict(entered_after="2000-01-01T00:00:00Z"),
