@@ -38,10 +38,12 @@ log = logging.getLogger("signl4_agent.leases")
 
 FENCE = ("SELECT 1 AS held FROM leases WHERE tenant = ? AND holder = ? AND epoch = ? AND expires_at > clock_timestamp() "
          "FOR SHARE")
+FORGET_AGENTS_AFTER = 86400  # seconds: the heartbeat row of an agent that died (no SIGTERM) goes after a day
 HEARTBEAT = """
     WITH beat AS (
         INSERT INTO agents (holder, node, started, heartbeat) VALUES (%(me)s, %(node)s, clock_timestamp(), clock_timestamp())
-        ON CONFLICT (holder) DO UPDATE SET heartbeat = clock_timestamp() RETURNING holder)
+        ON CONFLICT (holder) DO UPDATE SET heartbeat = clock_timestamp() RETURNING holder),
+    gone AS (DELETE FROM agents WHERE heartbeat < clock_timestamp() - make_interval(secs => %(forget)s))
     SELECT 1 + count(*) AS live FROM agents
     WHERE holder <> %(me)s AND heartbeat > clock_timestamp() - make_interval(secs => %(lease)s)"""
 RENEW = """
@@ -180,7 +182,7 @@ class Keeper:
     def tick(self):
         """Heartbeat, renew, balance; the seconds until the next tick."""
         sent = self.clock()
-        self.live = self._fetch(HEARTBEAT, node=self.database.node_id)[0]["live"]
+        self.live = self._fetch(HEARTBEAT, node=self.database.node_id, forget=FORGET_AGENTS_AFTER)[0]["live"]
         held = self._renew(sent)
         if self.node.stopping():
             return self.interval

@@ -5,6 +5,7 @@ lease's local deadline (retries included)."""
 import threading
 import time
 
+import psycopg
 import pytest
 
 from tests.agent import support
@@ -213,3 +214,16 @@ def test_an_agent_that_leaves_tells_the_others_so_they_recount_at_once(make_keep
     assert told == ["lease"]  # without it agent-b would wait for its next tick (lease/3) to count again
     second.tick()
     assert second.live == 1 and sorted(second_node.held()) == tenants
+
+
+def test_the_heartbeat_row_of_an_agent_dead_for_a_day_is_deleted_and_a_recent_one_stays(make_keeper, dsn):
+    keeper, _node = make_keeper(["contoso"], "agent-a")
+    keeper.tick()  # the schema is made at the first use
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        for holder, age in (("dead-for-long/1", leases.FORGET_AGENTS_AFTER + 60), ("dead-lately/1", 3600)):
+            connection.execute("INSERT INTO agents (holder, node, started, heartbeat) VALUES "
+                               "(%s, 'gone', now(), clock_timestamp() - make_interval(secs => %s))", (holder, age))
+        keeper.tick()
+        holders = sorted(row[0] for row in connection.execute("SELECT holder FROM agents"))
+    assert holders == ["agent-a/1", "dead-lately/1"]
+    assert keeper.live == 1  # neither of them counts as live
