@@ -511,13 +511,13 @@ def manage_status(ctx, intent, ticket=None):
     if not record["alert_id"]:
         ctx.store.save_ticket(payload.ticket_id, alert_id=payload.alert_id)
     if ctx.config["status_mappings"][f"signl4_{TRANSITION_NAMES[code]}"]:
-        apply_to_ticket(ctx, payload.ticket_id, code, user_id, payload.alert_id)
+        apply_to_ticket(ctx, payload.ticket_id, code, user_id, payload.alert_id, first_attempt(ctx, intent))
         ctx.metrics.transitions.labels(direction="signl4_to_manage", kind=TRANSITION_NAMES[code]).inc()
     ctx.store.save_ticket(payload.ticket_id, alert_status=code)
     return DONE
 
 
-def apply_to_ticket(ctx, ticket_id, code, user_id, reference):
+def apply_to_ticket(ctx, ticket_id, code, user_id, reference, first=False):
     """The Update CW Tickets rule's actions for the transition, the status field and (per ``owner_assignment``)
     the owner, in one PATCH; then the rule's notes."""
     name = TRANSITION_NAMES[code]
@@ -537,7 +537,7 @@ def apply_to_ticket(ctx, ticket_id, code, user_id, reference):
         _assign_owner(ctx, ticket_id, user_id, plan.fields, custom)
     ctx.desk.update(ticket, plan.fields, custom)
     for number, (note_text, flags) in enumerate(plan.notes):
-        write_note(ctx, ticket_id, note_text, flags, reference=f"{reference}/{name}/{number}")
+        write_note(ctx, ticket_id, note_text, flags, reference=f"{reference}/{name}/{number}", first=first)
 
 
 def _assign_owner(ctx, ticket_id, user_id, fields, custom):
@@ -591,7 +591,7 @@ def annotation_note(ctx, intent, ticket=None):
     if _decided(ctx, payload, annotation_seen(ctx.store, payload.annotation_id, body, payload.verified), NOTE):
         return IGNORED  # the agent's own annotation (from a ticket note): never written back
     write_note(ctx, payload.ticket_id, f"{ctx.user(user_id)[0] or 'SIGNL4 user'} (SIGNL4): {body}",
-               note_flags(ctx.config["notes"]), reference=payload.annotation_id)
+               note_flags(ctx.config["notes"]), reference=payload.annotation_id, first=first_attempt(ctx, intent))
     return DONE
 
 
@@ -644,11 +644,20 @@ def carries_reference(note_text, reference):
     return _last_line(note_text) == reference_line(reference)
 
 
-def write_note(ctx, ticket_id, note_text, flags, reference):
+def first_attempt(ctx, intent):
+    """Record that ``intent`` is attempted (from here on its side effect may exist); True when no attempt was
+    recorded before, so nothing it writes can exist yet."""
+    ctx.store.update_intent(intent.id, attempt=True)
+    return intent.attempts == 0
+
+
+def write_note(ctx, ticket_id, note_text, flags, reference, first=False):
     """Add a note unless the ticket has it already (written before a crash): the note ends with a
-    reference line (annotation id, or alert and transition), looked for before writing. Only the
+    reference line (annotation id, or alert and transition), looked for before writing, except on the
+    first attempt of its intent (``first``), which saves reading every note of the ticket. Only the
     reference is compared: the same annotation may arrive by webhook or by poll, whose texts differ."""
-    written = next((note for note in ctx.desk.notes(ticket_id) if carries_reference(note.get("text"), reference)), None)
+    notes = () if first else ctx.desk.notes(ticket_id)
+    written = next((note for note in notes if carries_reference(note.get("text"), reference)), None)
     if written is None:
         try:
             written = ctx.desk.add_note(ticket_id, f"{note_text}\n{reference_line(reference)}", flags)
@@ -730,7 +739,7 @@ def escalation_note(ctx, intent, ticket=None):
     payload = intent.payload
     team = payload.team_name or payload.team_id or "?"
     what = f"the manager of team {team}" if payload.target == "manager" else f"team {team}"
-    return escalate_ticket(ctx, payload.ticket_id, f"escalated to {what} at {shown_time(payload.timestamp)}",
+    return escalate_ticket(ctx, intent, f"escalated to {what} at {shown_time(payload.timestamp)}",
                            f"{payload.alert_id}/escalation/{payload.target}/{payload.timestamp}", payload.target, ticket)
 
 
@@ -755,22 +764,23 @@ def unacknowledged_note(ctx, intent, ticket=None):
     team = ctx.team_name(alert.team_id) or alert.team_id or "?"
     raised_at = record["raised_at"]
     when = "" if raised_at is None else f", raised at {shown_time(raised_at)}"
-    return escalate_ticket(ctx, payload.ticket_id, f"not acknowledged within {shown_duration(after)} (team {team}, "
+    return escalate_ticket(ctx, intent, f"not acknowledged within {shown_duration(after)} (team {team}, "
                            f"route {record['route'] or routing.DEFAULT_ROUTE}{when})", f"{alert.id}/unacknowledged",
                            "unacknowledged", ticket)
 
 
-def escalate_ticket(ctx, ticket_id, what, reference, kind, ticket=None):
+def escalate_ticket(ctx, intent, what, reference, kind, ticket=None):
     """What ``escalations`` asks for: a note (its last line the reference, looked for before writing) and the
     ticket's priority (set only when it differs: a repeat after a crash changes nothing)."""
-    settings = ctx.config["escalations"]
+    settings, ticket_id = ctx.config["escalations"], intent.payload.ticket_id
     ticket = _ticket(ctx, ticket_id, ticket)
     if ticket is None:
         log.warning("ticket %s is gone from Manage; its escalation is not recorded", ticket_id)
         return IGNORED
     if settings["note"]:
         priority = f" Priority set to {settings['priority']}." if settings["priority"] else ""
-        write_note(ctx, ticket_id, f"SIGNL4: the Signl was {what}.{priority}", note_flags(settings), reference=reference)
+        write_note(ctx, ticket_id, f"SIGNL4: the Signl was {what}.{priority}", note_flags(settings), reference=reference,
+                   first=first_attempt(ctx, intent))
     if settings["priority"]:
         ctx.desk.set_priority(ticket, settings["priority"])
     ctx.metrics.escalations.labels(kind=kind).inc()

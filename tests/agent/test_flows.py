@@ -262,13 +262,16 @@ def test_polling_signl4_applies_what_no_webhook_delivered(make_agent, signl4, cw
     assert agent.metrics.transitions.labels(direction="signl4_to_manage", kind="close")._value.get() == 0
 
 
-def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, signl4, cw):
+def test_annotation_becomes_one_note_with_the_configured_flags(make_agent, manage, signl4, cw):
     agent = make_agent(notes={"internal_analysis": False, "detail_description": True, "resolution": True})
     signl4.control("POST", "/outbound", {"duplicates": 2})
     ticket = support.cycled_ticket(agent, cw)
     support.act_and_settle(agent, signl4, "annotate", ticket["id"], text="On my way to the data centre")
     agent.cycle()
-    notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
+    # its intent's first attempt reads none of the ticket's notes: nothing it writes can be there yet
+    notes_path = "/service/tickets/%d/notes" % ticket["id"]
+    assert [r["method"] for r in manage.requests() if r["path"].endswith(notes_path)] == ["POST"]
+    notes = cw.list(notes_path)
     assert len(notes) == 1
     assert notes[0]["text"].startswith("Olivia Oncall (SIGNL4): On my way to the data centre")
     assert (notes[0]["detailDescriptionFlag"], notes[0]["internalAnalysisFlag"], notes[0]["resolutionFlag"]) == \
