@@ -113,6 +113,9 @@ def test_timeline_entries_users_and_notes_of_every_wrong_shape(make_agent, manag
     signl4.inject(200, path="/details$", method="GET",
                   body=dict(details, timelineEntries=hostile + entries, parameters="x", history=[], status="2"))
     signl4.inject(200, path="/v2/users/", method="GET", body={"id": 5, "name": ["x"], "mail": 7})
+    # the note's first attempt fails, so its retry reads the ticket's notes (to find one written before): hostile ones
+    manage.inject(500, path="/tickets/%d/notes$" % ticket["id"], method="POST")
+    assert not agent.safe(agent.cycle)
     manage.inject(200, path="/tickets/%d/notes$" % ticket["id"], method="GET",
                   body=[{"text": 5}, {"id": "a"}, {"text": {"a": "[SIGNL4 ref %s]" % entries[0]["id"]}}])
     assert agent.safe(agent.cycle)
