@@ -525,17 +525,17 @@ def apply_to_ticket(ctx, ticket_id, code, user_id, reference, first=False):
     if ticket is None:
         log.warning("ticket %s is gone from Manage; SIGNL4 %s not applied", ticket_id, name)
         return
-    if custom_value(ticket, ctx.fields["status"]) == STATUS_WORDS[code]:
-        return  # applied before a crash: the status field travels in the same PATCH
     rule = ctx.desk.rule(ctx.config["workflows"]["update_tickets"], with_actions=True)
     event = classify_update(rule["events"], ctx.fields["status"]).get(name)
     plan = plan_actions(mapping(event).get("actions"), ticket_id)
-    if plan.unsupported:
-        ctx.metrics.errors.labels(kind="unsupported_action").inc(plan.unsupported)
-    custom = dict(plan.custom, **{ctx.fields["status"]: STATUS_WORDS[code]})
-    if ctx.config["owner_assignment"] in (name, "both"):
-        _assign_owner(ctx, ticket_id, user_id, plan.fields, custom)
-    ctx.desk.update(ticket, plan.fields, custom)
+    # applied before a crash when the status field has it (it travels in the same PATCH): only the notes may be missing
+    if custom_value(ticket, ctx.fields["status"]) != STATUS_WORDS[code]:
+        if plan.unsupported:
+            ctx.metrics.errors.labels(kind="unsupported_action").inc(plan.unsupported)
+        custom = dict(plan.custom, **{ctx.fields["status"]: STATUS_WORDS[code]})
+        if ctx.config["owner_assignment"] in (name, "both"):
+            _assign_owner(ctx, ticket_id, user_id, plan.fields, custom)
+        ctx.desk.update(ticket, plan.fields, custom)
     for number, (note_text, flags) in enumerate(plan.notes):
         write_note(ctx, ticket_id, note_text, flags, reference=f"{reference}/{name}/{number}", first=first)
 

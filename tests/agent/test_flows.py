@@ -7,6 +7,8 @@ import pytest
 
 from tests.agent import support
 
+from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError
+
 from signl4_agent import intents
 
 ACK, CLOSED = 2, 4
@@ -335,3 +337,25 @@ def test_every_non_alert_event_type_from_signl4_is_answered_and_ignored(make_age
     assert all(d["status"] == 200 for d in deliveries)  # answered 2xx at once: SIGNL4 does not retry
     assert agent.store.counts() == before
     assert not manage.writes()
+
+
+def test_a_rule_note_that_failed_after_the_ticket_patch_is_written_by_the_retry(make_agent, manage, signl4, cw):
+    """The transition's PATCH carries the status field, so a retry finds the ticket updated; the rule's notes,
+    written after the PATCH, must still be written (once)."""
+    rule = cw.list("/system/workflows", conditions='name = "SIGNL4 - Update CW Tickets"')[0]
+    event = next(e for e in cw.list("/system/workflows/%d/events" % rule["id"]) if e["name"] == "Signl acknowledged")
+    add_note = cw.list("/system/workflows/notifyTypes", conditions='name = "Add Note"')[0]
+    cw.create("/system/workflows/%d/events/%d/actions" % (rule["id"], event["id"]),
+              {"notifyType": {"id": add_note["id"]}, "notes": "Acknowledged in SIGNL4", "internalNotesFlag": True})
+    agent = make_agent()
+    ticket = support.cycled_ticket(agent, cw)
+    manage.inject(500, count=1, method="POST", path="/notes$")
+    with pytest.raises(ApiError):
+        support.act_and_settle(agent, signl4, "acknowledge", ticket["id"])
+    assert cw.get("/service/tickets/%d" % ticket["id"])["status"]["name"] == "In Progress"
+    assert cw.list("/service/tickets/%d/notes" % ticket["id"]) == []
+    intents.run_pending(agent.ctx)  # the retry
+    intents.run_pending(agent.ctx)  # and nothing more
+    notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
+    assert [note["text"].splitlines()[0] for note in notes] == ["Acknowledged in SIGNL4"]
+    assert notes[0]["internalAnalysisFlag"] is True
