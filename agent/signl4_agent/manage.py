@@ -93,7 +93,7 @@ class TicketDesk:
     def __init__(self, client, config, clock=time.monotonic):
         self.client = client
         self.config = config
-        self._rules = LookupCache(RULES_TTL, clock=clock)  # name -> the rule
+        self._rules = LookupCache(RULES_TTL, clock=clock)  # (name, with_actions) -> the rule
         self._priorities = LookupCache(RULES_TTL, clock=clock)  # lower-case name -> id
         self._members = {}
 
@@ -102,7 +102,8 @@ class TicketDesk:
         """The rule named ``name`` with its ``events`` (and their ``actions``, each with its ``customFields``
         values); cached. Read as the collection reads a rule's children (``load_children``), every id
         checked before it goes into a path."""
-        return self._rules.get_or_load(name, lambda: self._read_rule(name, with_actions))
+        # keyed with ``with_actions``: a rule read without its actions never stands in for one read with them
+        return self._rules.get_or_load((name, with_actions), lambda: self._read_rule(name, with_actions))
 
     def _read_rule(self, name, with_actions):
         rules = self.client.list(cw_paths.WORKFLOWS, conditions=condition("name", "=", name))
