@@ -511,16 +511,16 @@ def manage_status(ctx, intent, ticket=None):
     if not record["alert_id"]:
         ctx.store.save_ticket(payload.ticket_id, alert_id=payload.alert_id)
     if ctx.config["status_mappings"][f"signl4_{TRANSITION_NAMES[code]}"]:
-        apply_to_ticket(ctx, payload.ticket_id, code, user_id, payload.alert_id, first_attempt(ctx, intent))
+        apply_to_ticket(ctx, intent, code, user_id)
         ctx.metrics.transitions.labels(direction="signl4_to_manage", kind=TRANSITION_NAMES[code]).inc()
     ctx.store.save_ticket(payload.ticket_id, alert_status=code)
     return DONE
 
 
-def apply_to_ticket(ctx, ticket_id, code, user_id, reference, first=False):
+def apply_to_ticket(ctx, intent, code, user_id):
     """The Update CW Tickets rule's actions for the transition, the status field and (per ``owner_assignment``)
     the owner, in one PATCH; then the rule's notes."""
-    name = TRANSITION_NAMES[code]
+    name, ticket_id, reference = TRANSITION_NAMES[code], intent.payload.ticket_id, intent.payload.alert_id
     ticket = ctx.desk.ticket(ticket_id)
     if ticket is None:
         log.warning("ticket %s is gone from Manage; SIGNL4 %s not applied", ticket_id, name)
@@ -536,6 +536,7 @@ def apply_to_ticket(ctx, ticket_id, code, user_id, reference, first=False):
         if ctx.config["owner_assignment"] in (name, "both"):
             _assign_owner(ctx, ticket_id, user_id, plan.fields, custom)
         ctx.desk.update(ticket, plan.fields, custom)
+    first = bool(plan.notes) and first_attempt(ctx, intent)  # counted only when there is a note to write
     for number, (note_text, flags) in enumerate(plan.notes):
         write_note(ctx, ticket_id, note_text, flags, reference=f"{reference}/{name}/{number}", first=first)
 

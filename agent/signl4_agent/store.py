@@ -3,7 +3,8 @@
 ``SqlStore`` is what the sync logic sees: one tenant's view of the state (every table carries the tenant
 id; one database or one SQLite file holds all tenants), with the queries written once for both engines;
 ``SqliteStore`` runs them on SQLite in WAL mode (one file, crash-safe, no server, one agent),
-``pgstore.PostgresStore`` on PostgreSQL (several agents, leases). Nothing in the sync logic names either. The schema and its versions are in ``schema``.
+``pgstore.PostgresStore`` on PostgreSQL (several agents, leases). Nothing in the sync logic names either.
+The schema and its versions are in ``schema``.
 
 Three kinds of record:
 - tickets: what the agent raised for a ticket (generation, Signl alert id, event id, alert status

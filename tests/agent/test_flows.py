@@ -10,6 +10,7 @@ from tests.agent import support
 from ansible_collections.signl4.connectwise.plugins.module_utils.errors import ApiError
 
 from signl4_agent import intents
+from signl4_agent.manage import TicketDesk
 
 ACK, CLOSED = 2, 4
 
@@ -359,3 +360,17 @@ def test_a_rule_note_that_failed_after_the_ticket_patch_is_written_by_the_retry(
     notes = cw.list("/service/tickets/%d/notes" % ticket["id"])
     assert [note["text"].splitlines()[0] for note in notes] == ["Acknowledged in SIGNL4"]
     assert notes[0]["internalAnalysisFlag"] is True
+    # the first attempt wrote without reading the notes; the retry read them first (its note may have been written)
+    by_agent = [(r["method"], r["status"]) for r in manage.requests() if r["path"].endswith("/tickets/%d/notes" % ticket["id"])
+                and r["headers"].get("user-agent", "").startswith("signl4-agent")]
+    assert by_agent == [("POST", 500), ("GET", 200), ("POST", 201)]
+
+
+def test_a_rule_read_without_its_actions_does_not_stand_in_for_one_read_with_them(provisioned, cw):
+    desk = TicketDesk(cw, config={})
+    plain = desk.rule("SIGNL4 - Update CW Tickets")
+    assert all("actions" not in event for event in plain["events"])
+    full = desk.rule("SIGNL4 - Update CW Tickets", with_actions=True)
+    assert [action["notifyType"]["name"] for event in full["events"] for action in event["actions"]] == \
+        ["Update Status", "Update Status"]
+    assert desk.rule("SIGNL4 - Update CW Tickets") is plain  # each read once per RULES_TTL
